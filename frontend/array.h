@@ -1,0 +1,160 @@
+#pragma once
+// kiln::array — a lazy, reference-counted n-dimensional array, as
+// mlx::core::array. An array is either materialized (it holds a buffer) or
+// pending (it records the op that will compute it from its inputs). Nothing
+// is computed until eval(), item(), data() or printing asks for values.
+#include <complex>
+#include <cstdint>
+#include <initializer_list>
+#include <iterator>
+#include <memory>
+#include <ostream>
+#include <stdexcept>
+#include <type_traits>
+#include <vector>
+
+#include "ir/dtype.h"
+#include "ir/function.h"
+#include "runtime/buffer.h"
+
+namespace kiln {
+
+class array;
+
+namespace detail {
+
+// The dtype of the C++ storage of T: like TypeToDtype, except that double
+// is read as float64 (TypeToDtype<double> is float32, as in MLX).
+template <typename T>
+constexpr Dtype storage_dtype() {
+  if constexpr (std::is_same_v<std::remove_cv_t<T>, double>) return float64;
+  else return TypeToDtype<T>();
+}
+
+struct Node;
+struct NodeDeleter { void operator()(Node* n) const; };  // iterative: no deep recursion
+
+}  // namespace detail
+
+class array {
+ public:
+  // A 0-d array holding `val`. Explicit, as in MLX: write array(2.0f).
+  template <typename T, typename = std::enable_if_t<std::is_arithmetic_v<T> ||
+                                                    std::is_same_v<T, float16_t> ||
+                                                    std::is_same_v<T, bfloat16_t> ||
+                                                    std::is_same_v<T, complex64_t>>>
+  explicit array(T val, Dtype dtype = TypeToDtype<T>())
+      : array(&val, detail::storage_dtype<T>(), 1, Shape{}, dtype) {}
+
+  // A 1-d array of the listed values.
+  template <typename T>
+  array(std::initializer_list<T> data, Dtype dtype = TypeToDtype<T>())
+      : array(std::vector<T>(data).data(), detail::storage_dtype<T>(), data.size(),
+              Shape{int32_t(data.size())}, dtype) {}
+
+  // An array of the given shape filled row-major from the listed values.
+  template <typename T>
+  array(std::initializer_list<T> data, const Shape& shape, Dtype dtype = TypeToDtype<T>())
+      : array(std::vector<T>(data).data(), detail::storage_dtype<T>(), data.size(), shape, dtype) {}
+
+  // An array of `shape` copied from the elements starting at `it` (a pointer
+  // or iterator), converted to `dtype`.
+  template <typename It, typename V = typename std::iterator_traits<It>::value_type,
+            typename = std::enable_if_t<!std::is_void_v<V>>>
+  array(It it, const Shape& shape, Dtype dtype = TypeToDtype<V>())
+      : array(copy_n_elements<V>(it, shape).data(), detail::storage_dtype<V>(),
+              size_t(ir::shape_size(shape)), shape, dtype) {}
+
+  // An array of `shape` and `dtype` copied from raw bytes at `data`.
+  array(const void* data, const Shape& shape, Dtype dtype);
+
+  array(const array&) = default;
+  array(array&&) noexcept = default;
+  array& operator=(const array&) = default;
+  array& operator=(array&&) noexcept = default;
+
+  const Shape& shape() const;
+  int32_t shape(int dim) const;  // negative dims count from the end
+  std::vector<int64_t> strides() const;  // row-major, in elements
+  size_t ndim() const { return shape().size(); }
+  size_t size() const;
+  size_t nbytes() const { return size() * itemsize(); }
+  size_t itemsize() const { return dtype().size(); }
+  Dtype dtype() const;
+
+  // Materializes this array (no-op when it already is).
+  void eval();
+  bool is_evaluated() const;
+
+  // The single element, converted to T. Evaluates. Throws
+  // std::invalid_argument when size() != 1.
+  template <typename T>
+  T item() {
+    T out{};
+    item_to(detail::storage_dtype<T>(), &out);
+    return out;
+  }
+  template <typename T>
+  T item() const { return const_cast<array*>(this)->item<T>(); }
+
+  // Pointer to the row-major elements. Evaluates. Throws
+  // std::invalid_argument when sizeof(T) differs from the element size.
+  template <typename T>
+  T* data() { return static_cast<T*>(raw_data(sizeof(T))); }
+  template <typename T>
+  const T* data() const { return static_cast<const T*>(const_cast<array*>(this)->raw_data(sizeof(T))); }
+
+  // Internal: the graph node. Used by eval and the ops.
+  const std::shared_ptr<detail::Node>& node() const { return node_; }
+  explicit array(std::shared_ptr<detail::Node> node) : node_(std::move(node)) {}
+
+ private:
+  array(const void* src, Dtype src_dtype, size_t count, const Shape& shape, Dtype dtype);
+  void item_to(Dtype as, void* out);
+  void* raw_data(size_t elem_size);
+
+  template <typename V, typename It>
+  static std::vector<V> copy_n_elements(It it, const Shape& shape) {
+    std::vector<V> v;
+    int64_t n = ir::shape_size(shape);
+    if (n < 0) throw std::invalid_argument("[array] Negative dimensions are not allowed.");
+    v.reserve(size_t(n));
+    for (int64_t i = 0; i < n; ++i, ++it) v.push_back(*it);
+    return v;
+  }
+
+  std::shared_ptr<detail::Node> node_;
+};
+
+namespace detail {
+
+// A node of the lazy graph. Materialized: `buffer` is set and `inputs` is
+// empty. Pending: `kind`, `attrs` and `inputs` describe the op.
+struct Node {
+  ir::Type type;
+  runtime::BufferPtr buffer;
+  ir::OpKind kind = ir::OpKind::Constant;
+  ir::Attrs attrs;
+  std::vector<array> inputs;
+};
+
+// Records a pending op. The result type comes from the op's type rule
+// (ir/type_rules.h); `declared` gives it for cast/reshape/broadcast.
+array make_node(ir::OpKind kind, std::vector<array> inputs, ir::Attrs attrs = {},
+                const ir::Type& declared = {});
+// A materialized array owning `buffer`.
+array make_materialized(ir::Type type, runtime::BufferPtr buffer);
+
+}  // namespace detail
+
+// Materializes all the arrays together (one graph, shared work computed once).
+void eval(std::vector<array> outputs);
+template <typename... Arrays>
+void eval(Arrays&&... outputs) {
+  eval(std::vector<array>{std::forward<Arrays>(outputs)...});
+}
+
+// Prints like MLX/NumPy: array([[1, 2], [3, 4]], dtype=int32). Evaluates.
+std::ostream& operator<<(std::ostream& os, const array& a);
+
+}  // namespace kiln

@@ -1,0 +1,116 @@
+// Graph capture: eval() gathers the pending nodes behind its arguments into
+// one ir::Function, simplifies it and executes it (for now with the
+// reference interpreter; the JIT will take its place behind the same call).
+#include <cstdlib>
+#include <iostream>
+#include <string>
+#include <unordered_map>
+
+#include "frontend/array.h"
+#include "ir/interpreter.h"
+#include "ir/printer.h"
+#include "passes/pass_manager.h"
+
+namespace kiln {
+
+namespace {
+
+// KILN_DUMP is a comma-separated list of stages to print to stderr.
+bool dump_enabled(const std::string& stage) {
+  const char* env = std::getenv("KILN_DUMP");
+  if (!env) return false;
+  std::string list = std::string(",") + env + ",";
+  return list.find("," + stage + ",") != std::string::npos || list.find(",all,") != std::string::npos;
+}
+
+using NodePtr = std::shared_ptr<detail::Node>;
+
+// Rank-0 materialized arrays enter the IR as constants, so scalar operands
+// fold and simplify; larger ones are function inputs.
+bool embed_as_constant(const detail::Node& n) { return n.type.shape.empty(); }
+
+}  // namespace
+
+void eval(std::vector<array> outputs) {
+  // 1. Pending nodes in post-order (inputs before users), without recursion.
+  std::vector<NodePtr> order;
+  std::vector<NodePtr> leaves;  // materialized nodes the graph reads
+  std::unordered_map<detail::Node*, int> state;  // 1 = visiting, 2 = done
+  std::unordered_map<detail::Node*, int> graph_refs;
+  for (auto& out : outputs) {
+    if (out.is_evaluated() || state.count(out.node().get())) continue;
+    std::vector<std::pair<NodePtr, size_t>> stack{{out.node(), 0}};
+    state[out.node().get()] = 1;
+    while (!stack.empty()) {
+      auto& [node, next] = stack.back();
+      if (next < node->inputs.size()) {
+        const NodePtr& in = node->inputs[next++].node();
+        graph_refs[in.get()]++;
+        if (state.count(in.get())) continue;
+        state[in.get()] = 1;
+        if (in->buffer) {
+          leaves.push_back(in);
+          state[in.get()] = 2;
+        } else {
+          stack.push_back({in, 0});
+        }
+      } else {
+        state[node.get()] = 2;
+        order.push_back(node);
+        stack.pop_back();
+      }
+    }
+  }
+  if (order.empty()) return;
+
+  // 2. Values to keep: the requested outputs, and every pending node that
+  // something outside this graph still holds (so it is not recomputed).
+  std::unordered_map<detail::Node*, bool> keep;
+  for (auto& out : outputs) keep[out.node().get()] = true;
+  for (auto& n : order) {
+    // Handles: `order` holds one, the graph's edges hold graph_refs.
+    long outside = n.use_count() - 1 - graph_refs[n.get()];
+    if (outside > 0) keep[n.get()] = true;
+  }
+
+  // 3. Build the function.
+  ir::Function f;
+  std::unordered_map<detail::Node*, int> value_of;
+  std::vector<ir::Tensor> inputs;
+  for (auto& leaf : leaves) {
+    if (embed_as_constant(*leaf)) continue;
+    value_of[leaf.get()] = f.add_input(leaf->type);
+    inputs.push_back({leaf->type, leaf->buffer});
+  }
+  for (auto& leaf : leaves) {
+    if (!embed_as_constant(*leaf)) continue;
+    value_of[leaf.get()] = f.add_op(ir::make_constant(leaf->type, leaf->buffer->data()));
+  }
+  std::vector<NodePtr> kept;
+  for (auto& n : order) {
+    std::vector<int> operands;
+    for (auto& in : n->inputs) operands.push_back(value_of.at(in.node().get()));
+    value_of[n.get()] = f.add_op(ir::make_op(n->kind, std::move(operands), n->type, n->attrs));
+    if (keep.count(n.get())) {
+      f.outputs.push_back(value_of[n.get()]);
+      kept.push_back(n);
+    }
+  }
+
+  // 4. Simplify and run.
+  if (dump_enabled("ir")) std::cerr << "// ----- traced IR -----\n" << ir::print(f);
+  passes::PassManager pm;
+  pm.add_pipeline("canonicalize,cse,dce");
+  if (dump_enabled("passes")) pm.print_after_each(&std::cerr);
+  ir::Function optimized = pm.run(std::move(f));
+  std::vector<ir::Tensor> results = ir::interpret(optimized, inputs);
+
+  // 5. Materialize the kept nodes and cut them loose from the graph.
+  for (size_t i = 0; i < kept.size(); ++i) {
+    kept[i]->buffer = results[i].buffer;
+    kept[i]->inputs.clear();
+    kept[i]->attrs.clear();
+  }
+}
+
+}  // namespace kiln

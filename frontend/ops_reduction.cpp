@@ -1,0 +1,146 @@
+// Reductions. The IR reduces over sorted axes and drops them; keepdims is a
+// reshape on top.
+#include <cmath>
+#include <limits>
+
+#include "frontend/ops_util.h"
+
+namespace kiln {
+
+using detail::cast_to;
+using detail::throw_invalid;
+using ir::OpKind;
+
+namespace {
+
+Shape kept_shape(const Shape& s, const std::vector<int64_t>& axes) {
+  Shape out = s;
+  for (auto ax : axes) out[ax] = 1;
+  return out;
+}
+
+array reduce(OpKind k, const array& a, const std::vector<int>& axes, bool keepdims) {
+  const char* name = ir::op_name(k);
+  auto ax = detail::normalize_axes(name, axes, int(a.ndim()));
+  if (k == OpKind::Max || k == OpKind::Min) {
+    if (is_complex(a.dtype())) throw_invalid(name, "Not supported for complex64.");
+    for (auto d : ax)
+      if (a.shape()[d] == 0)
+        throw_invalid(name, "Cannot reduce an empty axis of an array of shape " + detail::str(a.shape()) +
+                                " (the reduction has no identity).");
+  }
+  array in = a;
+  if (k == OpKind::All || k == OpKind::Any) in = cast_to(a, bool_);
+  if ((k == OpKind::Sum || k == OpKind::Prod) && a.dtype() == bool_) in = cast_to(a, int32);
+  array out = detail::make_node(k, {in}, {{"axes", ax}});
+  return keepdims ? reshape(out, kept_shape(a.shape(), ax)) : out;
+}
+
+int64_t reduced_count(const array& a, const std::vector<int64_t>& axes) {
+  int64_t n = 1;
+  for (auto d : axes) n *= a.shape()[d];
+  return n;
+}
+
+array arg_reduce(OpKind k, const array& a, int axis, bool keepdims) {
+  const char* name = ir::op_name(k);
+  int ax = detail::normalize_axis(name, axis, int(a.ndim()));
+  if (is_complex(a.dtype())) throw_invalid(name, "Not supported for complex64.");
+  if (a.shape()[ax] == 0)
+    throw_invalid(name, "Cannot " + std::string(name) + " along an empty axis of shape " +
+                            detail::str(a.shape()) + ".");
+  array out = detail::make_node(k, {a}, {{"axis", int64_t(ax)}});
+  return keepdims ? reshape(out, kept_shape(a.shape(), {ax})) : out;
+}
+
+array arg_reduce_all(OpKind k, const array& a, bool keepdims) {
+  array out = arg_reduce(k, reshape(a, {-1}), 0, false);
+  return keepdims ? reshape(out, Shape(a.ndim(), 1)) : out;
+}
+
+}  // namespace
+
+#define KILN_SIMPLE_REDUCTION(fn, kind)                                          \
+  array fn(const array& a, const std::vector<int>& axes, bool keepdims) {        \
+    return reduce(OpKind::kind, a, axes, keepdims);                              \
+  }                                                                              \
+  array fn(const array& a, bool keepdims) {                                      \
+    return fn(a, detail::all_axes(a), keepdims);                                 \
+  }                                                                              \
+  array fn(const array& a, int axis, bool keepdims) {                            \
+    return fn(a, std::vector<int>{axis}, keepdims);                              \
+  }
+KILN_SIMPLE_REDUCTION(all, All)
+KILN_SIMPLE_REDUCTION(any, Any)
+KILN_SIMPLE_REDUCTION(sum, Sum)
+KILN_SIMPLE_REDUCTION(prod, Prod)
+KILN_SIMPLE_REDUCTION(max, Max)
+KILN_SIMPLE_REDUCTION(min, Min)
+#undef KILN_SIMPLE_REDUCTION
+
+#define KILN_AXES_OVERLOADS(fn)                                                  \
+  array fn(const array& a, bool keepdims) { return fn(a, detail::all_axes(a), keepdims); } \
+  array fn(const array& a, int axis, bool keepdims) {                            \
+    return fn(a, std::vector<int>{axis}, keepdims);                              \
+  }
+
+array mean(const array& a, const std::vector<int>& axes, bool keepdims) {
+  auto ax = detail::normalize_axes("mean", axes, int(a.ndim()));
+  Dtype t = detail::at_least_float(a.dtype());
+  int64_t n = reduced_count(a, ax);
+  // An empty reduction divides by zero and gives nan, as NumPy.
+  return divide(sum(cast_to(a, t), axes, keepdims), detail::scalar(double(n), t));
+}
+KILN_AXES_OVERLOADS(mean)
+
+array logsumexp(const array& a, const std::vector<int>& axes, bool keepdims) {
+  array x = cast_to(a, detail::at_least_float(a.dtype()));
+  array m = stop_gradient(max(x, axes, true));
+  // An infinite maximum (all -inf, or a +inf) would give inf - inf = nan
+  // below; shifting by zero instead gives the right -inf / +inf.
+  m = where(isinf(m), detail::scalar(0, x.dtype()), m);
+  array out = add(log(sum(exp(subtract(x, m)), axes, true)), m);
+  if (keepdims) return out;
+  return squeeze(out, axes.empty() ? std::vector<int>{} : axes);
+}
+KILN_AXES_OVERLOADS(logsumexp)
+
+array var(const array& a, const std::vector<int>& axes, bool keepdims, int ddof) {
+  auto ax = detail::normalize_axes("var", axes, int(a.ndim()));
+  Dtype t = detail::at_least_float(a.dtype());
+  array x = cast_to(a, t);
+  array centered = subtract(x, mean(x, axes, true));
+  double n = double(reduced_count(a, ax)) - ddof;
+  // n <= 0 divides by a non-positive count and gives inf/nan, as NumPy.
+  return divide(sum(square(centered), axes, keepdims), detail::scalar(std::max(n, 0.0), t));
+}
+array var(const array& a, bool keepdims, int ddof) { return var(a, detail::all_axes(a), keepdims, ddof); }
+array var(const array& a, int axis, bool keepdims, int ddof) {
+  return var(a, std::vector<int>{axis}, keepdims, ddof);
+}
+array std(const array& a, const std::vector<int>& axes, bool keepdims, int ddof) {
+  return sqrt(var(a, axes, keepdims, ddof));
+}
+array std(const array& a, bool keepdims, int ddof) { return std(a, detail::all_axes(a), keepdims, ddof); }
+array std(const array& a, int axis, bool keepdims, int ddof) {
+  return std(a, std::vector<int>{axis}, keepdims, ddof);
+}
+
+array argmax(const array& a, int axis, bool keepdims) { return arg_reduce(OpKind::Argmax, a, axis, keepdims); }
+array argmax(const array& a, bool keepdims) { return arg_reduce_all(OpKind::Argmax, a, keepdims); }
+array argmin(const array& a, int axis, bool keepdims) { return arg_reduce(OpKind::Argmin, a, axis, keepdims); }
+array argmin(const array& a, bool keepdims) { return arg_reduce_all(OpKind::Argmin, a, keepdims); }
+
+array softmax(const array& a, const std::vector<int>& axes, bool precise) {
+  Dtype out_t = detail::at_least_float(a.dtype());
+  // precise: accumulate half-precision inputs in float32.
+  Dtype t = precise && (out_t == float16 || out_t == bfloat16) ? float32 : out_t;
+  array x = cast_to(a, t);
+  array m = stop_gradient(max(x, axes, true));
+  array e = exp(subtract(x, m));
+  return cast_to(divide(e, sum(e, axes, true)), out_t);
+}
+array softmax(const array& a, int axis, bool precise) { return softmax(a, std::vector<int>{axis}, precise); }
+array softmax(const array& a, bool precise) { return softmax(a, detail::all_axes(a), precise); }
+
+}  // namespace kiln

@@ -1,0 +1,548 @@
+// The IR's text form: parsing. Grammar: ir/README.md.
+//
+// The parser takes untrusted text: every problem is a ParseError with the
+// line and column of the offending token. There is no recursion, numbers
+// are parsed with overflow checks, and a constant's size is checked against
+// its literals (and a limit) before anything is allocated.
+#include "ir/parser.h"
+
+#include <charconv>
+#include <cmath>
+#include <complex>
+#include <cstring>
+#include <limits>
+#include <string_view>
+#include <unordered_map>
+
+#include "ir/element.h"
+
+namespace kiln::ir {
+
+namespace detail {
+// Defined in verifier.cpp.
+std::string verify_located(const Function& f, int* where, int* index, std::string* detail);
+}  // namespace detail
+
+ParseError::ParseError(int line, int column, const std::string& msg)
+    : std::invalid_argument(std::to_string(line) + ":" + std::to_string(column) + ": " + msg),
+      line_(line),
+      column_(column) {}
+
+namespace {
+
+// A splat constant is expanded into its full buffer; refuse absurd sizes.
+constexpr int64_t kMaxSplatElements = int64_t(1) << 28;
+// No constant, listed or splat, may exceed this many elements.
+constexpr int64_t kMaxConstantElements = int64_t(1) << 31;
+
+struct Pos {
+  int line = 1, col = 1;
+};
+
+struct Token {
+  enum Kind { End, Ident, Value, Global, Number, Punct } kind = End;
+  std::string_view text;  // for Value and Global: the name without its sigil
+  Pos pos;
+};
+
+std::string describe(const Token& t) {
+  switch (t.kind) {
+    case Token::End: return "end of input";
+    case Token::Value: return "'%" + std::string(t.text) + "'";
+    case Token::Global: return "'@" + std::string(t.text) + "'";
+    default: return "'" + std::string(t.text) + "'";
+  }
+}
+
+bool is_letter(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_name_char(char c) { return is_letter(c) || is_digit(c) || c == '_' || c == '.'; }
+
+class Lexer {
+ public:
+  explicit Lexer(std::string_view text) : s_(text) {}
+
+  const Token& peek() {
+    if (!has_peek_) {
+      peeked_ = lex();
+      has_peek_ = true;
+    }
+    return peeked_;
+  }
+  Token next() {
+    peek();
+    has_peek_ = false;
+    return peeked_;
+  }
+
+ private:
+  char at(size_t i) const { return i < s_.size() ? s_[i] : '\0'; }
+  void advance() {
+    if (s_[i_] == '\n') {
+      ++line_;
+      col_ = 1;
+    } else {
+      ++col_;
+    }
+    ++i_;
+  }
+
+  void skip_space_and_comments() {
+    while (i_ < s_.size()) {
+      char c = s_[i_];
+      if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v') {
+        advance();
+      } else if (c == '/' && at(i_ + 1) == '/') {
+        while (i_ < s_.size() && s_[i_] != '\n') advance();
+      } else {
+        break;
+      }
+    }
+  }
+
+  Token lex() {
+    skip_space_and_comments();
+    Token t;
+    t.pos = {line_, col_};
+    if (i_ >= s_.size()) return t;
+    size_t start = i_;
+    char c = s_[i_];
+    if (is_letter(c) || c == '_') {
+      while (i_ < s_.size() && (is_letter(s_[i_]) || is_digit(s_[i_]) || s_[i_] == '_')) advance();
+      t.kind = Token::Ident;
+    } else if (c == '%' || c == '@') {
+      advance();
+      size_t name = i_;
+      while (i_ < s_.size() && is_name_char(s_[i_])) advance();
+      if (i_ == name)
+        throw ParseError(t.pos.line, t.pos.col,
+                         std::string("expected a name after '") + c + "'");
+      t.kind = c == '%' ? Token::Value : Token::Global;
+      t.text = s_.substr(name, i_ - name);
+      return t;
+    } else if (c == '-' && at(i_ + 1) == '>') {
+      advance();
+      advance();
+      t.kind = Token::Punct;
+    } else if (is_digit(c) || (c == '-' && (is_name_char(at(i_ + 1))))) {
+      // A number, or -inf: letters, digits, '_', '.', and a sign after an
+      // exponent mark. Its validity is checked where it is used.
+      advance();
+      while (i_ < s_.size()) {
+        char d = s_[i_];
+        bool sign = (d == '+' || d == '-') && (s_[i_ - 1] == 'e' || s_[i_ - 1] == 'E');
+        if (!is_name_char(d) && !sign) break;
+        advance();
+      }
+      t.kind = Token::Number;
+    } else if (std::strchr("()[]{},:=-", c) && c != '\0') {
+      advance();
+      t.kind = Token::Punct;
+    } else {
+      unsigned char u = static_cast<unsigned char>(c);
+      std::string shown;
+      if (u >= 0x20 && u < 0x7f) {
+        shown = std::string("'") + c + "'";
+      } else {
+        const char* hex = "0123456789abcdef";
+        shown = std::string("0x") + hex[u >> 4] + hex[u & 15];
+      }
+      throw ParseError(t.pos.line, t.pos.col, "unexpected character " + shown);
+    }
+    t.text = s_.substr(start, i_ - start);
+    return t;
+  }
+
+  std::string_view s_;
+  size_t i_ = 0;
+  int line_ = 1, col_ = 1;
+  Token peeked_;
+  bool has_peek_ = false;
+};
+
+// One literal of a constant's value, kept as text until the constant's
+// dtype (which follows it) is known.
+struct Literal {
+  Token re;
+  Token im;           // complex literals only
+  bool complex = false;
+};
+
+[[noreturn]] void fail(Pos p, const std::string& msg) { throw ParseError(p.line, p.col, msg); }
+
+// An integer token: an optional '-' and decimal digits, magnitude <= 2^64-1.
+bool parse_integer_text(std::string_view s, bool* negative, uint64_t* magnitude) {
+  *negative = !s.empty() && s[0] == '-';
+  if (*negative) s.remove_prefix(1);
+  if (s.empty()) return false;
+  uint64_t v = 0;
+  for (char c : s) {
+    if (!is_digit(c)) return false;
+    if (__builtin_mul_overflow(v, uint64_t(10), &v) || __builtin_add_overflow(v, uint64_t(c - '0'), &v))
+      return false;
+  }
+  *magnitude = v;
+  return true;
+}
+
+bool looks_integral(std::string_view s) {
+  if (!s.empty() && s[0] == '-') s.remove_prefix(1);
+  if (s.empty()) return false;
+  for (char c : s)
+    if (!is_digit(c)) return false;
+  return true;
+}
+
+int64_t parse_int64(const Token& t) {
+  bool neg;
+  uint64_t mag;
+  if (t.kind != Token::Number || !looks_integral(t.text))
+    fail(t.pos, "expected an integer, found " + describe(t));
+  if (!parse_integer_text(t.text, &neg, &mag) ||
+      mag > (neg ? uint64_t(1) << 63 : uint64_t(std::numeric_limits<int64_t>::max())))
+    fail(t.pos, "integer " + std::string(t.text) + " is out of the range of int64");
+  return neg ? int64_t(0 - mag) : int64_t(mag);
+}
+
+template <typename F>
+F parse_float(const Token& t, Dtype dt) {
+  if (t.kind == Token::Ident && t.text == "inf") return std::numeric_limits<F>::infinity();
+  if (t.kind == Token::Number && t.text == "-inf") return -std::numeric_limits<F>::infinity();
+  if (t.kind == Token::Ident && t.text == "nan") return std::numeric_limits<F>::quiet_NaN();
+  std::string_view s = t.text;
+  bool ok = t.kind == Token::Number && !s.empty() &&
+            (is_digit(s[0]) || (s.size() > 1 && s[0] == '-' && (is_digit(s[1]) || s[1] == '.')));
+  if (!ok) fail(t.pos, "expected a " + dtype_short_name(dt) + " literal, found " + describe(t));
+  F v{};
+  auto r = std::from_chars(s.data(), s.data() + s.size(), v, std::chars_format::general);
+  if (r.ec == std::errc::result_out_of_range)
+    fail(t.pos, "literal " + std::string(s) + " is out of the range of " + dtype_short_name(dt));
+  if (r.ec != std::errc() || r.ptr != s.data() + s.size())
+    fail(t.pos, "malformed number " + describe(t));
+  return v;
+}
+
+// Stores literal `lit` as element i of (dt, data).
+void store_literal(Dtype dt, void* data, int64_t i, const Literal& lit) {
+  const Token& t = lit.re;
+  if (lit.complex && dt != complex64)
+    fail(t.pos, "complex literal in a constant of " + dtype_short_name(dt));
+  switch (domain_of(dt)) {
+    case Domain::Int:
+    case Domain::UInt: {
+      if (dt == bool_) {
+        if (t.text == "true" || t.text == "1") return store_i64(dt, data, i, 1);
+        if (t.text == "false" || t.text == "0") return store_i64(dt, data, i, 0);
+        fail(t.pos, "expected true or false, found " + describe(t));
+      }
+      bool neg;
+      uint64_t mag;
+      if (t.kind != Token::Number || !looks_integral(t.text))
+        fail(t.pos, "expected an integer literal for " + dtype_short_name(dt) + ", found " +
+                        describe(t));
+      int bits = 8 * dt.size();
+      bool in_range = parse_integer_text(t.text, &neg, &mag);
+      if (in_range && is_unsigned(dt)) {
+        in_range = (!neg || mag == 0) && (bits == 64 || mag < (uint64_t(1) << bits));
+      } else if (in_range) {
+        in_range = mag <= (uint64_t(1) << (bits - 1)) - (neg ? 0 : 1);
+      }
+      if (!in_range)
+        fail(t.pos, "literal " + std::string(t.text) + " is out of the range of " +
+                        dtype_short_name(dt));
+      if (is_unsigned(dt)) return store_u64(dt, data, i, neg ? 0 : mag);
+      return store_i64(dt, data, i, neg ? int64_t(0 - mag) : int64_t(mag));
+    }
+    case Domain::Float: {
+      if (dt == float64) return store_f64(dt, data, i, parse_float<double>(t, dt));
+      float v = parse_float<float>(t, dt);
+      store_f64(dt, data, i, v);
+      if (std::isfinite(v) && std::isinf(load_f64(dt, data, i)))
+        fail(t.pos, "literal " + std::string(t.text) + " is out of the range of " +
+                        dtype_short_name(dt));
+      return;
+    }
+    case Domain::Complex: {
+      float re = parse_float<float>(t, dt);
+      float im = lit.complex ? parse_float<float>(lit.im, dt) : 0.f;
+      return store_c128(dt, data, i, {double(re), double(im)});
+    }
+  }
+}
+
+class Parser {
+ public:
+  explicit Parser(std::string_view text) : lex_(text) {}
+
+  Function parse_function() {
+    Token func = lex_.next();
+    if (func.kind != Token::Ident || func.text != "func")
+      fail(func.pos, "expected 'func', found " + describe(func));
+    Token name = lex_.next();
+    if (name.kind != Token::Global)
+      fail(name.pos, "expected the function's name (@name), found " + describe(name));
+    f_.name = std::string(name.text);
+
+    expect("(");
+    if (!accept(")")) {
+      do {
+        Token v = lex_.next();
+        if (v.kind != Token::Value) fail(v.pos, "expected an input (%name), found " + describe(v));
+        expect(":");
+        f_.inputs.push_back(parse_type());
+        input_pos_.push_back(v.pos);
+        define(v);
+      } while (accept(","));
+      expect(")");
+    }
+
+    expect("->");
+    expect("(");
+    std::vector<std::pair<Type, Pos>> results;
+    if (!accept(")")) {
+      do {
+        Pos p = lex_.peek().pos;
+        results.push_back({parse_type(), p});
+      } while (accept(","));
+      expect(")");
+    }
+
+    expect("{");
+    while (true) {
+      const Token& t = lex_.peek();
+      if (t.kind == Token::Ident && t.text == "return") break;
+      if (t.kind != Token::Value) fail(t.pos, "expected a statement or 'return', found " + describe(t));
+      parse_statement();
+    }
+    Token ret = lex_.next();
+    std::vector<Pos> output_pos;
+    if (lex_.peek().kind == Token::Value) {
+      do {
+        Token v = lex_.next();
+        if (v.kind != Token::Value) fail(v.pos, "expected a value (%name), found " + describe(v));
+        f_.outputs.push_back(lookup(v));
+        output_pos.push_back(v.pos);
+      } while (accept(","));
+    }
+    expect("}");
+    Token end = lex_.next();
+    if (end.kind != Token::End)
+      fail(end.pos, "unexpected " + describe(end) + " after the end of the function");
+
+    if (results.size() != f_.outputs.size())
+      fail(ret.pos, "the function declares " + std::to_string(results.size()) +
+                        " results but returns " + std::to_string(f_.outputs.size()));
+    for (size_t i = 0; i < results.size(); ++i) {
+      const Type& t = f_.value_type(f_.outputs[i]);
+      if (t != results[i].first)
+        fail(output_pos[i], "returned value %" + names_[f_.outputs[i]] + " has type " +
+                                type_to_string(t) + " but the function declares result " +
+                                std::to_string(i) + " as " + type_to_string(results[i].first));
+    }
+
+    int where = 0, index = 0;
+    std::string detail;
+    std::string msg = detail::verify_located(f_, &where, &index, &detail);
+    if (!msg.empty()) {
+      switch (where) {
+        case 0: fail(input_pos_[index], msg);
+        case 1: {
+          const Op& op = f_.ops[index];
+          fail(op_pos_[index], "op %" + names_[f_.inputs.size() + index] + " (" +
+                                   op_name(op.kind) + "): " + detail);
+        }
+        case 2: fail(output_pos[index], msg);
+        default: fail(func.pos, msg);
+      }
+    }
+    return std::move(f_);
+  }
+
+ private:
+  bool is_punct(const Token& t, std::string_view p) const {
+    return t.kind == Token::Punct && t.text == p;
+  }
+  bool accept(std::string_view p) {
+    if (!is_punct(lex_.peek(), p)) return false;
+    lex_.next();
+    return true;
+  }
+  Token expect(std::string_view p) {
+    Token t = lex_.next();
+    if (!is_punct(t, p)) fail(t.pos, "expected '" + std::string(p) + "', found " + describe(t));
+    return t;
+  }
+
+  void define(const Token& v) {
+    if (ids_.count(v.text)) fail(v.pos, "value %" + std::string(v.text) + " is defined twice");
+    if (names_.size() >= size_t(std::numeric_limits<int>::max() - 1))
+      fail(v.pos, "too many values");
+    ids_.emplace(v.text, int(names_.size()));
+    names_.emplace_back(v.text);
+  }
+  int lookup(const Token& v) {
+    auto it = ids_.find(v.text);
+    if (it == ids_.end())
+      fail(v.pos, "value %" + std::string(v.text) + " is not defined before its use");
+    return it->second;
+  }
+
+  Type parse_type() {
+    Token d = lex_.next();
+    Type t;
+    if (d.kind != Token::Ident) fail(d.pos, "expected a type, found " + describe(d));
+    if (!dtype_from_short_name(std::string(d.text), &t.dtype))
+      fail(d.pos, "unknown dtype " + describe(d));
+    expect("[");
+    int64_t elements = 1;
+    bool overflow = false;
+    if (!accept("]")) {
+      do {
+        Token n = lex_.next();
+        bool neg;
+        uint64_t mag;
+        if (n.kind != Token::Number || !looks_integral(n.text) || n.text[0] == '-')
+          fail(n.pos, "expected a dimension, found " + describe(n));
+        if (!parse_integer_text(n.text, &neg, &mag) ||
+            mag > uint64_t(std::numeric_limits<int32_t>::max()))
+          fail(n.pos, "dimension " + std::string(n.text) + " is too large");
+        t.shape.push_back(int32_t(mag));
+        overflow = overflow || __builtin_mul_overflow(elements, int64_t(mag), &elements);
+      } while (accept(","));
+      expect("]");
+    }
+    int64_t nbytes;
+    if (overflow || __builtin_mul_overflow(elements, int64_t(t.dtype.size()), &nbytes))
+      fail(d.pos, "type " + type_to_string(t) + " has too many elements");
+    return t;
+  }
+
+  Literal parse_literal() {
+    Literal lit;
+    if (accept("(")) {
+      lit.complex = true;
+      lit.re = lex_.next();
+      expect(",");
+      lit.im = lex_.next();
+      expect(")");
+    } else {
+      lit.re = lex_.next();
+    }
+    for (const Token* t : {&lit.re, &lit.im}) {
+      if (t == &lit.im && !lit.complex) break;
+      if (t->kind != Token::Number && t->kind != Token::Ident)
+        fail(t->pos, "expected a literal, found " + describe(*t));
+    }
+    return lit;
+  }
+
+  void parse_statement() {
+    Token v = lex_.next();  // a Value token, checked by the caller
+    if (ids_.count(v.text)) fail(v.pos, "value %" + std::string(v.text) + " is defined twice");
+    expect("=");
+    Token name = lex_.next();
+    Op op;
+    if (name.kind != Token::Ident) fail(name.pos, "expected an op name, found " + describe(name));
+    if (!op_from_name(std::string(name.text), &op.kind)) fail(name.pos, "unknown op " + describe(name));
+    expect("(");
+    if (!accept(")")) {
+      do {
+        Token o = lex_.next();
+        if (o.kind != Token::Value) fail(o.pos, "expected an operand (%name), found " + describe(o));
+        op.operands.push_back(lookup(o));
+      } while (accept(","));
+      expect(")");
+    }
+
+    bool has_value = false, value_is_list = false;
+    Pos value_pos;
+    std::vector<Literal> literals;
+    if (accept("{")) {
+      if (!accept("}")) {
+        do {
+          Token a = lex_.next();
+          if (a.kind != Token::Ident) fail(a.pos, "expected an attribute name, found " + describe(a));
+          std::string aname(a.text);
+          if (op.attrs.count(aname) || (has_value && aname == "value"))
+            fail(a.pos, "attribute '" + aname + "' is given twice");
+          expect("=");
+          if (op.kind == OpKind::Constant && aname == "value") {
+            has_value = true;
+            value_pos = lex_.peek().pos;
+            if (accept("[")) {
+              value_is_list = true;
+              if (!accept("]")) {
+                do literals.push_back(parse_literal());
+                while (accept(","));
+                expect("]");
+              }
+            } else {
+              literals.push_back(parse_literal());
+            }
+          } else if (accept("[")) {
+            std::vector<int64_t> list;
+            if (!accept("]")) {
+              do list.push_back(parse_int64(lex_.next()));
+              while (accept(","));
+              expect("]");
+            }
+            op.attrs.emplace(aname, std::move(list));
+          } else {
+            op.attrs.emplace(aname, parse_int64(lex_.next()));
+          }
+        } while (accept(","));
+        expect("}");
+      }
+    }
+    expect(":");
+    op.type = parse_type();
+
+    if (op.kind == OpKind::Constant) {
+      if (!has_value) fail(name.pos, "a constant needs a 'value' attribute");
+      op.data = make_data(op.type, literals, value_is_list, value_pos);
+    }
+    define(v);
+    op_pos_.push_back(v.pos);
+    f_.ops.push_back(std::move(op));
+  }
+
+  runtime::BufferPtr make_data(const Type& t, const std::vector<Literal>& lits, bool list,
+                               Pos pos) {
+    int64_t n = t.size();  // parse_type checked that this does not overflow
+    if (list && int64_t(lits.size()) != n)
+      fail(pos, "constant has " + std::to_string(lits.size()) + " values but its type " +
+                    type_to_string(t) + " has " + std::to_string(n) + " elements");
+    if (n > kMaxConstantElements)
+      fail(pos, "constant of type " + type_to_string(t) + " is too large");
+    if (!list && n > kMaxSplatElements)
+      fail(pos, "splat constant of type " + type_to_string(t) + " has more than 2^28 elements");
+    auto data = runtime::allocate(size_t(t.nbytes()));
+    char* p = static_cast<char*>(data->data());
+    if (list) {
+      for (int64_t i = 0; i < n; ++i) store_literal(t.dtype, p, i, lits[i]);
+    } else {
+      // Convert the literal once, even for an empty shape (so its errors are
+      // reported), then copy its bytes.
+      alignas(16) char one[16];
+      store_literal(t.dtype, one, 0, lits[0]);
+      size_t w = t.dtype.size();
+      for (int64_t i = 0; i < n; ++i) std::memcpy(p + i * w, one, w);
+    }
+    return data;
+  }
+
+  Lexer lex_;
+  Function f_;
+  std::unordered_map<std::string_view, int> ids_;
+  std::vector<std::string> names_;  // source name of each value id
+  std::vector<Pos> input_pos_, op_pos_;
+};
+
+}  // namespace
+
+Function parse(const std::string& text) {
+  Parser p(text);
+  return p.parse_function();
+}
+
+}  // namespace kiln::ir

@@ -1,0 +1,227 @@
+// The IR verifier. It checks a Function built by any means (the frontend,
+// a pass, the parser) and never trusts it: out-of-range ids, op kinds or
+// dtypes, overflowing shapes and attribute values that would overflow in
+// the type rules are all reported as messages, never undefined behaviour.
+#include "ir/verifier.h"
+
+#include <algorithm>
+#include <cstring>
+#include <limits>
+#include <stdexcept>
+
+#include "ir/type_rules.h"
+
+namespace kiln::ir {
+
+namespace {
+
+constexpr int kNumOpKinds = 0
+#define KILN_OP_COUNT(e, name, arity) +1
+    KILN_OPS(KILN_OP_COUNT)
+#undef KILN_OP_COUNT
+    ;
+
+constexpr int64_t kInt32Max = std::numeric_limits<int32_t>::max();
+
+// The attribute names each op reads; any other attribute is an error.
+std::vector<const char*> accepted_attrs(OpKind k) {
+  if (is_reduction(k)) return {"axes"};
+  switch (k) {
+    case OpKind::Argmax: case OpKind::Argmin: case OpKind::Concatenate: case OpKind::Take:
+    case OpKind::TakeAlongAxis:
+      return {"axis"};
+    case OpKind::Transpose: return {"perm"};
+    case OpKind::Slice: case OpKind::SliceUpdate: return {"start", "stop", "strides"};
+    case OpKind::Pad: return {"low", "high"};
+    default: return {};
+  }
+}
+
+// "" if t has a valid dtype, non-negative dimensions and a byte size that
+// fits in int64; else the problem.
+std::string type_problem(const Type& t) {
+  if (int(t.dtype.val) >= kNumDtypes) return "invalid dtype " + std::to_string(int(t.dtype.val));
+  int64_t n = 1;
+  for (auto d : t.shape) {
+    if (d < 0) return "negative dimension in type " + type_to_string(t);
+    if (__builtin_mul_overflow(n, int64_t(d), &n))
+      return "type " + type_to_string(t) + " has too many elements";
+  }
+  int64_t nbytes;
+  if (__builtin_mul_overflow(n, int64_t(t.dtype.size()), &nbytes))
+    return "type " + type_to_string(t) + " has too many elements";
+  return "";
+}
+
+const std::vector<int64_t>* list_attr(const Op& op, const char* name) {
+  auto it = op.attrs.find(name);
+  if (it == op.attrs.end()) return nullptr;
+  return std::get_if<std::vector<int64_t>>(&it->second);
+}
+
+// Attribute values for which infer_type's arithmetic would overflow. The
+// type rule assumes values of sane magnitude; these checks keep arbitrary
+// (parsed, fuzzed) attributes from reaching it.
+std::string overflow_problem(const Op& op, const std::vector<Type>& in) {
+  switch (op.kind) {
+    case OpKind::Slice: case OpKind::SliceUpdate: {
+      const auto* start = list_attr(op, "start");
+      const auto* stop = list_attr(op, "stop");
+      const auto* strides = list_attr(op, "strides");
+      if (!start || !stop || !strides) return "";
+      size_t n = std::min({start->size(), stop->size(), strides->size()});
+      for (size_t d = 0; d < n; ++d) {
+        int64_t a = (*start)[d], b = (*stop)[d], s = (*strides)[d], t, u, len;
+        if (s == 0) continue;  // reported by the type rule
+        // Mirrors range_length() and the last-index computation of slice.
+        bool bad = s == std::numeric_limits<int64_t>::min();
+        if (!bad && s > 0 && b > a)
+          bad = __builtin_sub_overflow(b, a, &t) || __builtin_add_overflow(t, s, &u) ||
+                __builtin_sub_overflow(u, int64_t(1), &u);
+        if (!bad && s < 0 && a > b)
+          bad = __builtin_sub_overflow(a, b, &t) || __builtin_sub_overflow(t, s, &u) ||
+                __builtin_sub_overflow(u, int64_t(1), &u);
+        if (!bad) {
+          len = range_length(a, b, s);
+          bad = __builtin_mul_overflow(len - 1, s, &t) || __builtin_add_overflow(a, t, &u);
+        }
+        if (bad)
+          return "slice bounds " + std::to_string(a) + ":" + std::to_string(b) + ":" +
+                 std::to_string(s) + " of axis " + std::to_string(d) + " are out of range";
+      }
+      return "";
+    }
+    case OpKind::Pad: {
+      const auto* low = list_attr(op, "low");
+      const auto* high = list_attr(op, "high");
+      if (!low || !high || in.empty()) return "";
+      size_t n = std::min({low->size(), high->size(), in[0].shape.size()});
+      for (size_t d = 0; d < n; ++d) {
+        int64_t l = (*low)[d], h = (*high)[d];
+        if (l < 0 || h < 0) continue;  // reported by the type rule
+        if (l > kInt32Max || h > kInt32Max || in[0].shape[d] + l + h > kInt32Max)
+          return "padded dimension " + std::to_string(d) + " overflows int32";
+      }
+      return "";
+    }
+    case OpKind::Concatenate: {
+      auto it = op.attrs.find("axis");
+      if (it == op.attrs.end() || !std::holds_alternative<int64_t>(it->second)) return "";
+      int64_t axis = std::get<int64_t>(it->second);
+      if (axis < 0) return "";
+      int64_t total = 0;
+      for (const Type& t : in) {
+        if (axis >= int64_t(t.shape.size())) return "";
+        total += t.shape[axis];
+        if (total > kInt32Max) return "concatenated dimension overflows int32";
+      }
+      return "";
+    }
+    default:
+      return "";
+  }
+}
+
+std::string check_op(const Function& f, size_t index) {
+  const Op& op = f.ops[index];
+  const int id = int(f.inputs.size() + index);
+  for (size_t i = 0; i < op.operands.size(); ++i) {
+    int v = op.operands[i];
+    if (v < 0 || v >= id)
+      return "operand " + std::to_string(i) + " is %" + std::to_string(v) +
+             (v == id ? ", the op's own value" : v > id ? ", defined after the op" : "") +
+             ", not a value defined before it";
+  }
+  int arity = op_arity(op.kind);
+  if (arity >= 0 ? int(op.operands.size()) != arity : op.operands.empty())
+    return "expects " + (arity < 0 ? std::string("at least 1") : std::to_string(arity)) +
+           " operands, got " + std::to_string(op.operands.size());
+  std::string problem = type_problem(op.type);
+  if (!problem.empty()) return problem;
+  auto accepted = accepted_attrs(op.kind);
+  for (const auto& [name, value] : op.attrs) {
+    bool ok = std::any_of(accepted.begin(), accepted.end(),
+                          [&](const char* a) { return name == a; });
+    if (!ok) return "has no attribute '" + name + "'";
+  }
+  if (op.kind == OpKind::Constant) {
+    if (!op.data) return "has no data";
+    if (op.data->size() != uint64_t(op.type.nbytes()))
+      return "holds " + std::to_string(op.data->size()) + " bytes of data, type " +
+             type_to_string(op.type) + " needs " + std::to_string(op.type.nbytes());
+    return "";
+  }
+  if (op.data) return "is not a constant but holds data";
+  std::vector<Type> in;
+  in.reserve(op.operands.size());
+  for (int v : op.operands) in.push_back(f.value_type(v));
+  problem = overflow_problem(op, in);
+  if (!problem.empty()) return problem;
+  Type inferred;
+  try {
+    inferred = infer_type(op.kind, in, op.attrs, op.type);
+  } catch (const std::invalid_argument& e) {
+    return e.what();
+  }
+  if (inferred != op.type)
+    return "declared type " + type_to_string(op.type) + " differs from the type rule's " +
+           type_to_string(inferred);
+  return "";
+}
+
+}  // namespace
+
+// Shared with parser.cpp (declared there too), which reports a failure at
+// the source position of the offending part. Returns "" if f is valid; else
+// the full message, sets *where to 0 (an input), 1 (an op), 2 (an output) or
+// 3 (the function as a whole), *index to its position in f.inputs, f.ops or
+// f.outputs, and *detail to the message without its "op %N (name): " prefix.
+namespace detail {
+
+std::string verify_located(const Function& f, int* where, int* index, std::string* detail);
+
+std::string verify_located(const Function& f, int* where, int* index, std::string* detail) {
+  auto fail = [&](int w, size_t i, const std::string& prefix, const std::string& problem) {
+    *where = w;
+    *index = int(i);
+    *detail = problem;
+    return prefix + problem;
+  };
+  for (size_t i = 0; i < f.inputs.size(); ++i) {
+    std::string problem = type_problem(f.inputs[i]);
+    if (!problem.empty()) return fail(0, i, "input %" + std::to_string(i) + ": ", problem);
+  }
+  if (f.inputs.size() + f.ops.size() > size_t(std::numeric_limits<int>::max()))
+    return fail(3, 0, "", "too many values");
+  for (size_t i = 0; i < f.ops.size(); ++i) {
+    const Op& op = f.ops[i];
+    const std::string id = "%" + std::to_string(f.inputs.size() + i);
+    if (int(op.kind) >= kNumOpKinds)
+      return fail(1, i, "op " + id + ": ", "invalid op kind " + std::to_string(int(op.kind)));
+    std::string problem = check_op(f, i);
+    if (!problem.empty())
+      return fail(1, i, "op " + id + " (" + op_name(op.kind) + "): ", problem);
+  }
+  for (size_t i = 0; i < f.outputs.size(); ++i) {
+    int v = f.outputs[i];
+    if (v < 0 || v >= f.num_values())
+      return fail(2, i, "output " + std::to_string(i) + ": ",
+                  "value %" + std::to_string(v) + " is not defined");
+  }
+  return "";
+}
+
+}  // namespace detail
+
+std::string verify_message(const Function& f) {
+  int where, index;
+  std::string detail;
+  return detail::verify_located(f, &where, &index, &detail);
+}
+
+void verify(const Function& f) {
+  std::string msg = verify_message(f);
+  if (!msg.empty()) throw std::invalid_argument(msg);
+}
+
+}  // namespace kiln::ir
