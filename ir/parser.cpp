@@ -20,7 +20,8 @@ namespace kiln::ir {
 
 namespace detail {
 // Defined in verifier.cpp.
-std::string verify_located(const Function& f, int* where, int* index, std::string* detail);
+std::string verify_located(const Function& f, int* where, int* index);
+std::string verify_op(const Function& f, size_t index);
 }  // namespace detail
 
 ParseError::ParseError(int line, int column, const std::string& msg)
@@ -298,12 +299,10 @@ class Parser {
 
     expect("->");
     expect("(");
-    std::vector<std::pair<Type, Pos>> results;
+    std::vector<Type> results;
     if (!accept(")")) {
-      do {
-        Pos p = lex_.peek().pos;
-        results.push_back({parse_type(), p});
-      } while (accept(","));
+      do results.push_back(parse_type());
+      while (accept(","));
       expect(")");
     }
 
@@ -324,37 +323,33 @@ class Parser {
         output_pos.push_back(v.pos);
       } while (accept(","));
     }
-    expect("}");
-    Token end = lex_.next();
-    if (end.kind != Token::End)
-      fail(end.pos, "unexpected " + describe(end) + " after the end of the function");
-
     if (results.size() != f_.outputs.size())
       fail(ret.pos, "the function declares " + std::to_string(results.size()) +
                         " results but returns " + std::to_string(f_.outputs.size()));
     for (size_t i = 0; i < results.size(); ++i) {
       const Type& t = f_.value_type(f_.outputs[i]);
-      if (t != results[i].first)
+      if (t != results[i])
         fail(output_pos[i], "returned value %" + names_[f_.outputs[i]] + " has type " +
                                 type_to_string(t) + " but the function declares result " +
-                                std::to_string(i) + " as " + type_to_string(results[i].first));
+                                std::to_string(i) + " as " + type_to_string(results[i]));
     }
+    expect("}");
+    Token end = lex_.next();
+    if (end.kind != Token::End)
+      fail(end.pos, "unexpected " + describe(end) + " after the end of the function");
 
+    // Each op was verified as it was read; this is a safety net.
     int where = 0, index = 0;
-    std::string detail;
-    std::string msg = detail::verify_located(f_, &where, &index, &detail);
+    std::string msg = detail::verify_located(f_, &where, &index);
     if (!msg.empty()) {
       switch (where) {
         case 0: fail(input_pos_[index], msg);
-        case 1: {
-          const Op& op = f_.ops[index];
-          fail(op_pos_[index], "op %" + names_[f_.inputs.size() + index] + " (" +
-                                   op_name(op.kind) + "): " + detail);
-        }
+        case 1: fail(op_pos_[index], msg);
         case 2: fail(output_pos[index], msg);
         default: fail(func.pos, msg);
       }
     }
+
     return std::move(f_);
   }
 
@@ -504,6 +499,10 @@ class Parser {
     define(v);
     op_pos_.push_back(v.pos);
     f_.ops.push_back(std::move(op));
+    // Verified as soon as it is read, so errors come in the text's order.
+    std::string problem = detail::verify_op(f_, f_.ops.size() - 1);
+    if (!problem.empty())
+      fail(v.pos, "op %" + std::string(v.text) + " (" + op_name(f_.ops.back().kind) + "): " + problem);
   }
 
   runtime::BufferPtr make_data(const Type& t, const std::vector<Literal>& lits, bool list,

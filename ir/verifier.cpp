@@ -173,18 +173,25 @@ std::string check_op(const Function& f, size_t index) {
 
 // Shared with parser.cpp (declared there too), which reports a failure at
 // the source position of the offending part. Returns "" if f is valid; else
-// the full message, sets *where to 0 (an input), 1 (an op), 2 (an output) or
-// 3 (the function as a whole), *index to its position in f.inputs, f.ops or
-// f.outputs, and *detail to the message without its "op %N (name): " prefix.
+// the message and sets *where to 0 (an input), 1 (an op), 2 (an output) or
+// 3 (the function as a whole) and *index to its position in f.inputs, f.ops
+// or f.outputs. verify_op checks one op, assuming the ones before it valid.
 namespace detail {
 
-std::string verify_located(const Function& f, int* where, int* index, std::string* detail);
+std::string verify_located(const Function& f, int* where, int* index);
+std::string verify_op(const Function& f, size_t index);
 
-std::string verify_located(const Function& f, int* where, int* index, std::string* detail) {
+// The problem of op `index` alone (its operands are assumed verified), or "".
+std::string verify_op(const Function& f, size_t index) {
+  const Op& op = f.ops[index];
+  if (int(op.kind) >= kNumOpKinds) return "invalid op kind " + std::to_string(int(op.kind));
+  return check_op(f, index);
+}
+
+std::string verify_located(const Function& f, int* where, int* index) {
   auto fail = [&](int w, size_t i, const std::string& prefix, const std::string& problem) {
     *where = w;
     *index = int(i);
-    *detail = problem;
     return prefix + problem;
   };
   for (size_t i = 0; i < f.inputs.size(); ++i) {
@@ -196,11 +203,10 @@ std::string verify_located(const Function& f, int* where, int* index, std::strin
   for (size_t i = 0; i < f.ops.size(); ++i) {
     const Op& op = f.ops[i];
     const std::string id = "%" + std::to_string(f.inputs.size() + i);
-    if (int(op.kind) >= kNumOpKinds)
-      return fail(1, i, "op " + id + ": ", "invalid op kind " + std::to_string(int(op.kind)));
-    std::string problem = check_op(f, i);
-    if (!problem.empty())
-      return fail(1, i, "op " + id + " (" + op_name(op.kind) + "): ", problem);
+    std::string problem = verify_op(f, i);
+    if (problem.empty()) continue;
+    if (int(op.kind) >= kNumOpKinds) return fail(1, i, "op " + id + ": ", problem);
+    return fail(1, i, "op " + id + " (" + op_name(op.kind) + "): ", problem);
   }
   for (size_t i = 0; i < f.outputs.size(); ++i) {
     int v = f.outputs[i];
@@ -215,8 +221,7 @@ std::string verify_located(const Function& f, int* where, int* index, std::strin
 
 std::string verify_message(const Function& f) {
   int where, index;
-  std::string detail;
-  return detail::verify_located(f, &where, &index, &detail);
+  return detail::verify_located(f, &where, &index);
 }
 
 void verify(const Function& f) {
