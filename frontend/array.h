@@ -49,20 +49,20 @@ class array {
   // A 1-d array of the listed values.
   template <typename T>
   array(std::initializer_list<T> data, Dtype dtype = TypeToDtype<T>())
-      : array(std::vector<T>(data).data(), detail::storage_dtype<T>(), data.size(),
-              Shape{int32_t(data.size())}, dtype) {}
+      : array(data.begin(), detail::storage_dtype<T>(), data.size(), Shape{int32_t(data.size())},
+              dtype) {}
 
   // An array of the given shape filled row-major from the listed values.
   template <typename T>
   array(std::initializer_list<T> data, const Shape& shape, Dtype dtype = TypeToDtype<T>())
-      : array(std::vector<T>(data).data(), detail::storage_dtype<T>(), data.size(), shape, dtype) {}
+      : array(data.begin(), detail::storage_dtype<T>(), data.size(), shape, dtype) {}
 
   // An array of `shape` copied from the elements starting at `it` (a pointer
   // or iterator), converted to `dtype`.
   template <typename It, typename V = typename std::iterator_traits<It>::value_type,
             typename = std::enable_if_t<!std::is_void_v<V>>>
   array(It it, const Shape& shape, Dtype dtype = TypeToDtype<V>())
-      : array(copy_n_elements<V>(it, shape).data(), detail::storage_dtype<V>(),
+      : array(copy_n_elements<V>(it, shape).get(), detail::storage_dtype<V>(),
               size_t(ir::shape_size(shape)), shape, dtype) {}
 
   // An array of `shape` and `dtype` copied from raw bytes at `data`.
@@ -113,13 +113,13 @@ class array {
   void item_to(Dtype as, void* out);
   void* raw_data(size_t elem_size);
 
+  // A contiguous copy (not std::vector, which packs bools into bits).
   template <typename V, typename It>
-  static std::vector<V> copy_n_elements(It it, const Shape& shape) {
-    std::vector<V> v;
+  static std::unique_ptr<V[]> copy_n_elements(It it, const Shape& shape) {
     int64_t n = ir::shape_size(shape);
     if (n < 0) throw std::invalid_argument("[array] Negative dimensions are not allowed.");
-    v.reserve(size_t(n));
-    for (int64_t i = 0; i < n; ++i, ++it) v.push_back(*it);
+    auto v = std::make_unique<V[]>(size_t(n));
+    for (int64_t i = 0; i < n; ++i, ++it) v[i] = *it;
     return v;
   }
 

@@ -132,7 +132,11 @@ array bitwise_invert(const array& a) {
 array stop_gradient(const array& a) { return unary(OpKind::StopGradient, a); }
 
 array add(const array& a, const array& b) { return binary(OpKind::Add, a, b); }
-array subtract(const array& a, const array& b) { return binary(OpKind::Subtract, a, b); }
+array subtract(const array& a, const array& b) {
+  if (a.dtype() == bool_ && b.dtype() == bool_)
+    throw_invalid("subtract", "Not supported for bool operands, use not_equal or bitwise_xor instead.");
+  return binary(OpKind::Subtract, a, b);
+}
 array multiply(const array& a, const array& b) { return binary(OpKind::Multiply, a, b); }
 array divide(const array& a, const array& b) { return float_binary(OpKind::Divide, a, b); }
 

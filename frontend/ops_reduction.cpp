@@ -94,6 +94,7 @@ array mean(const array& a, const std::vector<int>& axes, bool keepdims) {
 KILN_AXES_OVERLOADS(mean)
 
 array logsumexp(const array& a, const std::vector<int>& axes, bool keepdims) {
+  detail::normalize_axes("logsumexp", axes, int(a.ndim()));  // errors under this op's name
   array x = cast_to(a, detail::at_least_float(a.dtype()));
   array m = stop_gradient(max(x, axes, true));
   // An infinite maximum (all -inf, or a +inf) would give inf - inf = nan
@@ -119,6 +120,7 @@ array var(const array& a, int axis, bool keepdims, int ddof) {
   return var(a, std::vector<int>{axis}, keepdims, ddof);
 }
 array std(const array& a, const std::vector<int>& axes, bool keepdims, int ddof) {
+  detail::normalize_axes("std", axes, int(a.ndim()));
   return sqrt(var(a, axes, keepdims, ddof));
 }
 array std(const array& a, bool keepdims, int ddof) { return std(a, detail::all_axes(a), keepdims, ddof); }
@@ -132,6 +134,7 @@ array argmin(const array& a, int axis, bool keepdims) { return arg_reduce(OpKind
 array argmin(const array& a, bool keepdims) { return arg_reduce_all(OpKind::Argmin, a, keepdims); }
 
 array softmax(const array& a, const std::vector<int>& axes, bool precise) {
+  detail::normalize_axes("softmax", axes, int(a.ndim()));
   Dtype out_t = detail::at_least_float(a.dtype());
   // precise: accumulate half-precision inputs in float32.
   Dtype t = precise && (out_t == float16 || out_t == bfloat16) ? float32 : out_t;

@@ -37,6 +37,20 @@ I saturate(double v) {
   return I(v);
 }
 
+// d rounded to float with "round to odd": truncate toward zero and set the
+// last mantissa bit if anything was cut off. Rounding that again to a format
+// with at least two fewer mantissa bits gives the correctly rounded result.
+float round_to_odd_float(double d) {
+  float f = float(d);
+  if (std::isnan(d) || std::isinf(f) || double(f) == d) return f;
+  if (std::fabs(double(f)) > std::fabs(d)) f = std::nextafter(f, 0.0f);
+  uint32_t bits;
+  std::memcpy(&bits, &f, 4);
+  bits |= 1;
+  std::memcpy(&f, &bits, 4);
+  return f;
+}
+
 }  // namespace
 
 double load_f64(Dtype t, const void* b, int64_t i) {
@@ -127,10 +141,10 @@ void store_f64(Dtype t, void* b, int64_t i, double v) {
     case Dtype::Val::int16: put<int16_t>(b, i, saturate<int16_t>(v)); return;
     case Dtype::Val::int32: put<int32_t>(b, i, saturate<int32_t>(v)); return;
     case Dtype::Val::int64: put<int64_t>(b, i, saturate<int64_t>(v)); return;
-    // Through float first: double -> half directly would round twice anyway
-    // only for values within half an ulp of a tie, accepted as in NumPy.
-    case Dtype::Val::float16: put<uint16_t>(b, i, float_to_half(float(v))); return;
-    case Dtype::Val::bfloat16: put<uint16_t>(b, i, float_to_bfloat(float(v))); return;
+    // Through a float rounded to odd, which the second rounding to 16 bits
+    // cannot spoil: the result is the correctly rounded double -> half.
+    case Dtype::Val::float16: put<uint16_t>(b, i, float_to_half(round_to_odd_float(v))); return;
+    case Dtype::Val::bfloat16: put<uint16_t>(b, i, float_to_bfloat(round_to_odd_float(v))); return;
     case Dtype::Val::float32: put<float>(b, i, float(v)); return;
     case Dtype::Val::float64: put<double>(b, i, v); return;
     case Dtype::Val::complex64: put<std::complex<float>>(b, i, {float(v), 0.f}); return;

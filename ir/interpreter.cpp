@@ -77,12 +77,10 @@ void copy_strided(const char* src, char* dst, size_t esize, const Shape& shape,
 
 int bits_of(Dtype t) { return t == bool_ ? 1 : 8 * t.size(); }
 
-int64_t int_lowest(Dtype t) {
-  return t == bool_ ? 0 : -(int64_t(1) << (bits_of(t) - 1));  // int64: -2^63 fits
-}
 int64_t int_highest(Dtype t) {
   return t == bool_ ? 1 : int64_t((uint64_t(1) << (bits_of(t) - 1)) - 1);
 }
+int64_t int_lowest(Dtype t) { return t == bool_ ? 0 : -int_highest(t) - 1; }
 uint64_t uint_highest(Dtype t) {
   return bits_of(t) == 64 ? ~uint64_t(0) : (uint64_t(1) << bits_of(t)) - 1;
 }

@@ -76,6 +76,23 @@ class Lexer {
     return peeked_;
   }
 
+  // Saving and restoring the position lets the parser read a constant's
+  // literals twice: once to count them, once (after its type) to store them.
+  struct State {
+    size_t i;
+    int line, col;
+    Token peeked;
+    bool has_peek;
+  };
+  State save() const { return {i_, line_, col_, peeked_, has_peek_}; }
+  void restore(const State& st) {
+    i_ = st.i;
+    line_ = st.line;
+    col_ = st.col;
+    peeked_ = st.peeked;
+    has_peek_ = st.has_peek;
+  }
+
  private:
   char at(size_t i) const { return i < s_.size() ? s_[i] : '\0'; }
   void advance() {
@@ -161,8 +178,7 @@ class Lexer {
   bool has_peek_ = false;
 };
 
-// One literal of a constant's value, kept as text until the constant's
-// dtype (which follows it) is known.
+// One literal of a constant's value (its dtype is known only after it).
 struct Literal {
   Token re;
   Token im;           // complex literals only
@@ -412,21 +428,23 @@ class Parser {
     return t;
   }
 
+  Token parse_literal_token() {
+    Token t = lex_.next();
+    if (t.kind != Token::Number && t.kind != Token::Ident)
+      fail(t.pos, "expected a literal, found " + describe(t));
+    return t;
+  }
+
   Literal parse_literal() {
     Literal lit;
     if (accept("(")) {
       lit.complex = true;
-      lit.re = lex_.next();
+      lit.re = parse_literal_token();
       expect(",");
-      lit.im = lex_.next();
+      lit.im = parse_literal_token();
       expect(")");
     } else {
-      lit.re = lex_.next();
-    }
-    for (const Token* t : {&lit.re, &lit.im}) {
-      if (t == &lit.im && !lit.complex) break;
-      if (t->kind != Token::Number && t->kind != Token::Ident)
-        fail(t->pos, "expected a literal, found " + describe(*t));
+      lit.re = parse_literal_token();
     }
     return lit;
   }
@@ -449,9 +467,8 @@ class Parser {
       expect(")");
     }
 
-    bool has_value = false, value_is_list = false;
-    Pos value_pos;
-    std::vector<Literal> literals;
+    bool has_value = false;
+    Lexer::State value_state{};
     if (accept("{")) {
       if (!accept("}")) {
         do {
@@ -462,18 +479,10 @@ class Parser {
             fail(a.pos, "attribute '" + aname + "' is given twice");
           expect("=");
           if (op.kind == OpKind::Constant && aname == "value") {
+            // Checked and counted now, stored once the type is known.
             has_value = true;
-            value_pos = lex_.peek().pos;
-            if (accept("[")) {
-              value_is_list = true;
-              if (!accept("]")) {
-                do literals.push_back(parse_literal());
-                while (accept(","));
-                expect("]");
-              }
-            } else {
-              literals.push_back(parse_literal());
-            }
+            value_state = lex_.save();
+            read_value(nullptr, nullptr);
           } else if (accept("[")) {
             std::vector<int64_t> list;
             if (!accept("]")) {
@@ -494,7 +503,10 @@ class Parser {
 
     if (op.kind == OpKind::Constant) {
       if (!has_value) fail(name.pos, "a constant needs a 'value' attribute");
-      op.data = make_data(op.type, literals, value_is_list, value_pos);
+      Lexer::State end = lex_.save();
+      lex_.restore(value_state);
+      op.data = read_value(&op.type, &value_state);
+      lex_.restore(end);
     }
     define(v);
     op_pos_.push_back(v.pos);
@@ -505,27 +517,47 @@ class Parser {
       fail(v.pos, "op %" + std::string(v.text) + " (" + op_name(f_.ops.back().kind) + "): " + problem);
   }
 
-  runtime::BufferPtr make_data(const Type& t, const std::vector<Literal>& lits, bool list,
-                               Pos pos) {
-    int64_t n = t.size();  // parse_type checked that this does not overflow
-    if (list && int64_t(lits.size()) != n)
-      fail(pos, "constant has " + std::to_string(lits.size()) + " values but its type " +
-                    type_to_string(t) + " has " + std::to_string(n) + " elements");
-    if (n > kMaxConstantElements)
-      fail(pos, "constant of type " + type_to_string(t) + " is too large");
-    if (!list && n > kMaxSplatElements)
-      fail(pos, "splat constant of type " + type_to_string(t) + " has more than 2^28 elements");
-    auto data = runtime::allocate(size_t(t.nbytes()));
-    char* p = static_cast<char*>(data->data());
-    if (list) {
-      for (int64_t i = 0; i < n; ++i) store_literal(t.dtype, p, i, lits[i]);
-    } else {
-      // Convert the literal once, even for an empty shape (so its errors are
-      // reported), then copy its bytes.
+  // Reads a constant's value: a literal (a splat) or a list of them. Without
+  // a type it only checks the syntax; with one it checks the literal count
+  // against the type, then allocates and stores the elements.
+  runtime::BufferPtr read_value(const Type* t, const Lexer::State* start) {
+    Pos pos = lex_.peek().pos;
+    if (!accept("[")) {
+      Literal lit = parse_literal();
+      if (!t) return nullptr;
+      int64_t n = t->size();  // parse_type checked that this does not overflow
+      if (n > kMaxSplatElements)
+        fail(pos, "splat constant of type " + type_to_string(*t) + " has more than 2^28 elements");
+      // Converted once, even for an empty shape (so its errors are reported).
       alignas(16) char one[16];
-      store_literal(t.dtype, one, 0, lits[0]);
-      size_t w = t.dtype.size();
+      store_literal(t->dtype, one, 0, lit);
+      auto data = runtime::allocate(size_t(t->nbytes()));
+      char* p = static_cast<char*>(data->data());
+      size_t w = t->dtype.size();
       for (int64_t i = 0; i < n; ++i) std::memcpy(p + i * w, one, w);
+      return data;
+    }
+    int64_t count = 0;
+    if (!accept("]")) {
+      do {
+        parse_literal();
+        ++count;
+      } while (accept(","));
+      expect("]");
+    }
+    if (!t) return nullptr;
+    int64_t n = t->size();
+    if (count != n)
+      fail(pos, "constant has " + std::to_string(count) + " values but its type " +
+                    type_to_string(*t) + " has " + std::to_string(n) + " elements");
+    if (n > kMaxConstantElements)
+      fail(pos, "constant of type " + type_to_string(*t) + " is too large");
+    auto data = runtime::allocate(size_t(t->nbytes()));
+    lex_.restore(*start);
+    expect("[");
+    for (int64_t i = 0; i < n; ++i) {
+      if (i) expect(",");
+      store_literal(t->dtype, data->data(), i, parse_literal());
     }
     return data;
   }

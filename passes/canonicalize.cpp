@@ -23,6 +23,8 @@
 //        the same bytes) -> a splat constant of the result type (capped at
 //        kMaxFoldElements; above that the broadcast stays, and the identities
 //        still see through it);
+//      a slice of the whole operand with stride 1, a pad by nothing and a
+//        concatenate of one operand -> the operand;
 //  * select(c, a, b) with c all true -> a, all false -> b; select(c, a, a) -> a.
 //
 // stop_gradient is never removed or folded: autodiff needs it. Casts of casts
@@ -32,6 +34,7 @@
 #include <optional>
 #include <stdexcept>
 #include <unordered_map>
+#include <variant>
 #include <vector>
 
 #include "ir/element.h"
@@ -87,6 +90,17 @@ bool all_equal(const Op& c, int k) {
     }
     if (!eq) return false;
   }
+  return true;
+}
+
+// True when op has a list attribute `name` whose every entry is k.
+bool all_attr_equal(const Op& op, const char* name, int64_t k) {
+  auto it = op.attrs.find(name);
+  if (it == op.attrs.end()) return false;
+  const auto* v = std::get_if<std::vector<int64_t>>(&it->second);
+  if (!v) return false;
+  for (auto x : *v)
+    if (x != k) return false;
   return true;
 }
 
@@ -206,6 +220,18 @@ class Rewriter {
       case OpKind::Broadcast:
       case OpKind::Cast:
         if (type(a[0]) == op.type) return forward(a[0], op.type);
+        break;
+      case OpKind::Slice:  // the whole operand, stride 1
+        if (type(a[0]) == op.type && all_attr_equal(op, "start", 0) &&
+            all_attr_equal(op, "strides", 1))
+          return forward(a[0], op.type);
+        break;
+      case OpKind::Pad:  // no padding
+        if (all_attr_equal(op, "low", 0) && all_attr_equal(op, "high", 0))
+          return forward(a[0], op.type);
+        break;
+      case OpKind::Concatenate:  // of one operand
+        if (a.size() == 1) return forward(a[0], op.type);
         break;
       case OpKind::Select:
         if (a[1] == a[2]) return forward(a[1], op.type);

@@ -7,6 +7,8 @@
 //   EXPECT_TRUE(kiln_test::complex_array_is(c, {2}, {{1, 2}, {3, -4}}, 1e-6));
 //   EXPECT_TRUE(kiln_test::throws_invalid([&] { kiln::add(a, b); }, "[add]"));
 //   std::vector<double> v = kiln_test::values(a);
+//   kiln::array m = kiln_test::bools({true, false, true});       // bool, shape (3)
+//   kiln::array m2 = kiln_test::bools({1, 0, 0, 1}, {2, 2});     // bool, shape (2,2)
 //
 // array_is checks the dtype, the shape and every element (row-major). An
 // element matches when |actual - expected| <= atol + rtol * |expected|; a NaN
@@ -20,6 +22,7 @@
 #include <complex>
 #include <cstdint>
 #include <exception>
+#include <initializer_list>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -75,6 +78,18 @@ inline bool element_matches(double actual, double expected, double atol, double 
 }
 
 }  // namespace detail
+
+// A bool array built from raw bytes. (array(std::initializer_list<bool>)
+// does not compile at the time of writing: std::vector<bool> has no data().)
+inline kiln::array bools(std::initializer_list<bool> v, kiln::Shape shape = {-1}) {
+  std::vector<uint8_t> bytes(v.begin(), v.end());
+  if (shape == kiln::Shape{-1}) shape = {int32_t(bytes.size())};
+  int64_t n = 1;
+  for (int32_t d : shape) n *= d;
+  if (n != int64_t(bytes.size()))
+    throw std::invalid_argument("kiln_test::bools: value count does not match the shape");
+  return kiln::array(static_cast<const void*>(bytes.data()), shape, kiln::bool_);
+}
 
 // The elements of `a` in row-major order, read as double. Evaluates `a`.
 // Throws std::invalid_argument for complex64 (use complex_values).

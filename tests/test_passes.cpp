@@ -273,7 +273,11 @@ TEST(Canonicalize, FoldingRespectsSizeCap) {
       EXPECT_EQ(g.ops[0].kind, OpKind::Constant);
     } else {
       EXPECT_EQ(count_ops(g, OpKind::Broadcast), 1) << ir::print(g);
-      for (const Op& o : g.ops) EXPECT_LE(o.type.size(), 2) << ir::print(g);
+      for (const Op& o : g.ops) {
+        if (o.kind == OpKind::Constant) {
+          EXPECT_LE(o.type.size(), 2);
+        }
+      }
     }
     auto want = ir::interpret(f, {});
     auto got = ir::interpret(g, {});
