@@ -57,13 +57,25 @@ array astype(array a, Dtype dtype) { return cast_to(a, dtype); }
 array copy(array a) { return a; }  // arrays are immutable: a handle is a copy
 
 array full(Shape shape, array vals, Dtype dtype) { return full(std::move(shape), cast_to(vals, dtype)); }
-array full(Shape shape, array vals) {
+namespace {
+void check_dims(const char* op, const Shape& shape) {
   for (auto d : shape)
-    if (d < 0) throw_invalid("full", "Negative dimensions are not allowed, got shape " + detail::str(shape) + ".");
+    if (d < 0) throw_invalid(op, "Negative dimensions are not allowed, got shape " + detail::str(shape) + ".");
+}
+}  // namespace
+
+array full(Shape shape, array vals) {
+  check_dims("full", shape);
   return broadcast_to(vals, shape);
 }
-array zeros(const Shape& shape, Dtype dtype) { return full(shape, array(0, dtype)); }
-array ones(const Shape& shape, Dtype dtype) { return full(shape, array(1, dtype)); }
+array zeros(const Shape& shape, Dtype dtype) {
+  check_dims("zeros", shape);
+  return full(shape, array(0, dtype));
+}
+array ones(const Shape& shape, Dtype dtype) {
+  check_dims("ones", shape);
+  return full(shape, array(1, dtype));
+}
 array zeros_like(const array& a) { return zeros(a.shape(), a.dtype()); }
 array ones_like(const array& a) { return ones(a.shape(), a.dtype()); }
 array full_like(const array& a, array vals) { return full(a.shape(), vals, a.dtype()); }

@@ -238,8 +238,9 @@ array isclose(const array& a, const array& b, double rtol, double atol, bool equ
   array fa = cast_to(a, t), fb = cast_to(b, t);
   array lhs = abs(subtract(fa, fb));
   array rhs = add(detail::scalar(atol, t), multiply(detail::scalar(rtol, t), abs(fb)));
-  array close = less_equal(lhs, rhs);
-  close = logical_or(close, equal(fa, fb));  // equal infinities
+  // An infinite b is close only to itself (inf <= inf would say otherwise).
+  array close = logical_and(less_equal(lhs, rhs), isfinite(fb));
+  close = logical_or(close, equal(fa, fb));
   if (equal_nan) close = logical_or(close, logical_and(isnan(fa), isnan(fb)));
   return close;
 }

@@ -70,7 +70,7 @@ std::ostream& operator<<(std::ostream& os, const array& a_in) {
   if (a.ndim() == 0) {
     os << format_element(a.dtype(), data, 0);
   } else {
-    print_dims(os, a, data, 0, 0, a.strides(), 7, int64_t(a.size()) > kSummarizeAbove);
+    print_dims(os, a, data, 0, 0, a.strides(), 6, int64_t(a.size()) > kSummarizeAbove);
   }
   return os << ", dtype=" << dtype_name(a.dtype()) << ")";
 }

@@ -133,8 +133,7 @@ class Lexer {
       size_t name = i_;
       while (i_ < s_.size() && is_name_char(s_[i_])) advance();
       if (i_ == name)
-        throw ParseError(t.pos.line, t.pos.col,
-                         std::string("expected a name after '") + c + "'");
+        throw ParseError(t.pos.line, t.pos.col, std::string("expected a name after '") + c + "'");
       t.kind = c == '%' ? Token::Value : Token::Global;
       t.text = s_.substr(name, i_ - name);
       return t;
@@ -181,7 +180,7 @@ class Lexer {
 // One literal of a constant's value (its dtype is known only after it).
 struct Literal {
   Token re;
-  Token im;           // complex literals only
+  Token im;  // complex literals only
   bool complex = false;
 };
 
@@ -195,7 +194,8 @@ bool parse_integer_text(std::string_view s, bool* negative, uint64_t* magnitude)
   uint64_t v = 0;
   for (char c : s) {
     if (!is_digit(c)) return false;
-    if (__builtin_mul_overflow(v, uint64_t(10), &v) || __builtin_add_overflow(v, uint64_t(c - '0'), &v))
+    if (__builtin_mul_overflow(v, uint64_t(10), &v) ||
+        __builtin_add_overflow(v, uint64_t(c - '0'), &v))
       return false;
   }
   *magnitude = v;
@@ -229,7 +229,8 @@ F parse_float(const Token& t, Dtype dt) {
   std::string_view s = t.text;
   bool ok = t.kind == Token::Number && !s.empty() &&
             (is_digit(s[0]) || (s.size() > 1 && s[0] == '-' && (is_digit(s[1]) || s[1] == '.')));
-  if (!ok) fail(t.pos, "expected a " + dtype_short_name(dt) + " literal, found " + describe(t));
+  if (!ok)
+    fail(t.pos, "expected a literal of type " + dtype_short_name(dt) + ", found " + describe(t));
   F v{};
   auto r = std::from_chars(s.data(), s.data() + s.size(), v, std::chars_format::general);
   if (r.ec == std::errc::result_out_of_range)
@@ -255,8 +256,8 @@ void store_literal(Dtype dt, void* data, int64_t i, const Literal& lit) {
       bool neg;
       uint64_t mag;
       if (t.kind != Token::Number || !looks_integral(t.text))
-        fail(t.pos, "expected an integer literal for " + dtype_short_name(dt) + ", found " +
-                        describe(t));
+        fail(t.pos,
+             "expected an integer literal for " + dtype_short_name(dt) + ", found " + describe(t));
       int bits = 8 * dt.size();
       bool in_range = parse_integer_text(t.text, &neg, &mag);
       if (in_range && is_unsigned(dt)) {
@@ -265,8 +266,8 @@ void store_literal(Dtype dt, void* data, int64_t i, const Literal& lit) {
         in_range = mag <= (uint64_t(1) << (bits - 1)) - (neg ? 0 : 1);
       }
       if (!in_range)
-        fail(t.pos, "literal " + std::string(t.text) + " is out of the range of " +
-                        dtype_short_name(dt));
+        fail(t.pos,
+             "literal " + std::string(t.text) + " is out of the range of " + dtype_short_name(dt));
       if (is_unsigned(dt)) return store_u64(dt, data, i, neg ? 0 : mag);
       return store_i64(dt, data, i, neg ? int64_t(0 - mag) : int64_t(mag));
     }
@@ -275,8 +276,8 @@ void store_literal(Dtype dt, void* data, int64_t i, const Literal& lit) {
       float v = parse_float<float>(t, dt);
       store_f64(dt, data, i, v);
       if (std::isfinite(v) && std::isinf(load_f64(dt, data, i)))
-        fail(t.pos, "literal " + std::string(t.text) + " is out of the range of " +
-                        dtype_short_name(dt));
+        fail(t.pos,
+             "literal " + std::string(t.text) + " is out of the range of " + dtype_short_name(dt));
       return;
     }
     case Domain::Complex: {
@@ -326,7 +327,8 @@ class Parser {
     while (true) {
       const Token& t = lex_.peek();
       if (t.kind == Token::Ident && t.text == "return") break;
-      if (t.kind != Token::Value) fail(t.pos, "expected a statement or 'return', found " + describe(t));
+      if (t.kind != Token::Value)
+        fail(t.pos, "expected a statement or 'return', found " + describe(t));
       parse_statement();
     }
     Token ret = lex_.next();
@@ -456,12 +458,14 @@ class Parser {
     Token name = lex_.next();
     Op op;
     if (name.kind != Token::Ident) fail(name.pos, "expected an op name, found " + describe(name));
-    if (!op_from_name(std::string(name.text), &op.kind)) fail(name.pos, "unknown op " + describe(name));
+    if (!op_from_name(std::string(name.text), &op.kind))
+      fail(name.pos, "unknown op " + describe(name));
     expect("(");
     if (!accept(")")) {
       do {
         Token o = lex_.next();
-        if (o.kind != Token::Value) fail(o.pos, "expected an operand (%name), found " + describe(o));
+        if (o.kind != Token::Value)
+          fail(o.pos, "expected an operand (%name), found " + describe(o));
         op.operands.push_back(lookup(o));
       } while (accept(","));
       expect(")");
@@ -473,7 +477,8 @@ class Parser {
       if (!accept("}")) {
         do {
           Token a = lex_.next();
-          if (a.kind != Token::Ident) fail(a.pos, "expected an attribute name, found " + describe(a));
+          if (a.kind != Token::Ident)
+            fail(a.pos, "expected an attribute name, found " + describe(a));
           std::string aname(a.text);
           if (op.attrs.count(aname) || (has_value && aname == "value"))
             fail(a.pos, "attribute '" + aname + "' is given twice");
@@ -514,7 +519,8 @@ class Parser {
     // Verified as soon as it is read, so errors come in the text's order.
     std::string problem = detail::verify_op(f_, f_.ops.size() - 1);
     if (!problem.empty())
-      fail(v.pos, "op %" + std::string(v.text) + " (" + op_name(f_.ops.back().kind) + "): " + problem);
+      fail(v.pos,
+           "op %" + std::string(v.text) + " (" + op_name(f_.ops.back().kind) + "): " + problem);
   }
 
   // Reads a constant's value: a literal (a splat) or a list of them. Without

@@ -63,9 +63,7 @@ void append_literal(std::string& out, Dtype t, const void* data, int64_t i) {
         out += std::to_string(load_i64(t, data, i));
       }
       return;
-    case Domain::UInt:
-      out += std::to_string(load_u64(t, data, i));
-      return;
+    case Domain::UInt: out += std::to_string(load_u64(t, data, i)); return;
     case Domain::Float:
       // f16 / bf16 / f32 values are exact in float; print float's shortest
       // form so the parser (which reads them as float) gets the same bits.

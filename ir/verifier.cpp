@@ -27,11 +27,14 @@ constexpr int64_t kInt32Max = std::numeric_limits<int32_t>::max();
 std::vector<const char*> accepted_attrs(OpKind k) {
   if (is_reduction(k)) return {"axes"};
   switch (k) {
-    case OpKind::Argmax: case OpKind::Argmin: case OpKind::Concatenate: case OpKind::Take:
-    case OpKind::TakeAlongAxis:
-      return {"axis"};
+    case OpKind::Argmax:
+    case OpKind::Argmin:
+    case OpKind::Concatenate:
+    case OpKind::Take:
+    case OpKind::TakeAlongAxis: return {"axis"};
     case OpKind::Transpose: return {"perm"};
-    case OpKind::Slice: case OpKind::SliceUpdate: return {"start", "stop", "strides"};
+    case OpKind::Slice:
+    case OpKind::SliceUpdate: return {"start", "stop", "strides"};
     case OpKind::Pad: return {"low", "high"};
     default: return {};
   }
@@ -64,7 +67,8 @@ const std::vector<int64_t>* list_attr(const Op& op, const char* name) {
 // (parsed, fuzzed) attributes from reaching it.
 std::string overflow_problem(const Op& op, const std::vector<Type>& in) {
   switch (op.kind) {
-    case OpKind::Slice: case OpKind::SliceUpdate: {
+    case OpKind::Slice:
+    case OpKind::SliceUpdate: {
       const auto* start = list_attr(op, "start");
       const auto* stop = list_attr(op, "stop");
       const auto* strides = list_attr(op, "strides");
@@ -117,8 +121,7 @@ std::string overflow_problem(const Op& op, const std::vector<Type>& in) {
       }
       return "";
     }
-    default:
-      return "";
+    default: return "";
   }
 }
 
@@ -129,7 +132,9 @@ std::string check_op(const Function& f, size_t index) {
     int v = op.operands[i];
     if (v < 0 || v >= id)
       return "operand " + std::to_string(i) + " is %" + std::to_string(v) +
-             (v == id ? ", the op's own value" : v > id ? ", defined after the op" : "") +
+             (v == id  ? ", the op's own value"
+              : v > id ? ", defined after the op"
+                       : "") +
              ", not a value defined before it";
   }
   int arity = op_arity(op.kind);
@@ -140,8 +145,8 @@ std::string check_op(const Function& f, size_t index) {
   if (!problem.empty()) return problem;
   auto accepted = accepted_attrs(op.kind);
   for (const auto& [name, value] : op.attrs) {
-    bool ok = std::any_of(accepted.begin(), accepted.end(),
-                          [&](const char* a) { return name == a; });
+    bool ok =
+        std::any_of(accepted.begin(), accepted.end(), [&](const char* a) { return name == a; });
     if (!ok) return "has no attribute '" + name + "'";
   }
   if (op.kind == OpKind::Constant) {
@@ -160,7 +165,7 @@ std::string check_op(const Function& f, size_t index) {
   Type inferred;
   try {
     inferred = infer_type(op.kind, in, op.attrs, op.type);
-  } catch (const std::invalid_argument& e) {
+  } catch (const std::logic_error& e) {  // std::invalid_argument, or any other misuse
     return e.what();
   }
   if (inferred != op.type)

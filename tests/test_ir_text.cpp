@@ -59,10 +59,9 @@ bool make_case(OpKind k, Function* out) {
   Function f;
   f.name = std::string("case_") + op_name(k);
   const Shape s23 = {2, 3};
-  if (is_unary_elementwise(k) || is_binary_elementwise(k) || is_comparison(k) ||
-      is_reduction(k) || k == OpKind::Argmax || k == OpKind::Argmin) {
-    int n = is_unary_elementwise(k) || is_reduction(k) || k == OpKind::Argmax ||
-                    k == OpKind::Argmin
+  if (is_unary_elementwise(k) || is_binary_elementwise(k) || is_comparison(k) || is_reduction(k) ||
+      k == OpKind::Argmax || k == OpKind::Argmin) {
+    int n = is_unary_elementwise(k) || is_reduction(k) || k == OpKind::Argmax || k == OpKind::Argmin
                 ? 1
                 : 2;
     Attrs attrs;
@@ -157,8 +156,7 @@ bool make_case(OpKind k, Function* out) {
       f.outputs = {add(f, k, {a, b})};
       break;
     }
-    default:
-      return false;
+    default: return false;
   }
   *out = std::move(f);
   return true;
@@ -285,25 +283,23 @@ std::vector<ConstCase> constant_cases() {
                                          std::numeric_limits<int64_t>::max(), -1, 0})});
   // float16: 0, -0, min subnormal, max subnormal, min normal, max, inf,
   // -inf, quiet nan, ~1/3, -2.
-  c.push_back({float16, bytes_of<uint16_t>({0x0000, 0x8000, 0x0001, 0x03ff, 0x0400, 0x7bff,
-                                            0x7c00, 0xfc00, 0x7e00, 0x3555, 0xc000, 0x8001})});
-  c.push_back({bfloat16, bytes_of<uint16_t>({0x0000, 0x8000, 0x0001, 0x007f, 0x0080, 0x7f7f,
-                                             0x7f80, 0xff80, 0x7fc0, 0x3eab, 0xc000})});
-  c.push_back({float32, bytes_of<uint32_t>({0x00000000u, 0x80000000u, 0x00000001u, 0x007fffffu,
-                                            0x00800000u, 0x7f7fffffu, 0x7f800000u, 0xff800000u,
-                                            0x7fc00000u, bits<uint32_t>(0.1f),
-                                            bits<uint32_t>(1.f / 3), bits<uint32_t>(-1e30f),
-                                            bits<uint32_t>(16777217.f)})});
-  c.push_back({float64,
-               bytes_of<uint64_t>({0, uint64_t(1) << 63, 1, 0x000fffffffffffffull,
-                                   0x0010000000000000ull, 0x7fefffffffffffffull,
-                                   0x7ff0000000000000ull, 0xfff0000000000000ull,
-                                   0x7ff8000000000000ull, bits<uint64_t>(0.1),
-                                   bits<uint64_t>(1.0 / 3), bits<uint64_t>(-1e300),
-                                   bits<uint64_t>(9007199254740993.0)})});
-  c.push_back({complex64, bytes_of<uint32_t>({0x3f800000u, 0x80000000u,   // (1, -0)
-                                              0x7fc00000u, 0x7f800000u,   // (nan, inf)
-                                              0x00000001u, 0xff800000u,   // (denormal, -inf)
+  c.push_back({float16, bytes_of<uint16_t>({0x0000, 0x8000, 0x0001, 0x03ff, 0x0400, 0x7bff, 0x7c00,
+                                            0xfc00, 0x7e00, 0x3555, 0xc000, 0x8001})});
+  c.push_back({bfloat16, bytes_of<uint16_t>({0x0000, 0x8000, 0x0001, 0x007f, 0x0080, 0x7f7f, 0x7f80,
+                                             0xff80, 0x7fc0, 0x3eab, 0xc000})});
+  c.push_back(
+      {float32, bytes_of<uint32_t>({0x00000000u, 0x80000000u, 0x00000001u, 0x007fffffu, 0x00800000u,
+                                    0x7f7fffffu, 0x7f800000u, 0xff800000u, 0x7fc00000u,
+                                    bits<uint32_t>(0.1f), bits<uint32_t>(1.f / 3),
+                                    bits<uint32_t>(-1e30f), bits<uint32_t>(16777217.f)})});
+  c.push_back({float64, bytes_of<uint64_t>(
+                            {0, uint64_t(1) << 63, 1, 0x000fffffffffffffull, 0x0010000000000000ull,
+                             0x7fefffffffffffffull, 0x7ff0000000000000ull, 0xfff0000000000000ull,
+                             0x7ff8000000000000ull, bits<uint64_t>(0.1), bits<uint64_t>(1.0 / 3),
+                             bits<uint64_t>(-1e300), bits<uint64_t>(9007199254740993.0)})});
+  c.push_back({complex64, bytes_of<uint32_t>({0x3f800000u, 0x80000000u,  // (1, -0)
+                                              0x7fc00000u, 0x7f800000u,  // (nan, inf)
+                                              0x00000001u, 0xff800000u,  // (denormal, -inf)
                                               bits<uint32_t>(0.1f), bits<uint32_t>(-2.5f)})});
   return c;
 }
@@ -502,8 +498,8 @@ std::vector<BadFunction> bad_functions() {
   {
     Function f = base();
     f.add_op(make_op(OpKind::Add, {0, 1}, T(float32, {4})));
-    cases.push_back({"declared type", std::move(f),
-                     {"op %2 (add)", "declared type f32[4]", "f32[3]"}});
+    cases.push_back(
+        {"declared type", std::move(f), {"op %2 (add)", "declared type f32[4]", "f32[3]"}});
   }
   {
     Function f;
@@ -537,15 +533,16 @@ std::vector<BadFunction> bad_functions() {
     Op c = make_op(OpKind::Constant, {}, T(float32, {3}));
     c.data = data_of(8);
     f.add_op(std::move(c));
-    cases.push_back({"constant data size", std::move(f),
-                     {"op %2 (constant)", "holds 8 bytes", "needs 12"}});
+    cases.push_back(
+        {"constant data size", std::move(f), {"op %2 (constant)", "holds 8 bytes", "needs 12"}});
   }
   {
     Function f = base();
     Op c = make_splat(T(float32, {3}), 1);
     c.operands = {0};
     f.add_op(std::move(c));
-    cases.push_back({"constant with operands", std::move(f),
+    cases.push_back({"constant with operands",
+                     std::move(f),
                      {"op %2 (constant)", "expects 0 operands, got 1"}});
   }
   {
@@ -553,15 +550,16 @@ std::vector<BadFunction> bad_functions() {
     Op c = make_splat(T(float32, {3}), 1);
     c.attrs["value"] = int64_t(1);
     f.add_op(std::move(c));
-    cases.push_back({"constant with attribute", std::move(f),
-                     {"op %2 (constant)", "no attribute 'value'"}});
+    cases.push_back(
+        {"constant with attribute", std::move(f), {"op %2 (constant)", "no attribute 'value'"}});
   }
   {
     Function f = base();
     Op n = make_op(OpKind::Negative, {0}, T(float32, {3}));
     n.data = data_of(12);
     f.add_op(std::move(n));
-    cases.push_back({"data on a non-constant", std::move(f),
+    cases.push_back({"data on a non-constant",
+                     std::move(f),
                      {"op %2 (negative)", "not a constant but holds data"}});
   }
   {
@@ -708,13 +706,12 @@ std::vector<BadText> bad_texts() {
       {h + "  %y = constant() {value = [1, 2]} : f32[3]\n  return %y\n}", 2, 28,
        "has 2 values but its type f32[3] has 3"},
       {h + "  %y = constant() {value = [1, 2, x]} : f32[3]\n  return %y\n}", 2, 35,
-       "expected a f32 literal"},
+       "expected a literal of type f32"},
       {h + "  %y = constant() {value = [1, 2, 1e39]} : f32[3]\n  return %y\n}", 2, 35,
        "out of the range of f32"},
       {h + "  %y = constant() {value = 70000} : f16[3]\n  return %x\n}", 2, 28,
        "out of the range of f16"},
-      {h + "  %y = constant() {value = 1.5.2} : f32[3]\n  return %x\n}", 2, 28,
-       "malformed number"},
+      {h + "  %y = constant() {value = 1.5.2} : f32[3]\n  return %x\n}", 2, 28, "malformed number"},
       {h + "  %y = constant() {value = 256} : u8[3]\n  return %x\n}", 2, 28,
        "out of the range of u8"},
       {h + "  %y = constant() {value = -1} : u32[3]\n  return %x\n}", 2, 28,
@@ -727,8 +724,7 @@ std::vector<BadText> bad_texts() {
        "expected an integer literal for i32"},
       {h + "  %y = constant() {value = 2} : bool[3]\n  return %x\n}", 2, 28,
        "expected true or false"},
-      {h + "  %y = constant() {value = (1, 2)} : f32[3]\n  return %x\n}", 2, 29,
-       "complex literal"},
+      {h + "  %y = constant() {value = (1, 2)} : f32[3]\n  return %x\n}", 2, 29, "complex literal"},
       {h + "  %y = constant() {value = (1 2)} : c64[3]\n  return %x\n}", 2, 31, "expected ','"},
       {h + "  %y = constant() {value = 0} : f32[32768,32768]\n  return %x\n}", 2, 28,
        "more than 2^28"},
@@ -746,8 +742,7 @@ std::vector<BadText> bad_texts() {
        "no attribute 'value'"},
       {h + "  %y = negative(%x) : f32[3] # \n  return %x\n}", 2, 30, "unexpected character '#'"},
       {h + "  %y = negative(%x) : f32[3] / \n  return %x\n}", 2, 30, "unexpected character '/'"},
-      {h + "  %y = negative(%x) : f32[3]\n  \x01 return %x\n}", 3, 3,
-       "unexpected character 0x01"},
+      {h + "  %y = negative(%x) : f32[3]\n  \x01 return %x\n}", 3, 3, "unexpected character 0x01"},
       {h + "  %y = negative(%x) : f32[3]\n", 3, 1, "found end of input"},
       {h + "  %y = negative(%x) : f32[3]\n  return %x", 3, 12, "expected '}', found end of input"},
       {h + "  foo\n}", 2, 3, "expected a statement or 'return'"},
@@ -776,7 +771,8 @@ TEST(IrText, ParseErrorIsAnInvalidArgument) {
     parse("func");
     FAIL();
   } catch (const std::invalid_argument& e) {
-    EXPECT_EQ(std::string(e.what()), "1:5: expected the function's name (@name), found end of input");
+    EXPECT_EQ(std::string(e.what()),
+              "1:5: expected the function's name (@name), found end of input");
   }
 }
 
@@ -801,8 +797,10 @@ TEST(IrText, PathologicalInputs) {
     }
   };
   // Deep nesting: there is no recursion to exhaust.
-  expect_error(h + "  %y = sum(%x) {axes = " + std::string(200000, '[') + "\n", "expected an integer");
-  expect_error(h + "  %y = constant() {value = " + std::string(200000, '(') + "\n", "expected a literal");
+  expect_error(h + "  %y = sum(%x) {axes = " + std::string(200000, '[') + "\n",
+               "expected an integer");
+  expect_error(h + "  %y = constant() {value = " + std::string(200000, '(') + "\n",
+               "expected a literal");
   // A long unterminated list.
   std::string list;
   for (int i = 0; i < 200000; ++i) list += "1, ";
@@ -886,18 +884,35 @@ TEST(IrText, FuzzCorruptedTexts) {
 
 TEST(IrText, FuzzNumbersInPlace) {
   // Replace every number of a text by extreme values.
-  const std::vector<std::string> numbers = {
-      "0", "-0", "2147483647", "2147483648", "-2147483649", "9223372036854775807",
-      "9223372036854775808", "-9223372036854775808", "-9223372036854775809",
-      "18446744073709551615", "18446744073709551616", "1e308", "1e400", "-1e-400",
-      "65536", "268435457", "nan", "-inf", "1.5", "(1, 2)"};
+  const std::vector<std::string> numbers = {"0",
+                                            "-0",
+                                            "2147483647",
+                                            "2147483648",
+                                            "-2147483649",
+                                            "9223372036854775807",
+                                            "9223372036854775808",
+                                            "-9223372036854775808",
+                                            "-9223372036854775809",
+                                            "18446744073709551615",
+                                            "18446744073709551616",
+                                            "1e308",
+                                            "1e400",
+                                            "-1e-400",
+                                            "65536",
+                                            "268435457",
+                                            "nan",
+                                            "-inf",
+                                            "1.5",
+                                            "(1, 2)"};
   for (const auto& text : corpus()) {
     for (size_t i = 0; i < text.size(); ++i) {
-      if (!(text[i] >= '0' && text[i] <= '9') || (i && std::isalnum(uint8_t(text[i - 1])))) continue;
+      if (!(text[i] >= '0' && text[i] <= '9') || (i && std::isalnum(uint8_t(text[i - 1]))))
+        continue;
       if (i && (text[i - 1] == '%' || text[i - 1] == '-')) continue;
       size_t j = i;
       while (j < text.size() && (std::isalnum(uint8_t(text[j])) || text[j] == '.')) ++j;
-      for (const auto& n : numbers) parse_must_not_misbehave(text.substr(0, i) + n + text.substr(j));
+      for (const auto& n : numbers)
+        parse_must_not_misbehave(text.substr(0, i) + n + text.substr(j));
     }
   }
 }

@@ -1,6 +1,8 @@
 // Tests of the creation ops: arange, linspace, full/zeros/ones and their
 // _like forms, eye, identity, tri, tril and triu. Expected values are
 // hand-computed or come from NumPy 1.24 (noted "values from NumPy").
+#include <cmath>
+
 #include "test_helpers.h"
 
 namespace {
@@ -56,6 +58,9 @@ TEST(Arange, Errors) {
   EXPECT_TRUE(throws_invalid([] { arange(0, 5, 0); }, "[arange]"));
   EXPECT_TRUE(throws_invalid([] { arange(0.0, 5.0, 0.0); }, "[arange]"));
   EXPECT_TRUE(throws_invalid([] { arange(0.0, 1e12, 1.0); }, "[arange]"));  // too many elements
+  EXPECT_TRUE(throws_invalid([] { arange(0.0, NAN, 1.0); }, "[arange]"));
+  EXPECT_TRUE(throws_invalid([] { arange(0.0, INFINITY, 1.0); }, "[arange]"));
+  EXPECT_TRUE(throws_invalid([] { arange(0.0, 3.0, 1.0, bool_); }, "[arange]"));
 }
 
 // ---- linspace --------------------------------------------------------------------
@@ -90,6 +95,7 @@ TEST(Linspace, EndpointsExact) {
 
 TEST(Linspace, OneZeroAndIntegerDtype) {
   EXPECT_TRUE(array_is(linspace(3, 9, 1), float32, {1}, {3}));
+  EXPECT_TRUE(array_is(linspace(3, 9, 2), float32, {2}, {3, 9}));
   EXPECT_TRUE(array_is(linspace(3, 9, 0), float32, {0}, {}));
   // values from NumPy: np.linspace(0, 10, 4).astype(np.int32)
   EXPECT_TRUE(array_is(linspace(0, 10, 4, int32), int32, {4}, {0, 3, 6, 10}));
@@ -151,8 +157,7 @@ TEST(Full, NegativeDimensionsThrow) {
   EXPECT_TRUE(throws_invalid([] { tri(-1, 2, 0, float32); }, "[tri]"));
 }
 
-// zeros and ones report errors under their own name.
-// LIBRARY BUG (see the report): they forward to full, whose error says "[full]".
+// zeros and ones report errors under their own name, not as "[full]".
 TEST(Full, ZerosOnesNameThemselves) {
   EXPECT_TRUE(throws_invalid([] { zeros({-1, 2}); }, "[zeros]"));
   EXPECT_TRUE(throws_invalid([] { ones({3, -1}, int32); }, "[ones]"));

@@ -336,7 +336,7 @@ TEST(Concatenate, DtypePromotion) {
   EXPECT_TRUE(array_is(concatenate({array({1, 2}), array({0.5f})}, 0), float32, {3}, {1, 2, 0.5}));
   // the MLX/JAX lattice: uint8 with int8 gives int16
   EXPECT_TRUE(array_is(concatenate({array({200}, uint8), array({-1}, int8)}, 0), int16, {2}, {200, -1}));
-  EXPECT_TRUE(array_is(concatenate({array({1}, bool_), array({5})}, 0), int32, {2}, {1, 5}));
+  EXPECT_TRUE(array_is(concatenate({array({true}), array({5})}, 0), int32, {2}, {1, 5}));
 }
 
 TEST(Concatenate, FlatteningOverload) {
@@ -446,6 +446,43 @@ TEST(Pad, Errors) {
   EXPECT_TRUE(throws_invalid([&] { pad(x, std::vector<int>{2}, Shape{1}, Shape{1}); }, "[pad]"));
   EXPECT_TRUE(throws_invalid([&] { pad(x, std::vector<int>{0}, Shape{1, 1}, Shape{1}); }, "[pad]"));
   EXPECT_TRUE(throws_invalid([] { pad(zeros({0, 2}), 1, array(0), "edge"); }, "[pad]"));
+}
+
+// ---- chains of data movement (the simplifier must keep their meaning) -------------------------
+
+TEST(Chains, ComposedDataMovement) {
+  array t = iota({2, 3, 4});
+  // values from NumPy: t.transpose(2, 0, 1).reshape(4, 6)
+  EXPECT_TRUE(array_is(reshape(transpose(t, {2, 0, 1}), {4, 6}), int32, {4, 6},
+                       {0, 4, 8, 12, 16, 20, 1, 5, 9, 13, 17, 21, 2, 6, 10, 14, 18, 22, 3, 7, 11, 15, 19, 23}));
+  // values from NumPy: np.broadcast_to(np.arange(3)[:, None], (3, 4)).T[::2, 1:]
+  array b = broadcast_to(reshape(arange(3), {3, 1}), {3, 4});
+  EXPECT_TRUE(array_is(slice(transpose(b), {0, 1}, {4, 3}, {2, 1}), int32, {2, 2}, {1, 2, 1, 2}));
+  // values from NumPy: np.broadcast_to(np.arange(4)[::-1], (2, 4)).reshape(8)[1::3]
+  array r = broadcast_to(slice(arange(4), {-1}, {-5}, {-1}), {2, 4});
+  EXPECT_TRUE(array_is(slice(reshape(r, {8}), {1}, {8}, {3}), int32, {3}, {2, 3, 0}));
+  // values from NumPy: np.pad(t[:, 1, ::3], ((0, 1), (1, 0)), constant_values=-1).T
+  array sl = reshape(slice(t, {0, 1, 0}, {2, 2, 4}, {1, 1, 3}), {2, 2});
+  EXPECT_TRUE(array_is(transpose(pad(sl, std::vector<std::pair<int, int>>{{0, 1}, {1, 0}}, array(-1))), int32,
+                       {3, 3}, {-1, -1, -1, 4, 16, -1, 7, 19, -1}));
+  // values from NumPy: np.concatenate([t[0].T, t[1][::-1].T], 1)
+  array t0 = reshape(slice(t, {0, 0, 0}, {1, 3, 4}), {3, 4});
+  array t1 = reshape(slice(t, {1, 0, 0}, {2, 3, 4}), {3, 4});
+  EXPECT_TRUE(array_is(concatenate({transpose(t0), transpose(slice(t1, {-1, 0}, {-4, 4}, {-1, 1}))}, 1), int32,
+                       {4, 6}, {0, 4, 8, 20, 16, 12, 1, 5, 9, 21, 17, 13, 2, 6, 10, 22, 18, 14, 3, 7, 11, 23, 19, 15}));
+}
+
+TEST(Chains, SliceUpdateTwiceAndEvaluatedIntermediates) {
+  // values from NumPy: s = zeros(6); s[1:5] = 1; s[2:4] = 7
+  array s1 = slice_update(zeros({6}, int32), array(1), {1}, {5});
+  array s2 = slice_update(s1, array(7), {2}, {4});
+  EXPECT_TRUE(array_is(s2, int32, {6}, {0, 1, 7, 7, 1, 0}));
+  EXPECT_TRUE(array_is(s1, int32, {6}, {0, 1, 1, 1, 1, 0}));  // s1 is unchanged
+  // an evaluated transpose used again: transpose(iota(2, 3)) = [[0, 3], [1, 4], [2, 5]]
+  array t = transpose(iota({2, 3}));
+  t.eval();
+  EXPECT_TRUE(array_is(reshape(t, {6}), int32, {6}, {0, 3, 1, 4, 2, 5}));
+  EXPECT_TRUE(array_is(slice(t, {2, 0}, {3, 2}), int32, {1, 2}, {2, 5}));
 }
 
 }  // namespace

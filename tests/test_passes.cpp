@@ -633,7 +633,7 @@ Function random_function(uint32_t seed, Dtype dt) {
   auto pick = [&] { return pool[rng() % pool.size()]; };
   for (int i = 0; i < 24; ++i) {
     int a = pick(), b = pick(), r = -1;
-    switch (rng() % 12) {
+    switch (rng() % 16) {
       case 0: r = op(f, OpKind::Add, {a, b}, t); break;
       case 1: r = op(f, OpKind::Multiply, {a, splat(f, t, double(rng() % 3))}, t); break;
       case 2: r = op(f, OpKind::Add, {splat(f, t, double(rng() % 2)), a}, t); break;
@@ -668,6 +668,32 @@ Function random_function(uint32_t seed, Dtype dt) {
         break;
       }
       case 11: r = op(f, OpKind::Maximum, {a, b}, t); break;
+      case 12: {  // a reduction broadcast back
+        int x = op(f, OpKind::Sum, {a}, T(dt, {2}), {{"axes", std::vector<int64_t>{1}}});
+        x = op(f, OpKind::Reshape, {x}, T(dt, {2, 1}));
+        r = op(f, OpKind::Broadcast, {x}, t);
+        break;
+      }
+      case 13: {  // a computed condition
+        int c = op(f, OpKind::Less, {a, b}, tb);
+        r = op(f, OpKind::Select, {c, a, b}, t);
+        break;
+      }
+      case 14: {  // a non-splat constant
+        std::vector<double> v(6);
+        for (auto& e : v) e = double(int(rng() % 5) - 2);
+        auto c = tensor(t, v);
+        int k = f.add_op(ir::make_constant(t, c.buffer->data()));
+        r = op(f, OpKind::Multiply, {a, k}, t);
+        break;
+      }
+      case 15: {  // a constant subexpression
+        int c1 = splat(f, T(dt, {3, 2}), double(rng() % 3));
+        int c2 = op(f, OpKind::Transpose, {c1}, t, {{"perm", std::vector<int64_t>{1, 0}}});
+        int c3 = op(f, OpKind::Add, {c2, splat(f, t, 1.0)}, t);
+        r = op(f, OpKind::Subtract, {a, c3}, t);
+        break;
+      }
     }
     pool.push_back(r);
   }
@@ -676,13 +702,13 @@ Function random_function(uint32_t seed, Dtype dt) {
 }
 
 TEST(RandomPrograms, PassesPreserveSemantics) {
-  for (Dtype dt : {int32, float32}) {
+  for (Dtype dt : {int32, float32, float64, int8, uint8}) {
     for (uint32_t seed = 0; seed < 40; ++seed) {
       Function f = random_function(seed, dt);
       ASSERT_EQ(ir::verify_message(f), "") << ir::print(f);
       for (const auto& pass : all_pipelines()) {
         SCOPED_TRACE("seed " + std::to_string(seed) + " dtype " + dtype_name(dt));
-        check_preserves(f, pass, 2, /*allow_zero_sign=*/dt == float32);
+        check_preserves(f, pass, 2, /*allow_zero_sign=*/is_floating(dt));
       }
     }
   }

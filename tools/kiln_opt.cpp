@@ -8,6 +8,7 @@
 // unreadable input, parse error, failing pass); the error is on stderr.
 #include <cstdio>
 #include <exception>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <iterator>
@@ -109,9 +110,16 @@ int run(int argc, char** argv) {
     text = ss.str();
   } else {
     display_name = input;
+    std::error_code ec;
+    if (std::filesystem::is_directory(input, ec))
+      return fail("cannot read input file '" + input + "': it is a directory");
     std::ifstream in(input, std::ios::binary);
     if (!in) return fail("cannot open input file '" + input + "'");
-    text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    try {
+      text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    } catch (const std::exception& e) {
+      return fail("cannot read input file '" + input + "': " + e.what());
+    }
     if (in.bad()) return fail("cannot read input file '" + input + "'");
   }
 
