@@ -40,8 +40,10 @@ bool is_elementwise(OpKind k) {
 bool is_reduction(OpKind k) { return k >= OpKind::Sum && k <= OpKind::Any; }
 
 int64_t range_length(int64_t start, int64_t stop, int64_t step) {
-  if (step > 0) return stop > start ? (stop - start + step - 1) / step : 0;
-  return start > stop ? (start - stop - step - 1) / -step : 0;
+  // 128-bit: extreme attribute values must not overflow.
+  __int128 b = start, e = stop, s = step;
+  __int128 n = s > 0 ? (e > b ? (e - b + s - 1) / s : 0) : (b > e ? (b - e - s - 1) / -s : 0);
+  return n > INT64_MAX ? INT64_MAX : int64_t(n);
 }
 
 namespace {
@@ -123,6 +125,12 @@ void check_elementwise_dtype(OpKind k, Dtype t) {
   }
 }
 
+// Dimensions are int32 (as MLX's Shape): a larger one is an error.
+int32_t checked_dim(OpKind k, int64_t d) {
+  if (d > INT32_MAX) fail(k, "result dimension " + std::to_string(d) + " exceeds the int32 range");
+  return int32_t(d);
+}
+
 Shape shape_without(const Shape& s, const std::vector<int64_t>& axes) {
   Shape out;
   for (size_t d = 0; d < s.size(); ++d)
@@ -138,12 +146,12 @@ Shape slice_shape(OpKind k, const Shape& in, const Attrs& attrs) {
   for (size_t d = 0; d < in.size(); ++d) {
     if (strides[d] == 0) fail(k, "stride of axis " + std::to_string(d) + " is zero");
     int64_t n = range_length(start[d], stop[d], strides[d]);
-    int64_t last = start[d] + (n - 1) * strides[d];
+    __int128 last = __int128(start[d]) + __int128(n - 1) * strides[d];
     if (n > 0 && (start[d] < 0 || start[d] >= in[d] || last < 0 || last >= in[d]))
       fail(k, "range " + std::to_string(start[d]) + ":" + std::to_string(stop[d]) + ":" +
                   std::to_string(strides[d]) + " of axis " + std::to_string(d) +
                   " is outside the operand's shape " + shape_to_string(in));
-    out[d] = int32_t(n);
+    out[d] = checked_dim(k, n);
   }
   return out;
 }
@@ -263,7 +271,7 @@ Type infer_type(OpKind k, const std::vector<Type>& in, const Attrs& attrs, const
           ok = int64_t(d) == axis || in[i].shape[d] == out[d];
         if (!ok) fail(k, "operands do not match outside axis " + std::to_string(axis) + ": " +
                              types_str(in));
-        out[axis] += in[i].shape[axis];
+        out[axis] = checked_dim(k, int64_t(out[axis]) + in[i].shape[axis]);
       }
       return {in[0].dtype, out};
     }
@@ -276,7 +284,8 @@ Type infer_type(OpKind k, const std::vector<Type>& in, const Attrs& attrs, const
       Shape out = in[0].shape;
       for (size_t d = 0; d < out.size(); ++d) {
         if (low[d] < 0 || high[d] < 0) fail(k, "pad widths must be non-negative");
-        out[d] += int32_t(low[d] + high[d]);
+        if (low[d] > INT32_MAX || high[d] > INT32_MAX) fail(k, "pad widths are too large");
+        out[d] = checked_dim(k, out[d] + low[d] + high[d]);
       }
       return {in[0].dtype, out};
     }

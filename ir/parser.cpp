@@ -15,14 +15,9 @@
 #include <unordered_map>
 
 #include "ir/element.h"
+#include "ir/verifier.h"
 
 namespace kiln::ir {
-
-namespace detail {
-// Defined in verifier.cpp.
-std::string verify_located(const Function& f, int* where, int* index);
-std::string verify_op(const Function& f, size_t index);
-}  // namespace detail
 
 ParseError::ParseError(int line, int column, const std::string& msg)
     : std::invalid_argument(std::to_string(line) + ":" + std::to_string(column) + ": " + msg),

@@ -176,17 +176,8 @@ std::string check_op(const Function& f, size_t index) {
 
 }  // namespace
 
-// Shared with parser.cpp (declared there too), which reports a failure at
-// the source position of the offending part. Returns "" if f is valid; else
-// the message and sets *where to 0 (an input), 1 (an op), 2 (an output) or
-// 3 (the function as a whole) and *index to its position in f.inputs, f.ops
-// or f.outputs. verify_op checks one op, assuming the ones before it valid.
 namespace detail {
 
-std::string verify_located(const Function& f, int* where, int* index);
-std::string verify_op(const Function& f, size_t index);
-
-// The problem of op `index` alone (its operands are assumed verified), or "".
 std::string verify_op(const Function& f, size_t index) {
   const Op& op = f.ops[index];
   if (int(op.kind) >= kNumOpKinds) return "invalid op kind " + std::to_string(int(op.kind));

@@ -15,4 +15,14 @@ std::string verify_message(const Function& f);
 // As verify_message, but throws std::invalid_argument on a problem.
 void verify(const Function& f);
 
+namespace detail {
+// For the parser, which reports a problem at its source position. Returns ""
+// if f is valid; else the message, and sets *where to 0 (an input), 1 (an
+// op), 2 (an output) or 3 (the function as a whole) and *index to its
+// position in f.inputs, f.ops or f.outputs.
+std::string verify_located(const Function& f, int* where, int* index);
+// The problem of op `index` alone (the ops before it assumed valid), or "".
+std::string verify_op(const Function& f, size_t index);
+}  // namespace detail
+
 }  // namespace kiln::ir

@@ -402,9 +402,8 @@ TEST(ArrayPrint, Vector) {
   EXPECT_EQ(to_string(array({1, 2, 3})), "array([1, 2, 3], dtype=int32)");
 }
 
-// LIBRARY BUG (fails at the time of writing): rows after the first are
-// indented by 8 spaces instead of 7, the width of "array([" (NumPy and MLX
-// print "array([[1, 2],\n       [3, 4]], dtype=float32)").
+// Rows after the first are indented by 7 spaces, the width of "array([", as
+// NumPy and MLX print them.
 TEST(ArrayPrint, MatrixFloat) {
   EXPECT_EQ(to_string(array({1.0f, 2.0f, 3.0f, 4.0f}, {2, 2})),
             "array([[1, 2],\n       [3, 4]], dtype=float32)");
