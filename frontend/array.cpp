@@ -51,6 +51,13 @@ array make_materialized(ir::Type type, runtime::BufferPtr buffer) {
   return array(std::move(n));
 }
 
+array make_placeholder(ir::Type type) {
+  auto n = new_node();
+  n->type = std::move(type);
+  n->placeholder = true;
+  return array(std::move(n));
+}
+
 }  // namespace detail
 
 static void check_shape(const Shape& shape) {

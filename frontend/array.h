@@ -136,6 +136,9 @@ struct Node {
   ir::OpKind kind = ir::OpKind::Constant;
   ir::Attrs attrs;
   std::vector<array> inputs;
+  // A stand-in for an input of a function being traced (compile, grad,
+  // vmap): it has no value and cannot be evaluated.
+  bool placeholder = false;
 };
 
 // Records a pending op. The result type comes from the op's type rule
@@ -144,6 +147,8 @@ array make_node(ir::OpKind kind, std::vector<array> inputs, ir::Attrs attrs = {}
                 const ir::Type& declared = {});
 // A materialized array owning `buffer`.
 array make_materialized(ir::Type type, runtime::BufferPtr buffer);
+// A placeholder of `type` (see Node::placeholder).
+array make_placeholder(ir::Type type);
 
 }  // namespace detail
 

@@ -3,6 +3,7 @@
 // reference interpreter; the JIT will take its place behind the same call).
 #include <cstdlib>
 #include <iostream>
+#include <stdexcept>
 #include <string>
 #include <unordered_map>
 
@@ -29,6 +30,13 @@ using NodePtr = std::shared_ptr<detail::Node>;
 // fold and simplify; larger ones are function inputs.
 bool embed_as_constant(const detail::Node& n) { return n.type.shape.empty(); }
 
+[[noreturn]] void throw_traced_eval() {
+  throw std::invalid_argument(
+      "[eval] Cannot evaluate an array computed from the inputs of a function being "
+      "transformed (compile, grad, vjp, jvp, vmap): its value is not known while tracing. "
+      "Return it from the function instead of calling eval(), item() or data() on it.");
+}
+
 }  // namespace
 
 void eval(std::vector<array> outputs) {
@@ -39,6 +47,7 @@ void eval(std::vector<array> outputs) {
   std::unordered_map<detail::Node*, int> graph_refs;
   for (auto& out : outputs) {
     if (out.is_evaluated() || state.count(out.node().get())) continue;
+    if (out.node()->placeholder) throw_traced_eval();
     std::vector<std::pair<NodePtr, size_t>> stack{{out.node(), 0}};
     state[out.node().get()] = 1;
     while (!stack.empty()) {
@@ -47,6 +56,7 @@ void eval(std::vector<array> outputs) {
         const NodePtr& in = node->inputs[next++].node();
         graph_refs[in.get()]++;
         if (state.count(in.get())) continue;
+        if (in->placeholder) throw_traced_eval();
         state[in.get()] = 1;
         if (in->buffer) {
           leaves.push_back(in);
@@ -84,7 +94,9 @@ void eval(std::vector<array> outputs) {
   }
   for (auto& leaf : leaves) {
     if (!embed_as_constant(*leaf)) continue;
-    value_of[leaf.get()] = f.add_op(ir::make_constant(leaf->type, leaf->buffer->data()));
+    ir::Op c = ir::make_op(ir::OpKind::Constant, {}, leaf->type);
+    c.data = leaf->buffer;  // buffers are immutable: share, don't copy
+    value_of[leaf.get()] = f.add_op(std::move(c));
   }
   std::vector<NodePtr> kept;
   for (auto& n : order) {

@@ -1,4 +1,5 @@
 #pragma once
-// The one header applications include: arrays, ops and their dtypes.
+// The one header applications include: arrays, ops, transformations.
 #include "frontend/array.h"
 #include "frontend/ops.h"
+#include "frontend/transforms.h"

@@ -1,0 +1,91 @@
+#include "frontend/trace.h"
+
+#include <stdexcept>
+#include <unordered_map>
+
+#include "ir/verifier.h"
+
+namespace kiln::detail {
+
+std::vector<ir::Type> types_of(const std::vector<array>& arrays) {
+  std::vector<ir::Type> types;
+  for (const auto& a : arrays) types.push_back(a.node()->type);
+  return types;
+}
+
+bool is_placeholder(const array& a) { return a.node()->placeholder; }
+
+ir::Function trace(const ArrayFunction& fn, const std::vector<ir::Type>& input_types) {
+  std::vector<array> placeholders;
+  for (const auto& t : input_types) placeholders.push_back(make_placeholder(t));
+  std::vector<array> outputs = fn(placeholders);
+
+  ir::Function f;
+  std::unordered_map<Node*, int> value_of;
+  for (size_t i = 0; i < placeholders.size(); ++i)
+    value_of[placeholders[i].node().get()] = f.add_input(input_types[i]);
+
+  // Post-order walk without recursion; leaves are placeholders (inputs) and
+  // materialized arrays (constants sharing the array's buffer).
+  for (const auto& out : outputs) {
+    std::vector<std::pair<Node*, size_t>> stack{{out.node().get(), 0}};
+    while (!stack.empty()) {
+      auto& [node, next] = stack.back();
+      if (value_of.count(node)) {
+        stack.pop_back();
+        continue;
+      }
+      if (node->placeholder)
+        throw std::invalid_argument(
+            "[trace] The function used an array that belongs to another trace (a placeholder "
+            "input of an enclosing compile/grad/vmap) in a way that cannot be captured.");
+      if (node->buffer) {
+        ir::Op c = ir::make_op(ir::OpKind::Constant, {}, node->type);
+        c.data = node->buffer;
+        value_of[node] = f.add_op(std::move(c));
+        stack.pop_back();
+        continue;
+      }
+      if (next < node->inputs.size()) {
+        Node* in = node->inputs[next++].node().get();
+        if (!value_of.count(in)) stack.push_back({in, 0});
+        continue;
+      }
+      std::vector<int> operands;
+      for (const auto& in : node->inputs) operands.push_back(value_of.at(in.node().get()));
+      value_of[node] = f.add_op(ir::make_op(node->kind, std::move(operands), node->type, node->attrs));
+      stack.pop_back();
+    }
+    f.outputs.push_back(value_of.at(out.node().get()));
+  }
+  return f;
+}
+
+std::vector<array> inline_function(const ir::Function& f, const std::vector<array>& args) {
+  if (args.size() != f.inputs.size())
+    throw std::invalid_argument("[call] The function takes " + std::to_string(f.inputs.size()) +
+                                " arrays, got " + std::to_string(args.size()) + ".");
+  std::vector<array> values;
+  values.reserve(f.num_values());
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (args[i].node()->type != f.inputs[i])
+      throw std::invalid_argument("[call] Argument " + std::to_string(i) + " has type " +
+                                  ir::type_to_string(args[i].node()->type) + ", expected " +
+                                  ir::type_to_string(f.inputs[i]) + ".");
+    values.push_back(args[i]);
+  }
+  for (const auto& op : f.ops) {
+    if (op.kind == ir::OpKind::Constant) {
+      values.push_back(make_materialized(op.type, op.data));
+      continue;
+    }
+    std::vector<array> operands;
+    for (int v : op.operands) operands.push_back(values[v]);
+    values.push_back(make_node(op.kind, std::move(operands), op.attrs, op.type));
+  }
+  std::vector<array> outputs;
+  for (int v : f.outputs) outputs.push_back(values[v]);
+  return outputs;
+}
+
+}  // namespace kiln::detail

@@ -1,0 +1,34 @@
+#pragma once
+// Tracing turns a C++ function of arrays into an ir::Function, and inlining
+// turns an ir::Function back into (lazy) arrays. Together they are how
+// compile(), the autodiff transforms and vmap work: trace, transform the IR
+// with a pass, inline the result where it is called.
+#include <functional>
+#include <vector>
+
+#include "frontend/array.h"
+#include "ir/function.h"
+
+namespace kiln {
+
+using ArrayFunction = std::function<std::vector<array>(const std::vector<array>&)>;
+
+namespace detail {
+
+// Calls fn on placeholder arrays of the given types and records what it
+// computes. Arrays the function captured (already materialized) become
+// constants of the trace; evaluating a placeholder-dependent array inside fn
+// throws std::invalid_argument.
+ir::Function trace(const ArrayFunction& fn, const std::vector<ir::Type>& input_types);
+
+// Records f's ops as pending nodes applied to args (whose types must match
+// f's inputs) and returns its outputs. Nothing is computed.
+std::vector<array> inline_function(const ir::Function& f, const std::vector<array>& args);
+
+std::vector<ir::Type> types_of(const std::vector<array>& arrays);
+
+// True for the stand-in arrays that trace() passes to the traced function.
+bool is_placeholder(const array& a);
+
+}  // namespace detail
+}  // namespace kiln

@@ -1,0 +1,128 @@
+// compile(): results equal the uncompiled function's, traces are cached by
+// signature, captured arrays are constants, tracing errors are clear, and
+// compiled functions may be called from several threads.
+#include <atomic>
+#include <thread>
+
+#include "test_helpers.h"
+
+using namespace kiln;
+using kiln_test::array_is;
+
+namespace {
+
+std::vector<array> gelu_like(const std::vector<array>& xs) {
+  const array& x = xs[0];
+  return {0.5f * x * (1.0f + tanh(0.7978845608f * (x + 0.044715f * x * x * x)))};
+}
+
+}  // namespace
+
+TEST(Compile, MatchesEagerResult) {
+  auto f = compile(gelu_like);
+  array x = array({-2.0f, -0.5f, 0.0f, 0.5f, 2.0f});
+  array expected = gelu_like({x})[0];
+  EXPECT_TRUE(allclose(f({x})[0], expected, 0, 0).item<bool>());
+  // GELU(2) with the tanh approximation, computed by hand in double.
+  EXPECT_NEAR(f({x})[0].data<float>()[4], 1.9545977, 1e-6);
+}
+
+TEST(Compile, CachesTracesBySignature) {
+  reset_jit_stats();
+  auto f = compile(gelu_like);
+  f({zeros({4})});
+  EXPECT_EQ(jit_stats().traces, 1u);
+  f({ones({4})});  // same dtype and shape: reuses the trace
+  EXPECT_EQ(jit_stats().traces, 1u);
+  EXPECT_EQ(jit_stats().trace_cache_hits, 1u);
+  f({ones({5})});  // new shape: new trace
+  EXPECT_EQ(jit_stats().traces, 2u);
+  f({ones({5}, float16)});  // new dtype: new trace
+  EXPECT_EQ(jit_stats().traces, 3u);
+}
+
+TEST(Compile, UnaryAndBinaryForms) {
+  auto sq = compile([](const array& x) { return x * x; });
+  EXPECT_TRUE(array_is(sq(array({1, 2, 3})), int32, {3}, {1, 4, 9}));
+  auto axpy = compile([](const array& x, const array& y) { return 2 * x + y; });
+  EXPECT_TRUE(array_is(axpy(array({1.0f, 2.0f}), array({10.0f, 20.0f})), float32, {2}, {12, 24}));
+}
+
+TEST(Compile, CapturedArraysAreConstants) {
+  array w = array({1.0f, 2.0f, 3.0f});
+  auto f = compile([w](const array& x) { return sum(x * w); });
+  EXPECT_TRUE(array_is(f(ones({3})), float32, {}, {6}));
+  EXPECT_TRUE(array_is(f(array({1.0f, 0.0f, -1.0f})), float32, {}, {-2}));
+}
+
+TEST(Compile, CapturedPendingArraysAreComputedOnce) {
+  array w = exp(zeros({2}));  // pending when captured
+  auto f = compile([w](const array& x) { return x + w; });
+  EXPECT_TRUE(array_is(f(array({1.0f, 2.0f})), float32, {2}, {2, 3}));
+}
+
+TEST(Compile, EvalOfTracedValueThrowsClearly) {
+  auto f = compile([](const array& x) {
+    array y = x + 1;
+    if (y.item<float>() > 0) return y;  // data-dependent control flow: not traceable
+    return x;
+  });
+  try {
+    f(array(1.0f));
+    FAIL() << "expected std::invalid_argument";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("[eval]"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Compile, NestedCompileInlines) {
+  auto inner = compile([](const array& x) { return exp(x); });
+  auto outer = compile([inner](const array& x) { return inner(x) + inner(2 * x); });
+  array r = outer(array({0.0f, 1.0f}));
+  // exp(0) + exp(0) = 2; exp(1) + exp(2) = 10.1073379...
+  EXPECT_TRUE(array_is(r, float32, {2}, {2, 10.107337927389695}, 0, 1e-6));
+}
+
+TEST(Compile, IdentityAndConstantOutputs) {
+  auto f = compile(ArrayFunction([](const std::vector<array>& xs) {
+    return std::vector<array>{xs[0], array(7)};
+  }));
+  auto out = f({array({1, 2})});
+  EXPECT_TRUE(array_is(out[0], int32, {2}, {1, 2}));
+  EXPECT_TRUE(array_is(out[1], int32, {}, {7}));
+}
+
+TEST(Compile, DisableCompileRunsEagerly) {
+  reset_jit_stats();
+  disable_compile();
+  auto f = compile(gelu_like);
+  array r = f({zeros({3})})[0];
+  enable_compile();
+  EXPECT_EQ(jit_stats().traces, 0u);
+  EXPECT_TRUE(array_is(r, float32, {3}, {0, 0, 0}));
+}
+
+TEST(Compile, WrongArgumentCountThrows) {
+  auto f = compile(ArrayFunction([](const std::vector<array>& xs) {
+    return std::vector<array>{xs.at(0) + xs.at(1)};
+  }));
+  EXPECT_THROW(f({array(1)}), std::out_of_range);  // the function itself indexes past the end
+}
+
+TEST(Compile, ConcurrentCallsFromFourThreads) {
+  auto f = compile([](const array& x) { return sum(square(x)); });
+  std::atomic<int> wrong{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 50; ++i) {
+        int n = 1 + (i + t) % 5;  // several signatures, traced concurrently
+        float got = f(arange(float(n))).item<float>();
+        float want = float((n - 1) * n * (2 * n - 1) / 6);  // sum of squares 0..n-1
+        if (got != want) wrong++;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(wrong.load(), 0);
+}
