@@ -6,6 +6,7 @@
 
 #include "ir/printer.h"
 #include "ir/verifier.h"
+#include "passes/transforms.h"
 
 namespace kiln::passes {
 
@@ -22,6 +23,9 @@ constexpr Entry kPasses[] = {
     {"canonicalize", &canonicalize},
     {"cse", &cse},
     {"dce", &dce},
+    {"vjp", &vjp_pass},
+    {"jvp", &jvp_pass},
+    {"vmap", &vmap_pass},
 };
 
 std::string trim(const std::string& s) {

@@ -1,0 +1,3 @@
+#pragma once
+// vmap (being written).
+#include "frontend/trace.h"
