@@ -8,6 +8,7 @@
 #include <unordered_map>
 
 #include "frontend/array.h"
+#include "codegen/executor.h"
 #include "ir/interpreter.h"
 #include "ir/printer.h"
 #include "passes/pass_manager.h"
@@ -29,6 +30,13 @@ using NodePtr = std::shared_ptr<detail::Node>;
 // Rank-0 materialized arrays enter the IR as constants, so scalar operands
 // fold and simplify; larger ones are function inputs.
 bool embed_as_constant(const detail::Node& n) { return n.type.shape.empty(); }
+
+// KILN_EXECUTOR=interp runs every eval on the reference interpreter (for
+// debugging); the default is the JIT.
+bool use_interpreter() {
+  const char* env = std::getenv("KILN_EXECUTOR");
+  return env && std::string(env) == "interp";
+}
 
 [[noreturn]] void throw_traced_eval() {
   throw std::invalid_argument(
@@ -115,7 +123,8 @@ void eval(std::vector<array> outputs) {
   pm.add_pipeline("canonicalize,cse,dce");
   if (dump_enabled("passes")) pm.print_after_each(&std::cerr);
   ir::Function optimized = pm.run(std::move(f));
-  std::vector<ir::Tensor> results = ir::interpret(optimized, inputs);
+  std::vector<ir::Tensor> results =
+      use_interpreter() ? ir::interpret(optimized, inputs) : codegen::execute(optimized, inputs);
 
   // 5. Materialize the kept nodes and cut them loose from the graph.
   for (size_t i = 0; i < kept.size(); ++i) {

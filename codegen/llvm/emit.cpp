@@ -1,0 +1,578 @@
+#include "codegen/llvm/emit.h"
+
+#include <llvm/IR/IRBuilder.h>
+#include <llvm/IR/Intrinsics.h>
+#include <llvm/IR/LLVMContext.h>
+#include <llvm/IR/Module.h>
+#include <llvm/IR/Verifier.h>
+#include <llvm/Support/raw_ostream.h>
+
+#include <stdexcept>
+#include <unordered_map>
+
+#include "codegen/llvm/math.h"
+
+namespace kiln::codegen {
+
+namespace {
+
+using kernel::Kernel;
+using kernel::Node;
+using kernel::NodeKind;
+using kernel::StrideKind;
+using ir::OpKind;
+
+class Emitter {
+ public:
+  Emitter(const Kernel& k, llvm::Module& m) : k_(k), m_(m), ctx_(m.getContext()), b_(ctx_) {}
+
+  void emit_function(const std::string& name) {
+    auto* ptr = b_.getPtrTy();
+    auto* i64 = b_.getInt64Ty();
+    auto* fty = llvm::FunctionType::get(b_.getVoidTy(), {ptr, i64, i64}, false);
+    fn_ = llvm::Function::Create(fty, llvm::Function::ExternalLinkage, name, m_);
+    fn_->addFnAttr(llvm::Attribute::NoUnwind);
+    auto* entry = llvm::BasicBlock::Create(ctx_, "entry", fn_);
+    b_.SetInsertPoint(entry);
+    llvm::Value* args = fn_->getArg(0);
+    llvm::Value* begin = fn_->getArg(1);
+    llvm::Value* end = fn_->getArg(2);
+
+    size_t n_in = k_.inputs.size();
+    for (size_t i = 0; i <= n_in + 1; ++i) {
+      llvm::Value* slot = b_.CreateConstInBoundsGEP1_64(ptr, args, i);
+      llvm::Value* p = b_.CreateLoad(ptr, slot);
+      if (i < n_in) inputs_.push_back(p);
+      else if (i == n_in) out_ = p;
+      else params_ptr_ = p;
+    }
+    for (int i = 0; i < k_.num_params; ++i)
+      params_.push_back(b_.CreateLoad(i64, b_.CreateConstInBoundsGEP1_64(i64, params_ptr_, i)));
+    compute_deps();
+    vars_.assign(k_.num_vars, nullptr);
+    memo_.emplace_back();
+
+    if (k_.rank == 0) {
+      store(b_.getInt64(0), emit(k_.root));
+    } else if (k_.rank == 1) {
+      loop(begin, end, [&](llvm::Value* i) {
+        vars_[0] = i;
+        store(i, emit(k_.root));
+      });
+    } else {
+      int last = k_.rank - 1;
+      llvm::Value* inner = params_[k_.size_params[last]];
+      loop(begin, end, [&](llvm::Value* row) {
+        // Decompose the row index into the leading output indices.
+        llvm::Value* rest = row;
+        for (int d = last - 1; d >= 0; --d) {
+          llvm::Value* size = params_[k_.size_params[d]];
+          vars_[d] = d == 0 ? rest : b_.CreateURem(rest, size);
+          if (d) rest = b_.CreateUDiv(rest, size);
+        }
+        uint64_t row_mask = (uint64_t(1) << last) - 1;
+        hoist_reductions(k_.root, row_mask);
+        llvm::Value* base = b_.CreateMul(row, inner, "", true, true);
+        loop(b_.getInt64(0), inner, [&](llvm::Value* c) {
+          vars_[last] = c;
+          store(b_.CreateAdd(base, c, "", true, true), emit(k_.root));
+        });
+      });
+    }
+    b_.CreateRetVoid();
+    std::string err;
+    llvm::raw_string_ostream es(err);
+    if (llvm::verifyFunction(*fn_, &es)) throw std::runtime_error("kiln codegen produced invalid IR: " + err);
+  }
+
+ private:
+  // ---- types ---------------------------------------------------------------
+  llvm::Type* compute_type(Dtype t) {
+    switch (t.val) {
+      case Dtype::Val::bool_: return b_.getInt1Ty();
+      case Dtype::Val::uint8: case Dtype::Val::int8: return b_.getInt8Ty();
+      case Dtype::Val::uint16: case Dtype::Val::int16: return b_.getInt16Ty();
+      case Dtype::Val::uint32: case Dtype::Val::int32: return b_.getInt32Ty();
+      case Dtype::Val::uint64: case Dtype::Val::int64: return b_.getInt64Ty();
+      case Dtype::Val::float64: return b_.getDoubleTy();
+      default: return b_.getFloatTy();  // float16, bfloat16, float32 compute in float
+    }
+  }
+  llvm::Type* storage_type(Dtype t) {
+    if (t == bool_) return b_.getInt8Ty();
+    if (t == float16 || t == bfloat16) return b_.getInt16Ty();
+    return compute_type(t);
+  }
+
+  // ---- 16-bit float conversions, in integer ops so they vectorize --------
+  llvm::Value* as_float(llvm::Value* bits) { return b_.CreateBitCast(bits, b_.getFloatTy()); }
+  llvm::Value* as_bits(llvm::Value* f) { return b_.CreateBitCast(f, b_.getInt32Ty()); }
+
+  llvm::Value* half_to_float(llvm::Value* h16) {
+    llvm::Value* h = b_.CreateZExt(h16, b_.getInt32Ty());
+    llvm::Value* sign = b_.CreateShl(b_.CreateAnd(h, 0x8000), 16);
+    llvm::Value* em = b_.CreateAnd(h, 0x7fff);
+    llvm::Value* shifted = b_.CreateShl(em, 13);
+    // Normal and subnormal halves: the bits as a float, scaled by 2^112.
+    llvm::Value* finite = b_.CreateFMul(as_float(shifted), llvm::ConstantFP::get(b_.getFloatTy(), 0x1p112));
+    llvm::Value* special = as_float(b_.CreateOr(shifted, 0x7f800000));
+    llvm::Value* mag = b_.CreateSelect(b_.CreateICmpUGE(em, b_.getInt32(0x7c00)), special, finite);
+    return as_float(b_.CreateOr(as_bits(mag), sign));
+  }
+
+  llvm::Value* float_to_half(llvm::Value* f) {
+    llvm::Value* x = as_bits(f);
+    llvm::Value* sign = b_.CreateAnd(b_.CreateLShr(x, 16), 0x8000);
+    llvm::Value* ax = b_.CreateAnd(x, 0x7fffffff);
+    // Subnormal results: let the float adder round (as in ir/dtype.cpp).
+    llvm::Value* r = b_.CreateFAdd(as_float(ax), llvm::ConstantFP::get(b_.getFloatTy(), 0.5));
+    llvm::Value* sub = b_.CreateSub(as_bits(r), b_.getInt32(0x3f000000));
+    llvm::Value* odd = b_.CreateAnd(b_.CreateLShr(ax, 13), 1);
+    llvm::Value* normal = b_.CreateLShr(b_.CreateAdd(b_.CreateAdd(ax, b_.getInt32(0xc8000fff)), odd), 13);
+    llvm::Value* v = b_.CreateSelect(b_.CreateICmpULT(ax, b_.getInt32(0x38800000)), sub, normal);
+    v = b_.CreateSelect(b_.CreateICmpUGE(ax, b_.getInt32(0x477ff000)), b_.getInt32(0x7c00), v);
+    v = b_.CreateSelect(b_.CreateICmpUGT(ax, b_.getInt32(0x7f800000)), b_.getInt32(0x7e00), v);
+    return b_.CreateTrunc(b_.CreateOr(v, sign), b_.getInt16Ty());
+  }
+
+  llvm::Value* bfloat_to_float(llvm::Value* h16) {
+    return as_float(b_.CreateShl(b_.CreateZExt(h16, b_.getInt32Ty()), 16));
+  }
+
+  llvm::Value* float_to_bfloat(llvm::Value* f) {
+    llvm::Value* x = as_bits(f);
+    llvm::Value* nan = b_.CreateOr(b_.CreateLShr(x, 16), 0x40);
+    llvm::Value* rounded = b_.CreateLShr(
+        b_.CreateAdd(b_.CreateAdd(x, b_.getInt32(0x7fff)), b_.CreateAnd(b_.CreateLShr(x, 16), 1)), 16);
+    llvm::Value* isnan = b_.CreateICmpUGT(b_.CreateAnd(x, 0x7fffffff), b_.getInt32(0x7f800000));
+    return b_.CreateTrunc(b_.CreateSelect(isnan, nan, rounded), b_.getInt16Ty());
+  }
+
+  // Rounds a float-computed value to the precision of a 16-bit dtype, so
+  // every intermediate matches what storing it would give.
+  llvm::Value* round_to(Dtype t, llvm::Value* v) {
+    if (t == float16) return half_to_float(float_to_half(v));
+    if (t == bfloat16) return bfloat_to_float(float_to_bfloat(v));
+    return v;
+  }
+
+  llvm::Value* to_storage(Dtype t, llvm::Value* v) {
+    if (t == bool_) return b_.CreateZExt(v, b_.getInt8Ty());
+    if (t == float16) return float_to_half(v);
+    if (t == bfloat16) return float_to_bfloat(v);
+    return v;
+  }
+  llvm::Value* from_storage(Dtype t, llvm::Value* v) {
+    if (t == bool_) return b_.CreateICmpNE(v, b_.getInt8(0));
+    if (t == float16) return half_to_float(v);
+    if (t == bfloat16) return bfloat_to_float(v);
+    return v;
+  }
+
+  void store(llvm::Value* index, llvm::Value* v) {
+    llvm::Type* st = storage_type(k_.output);
+    llvm::Value* p = b_.CreateInBoundsGEP(st, out_, index);
+    b_.CreateStore(to_storage(k_.output, v), p);
+  }
+
+  // ---- loops -----------------------------------------------------------------
+  template <typename Body>
+  void loop(llvm::Value* start, llvm::Value* end, Body body) {
+    llvm::BasicBlock* pre = b_.GetInsertBlock();
+    auto* header = llvm::BasicBlock::Create(ctx_, "loop", fn_);
+    auto* bodyb = llvm::BasicBlock::Create(ctx_, "body", fn_);
+    auto* exit = llvm::BasicBlock::Create(ctx_, "exit", fn_);
+    b_.CreateBr(header);
+    b_.SetInsertPoint(header);
+    llvm::PHINode* iv = b_.CreatePHI(b_.getInt64Ty(), 2);
+    iv->addIncoming(start, pre);
+    b_.CreateCondBr(b_.CreateICmpSLT(iv, end), bodyb, exit);
+    b_.SetInsertPoint(bodyb);
+    memo_.emplace_back();
+    body(iv);
+    memo_.pop_back();
+    llvm::Value* next = b_.CreateAdd(iv, b_.getInt64(1), "", true, true);
+    iv->addIncoming(next, b_.GetInsertBlock());
+    b_.CreateBr(header);
+    b_.SetInsertPoint(exit);
+  }
+
+  // ---- dependencies and hoisting --------------------------------------------
+  void compute_deps() {
+    deps_.assign(k_.nodes.size(), 0);
+    for (size_t i = 0; i < k_.nodes.size(); ++i) {
+      const Node& n = k_.nodes[i];
+      uint64_t d = 0;
+      if (n.kind == NodeKind::Load)
+        for (size_t v = 0; v < n.strides.size(); ++v)
+          if (n.strides[v].kind != StrideKind::Zero) d |= uint64_t(1) << v;
+      for (int o : n.operands) d |= deps_[o];
+      if (n.kind == NodeKind::Reduce) d &= ~(uint64_t(1) << n.var);
+      deps_[i] = d;
+    }
+  }
+
+  // Emits, at the current point, every reduction under `node` that depends
+  // only on the variables in `bound` (and is not computed yet).
+  void hoist_reductions(int node, uint64_t bound) {
+    std::vector<char> seen(k_.nodes.size());
+    std::vector<int> stack{node};
+    while (!stack.empty()) {
+      int i = stack.back();
+      stack.pop_back();
+      if (seen[i]) continue;
+      seen[i] = 1;
+      const Node& n = k_.nodes[i];
+      if (n.kind == NodeKind::Reduce && (deps_[i] & ~bound) == 0) {
+        emit(i);
+        continue;
+      }
+      for (int o : n.operands) stack.push_back(o);
+    }
+  }
+
+  llvm::Value* lookup(int node) {
+    for (auto it = memo_.rbegin(); it != memo_.rend(); ++it) {
+      auto f = it->find(node);
+      if (f != it->end()) return f->second;
+    }
+    return nullptr;
+  }
+
+  llvm::Value* emit(int node) {
+    if (llvm::Value* v = lookup(node)) return v;
+    llvm::Value* v = emit_node(k_.nodes[node]);
+    memo_.back()[node] = v;
+    return v;
+  }
+
+  llvm::Value* emit_node(const Node& n) {
+    switch (n.kind) {
+      case NodeKind::Load: {
+        llvm::Value* off = params_[n.offset_param];
+        for (size_t v = 0; v < n.strides.size(); ++v) {
+          const auto& s = n.strides[v];
+          if (s.kind == StrideKind::Zero) continue;
+          llvm::Value* term = s.kind == StrideKind::One ? vars_[v] : b_.CreateMul(vars_[v], params_[s.param], "", false, true);
+          off = b_.CreateAdd(off, term, "", false, true);
+        }
+        llvm::Type* st = storage_type(n.dtype);
+        llvm::Value* p = b_.CreateInBoundsGEP(st, inputs_[n.arg], off);
+        return from_storage(n.dtype, b_.CreateLoad(st, p));
+      }
+      case NodeKind::Constant: {
+        llvm::Type* t = compute_type(n.dtype);
+        if (t->isFloatingPointTy()) return llvm::ConstantFP::get(t, n.fvalue);
+        return llvm::ConstantInt::get(t, uint64_t(n.ivalue));
+      }
+      case NodeKind::Reduce:
+        return emit_reduce(n);
+      case NodeKind::Select:
+        return b_.CreateSelect(emit(n.operands[0]), emit(n.operands[1]), emit(n.operands[2]));
+      case NodeKind::Unary: {
+        Dtype in = k_.nodes[n.operands[0]].dtype;
+        return round_to(n.dtype, emit_unary(n.op, in, n.dtype, emit(n.operands[0])));
+      }
+      case NodeKind::Binary: {
+        Dtype in = k_.nodes[n.operands[0]].dtype;
+        return round_to(n.dtype, emit_binary(n.op, in, emit(n.operands[0]), emit(n.operands[1])));
+      }
+    }
+    return nullptr;
+  }
+
+  // ---- reductions --------------------------------------------------------------
+  llvm::Value* reduce_identity(OpKind k, Dtype t) {
+    llvm::Type* ty = compute_type(t);
+    bool f = ty->isFloatingPointTy();
+    switch (k) {
+      case OpKind::Sum: return f ? llvm::ConstantFP::get(ty, -0.0) : llvm::ConstantInt::get(ty, 0);
+      case OpKind::Prod: return f ? llvm::ConstantFP::get(ty, 1.0) : llvm::ConstantInt::get(ty, 1);
+      case OpKind::All: return b_.getTrue();
+      case OpKind::Any: return b_.getFalse();
+      case OpKind::Max:
+        if (f) return llvm::ConstantFP::getInfinity(ty, true);
+        if (t == bool_) return b_.getFalse();
+        return is_unsigned(t) ? llvm::ConstantInt::get(ty, 0)
+                              : llvm::ConstantInt::get(ty, llvm::APInt::getSignedMinValue(ty->getIntegerBitWidth()));
+      case OpKind::Min:
+        if (f) return llvm::ConstantFP::getInfinity(ty, false);
+        if (t == bool_) return b_.getTrue();
+        return is_unsigned(t) ? llvm::ConstantInt::get(ty, llvm::APInt::getMaxValue(ty->getIntegerBitWidth()))
+                              : llvm::ConstantInt::get(ty, llvm::APInt::getSignedMaxValue(ty->getIntegerBitWidth()));
+      default: throw std::logic_error("not a reduction");
+    }
+  }
+
+  llvm::Value* combine(OpKind k, Dtype t, llvm::Value* acc, llvm::Value* x) {
+    bool f = acc->getType()->isFloatingPointTy();
+    llvm::FastMathFlags fmf;
+    fmf.setAllowReassoc();  // lets the vectorizer reorder the reduction
+    llvm::IRBuilderBase::FastMathFlagGuard guard(b_);
+    b_.setFastMathFlags(fmf);
+    switch (k) {
+      case OpKind::Sum: return f ? b_.CreateFAdd(acc, x) : (t == bool_ ? b_.CreateOr(acc, x) : b_.CreateAdd(acc, x));
+      case OpKind::Prod: return f ? b_.CreateFMul(acc, x) : (t == bool_ ? b_.CreateAnd(acc, x) : b_.CreateMul(acc, x));
+      case OpKind::All: return b_.CreateAnd(acc, x);
+      case OpKind::Any: return b_.CreateOr(acc, x);
+      case OpKind::Max: return max_or_min(true, t, acc, x);
+      case OpKind::Min: return max_or_min(false, t, acc, x);
+      default: throw std::logic_error("not a reduction");
+    }
+  }
+
+  llvm::Value* max_or_min(bool is_max, Dtype t, llvm::Value* a, llvm::Value* b) {
+    if (a->getType()->isFloatingPointTy())
+      return b_.CreateBinaryIntrinsic(is_max ? llvm::Intrinsic::maximum : llvm::Intrinsic::minimum, a, b);
+    if (t == bool_) return is_max ? b_.CreateOr(a, b) : b_.CreateAnd(a, b);
+    llvm::Intrinsic::ID id = is_unsigned(t) ? (is_max ? llvm::Intrinsic::umax : llvm::Intrinsic::umin)
+                                            : (is_max ? llvm::Intrinsic::smax : llvm::Intrinsic::smin);
+    return b_.CreateBinaryIntrinsic(id, a, b);
+  }
+
+  llvm::Value* emit_reduce(const Node& n) {
+    llvm::Value* extent = params_[n.extent_param];
+    // Float sums and products accumulate in double, like the interpreter
+    // (a long float32 sum stays accurate); the rest in the compute type.
+    bool wide = is_floating(n.dtype) && (n.op == OpKind::Sum || n.op == OpKind::Prod);
+    llvm::Type* acc_type = wide ? b_.getDoubleTy() : compute_type(n.dtype);
+    llvm::Value* init = reduce_identity(n.op, wide ? float64 : n.dtype);
+    llvm::BasicBlock* pre = b_.GetInsertBlock();
+    auto* header = llvm::BasicBlock::Create(ctx_, "red", fn_);
+    auto* body = llvm::BasicBlock::Create(ctx_, "red.body", fn_);
+    auto* exit = llvm::BasicBlock::Create(ctx_, "red.exit", fn_);
+    b_.CreateBr(header);
+    b_.SetInsertPoint(header);
+    llvm::PHINode* iv = b_.CreatePHI(b_.getInt64Ty(), 2);
+    llvm::PHINode* acc = b_.CreatePHI(acc_type, 2);
+    iv->addIncoming(b_.getInt64(0), pre);
+    acc->addIncoming(init, pre);
+    b_.CreateCondBr(b_.CreateICmpSLT(iv, extent), body, exit);
+    b_.SetInsertPoint(body);
+    memo_.emplace_back();
+    llvm::Value* saved = vars_[n.var];
+    vars_[n.var] = iv;
+    llvm::Value* x = emit(n.operands[0]);
+    if (wide) x = b_.CreateFPExt(x, acc_type);
+    llvm::Value* next_acc = combine(n.op, n.dtype, acc, x);
+    vars_[n.var] = saved;
+    memo_.pop_back();
+    iv->addIncoming(b_.CreateAdd(iv, b_.getInt64(1), "", true, true), b_.GetInsertBlock());
+    acc->addIncoming(next_acc, b_.GetInsertBlock());
+    b_.CreateBr(header);
+    b_.SetInsertPoint(exit);
+    llvm::Value* result = wide ? b_.CreateFPTrunc(acc, compute_type(n.dtype)) : acc;
+    return round_to(n.dtype, result);
+  }
+
+  // ---- elementwise ---------------------------------------------------------------
+  llvm::Value* fconst(llvm::Type* t, double v) { return llvm::ConstantFP::get(t, v); }
+
+  llvm::Value* call_libm(const char* fname, llvm::Value* x, llvm::Value* y = nullptr) {
+    llvm::Type* t = x->getType();
+    std::string name = fname;
+    if (t->isFloatTy()) name += "f";
+    std::vector<llvm::Type*> params(y ? 2 : 1, t);
+    auto callee = m_.getOrInsertFunction(name, llvm::FunctionType::get(t, params, false));
+    if (auto* f = llvm::dyn_cast<llvm::Function>(callee.getCallee())) {
+      f->setDoesNotThrow();
+      f->setMemoryEffects(llvm::MemoryEffects::none());
+    }
+    return y ? b_.CreateCall(callee, {x, y}) : b_.CreateCall(callee, {x});
+  }
+
+  llvm::Value* intrinsic(llvm::Intrinsic::ID id, llvm::Value* x) { return b_.CreateUnaryIntrinsic(id, x); }
+
+  llvm::Value* emit_cast(Dtype from, Dtype to, llvm::Value* x) {
+    llvm::Type* tt = compute_type(to);
+    llvm::Type* ft = x->getType();
+    if (to == bool_) {
+      return ft->isFloatingPointTy() ? b_.CreateFCmpUNE(x, fconst(ft, 0.0))
+                                     : b_.CreateICmpNE(x, llvm::ConstantInt::get(ft, 0));
+    }
+    if (ft->isFloatingPointTy() && tt->isFloatingPointTy())
+      return round_to(to, b_.CreateFPCast(x, tt));
+    if (ft->isFloatingPointTy()) {  // saturating, nan -> 0 (as ir/element.h)
+      auto id = is_unsigned(to) ? llvm::Intrinsic::fptoui_sat : llvm::Intrinsic::fptosi_sat;
+      return b_.CreateIntrinsic(id, {tt, ft}, {x});
+    }
+    bool src_signed = is_signed_int(from);
+    if (tt->isFloatingPointTy())
+      return round_to(to, src_signed ? b_.CreateSIToFP(x, tt) : b_.CreateUIToFP(x, tt));
+    return b_.CreateIntCast(x, tt, src_signed);
+  }
+
+  llvm::Value* emit_unary(OpKind k, Dtype in, Dtype out, llvm::Value* x) {
+    llvm::Type* t = x->getType();
+    bool f = t->isFloatingPointTy();
+    if (k == OpKind::Cast) return emit_cast(in, out, x);
+    if (k == OpKind::StopGradient) return x;
+    if (f) {
+      if (llvm::Value* v = emit_unary_math(k, b_, x)) return v;
+    }
+    switch (k) {
+      case OpKind::Abs:
+        if (f) return intrinsic(llvm::Intrinsic::fabs, x);
+        if (in == bool_ || is_unsigned(in)) return x;
+        return b_.CreateBinaryIntrinsic(llvm::Intrinsic::abs, x, b_.getFalse());
+      case OpKind::Negative: return f ? b_.CreateFNeg(x) : b_.CreateNeg(x);
+      case OpKind::Sign: {
+        if (f) {
+          llvm::Value* one = fconst(t, 1.0);
+          llvm::Value* r = b_.CreateSelect(b_.CreateFCmpOGT(x, fconst(t, 0)), one,
+                            b_.CreateSelect(b_.CreateFCmpOLT(x, fconst(t, 0)), fconst(t, -1.0), fconst(t, 0.0)));
+          return b_.CreateSelect(b_.CreateFCmpUNO(x, x), x, r);  // sign(nan) = nan
+        }
+        llvm::Value* zero = llvm::ConstantInt::get(t, 0);
+        llvm::Value* pos = b_.CreateZExt(is_unsigned(in) ? b_.CreateICmpNE(x, zero) : b_.CreateICmpSGT(x, zero), t);
+        if (is_unsigned(in)) return pos;
+        return b_.CreateSub(pos, b_.CreateZExt(b_.CreateICmpSLT(x, zero), t));
+      }
+      case OpKind::Square: return f ? b_.CreateFMul(x, x) : b_.CreateMul(x, x);
+      case OpKind::Sqrt: return intrinsic(llvm::Intrinsic::sqrt, x);
+      case OpKind::Rsqrt: return b_.CreateFDiv(fconst(t, 1.0), intrinsic(llvm::Intrinsic::sqrt, x));
+      case OpKind::Exp: return intrinsic(llvm::Intrinsic::exp, x);
+      case OpKind::Log: return intrinsic(llvm::Intrinsic::log, x);
+      case OpKind::Log2: return intrinsic(llvm::Intrinsic::log2, x);
+      case OpKind::Log10: return intrinsic(llvm::Intrinsic::log10, x);
+      case OpKind::Sin: return intrinsic(llvm::Intrinsic::sin, x);
+      case OpKind::Cos: return intrinsic(llvm::Intrinsic::cos, x);
+      case OpKind::Expm1: return call_libm("expm1", x);
+      case OpKind::Log1p: return call_libm("log1p", x);
+      case OpKind::Tan: return call_libm("tan", x);
+      case OpKind::Arcsin: return call_libm("asin", x);
+      case OpKind::Arccos: return call_libm("acos", x);
+      case OpKind::Arctan: return call_libm("atan", x);
+      case OpKind::Sinh: return call_libm("sinh", x);
+      case OpKind::Cosh: return call_libm("cosh", x);
+      case OpKind::Tanh: return call_libm("tanh", x);
+      case OpKind::Arcsinh: return call_libm("asinh", x);
+      case OpKind::Arccosh: return call_libm("acosh", x);
+      case OpKind::Arctanh: return call_libm("atanh", x);
+      case OpKind::Erf: return call_libm("erf", x);
+      case OpKind::Sigmoid: {
+        llvm::Value* e = emit_unary(OpKind::Exp, in, out, b_.CreateFNeg(x));
+        return b_.CreateFDiv(fconst(t, 1.0), b_.CreateFAdd(fconst(t, 1.0), e));
+      }
+      case OpKind::Floor: return f ? intrinsic(llvm::Intrinsic::floor, x) : x;
+      case OpKind::Ceil: return f ? intrinsic(llvm::Intrinsic::ceil, x) : x;
+      case OpKind::Round: return f ? intrinsic(llvm::Intrinsic::roundeven, x) : x;
+      case OpKind::LogicalNot: return b_.CreateNot(x);
+      case OpKind::BitwiseInvert: return b_.CreateNot(x);
+      default: throw std::logic_error(std::string("kiln codegen: no lowering for unary ") + ir::op_name(k));
+    }
+  }
+
+  llvm::Value* emit_binary(OpKind k, Dtype t, llvm::Value* a, llvm::Value* b) {
+    llvm::Type* ty = a->getType();
+    bool f = ty->isFloatingPointTy();
+    bool u = is_unsigned(t);
+    bool is_bool = t == bool_;
+    if (f) {
+      if (llvm::Value* v = emit_binary_math(k, b_, a, b)) return v;
+    }
+    llvm::Value* zero = f ? fconst(ty, 0.0) : llvm::ConstantInt::get(ty, 0);
+    switch (k) {
+      case OpKind::Add: return f ? b_.CreateFAdd(a, b) : is_bool ? b_.CreateOr(a, b) : b_.CreateAdd(a, b);
+      case OpKind::Subtract: return f ? b_.CreateFSub(a, b) : is_bool ? b_.CreateXor(a, b) : b_.CreateSub(a, b);
+      case OpKind::Multiply: return f ? b_.CreateFMul(a, b) : is_bool ? b_.CreateAnd(a, b) : b_.CreateMul(a, b);
+      case OpKind::Divide: return b_.CreateFDiv(a, b);
+      case OpKind::FloorDivide: {
+        if (f) return intrinsic(llvm::Intrinsic::floor, b_.CreateFDiv(a, b));
+        llvm::Value* bz = b_.CreateICmpEQ(b, zero);
+        if (u) {
+          llvm::Value* q = b_.CreateUDiv(a, b_.CreateSelect(bz, llvm::ConstantInt::get(ty, 1), b));
+          return b_.CreateSelect(bz, zero, q);
+        }
+        // Division by 0 gives 0 and MIN / -1 wraps (as the interpreter).
+        llvm::Value* bm1 = b_.CreateICmpEQ(b, llvm::ConstantInt::getSigned(ty, -1));
+        llvm::Value* safe = b_.CreateSelect(b_.CreateOr(bz, bm1), llvm::ConstantInt::get(ty, 1), b);
+        llvm::Value* q = b_.CreateSDiv(a, safe);
+        llvm::Value* r = b_.CreateSRem(a, safe);
+        llvm::Value* adjust = b_.CreateAnd(b_.CreateICmpNE(r, zero),
+                                           b_.CreateICmpNE(b_.CreateICmpSLT(r, zero), b_.CreateICmpSLT(safe, zero)));
+        q = b_.CreateSub(q, b_.CreateZExt(adjust, ty));
+        return b_.CreateSelect(bz, zero, b_.CreateSelect(bm1, b_.CreateNeg(a), q));
+      }
+      case OpKind::Remainder: {
+        if (f) {
+          llvm::Value* r = b_.CreateFRem(a, b);
+          llvm::Value* fix = b_.CreateAnd(b_.CreateFCmpUNE(r, zero),
+                                          b_.CreateXor(b_.CreateFCmpOLT(r, zero), b_.CreateFCmpOLT(b, zero)));
+          r = b_.CreateSelect(fix, b_.CreateFAdd(r, b), r);
+          // A zero remainder takes the divisor's sign.
+          return b_.CreateSelect(b_.CreateFCmpOEQ(r, zero),
+                                 b_.CreateBinaryIntrinsic(llvm::Intrinsic::copysign, zero, b), r);
+        }
+        llvm::Value* bz = b_.CreateICmpEQ(b, zero);
+        if (u) {
+          llvm::Value* r = b_.CreateURem(a, b_.CreateSelect(bz, llvm::ConstantInt::get(ty, 1), b));
+          return b_.CreateSelect(bz, zero, r);
+        }
+        llvm::Value* bm1 = b_.CreateICmpEQ(b, llvm::ConstantInt::getSigned(ty, -1));
+        llvm::Value* safe = b_.CreateSelect(b_.CreateOr(bz, bm1), llvm::ConstantInt::get(ty, 1), b);
+        llvm::Value* r = b_.CreateSRem(a, safe);
+        llvm::Value* fix = b_.CreateAnd(b_.CreateICmpNE(r, zero),
+                                        b_.CreateICmpNE(b_.CreateICmpSLT(r, zero), b_.CreateICmpSLT(safe, zero)));
+        r = b_.CreateSelect(fix, b_.CreateAdd(r, safe), r);
+        return b_.CreateSelect(b_.CreateOr(bz, bm1), zero, r);
+      }
+      case OpKind::Power: return b_.CreateBinaryIntrinsic(llvm::Intrinsic::pow, a, b);
+      case OpKind::Maximum: return max_or_min(true, t, a, b);
+      case OpKind::Minimum: return max_or_min(false, t, a, b);
+      case OpKind::Arctan2: return call_libm("atan2", a, b);
+      case OpKind::LogAddExp: {
+        // max + log1p(exp(-|a - b|)); equal infinities give themselves.
+        llvm::Value* m = b_.CreateBinaryIntrinsic(llvm::Intrinsic::maxnum, a, b);
+        llvm::Value* d = intrinsic(llvm::Intrinsic::fabs, b_.CreateFSub(a, b));
+        llvm::Value* e = emit_unary(OpKind::Exp, t, t, b_.CreateFNeg(d));
+        llvm::Value* r = b_.CreateFAdd(m, emit_unary(OpKind::Log1p, t, t, e));
+        r = b_.CreateSelect(b_.CreateFCmpOEQ(a, b), b_.CreateFAdd(a, fconst(ty, std::log(2.0))), r);
+        r = b_.CreateSelect(b_.CreateFCmpOEQ(intrinsic(llvm::Intrinsic::fabs, a), fconst(ty, INFINITY)),
+                            b_.CreateSelect(b_.CreateFCmpOEQ(a, b), a, m), r);
+        r = b_.CreateSelect(b_.CreateFCmpOEQ(intrinsic(llvm::Intrinsic::fabs, b), fconst(ty, INFINITY)), m, r);
+        return b_.CreateSelect(b_.CreateFCmpUNO(a, b), b_.CreateFAdd(a, b), r);
+      }
+      case OpKind::LogicalAnd: case OpKind::BitwiseAnd: return b_.CreateAnd(a, b);
+      case OpKind::LogicalOr: case OpKind::BitwiseOr: return b_.CreateOr(a, b);
+      case OpKind::BitwiseXor: return b_.CreateXor(a, b);
+      case OpKind::LeftShift: case OpKind::RightShift: {
+        unsigned w = ty->getIntegerBitWidth();
+        llvm::Value* ok = b_.CreateICmpULT(b, llvm::ConstantInt::get(ty, w));
+        llvm::Value* amount = b_.CreateSelect(ok, b, zero);
+        if (k == OpKind::LeftShift) return b_.CreateSelect(ok, b_.CreateShl(a, amount), zero);
+        if (u) return b_.CreateSelect(ok, b_.CreateLShr(a, amount), zero);
+        return b_.CreateAShr(a, b_.CreateSelect(ok, b, llvm::ConstantInt::get(ty, w - 1)));
+      }
+      case OpKind::Equal: return f ? b_.CreateFCmpOEQ(a, b) : b_.CreateICmpEQ(a, b);
+      case OpKind::NotEqual: return f ? b_.CreateFCmpUNE(a, b) : b_.CreateICmpNE(a, b);
+      case OpKind::Less: return f ? b_.CreateFCmpOLT(a, b) : (u || is_bool) ? b_.CreateICmpULT(a, b) : b_.CreateICmpSLT(a, b);
+      case OpKind::LessEqual: return f ? b_.CreateFCmpOLE(a, b) : (u || is_bool) ? b_.CreateICmpULE(a, b) : b_.CreateICmpSLE(a, b);
+      case OpKind::Greater: return f ? b_.CreateFCmpOGT(a, b) : (u || is_bool) ? b_.CreateICmpUGT(a, b) : b_.CreateICmpSGT(a, b);
+      case OpKind::GreaterEqual: return f ? b_.CreateFCmpOGE(a, b) : (u || is_bool) ? b_.CreateICmpUGE(a, b) : b_.CreateICmpSGE(a, b);
+      default: throw std::logic_error(std::string("kiln codegen: no lowering for binary ") + ir::op_name(k));
+    }
+  }
+
+  const Kernel& k_;
+  llvm::Module& m_;
+  llvm::LLVMContext& ctx_;
+  llvm::IRBuilder<> b_;
+  llvm::Function* fn_ = nullptr;
+  std::vector<llvm::Value*> inputs_, params_, vars_;
+  llvm::Value* out_ = nullptr;
+  llvm::Value* params_ptr_ = nullptr;
+  std::vector<uint64_t> deps_;
+  std::vector<std::unordered_map<int, llvm::Value*>> memo_;
+};
+
+}  // namespace
+
+std::unique_ptr<llvm::Module> emit_kernel(const Kernel& k, const std::string& name, llvm::LLVMContext& ctx) {
+  if (k.num_vars > 64) throw std::runtime_error("kiln codegen: kernel has more than 64 loop variables");
+  auto m = std::make_unique<llvm::Module>("kiln." + name, ctx);
+  Emitter(k, *m).emit_function(name);
+  return m;
+}
+
+}  // namespace kiln::codegen

@@ -1,0 +1,33 @@
+#pragma once
+// Kernels compiled to native code with LLVM 19 ORC LLJIT for the host CPU
+// (detectHost: AVX-512 where present), through the O2 pipeline with loop and
+// SLP vectorization. Compiled kernels are cached in memory by their
+// structural key (kernel::Kernel::key plus the target), so a new shape with
+// the same structure reuses the kernel.
+#include <cstdint>
+#include <string>
+
+#include "passes/kernel.h"
+
+namespace kiln::codegen {
+
+// args: the input buffers, then the output buffer, then a pointer to the
+// int64 parameters. The kernel computes outputs [begin, end) of its outer
+// range: elements for rank 1, rows (all but the last dimension) for rank
+// >= 2, [0, 1) for rank 0.
+using KernelFn = void (*)(void** args, int64_t begin, int64_t end);
+
+struct KernelCacheStats {
+  uint64_t kernels_compiled = 0;
+  uint64_t kernel_cache_hits = 0;
+  double compile_ms = 0;
+};
+
+// Compiles k, or returns the cached kernel of the same structure.
+// Thread-safe. Throws std::runtime_error if LLVM fails.
+KernelFn get_kernel(const kernel::Kernel& k);
+
+KernelCacheStats kernel_cache_stats();
+void reset_kernel_cache_stats();
+
+}  // namespace kiln::codegen

@@ -1,0 +1,392 @@
+#include "passes/fusion.h"
+
+#include <algorithm>
+#include <cstring>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "ir/element.h"
+#include "ir/printer.h"
+
+namespace kiln::passes {
+
+namespace {
+
+using ir::Function;
+using ir::Op;
+using ir::OpKind;
+using ir::Shape;
+
+constexpr int kMaxKernelDepth = 200;  // fused ops along one path
+
+bool is_view(OpKind k) {
+  return k == OpKind::Broadcast || k == OpKind::Transpose || k == OpKind::Slice || k == OpKind::Reshape;
+}
+
+// True for a constant whose elements are all equal (it becomes a scalar in
+// the kernel instead of a buffer).
+bool is_splat(const Op& op) {
+  if (op.kind != OpKind::Constant || op.type.size() == 0) return false;
+  const char* p = static_cast<const char*>(op.data->data());
+  size_t w = op.type.dtype.size();
+  for (int64_t i = 1; i < op.type.size(); ++i)
+    if (std::memcmp(p, p + i * w, w) != 0) return false;
+  return true;
+}
+
+// Ops the kernel emitter implements. Complex values, integer power and
+// narrowing casts from float64 to 16-bit floats run as host ops.
+bool is_fusible(const Function& f, const Op& op) {
+  if (op.kind == OpKind::Constant) return false;
+  if (is_complex(op.type.dtype)) return false;
+  for (int o : op.operands)
+    if (is_complex(f.value_type(o).dtype)) return false;
+  if (op.kind == OpKind::Power && !is_floating(op.type.dtype)) return false;
+  if (op.kind == OpKind::Erfinv) return false;  // no inline form yet
+  if (op.kind == OpKind::Cast && f.value_type(op.operands[0]).dtype == float64 &&
+      (op.type.dtype == float16 || op.type.dtype == bfloat16))
+    return false;
+  return ir::is_elementwise(op.kind) || is_view(op.kind) || ir::is_reduction(op.kind);
+}
+
+// A reshape that only splits dimensions (and adds/drops size-1 ones) is an
+// affine re-indexing; one that merges dimensions needs its operand in memory.
+bool is_splitting_reshape(const Shape& in, const Shape& out) {
+  Shape a, b;
+  for (auto d : in) if (d != 1) a.push_back(d);
+  for (auto d : out) if (d != 1) b.push_back(d);
+  size_t j = 0;
+  for (auto d : a) {
+    if (d == 0) return false;
+    int64_t prod = 1;
+    while (j < b.size() && prod < d) prod *= b[j++];
+    if (prod != d) return false;
+  }
+  return j == b.size();
+}
+
+// An affine function of the kernel's loop variables.
+struct Affine {
+  int64_t c = 0;
+  std::map<int, int64_t> coef;  // variable -> coefficient
+  static Affine var(int v) { Affine a; a.coef[v] = 1; return a; }
+  static Affine constant(int64_t c) { Affine a; a.c = c; return a; }
+  Affine scaled(int64_t s) const {
+    Affine a;
+    a.c = c * s;
+    for (auto [v, k] : coef) if (k * s != 0) a.coef[v] = k * s;
+    return a;
+  }
+  Affine plus(const Affine& o) const {
+    Affine a = *this;
+    a.c += o.c;
+    for (auto [v, k] : o.coef) {
+      a.coef[v] += k;
+      if (!a.coef[v]) a.coef.erase(v);
+    }
+    return a;
+  }
+  std::string str() const {
+    std::string s = std::to_string(c);
+    for (auto [v, k] : coef) s += "+" + std::to_string(k) + "v" + std::to_string(v);
+    return s;
+  }
+};
+using Index = std::vector<Affine>;  // one per dimension of a value
+
+class KernelBuilder {
+ public:
+  KernelBuilder(const Function& f, const std::set<int>& materialized, Step& step)
+      : f_(f), m_(materialized), step_(step), k_(step.kernel) {}
+
+  void build(int root) {
+    root_ = root;
+    const ir::Type& t = f_.value_type(root);
+    k_.output = t.dtype;
+    k_.rank = int(t.shape.size());
+    k_.num_vars = k_.rank;
+    for (auto d : t.shape) k_.size_params.push_back(param(d));
+    Index idx;
+    for (int d = 0; d < k_.rank; ++d) idx.push_back(Affine::var(d));
+    k_.root = emit(root, idx);
+    for (auto& n : k_.nodes)
+      if (n.kind == kernel::NodeKind::Load) n.strides.resize(k_.num_vars);
+  }
+
+ private:
+  int param(int64_t v) {
+    step_.params.push_back(v);
+    return k_.num_params++;
+  }
+
+  int add(kernel::Node n) {
+    k_.nodes.push_back(std::move(n));
+    return int(k_.nodes.size()) - 1;
+  }
+
+  bool is_buffer(int v) const {
+    if (f_.is_input(v) || (m_.count(v) && v != root_)) return true;
+    const Op& op = f_.def(v);
+    if (op.kind == OpKind::Constant) return !is_splat(op);
+    return !is_fusible(f_, op);  // host ops write their result to memory
+  }
+
+  // A load of buffer value v (row-major) at idx.
+  int load(int v, const Index& idx) {
+    auto rs = ir::row_major_strides(f_.value_type(v).shape);
+    Affine off;
+    for (size_t d = 0; d < idx.size(); ++d) off = off.plus(idx[d].scaled(rs[d]));
+    return load_flat(v, off);
+  }
+
+  // A load of buffer value v at element offset `off`.
+  int load_flat(int v, const Affine& off) {
+    const ir::Type& t = f_.value_type(v);
+    kernel::Node n;
+    n.kind = kernel::NodeKind::Load;
+    n.dtype = t.dtype;
+    auto it = arg_of_.find(v);
+    if (it == arg_of_.end()) {
+      it = arg_of_.emplace(v, int(k_.inputs.size())).first;
+      k_.inputs.push_back(t.dtype);
+      step_.args.push_back(v);
+    }
+    n.arg = it->second;
+    n.offset_param = param(off.c);
+    for (auto [var, c] : off.coef) {
+      if (int(n.strides.size()) <= var) n.strides.resize(var + 1);
+      // A unit stride matters (it vectorizes) along the innermost output
+      // dimension and along reductions; elsewhere it stays a parameter.
+      bool unit_matters = var == k_.rank - 1 || var >= k_.rank;
+      if (c == 1 && unit_matters) n.strides[var] = {kernel::StrideKind::One, -1};
+      else n.strides[var] = {kernel::StrideKind::Param, param(c)};
+    }
+    return add(std::move(n));
+  }
+
+  int emit(int v, const Index& idx) {
+    std::string key = std::to_string(v) + "@";
+    for (auto& a : idx) key += a.str() + ",";
+    auto memo = memo_.find(key);
+    if (memo != memo_.end()) return memo->second;
+    int id = emit_uncached(v, idx);
+    memo_[key] = id;
+    return id;
+  }
+
+  int emit_uncached(int v, const Index& idx) {
+    if (is_buffer(v)) return load(v, idx);
+    const Op& op = f_.def(v);
+    kernel::Node n;
+    n.kind = kernel::NodeKind::Unary;
+    n.op = op.kind;
+    n.dtype = op.type.dtype;
+    switch (op.kind) {
+      case OpKind::Constant: {
+        n.kind = kernel::NodeKind::Constant;
+        n.fvalue = load_f64(op.type.dtype, op.data->data(), 0);
+        n.ivalue = load_i64(op.type.dtype, op.data->data(), 0);
+        if (is_unsigned(op.type.dtype)) n.ivalue = int64_t(load_u64(op.type.dtype, op.data->data(), 0));
+        return add(n);
+      }
+      case OpKind::Broadcast: {
+        const Shape& s = f_.value_type(op.operands[0]).shape;
+        size_t lead = op.type.shape.size() - s.size();
+        Index in;
+        for (size_t d = 0; d < s.size(); ++d)
+          in.push_back(s[d] == 1 ? Affine::constant(0) : idx[d + lead]);
+        return emit(op.operands[0], in);
+      }
+      case OpKind::Transpose: {
+        const auto& perm = op.ints_attr("perm");
+        Index in(idx.size());
+        for (size_t i = 0; i < perm.size(); ++i) in[perm[i]] = idx[i];
+        return emit(op.operands[0], in);
+      }
+      case OpKind::Slice: {
+        const auto& start = op.ints_attr("start");
+        const auto& strides = op.ints_attr("strides");
+        Index in;
+        for (size_t d = 0; d < idx.size(); ++d)
+          in.push_back(Affine::constant(start[d]).plus(idx[d].scaled(strides[d])));
+        return emit(op.operands[0], in);
+      }
+      case OpKind::Reshape: {
+        int src = op.operands[0];
+        // A reshape of a row-major buffer reads it with the new shape's strides.
+        if (is_buffer(src)) {
+          Affine flat;
+          auto rs = ir::row_major_strides(op.type.shape);
+          for (size_t d = 0; d < idx.size(); ++d) flat = flat.plus(idx[d].scaled(rs[d]));
+          return load_flat(src, flat);
+        }
+        return emit(src, split_index(idx, op.type.shape, f_.value_type(src).shape));
+      }
+      default:
+        break;
+    }
+    if (ir::is_reduction(op.kind)) {
+      const auto& axes = op.ints_attr("axes");
+      const Shape& s = f_.value_type(op.operands[0]).shape;
+      Index in(s.size());
+      size_t kept = 0;
+      std::vector<int> vars;
+      for (size_t d = 0; d < s.size(); ++d) {
+        if (std::find(axes.begin(), axes.end(), int64_t(d)) != axes.end()) {
+          vars.push_back(k_.num_vars);
+          in[d] = Affine::var(k_.num_vars++);
+        } else {
+          in[d] = idx[kept++];
+        }
+      }
+      // Nested reductions, the last axis innermost.
+      int body = emit(op.operands[0], in);
+      for (int i = int(vars.size()) - 1; i >= 0; --i) {
+        kernel::Node r;
+    r.kind = kernel::NodeKind::Reduce;
+        r.op = op.kind;
+        r.dtype = op.type.dtype;
+        r.operands = {body};
+        r.var = vars[i];
+        r.extent_param = param(s[axes[i]]);
+        body = add(std::move(r));
+      }
+      return body;
+    }
+    if (op.kind == OpKind::Select) n.kind = kernel::NodeKind::Select;
+    else if (op.operands.size() == 2) n.kind = kernel::NodeKind::Binary;
+    for (int o : op.operands) n.operands.push_back(emit(o, idx));
+    return add(std::move(n));
+  }
+
+  // in-shape index from out-shape index for a reshape that splits dims.
+  Index split_index(const Index& idx, const Shape& out, const Shape& in) {
+    Index res(in.size(), Affine::constant(0));
+    size_t j = 0;
+    for (size_t d = 0; d < in.size(); ++d) {
+      if (in[d] == 1) {
+        continue;
+      }
+      // Skip size-1 output dims, then gather the run whose product is in[d].
+      std::vector<size_t> run;
+      int64_t prod = 1;
+      while (j < out.size() && prod < in[d]) {
+        if (out[j] != 1) {
+          run.push_back(j);
+          prod *= out[j];
+        }
+        ++j;
+      }
+      Affine a;
+      int64_t scale = 1;
+      for (int r = int(run.size()) - 1; r >= 0; --r) {
+        a = a.plus(idx[run[r]].scaled(scale));
+        scale *= out[run[r]];
+      }
+      res[d] = a;
+    }
+    return res;
+  }
+
+  const Function& f_;
+  const std::set<int>& m_;
+  Step& step_;
+  kernel::Kernel& k_;
+  std::map<int, int> arg_of_;
+  int root_ = -1;
+  std::map<std::string, int> memo_;
+};
+
+}  // namespace
+
+Plan plan_fusion(const Function& f) {
+  int n_in = int(f.inputs.size());
+  std::vector<std::set<int>> users(f.num_values());
+  for (size_t i = 0; i < f.ops.size(); ++i)
+    for (int o : f.ops[i].operands) users[o].insert(n_in + int(i));
+
+  std::map<int, std::string> reason;  // the materialized values
+  for (int v : f.outputs) reason.emplace(v, "output");
+  for (size_t i = 0; i < f.ops.size(); ++i) {
+    const Op& op = f.ops[i];
+    if (op.kind != OpKind::Constant && !is_fusible(f, op))
+      for (int o : op.operands) reason.emplace(o, std::string("feeds host op ") + ir::op_name(op.kind));
+    if (op.kind == OpKind::Reshape && !is_splitting_reshape(f.value_type(op.operands[0]).shape, op.type.shape))
+      reason.emplace(op.operands[0], "read by a merging reshape");
+  }
+  // Values that contain a reduction are computed once, not once per user.
+  std::vector<bool> has_reduction(f.num_values());
+  for (size_t i = 0; i < f.ops.size(); ++i) {
+    const Op& op = f.ops[i];
+    int v = n_in + int(i);
+    if (!is_fusible(f, op)) continue;
+    bool r = ir::is_reduction(op.kind);
+    for (int o : op.operands) r = r || (has_reduction[o] && !reason.count(o));
+    has_reduction[v] = r;
+    if (r && users[v].size() > 1) reason.emplace(v, "shared reduction (" + std::to_string(users[v].size()) + " users)");
+  }
+
+  // Bound the size of one kernel: very long chains (a loop building 10^5
+  // ops) would make huge functions and deep recursion in the emitter.
+  std::vector<int> depth(f.num_values());
+  for (size_t i = 0; i < f.ops.size(); ++i) {
+    const Op& op = f.ops[i];
+    int v = n_in + int(i);
+    if (!is_fusible(f, op)) continue;
+    int d = 0;
+    for (int o : op.operands) d = std::max(d, reason.count(o) ? 0 : depth[o]);
+    depth[v] = d + 1;
+    if (depth[v] >= kMaxKernelDepth) {
+      reason.emplace(v, "kernel size limit");
+      depth[v] = 0;
+    }
+  }
+
+  std::set<int> materialized;
+  for (auto& [v, why] : reason) materialized.insert(v);
+
+  Plan plan;
+  for (size_t i = 0; i < f.ops.size(); ++i) {
+    const Op& op = f.ops[i];
+    int v = n_in + int(i);
+    if (op.kind == OpKind::Constant) continue;
+    if (!is_fusible(f, op)) {
+      Step s;
+      s.kind = Step::HostOp;
+      s.value = v;
+      s.reason = reason.count(v) ? reason[v] : "host op";
+      plan.steps.push_back(std::move(s));
+    } else if (materialized.count(v)) {
+      Step s;
+      s.kind = Step::Kernel;
+      s.value = v;
+      s.reason = reason[v];
+      KernelBuilder(f, materialized, s).build(v);
+      plan.steps.push_back(std::move(s));
+    }
+  }
+  return plan;
+}
+
+std::string plan_to_string(const Function& f, const Plan& p) {
+  std::ostringstream os;
+  int kernels = 0;
+  for (auto& s : p.steps) kernels += s.kind == Step::Kernel;
+  os << "// fusion: " << f.ops.size() << " ops -> " << kernels << " kernels, "
+     << p.steps.size() - kernels << " host ops\n";
+  for (auto& s : p.steps) {
+    os << "%" << s.value << " : " << ir::type_to_string(f.value_type(s.value)) << "  ["
+       << s.reason << "]  ";
+    if (s.kind == Step::HostOp) {
+      os << "host " << ir::op_name(f.def(s.value).kind) << "\n";
+    } else {
+      os << "kernel(";
+      for (size_t i = 0; i < s.args.size(); ++i) os << (i ? ", " : "") << "%" << s.args[i];
+      os << ")\n" << s.kernel.to_string();
+    }
+  }
+  return os.str();
+}
+
+}  // namespace kiln::passes

@@ -1,0 +1,37 @@
+#pragma once
+// Fusion: partitions a Function into steps. Elementwise ops, casts, selects
+// and views (broadcast, transpose, slice, splitting reshapes) fuse into
+// their consumers; a reduction fuses its elementwise prologue and epilogue
+// (softmax and layernorm are one kernel). A value is materialized only for a
+// stated reason, which the fusion dump prints:
+//   output            - the function returns it
+//   library/host op   - it feeds an op that is not fused (matmul, gather, ...)
+//   shared reduction  - it contains a reduction and has several users
+//   merging reshape   - a reshape that merges dimensions reads it
+// Each materialized value is computed by one kernel (its lowering, see
+// kernel.h) or, for ops that do not fuse, by one host step.
+#include <string>
+#include <vector>
+
+#include "ir/function.h"
+#include "passes/kernel.h"
+
+namespace kiln::passes {
+
+struct Step {
+  enum Kind { Kernel, HostOp } kind = HostOp;
+  int value = -1;  // the value this step materializes
+  std::string reason;         // why it is materialized
+  kernel::Kernel kernel;      // Kernel: the lowered group
+  std::vector<int> args;      // Kernel: the values read, in kernel.inputs order
+  std::vector<int64_t> params;  // Kernel: runtime sizes, strides, offsets
+};
+
+struct Plan {
+  std::vector<Step> steps;  // in execution order
+};
+
+Plan plan_fusion(const ir::Function& f);
+std::string plan_to_string(const ir::Function& f, const Plan& p);
+
+}  // namespace kiln::passes

@@ -1,0 +1,72 @@
+#include "passes/kernel.h"
+
+#include <sstream>
+
+namespace kiln::kernel {
+
+namespace {
+const char* kind_name(NodeKind k) {
+  switch (k) {
+    case NodeKind::Load: return "load";
+    case NodeKind::Constant: return "const";
+    case NodeKind::Unary: return "unary";
+    case NodeKind::Binary: return "binary";
+    case NodeKind::Select: return "select";
+    case NodeKind::Reduce: return "reduce";
+  }
+  return "?";
+}
+
+void print_node(std::ostream& os, const Node& n, bool with_values) {
+  os << kind_name(n.kind);
+  if (n.kind != NodeKind::Load && n.kind != NodeKind::Constant) os << "." << ir::op_name(n.op);
+  os << ":" << dtype_short_name(n.dtype);
+  for (int o : n.operands) os << " n" << o;
+  if (n.kind == NodeKind::Load) {
+    os << " arg" << n.arg << " [";
+    for (size_t v = 0; v < n.strides.size(); ++v) {
+      const Stride& s = n.strides[v];
+      os << (v ? "," : "") << (s.kind == StrideKind::Zero ? "0" : s.kind == StrideKind::One ? "1" : "s");
+      if (with_values && s.kind == StrideKind::Param) os << "p" << s.param;
+    }
+    os << "]";
+    if (with_values) os << " off p" << n.offset_param;
+  }
+  if (n.kind == NodeKind::Constant) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, " %.17g/%lld", n.fvalue, (long long)n.ivalue);
+    os << buf;
+  }
+  if (n.kind == NodeKind::Reduce) {
+    os << " v" << n.var;
+    if (with_values) os << " extent p" << n.extent_param;
+  }
+}
+}  // namespace
+
+std::string Kernel::key() const {
+  std::ostringstream os;
+  os << "in";
+  for (Dtype t : inputs) os << "," << dtype_short_name(t);
+  os << ";out," << dtype_short_name(output) << ";rank" << rank << ";vars" << num_vars << ";";
+  for (const Node& n : nodes) {
+    print_node(os, n, false);
+    os << ";";
+  }
+  os << "root" << root;
+  return os.str();
+}
+
+std::string Kernel::to_string() const {
+  std::ostringstream os;
+  os << "  kernel rank " << rank << " -> " << dtype_short_name(output) << ", " << num_params
+     << " params\n";
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    os << "    n" << i << " = ";
+    print_node(os, nodes[i], true);
+    os << (int(i) == root ? "   <- root" : "") << "\n";
+  }
+  return os.str();
+}
+
+}  // namespace kiln::kernel

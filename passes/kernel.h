@@ -1,0 +1,64 @@
+#pragma once
+// The loop-level description of one fused kernel, independent of LLVM: the
+// CPU emitter (codegen/llvm) and, later, the OpenCL emitter consume it.
+//
+// A kernel computes one contiguous row-major output of rank R. Loop
+// variables 0..R-1 are the output's indices; each reduction binds one more
+// variable (R, R+1, ...). The body is a DAG of scalar nodes. A Load reads an
+// input buffer at offset + sum(var * stride); offsets, strides, output sizes
+// and reduction extents are runtime parameters (params[i]), so one kernel
+// serves every shape with the same structure. Only whether a stride is 0, 1
+// or something else is part of the structure: that is what vectorization
+// depends on.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "ir/dtype.h"
+#include "ir/ops.h"
+
+namespace kiln::kernel {
+
+enum class NodeKind : uint8_t { Load, Constant, Unary, Binary, Select, Reduce };
+
+enum class StrideKind : uint8_t { Zero, One, Param };
+struct Stride {
+  StrideKind kind = StrideKind::Zero;
+  int param = -1;  // for Param
+};
+
+struct Node {
+  NodeKind kind = NodeKind::Constant;
+  ir::OpKind op = ir::OpKind::Constant;  // Unary/Binary/Select (Cast is Unary), Reduce kind
+  Dtype dtype;                            // the value's dtype
+  std::vector<int> operands;              // node ids (Reduce: its body)
+  // Load
+  int arg = -1;
+  int offset_param = -1;
+  std::vector<Stride> strides;  // one per loop variable in scope (index = variable)
+  // Constant (a scalar)
+  double fvalue = 0;
+  int64_t ivalue = 0;
+  // Reduce
+  int var = -1;           // the loop variable it binds
+  int extent_param = -1;  // its trip count
+};
+
+struct Kernel {
+  std::vector<Dtype> inputs;  // buffer arguments, in order
+  Dtype output;
+  int rank = 0;               // of the output
+  int num_vars = 0;           // rank + reduction variables
+  std::vector<int> size_params;  // per output dimension
+  std::vector<Node> nodes;
+  int root = -1;
+  int num_params = 0;
+
+  // The structural identity used as the kernel cache key (sizes, strides
+  // and offsets, being parameters, are not in it).
+  std::string key() const;
+  // A readable listing for KILN_DUMP=kernels.
+  std::string to_string() const;
+};
+
+}  // namespace kiln::kernel

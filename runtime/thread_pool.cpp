@@ -1,0 +1,98 @@
+#include "runtime/thread_pool.h"
+
+#include <algorithm>
+#include <cstdlib>
+
+namespace kiln::runtime {
+
+ThreadPool& ThreadPool::global() {
+  static ThreadPool pool([] {
+    const char* env = std::getenv("KILN_NUM_THREADS");
+    int n = env ? std::atoi(env) : 0;
+    return n > 0 ? n : int(std::max(1u, std::thread::hardware_concurrency()));
+  }());
+  return pool;
+}
+
+ThreadPool::ThreadPool(int threads) { start(threads); }
+ThreadPool::~ThreadPool() { stop(); }
+
+void ThreadPool::set_size(int threads) {
+  std::lock_guard<std::mutex> call(call_mutex_);
+  stop();
+  start(threads);
+}
+
+void ThreadPool::start(int threads) {
+  stopping_ = false;
+  for (int i = 1; i < std::max(1, threads); ++i) workers_.emplace_back([this] { worker_loop(); });
+}
+
+void ThreadPool::stop() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  for (auto& t : workers_) t.join();
+  workers_.clear();
+}
+
+// Takes chunks until none is left.
+void ThreadPool::run_chunks() {
+  for (;;) {
+    int64_t begin;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (next_ >= n_) return;
+      begin = next_;
+      next_ += chunk_;
+    }
+    (*fn_)(begin, std::min(n_, begin + chunk_));
+  }
+}
+
+void ThreadPool::worker_loop() {
+  uint64_t seen = 0;
+  for (;;) {
+    {
+      std::unique_lock<std::mutex> lock(mutex_);
+      wake_.wait(lock, [&] { return stopping_ || generation_ != seen; });
+      if (stopping_) return;
+      seen = generation_;
+      ++active_;
+    }
+    run_chunks();
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (--active_ == 0) done_.notify_all();
+    }
+  }
+}
+
+void ThreadPool::parallel_for(int64_t n, int64_t grain,
+                              const std::function<void(int64_t, int64_t)>& fn) {
+  if (n <= 0) return;
+  grain = std::max<int64_t>(1, grain);
+  if (workers_.empty() || n <= grain) {
+    fn(0, n);
+    return;
+  }
+  std::lock_guard<std::mutex> call(call_mutex_);
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    fn_ = &fn;
+    n_ = n;
+    // A few chunks per thread balance uneven progress; never below grain.
+    chunk_ = std::max(grain, (n + 4 * size() - 1) / (4 * size()));
+    next_ = 0;
+    ++generation_;
+  }
+  wake_.notify_all();
+  run_chunks();
+  std::unique_lock<std::mutex> lock(mutex_);
+  done_.wait(lock, [&] { return active_ == 0 && next_ >= n_; });
+  fn_ = nullptr;
+}
+
+}  // namespace kiln::runtime

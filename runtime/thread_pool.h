@@ -1,0 +1,45 @@
+#pragma once
+// The runtime's threads: a kernel's outer range is split across them (no
+// OpenMP inside generated code). One process-wide pool; its size defaults
+// to the number of cores and can be set (KILN_NUM_THREADS or set_size).
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace kiln::runtime {
+
+class ThreadPool {
+ public:
+  static ThreadPool& global();
+  explicit ThreadPool(int threads);
+  ~ThreadPool();
+
+  int size() const { return int(workers_.size()) + 1; }  // workers + the caller
+  void set_size(int threads);
+
+  // Calls fn(begin, end) over disjoint chunks covering [0, n), each at least
+  // `grain` long (but the last), on the pool's threads and the caller's.
+  // Returns when all chunks are done. Calls from several threads serialize.
+  void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn);
+
+ private:
+  void start(int threads);
+  void stop();
+  void worker_loop();
+  void run_chunks();
+
+  std::vector<std::thread> workers_;
+  std::mutex call_mutex_;  // one parallel_for at a time
+  std::mutex mutex_;
+  std::condition_variable wake_, done_;
+  const std::function<void(int64_t, int64_t)>* fn_ = nullptr;
+  int64_t n_ = 0, chunk_ = 0, next_ = 0;
+  int active_ = 0;
+  uint64_t generation_ = 0;
+  bool stopping_ = false;
+};
+
+}  // namespace kiln::runtime

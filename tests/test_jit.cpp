@@ -1,0 +1,177 @@
+// The JIT executor against the reference interpreter (the oracle), fusion
+// kernel counts, and the kernel cache.
+#include <algorithm>
+#include <cstdlib>
+#include <functional>
+#include <random>
+
+#include "codegen/llvm/jit.h"
+#include "frontend/trace.h"
+#include "passes/fusion.h"
+#include "passes/pass_manager.h"
+#include "test_helpers.h"
+
+using namespace kiln;
+
+namespace {
+
+// Evaluates `make()` twice, on the JIT and on the interpreter.
+std::pair<array, array> both(const std::function<array()>& make) {
+  unsetenv("KILN_EXECUTOR");
+  array jit = make();
+  jit.eval();
+  setenv("KILN_EXECUTOR", "interp", 1);
+  array ref = make();
+  ref.eval();
+  unsetenv("KILN_EXECUTOR");
+  return {jit, ref};
+}
+
+::testing::AssertionResult same(const array& jit, const array& ref, double tol) {
+  if (jit.dtype() != ref.dtype() || jit.shape() != ref.shape())
+    return ::testing::AssertionFailure() << "type differs: " << jit << " vs " << ref;
+  std::vector<double> a = kiln_test::values(jit), b = kiln_test::values(ref);
+  for (size_t i = 0; i < a.size(); ++i) {
+    bool both_nan = std::isnan(a[i]) && std::isnan(b[i]);
+    if (both_nan || a[i] == b[i]) continue;
+    if (std::abs(a[i] - b[i]) <= tol * (1 + std::abs(b[i]))) continue;
+    return ::testing::AssertionFailure() << "element " << i << ": jit " << a[i] << " vs interpreter " << b[i];
+  }
+  return ::testing::AssertionSuccess();
+}
+
+int kernels_of(const ArrayFunction& fn, const std::vector<ir::Type>& types) {
+  passes::PassManager pm;
+  pm.add_pipeline("canonicalize,cse,dce");
+  ir::Function f = pm.run(detail::trace(fn, types));
+  int n = 0;
+  for (auto& s : passes::plan_fusion(f).steps) n += s.kind == passes::Step::Kernel;
+  return n;
+}
+
+array gelu(const array& x) { return 0.5f * x * (1.0f + tanh(0.7978845608f * (x + 0.044715f * x * x * x))); }
+
+array layernorm(const array& x, const array& w, const array& b) {
+  array mu = mean(x, -1, true);
+  array xc = x - mu;
+  array var_ = mean(xc * xc, -1, true);
+  return xc * rsqrt(var_ + 1e-5f) * w + b;
+}
+
+}  // namespace
+
+TEST(JitFusion, KernelCounts) {
+  ir::Type vec{float32, {1000}};
+  ir::Type mat{float32, {64, 128}};
+  ir::Type row{float32, {128}};
+  EXPECT_EQ(kernels_of([](const std::vector<array>& x) { return std::vector<array>{gelu(x[0])}; }, {vec}), 1);
+  EXPECT_EQ(kernels_of([](const std::vector<array>& x) {
+              array y = x[0];
+              for (int i = 0; i < 20; ++i) y = (i % 2 ? exp(y) : y * 0.5f) + 1.0f;
+              return std::vector<array>{y};
+            }, {vec}), 1);
+  EXPECT_LE(kernels_of([](const std::vector<array>& x) { return std::vector<array>{softmax(x[0], -1)}; }, {mat}), 2);
+  EXPECT_LE(kernels_of([](const std::vector<array>& x) { return std::vector<array>{layernorm(x[0], x[1], x[2])}; },
+                       {mat, row, row}), 2);
+}
+
+TEST(JitDifferential, NamedWorkloads) {
+  std::vector<float> data(64 * 33);
+  std::mt19937 rng(1);
+  std::normal_distribution<float> nd(0, 2);
+  for (auto& v : data) v = nd(rng);
+  array x(data.data(), {64, 33}, float32);
+  array w = linspace(0.5, 1.5, 33), b = linspace(-1, 1, 33);
+  auto check = [&](const char* what, std::function<array()> make, double tol) {
+    auto [j, r] = both(make);
+    EXPECT_TRUE(same(j, r, tol)) << what;
+  };
+  check("gelu", [&] { return gelu(x); }, 1e-6);
+  check("softmax", [&] { return softmax(x, -1); }, 1e-6);
+  check("softmax axis 0", [&] { return softmax(x, 0); }, 1e-6);
+  check("layernorm", [&] { return layernorm(x, w, b); }, 1e-5);
+  // Float32 sums accumulate in float32 on the JIT (vectorized, reassociated)
+  // and in double on the interpreter: allow n * eps relative to the terms.
+  check("sum last", [&] { return sum(x, -1); }, 1e-5);
+  check("sum first", [&] { return sum(x, 0); }, 1e-5);
+  check("max all", [&] { return max(x); }, 0);
+  check("transpose + add", [&] { return transpose(x) * 2.0f + 1.0f; }, 0);
+  check("strided slice", [&] { return exp(slice(x, {1, 30}, {60, 2}, {3, -4})); }, 1e-6);
+  check("broadcast outer", [&] { return reshape(sum(x, 1), {64, 1}) - x; }, 1e-5);
+  check("logsumexp", [&] { return logsumexp(x, 1); }, 1e-6);
+  check("var", [&] { return var(x, 0); }, 1e-5);
+  check("flatten then op", [&] { return sum(reshape(transpose(x), {-1}) * 3.0f); }, 1e-5);
+}
+
+// Random programs over random dtypes and shapes (with broadcasting, size-0
+// and size-1 dims, transposed and sliced inputs), JIT vs interpreter.
+TEST(JitDifferential, RandomPrograms) {
+  const Dtype dtypes[] = {float32, float64, int32, int64, uint8, float16, bfloat16, bool_, int8};
+  for (int seed = 0; seed < 150; ++seed) {
+    std::mt19937 rng(seed);
+    auto pick = [&](int n) { return int(rng() % n); };
+    Dtype t = dtypes[pick(9)];
+    Shape shapes[] = {{5, 7}, {1, 7}, {5, 1}, {7}, {}, {0, 7}, {3, 5, 7}, {5, 7}};
+    Shape base = shapes[pick(8)];
+    auto make_input = [&](Shape s) {
+      std::vector<float> v(ir::shape_size(s));
+      std::uniform_real_distribution<float> ud(-4, 4);
+      for (auto& e : v) e = ud(rng);
+      return astype(array(v.data(), s, float32), t);
+    };
+    array a = make_input(base), b = make_input(shapes[pick(8)]);
+    if (base.size() == 2 && pick(2)) a = transpose(make_input({base[1], base[0]}));
+    std::vector<int> ops;
+    for (int i = 0; i < 6; ++i) ops.push_back(pick(12));
+    auto program = [&]() -> array {
+      array x = a;
+      for (int op : ops) {
+        try {
+          switch (op) {
+            case 0: x = x + b; break;
+            case 1: x = x * a; break;
+            case 2: x = maximum(x, b); break;
+            case 3: x = is_floating(x.dtype()) ? exp(x * 0.1f) : x - 1; break;
+            case 4: x = where(x > a, x, b); break;
+            case 5: x = x.ndim() ? sum(x, -1, true) : x; break;
+            case 6: x = x.ndim() ? max(x, 0, true) + x : x; break;
+            case 7: x = astype(x, float32) * 0.5f; break;
+            case 8: x = abs(x) + 1; break;
+            case 9: x = x.ndim() ? slice(x, Shape(x.ndim(), 0), x.shape(), Shape(x.ndim(), 2)) : x; break;
+            case 10: x = is_floating(x.dtype()) ? tanh(x) : x * 2; break;
+            case 11: x = x.ndim() ? mean(x, -1) : x; break;
+          }
+        } catch (const std::invalid_argument&) {
+          // e.g. max over an empty axis or a shape that does not broadcast
+        }
+      }
+      return x;
+    };
+    auto [j, r] = both(program);
+    // The tolerance of the least precise float the program went through.
+    bool through_f32 = std::find(ops.begin(), ops.end(), 7) != ops.end();
+    double tol = (t == float16 || t == bfloat16) ? 1e-2 : (t == float64 && !through_f32 ? 1e-12 : 1e-5);
+    EXPECT_TRUE(same(j, r, tol)) << "seed " << seed << " dtype " << t;
+  }
+}
+
+TEST(JitCache, ReusesKernelsAcrossShapes) {
+  auto f = [](const array& x) { return sum(exp(x) * 2.0f, -1); };
+  // Materialized inputs (a lazy ones() would be constant-folded away).
+  auto input = [](Shape s, Dtype t) {
+    array x = astype(reshape(arange(float(ir::shape_size(s))), s), t);
+    x.eval();
+    return x;
+  };
+  array a = input({3, 4}, float32), a2 = input({3, 4}, float32), b = input({17, 9}, float32);
+  array c = input({3, 4}, float64);
+  f(a).eval();  // warm
+  codegen::reset_kernel_cache_stats();
+  f(a2).eval();
+  EXPECT_EQ(codegen::kernel_cache_stats().kernels_compiled, 0u) << "same signature";
+  f(b).eval();
+  EXPECT_EQ(codegen::kernel_cache_stats().kernels_compiled, 0u) << "new shape reuses the kernel";
+  EXPECT_GE(codegen::kernel_cache_stats().kernel_cache_hits, 2u);
+  f(c).eval();
+  EXPECT_EQ(codegen::kernel_cache_stats().kernels_compiled, 1u) << "new dtype compiles a kernel";
+}
