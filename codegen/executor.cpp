@@ -6,6 +6,7 @@
 
 #include "codegen/llvm/jit.h"
 #include "passes/fusion.h"
+#include "runtime/blas.h"
 #include "runtime/thread_pool.h"
 
 namespace kiln::codegen {
@@ -33,58 +34,92 @@ void launch(KernelFn fn, const kernel::Kernel& k, const ir::Type& out, void** ar
   runtime::ThreadPool::global().parallel_for(outer, grain, [&](int64_t b, int64_t e) { fn(args, b, e); });
 }
 
+// Matmul of float32/float64 through BLAS; other dtypes use the interpreter.
+bool run_blas(const ir::Op& op, const std::vector<ir::Tensor>& in, ir::Tensor* out) {
+  Dtype t = op.type.dtype;
+  if (t != float32 && t != float64) return false;
+  const ir::Shape& s = op.type.shape;
+  int64_t m = s[s.size() - 2], n = s.back(), k = in[0].type.shape.back();
+  int64_t batch = op.type.size() / std::max<int64_t>(1, m * n);
+  if (m * n == 0) batch = 0;
+  *out = {op.type, runtime::allocate(size_t(op.type.nbytes()))};
+  if (t == float32)
+    runtime::matmul_f32(batch, m, n, k, static_cast<const float*>(in[0].buffer->data()),
+                        static_cast<const float*>(in[1].buffer->data()), static_cast<float*>(out->buffer->data()));
+  else
+    runtime::matmul_f64(batch, m, n, k, static_cast<const double*>(in[0].buffer->data()),
+                        static_cast<const double*>(in[1].buffer->data()), static_cast<double*>(out->buffer->data()));
+  return true;
+}
+
 }  // namespace
 
-std::vector<ir::Tensor> execute(const ir::Function& f, const std::vector<ir::Tensor>& inputs) {
+Executable::Executable(ir::Function f) : f_(std::move(f)), plan_(passes::plan_fusion(f_)) {
+  if (dump_enabled("fusion")) std::cerr << passes::plan_to_string(f_, plan_);
+  for (const auto& st : plan_.steps)
+    kernels_.push_back(st.kind == passes::Step::Kernel ? get_kernel(st.kernel) : nullptr);
+  // Free intermediates after their last reader.
+  last_use_.assign(f_.num_values(), -1);
+  for (size_t s = 0; s < plan_.steps.size(); ++s) {
+    const auto& st = plan_.steps[s];
+    const auto& reads = st.kind == passes::Step::Kernel ? st.args : f_.def(st.value).operands;
+    for (int v : reads) last_use_[v] = int(s);
+  }
+  for (int v : f_.outputs) last_use_[v] = int(plan_.steps.size());
+}
+
+std::vector<ir::Tensor> Executable::run(const std::vector<ir::Tensor>& inputs) const {
+  const ir::Function& f = f_;
   if (inputs.size() != f.inputs.size())
     throw std::invalid_argument("[execute] expected " + std::to_string(f.inputs.size()) + " inputs, got " +
                                 std::to_string(inputs.size()));
-  passes::Plan plan = passes::plan_fusion(f);
-  if (dump_enabled("fusion")) std::cerr << passes::plan_to_string(f, plan);
-
   int n_in = int(f.inputs.size());
   std::vector<ir::Tensor> values(f.num_values());
   for (int i = 0; i < n_in; ++i) {
     if (inputs[i].type != f.inputs[i])
-      throw std::invalid_argument("[execute] input " + std::to_string(i) + " has the wrong type");
+      throw std::invalid_argument("[execute] input " + std::to_string(i) + " has type " +
+                                  ir::type_to_string(inputs[i].type) + ", expected " +
+                                  ir::type_to_string(f.inputs[i]));
     values[i] = inputs[i];
   }
   for (size_t i = 0; i < f.ops.size(); ++i)
     if (f.ops[i].kind == ir::OpKind::Constant) values[n_in + i] = {f.ops[i].type, f.ops[i].data};
 
-  // Free intermediates after their last reader.
-  std::vector<int> last_use(f.num_values(), -1);
-  for (size_t s = 0; s < plan.steps.size(); ++s) {
-    const auto& st = plan.steps[s];
-    const auto& reads = st.kind == passes::Step::Kernel ? st.args : f.def(st.value).operands;
-    for (int v : reads) last_use[v] = int(s);
-  }
-  for (int v : f.outputs) last_use[v] = int(plan.steps.size());
-
-  for (size_t s = 0; s < plan.steps.size(); ++s) {
-    const auto& st = plan.steps[s];
+  for (size_t s = 0; s < plan_.steps.size(); ++s) {
+    const auto& st = plan_.steps[s];
     const ir::Op& op = f.def(st.value);
     if (st.kind == passes::Step::HostOp) {
       std::vector<ir::Tensor> operands;
       for (int o : op.operands) operands.push_back(values[o]);
-      values[st.value] = ir::interpret_op(op, operands);
+      if (op.kind != ir::OpKind::Matmul || !run_blas(op, operands, &values[st.value]))
+        values[st.value] = ir::interpret_op(op, operands);
     } else {
-      KernelFn fn = get_kernel(st.kernel);
       ir::Tensor out{op.type, runtime::allocate(size_t(op.type.nbytes()))};
-      std::vector<void*> args;
-      for (int v : st.args) args.push_back(const_cast<void*>(values[v].buffer->data()));
-      args.push_back(out.buffer->data());
-      args.push_back(const_cast<int64_t*>(st.params.data()));
-      launch(fn, st.kernel, op.type, args.data());
+      void* args[64];
+      std::vector<void*> many;
+      void** argv = args;
+      if (st.args.size() + 2 > 64) {
+        many.resize(st.args.size() + 2);
+        argv = many.data();
+      }
+      size_t a = 0;
+      for (int v : st.args) argv[a++] = const_cast<void*>(values[v].buffer->data());
+      argv[a++] = out.buffer->data();
+      argv[a++] = const_cast<int64_t*>(st.params.data());
+      launch(kernels_[s], st.kernel, op.type, argv);
       values[st.value] = std::move(out);
     }
     const auto& reads = st.kind == passes::Step::Kernel ? st.args : op.operands;
     for (int v : reads)
-      if (last_use[v] == int(s) && v >= n_in) values[v].buffer.reset();
+      if (last_use_[v] == int(s) && v >= n_in) values[v].buffer.reset();
   }
   std::vector<ir::Tensor> outputs;
   for (int v : f.outputs) outputs.push_back(values[v]);
   return outputs;
+}
+
+std::vector<ir::Tensor> execute(const ir::Function& f, const std::vector<ir::Tensor>& inputs) {
+  return Executable(f).run(inputs);
 }
 
 }  // namespace kiln::codegen

@@ -1,13 +1,32 @@
 #pragma once
-// Runs an ir::Function through the JIT: fusion plan -> kernels (compiled or
-// from the cache) launched on the thread pool, and host ops (those that do
-// not fuse) run one at a time by the reference interpreter.
+// Runs an ir::Function through the JIT: the fusion plan's kernels (compiled
+// or taken from the kernel cache) launched on the thread pool, matmuls
+// through BLAS, and the ops that do not fuse run by the reference
+// interpreter. An Executable does the planning and compiling once, so a
+// compiled function's repeated calls only launch.
 #include <vector>
 
+#include "codegen/llvm/jit.h"
 #include "ir/interpreter.h"
+#include "passes/fusion.h"
 
 namespace kiln::codegen {
 
+class Executable {
+ public:
+  explicit Executable(ir::Function f);
+  // Inputs must match the function's input types.
+  std::vector<ir::Tensor> run(const std::vector<ir::Tensor>& inputs) const;
+  const ir::Function& function() const { return f_; }
+
+ private:
+  ir::Function f_;
+  passes::Plan plan_;
+  std::vector<KernelFn> kernels_;  // per step (null for host ops)
+  std::vector<int> last_use_;      // step after which a value can be freed
+};
+
+// Executable(f).run(inputs), for one-off evaluation.
 std::vector<ir::Tensor> execute(const ir::Function& f, const std::vector<ir::Tensor>& inputs);
 
 }  // namespace kiln::codegen

@@ -71,7 +71,8 @@ std::pair<std::vector<array>, std::vector<array>> vjp(
     const std::function<std::vector<array>(const std::vector<array>&)>& fun,
     const std::vector<array>& primals, const std::vector<array>& cotangents) {
   const std::vector<int> wrt = differentiable_primals("vjp", primals);
-  ir::Function f = detail::trace(fun, detail::types_of(primals));
+  std::vector<array> captured;
+  ir::Function f = detail::trace(fun, detail::types_of(primals), &captured);
   const size_t m = f.outputs.size();
 
   // One cotangent per output, or (as MLX) one per output that is not a
@@ -89,7 +90,10 @@ std::pair<std::vector<array>, std::vector<array>> vjp(
     fail("vjp", "Number of outputs to compute gradients for (" + std::to_string(wanted) +
                     ") does not match number of cotangents (" + std::to_string(cotangents.size()) +
                     ").");
+  // Inputs: the primals, the values of enclosing traces that fun captured
+  // (constants of this transform), then the cotangents.
   std::vector<array> args = primals;
+  args.insert(args.end(), captured.begin(), captured.end());
   for (size_t j = 0, k = 0; j < m; ++j) {
     const ir::Type& t = f.value_type(f.outputs[j]);
     if (!takes[j]) {
@@ -133,8 +137,10 @@ std::pair<std::vector<array>, std::vector<array>> jvp(
       fail("jvp", "Input " + std::to_string(i) + " has shape " + shape_str(primals[i].shape()) +
                       " but its tangent has shape " + shape_str(tangents[i].shape()) + ".");
   const std::vector<int> wrt = differentiable_primals("jvp", primals);
-  ir::Function f = detail::trace(fun, detail::types_of(primals));
+  std::vector<array> captured;
+  ir::Function f = detail::trace(fun, detail::types_of(primals), &captured);
   std::vector<array> args = primals;
+  args.insert(args.end(), captured.begin(), captured.end());
   for (int w : wrt) args.push_back(astype(tangents[size_t(w)], primals[size_t(w)].dtype()));
 
   ir::Function g = simplify(passes::jvp(f, wrt));
@@ -169,13 +175,17 @@ ValueAndGradFn value_and_grad(
       Dtype t = inputs[size_t(i)].dtype();
       if (!is_floating(t))
         fail("grad", "Cannot compute the gradient with respect to argument " + std::to_string(i) +
-                         " of type " + dtype_name(t) +
-                         (is_complex(t) ? ": complex differentiation is not supported."
-                                        : ": only floating point inputs are differentiable."));
+                         ", of " +
+                         (is_complex(t) ? "complex type " + dtype_name(t) +
+                                              ": complex differentiation is not supported."
+                                        : std::string(t == bool_ ? "bool" : "integer") +
+                                              " type " + dtype_name(t) +
+                                              ": only floating point inputs are differentiable."));
       wrt.push_back(i);
     }
 
-    ir::Function f = detail::trace(fun, detail::types_of(inputs));
+    std::vector<array> captured;
+    ir::Function f = detail::trace(fun, detail::types_of(inputs), &captured);
     if (f.outputs.empty()) fail("grad", "The function must return at least one array.");
     const ir::Type loss = f.value_type(f.outputs[0]);
     if (!loss.shape.empty())
@@ -197,7 +207,9 @@ ValueAndGradFn value_and_grad(
     cotangents[0] = 1.0;
     g = simplify(bind_last_inputs(g, cotangents));
 
-    std::vector<array> outs = detail::inline_function(g, inputs);
+    std::vector<array> args = inputs;
+    args.insert(args.end(), captured.begin(), captured.end());
+    std::vector<array> outs = detail::inline_function(g, args);
     return std::make_pair(std::vector<array>(outs.begin(), outs.begin() + long(m)),
                           std::vector<array>(outs.begin() + long(m), outs.end()));
   };

@@ -13,9 +13,11 @@
 //
 // Semantics:
 //  * Arrays a function captures are constants of its trace: their gradient
-//    is zero. (An array that depends on the inputs of an *enclosing*
-//    transform, i.e. a closure over another trace's values, cannot be
-//    captured yet: std::invalid_argument from the trace.)
+//    is zero. That includes values of an enclosing transform (a closure
+//    over the outer function's inputs, as in
+//    grad([](a){ return grad([&a](b){ return sum(a*b*b); })(a); })): they are
+//    constants for the inner transform, and the outer one differentiates
+//    through the inner result's dependence on them.
 //  * Non-differentiable ops (comparisons, argmax, floor, integer casts,
 //    stop_gradient, ...) give zero gradients. Ties of maximum/minimum and of
 //    max/min reductions share the gradient evenly.

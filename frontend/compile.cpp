@@ -5,6 +5,7 @@
 #include <memory>
 #include <mutex>
 
+#include "codegen/executor.h"
 #include "frontend/transforms.h"
 #include "passes/pass_manager.h"
 
@@ -25,32 +26,67 @@ Signature signature_of(const std::vector<array>& args) {
   return s;
 }
 
+// One traced signature: the simplified function and, built on first use,
+// its executable (fusion plan and compiled kernels).
+struct Trace {
+  ir::Function f;
+  std::once_flag built;
+  std::unique_ptr<codegen::Executable> exe;
+};
+
 struct CompiledFunction {
   ArrayFunction fun;
   std::mutex mutex;
-  std::map<Signature, std::shared_ptr<const ir::Function>> traces;
+  std::map<Signature, std::shared_ptr<Trace>> traces;
 
   std::vector<array> operator()(const std::vector<array>& args) {
     if (!compile_enabled()) return fun(args);
     Signature sig = signature_of(args);
-    std::shared_ptr<const ir::Function> f;
+    std::shared_ptr<Trace> t;
     {
       std::lock_guard<std::mutex> lock(mutex);
       auto it = traces.find(sig);
-      if (it != traces.end()) f = it->second;
+      if (it != traces.end()) t = it->second;
     }
-    if (f) {
+    if (t) {
       g_trace_hits++;
     } else {
       // Traced outside the lock: fun may itself call compiled functions.
+      std::vector<array> captured;
+      ir::Function traced = detail::trace(fun, detail::types_of(args), &captured);
+      g_traces++;
       passes::PassManager pm;
       pm.add_pipeline("canonicalize,cse,dce");
-      f = std::make_shared<const ir::Function>(pm.run(detail::trace(fun, detail::types_of(args))));
-      g_traces++;
+      traced = pm.run(std::move(traced));
+      if (!captured.empty()) {
+        // It read values of an enclosing trace: valid for this call only.
+        std::vector<array> all = args;
+        all.insert(all.end(), captured.begin(), captured.end());
+        return detail::inline_function(traced, all);
+      }
+      t = std::make_shared<Trace>();
+      t->f = std::move(traced);
       std::lock_guard<std::mutex> lock(mutex);
-      traces.emplace(sig, f);
+      t = traces.emplace(sig, t).first->second;
     }
-    return detail::inline_function(*f, args);
+    // Inside another transformation the call is recorded lazily, so that
+    // transformation sees (and can differentiate or batch) its ops.
+    // (KILN_EXECUTOR=interp also takes this path, to the interpreter.)
+    if (detail::use_interpreter()) return detail::inline_function(t->f, args);
+    for (const auto& a : args)
+      if (detail::depends_on_placeholder(a)) return detail::inline_function(t->f, args);
+    // Otherwise it runs now on the cached executable: no re-planning, no
+    // kernel lookups, just launches.
+    std::call_once(t->built, [&] { t->exe = std::make_unique<codegen::Executable>(t->f); });
+    std::vector<ir::Tensor> inputs;
+    for (auto a : args) {
+      a.eval();
+      inputs.push_back({a.node()->type, a.node()->buffer});
+    }
+    std::vector<ir::Tensor> results = t->exe->run(inputs);
+    std::vector<array> outs;
+    for (auto& r : results) outs.push_back(detail::make_materialized(r.type, r.buffer));
+    return outs;
   }
 };
 

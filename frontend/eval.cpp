@@ -8,6 +8,7 @@
 #include <unordered_map>
 
 #include "frontend/array.h"
+#include "frontend/trace.h"
 #include "codegen/executor.h"
 #include "ir/interpreter.h"
 #include "ir/printer.h"
@@ -31,13 +32,6 @@ using NodePtr = std::shared_ptr<detail::Node>;
 // fold and simplify; larger ones are function inputs.
 bool embed_as_constant(const detail::Node& n) { return n.type.shape.empty(); }
 
-// KILN_EXECUTOR=interp runs every eval on the reference interpreter (for
-// debugging); the default is the JIT.
-bool use_interpreter() {
-  const char* env = std::getenv("KILN_EXECUTOR");
-  return env && std::string(env) == "interp";
-}
-
 [[noreturn]] void throw_traced_eval() {
   throw std::invalid_argument(
       "[eval] Cannot evaluate an array computed from the inputs of a function being "
@@ -46,6 +40,11 @@ bool use_interpreter() {
 }
 
 }  // namespace
+
+bool detail::use_interpreter() {
+  const char* env = std::getenv("KILN_EXECUTOR");
+  return env && std::string(env) == "interp";
+}
 
 void eval(std::vector<array> outputs) {
   // 1. Pending nodes in post-order (inputs before users), without recursion.
@@ -124,7 +123,7 @@ void eval(std::vector<array> outputs) {
   if (dump_enabled("passes")) pm.print_after_each(&std::cerr);
   ir::Function optimized = pm.run(std::move(f));
   std::vector<ir::Tensor> results =
-      use_interpreter() ? ir::interpret(optimized, inputs) : codegen::execute(optimized, inputs);
+      detail::use_interpreter() ? ir::interpret(optimized, inputs) : codegen::execute(optimized, inputs);
 
   // 5. Materialize the kept nodes and cut them loose from the graph.
   for (size_t i = 0; i < kept.size(); ++i) {

@@ -15,7 +15,54 @@ std::vector<ir::Type> types_of(const std::vector<array>& arrays) {
 
 bool is_placeholder(const array& a) { return a.node()->placeholder; }
 
-ir::Function trace(const ArrayFunction& fn, const std::vector<ir::Type>& input_types) {
+bool depends_on_placeholder(const array& a) {
+  std::vector<Node*> stack{a.node().get()};
+  std::unordered_map<Node*, bool> seen;
+  while (!stack.empty()) {
+    Node* n = stack.back();
+    stack.pop_back();
+    if (n->placeholder) return true;
+    if (n->buffer || seen[n]) continue;
+    seen[n] = true;
+    for (const auto& in : n->inputs) stack.push_back(in.node().get());
+  }
+  return false;
+}
+
+namespace {
+
+// For every pending node reachable from `outputs`: bit 1 if it depends on one
+// of `ours` placeholders, bit 2 if on any other placeholder. Iterative, as
+// traced graphs can be long chains.
+std::unordered_map<Node*, int> placeholder_deps(const std::vector<array>& outputs,
+                                                const std::unordered_map<Node*, int>& ours) {
+  std::unordered_map<Node*, int> deps;
+  for (const auto& out : outputs) {
+    std::vector<std::pair<Node*, size_t>> stack{{out.node().get(), 0}};
+    while (!stack.empty()) {
+      auto& [node, next] = stack.back();
+      if (deps.count(node)) {
+        stack.pop_back();
+      } else if (ours.count(node) || node->placeholder || node->buffer) {
+        deps[node] = ours.count(node) ? 1 : node->placeholder ? 2 : 0;
+        stack.pop_back();
+      } else if (next < node->inputs.size()) {
+        stack.push_back({node->inputs[next++].node().get(), 0});
+      } else {
+        int d = 0;
+        for (const auto& in : node->inputs) d |= deps.at(in.node().get());
+        deps[node] = d;
+        stack.pop_back();
+      }
+    }
+  }
+  return deps;
+}
+
+}  // namespace
+
+ir::Function trace(const ArrayFunction& fn, const std::vector<ir::Type>& input_types,
+                   std::vector<array>* captured) {
   std::vector<array> placeholders;
   for (const auto& t : input_types) placeholders.push_back(make_placeholder(t));
   std::vector<array> outputs = fn(placeholders);
@@ -24,6 +71,29 @@ ir::Function trace(const ArrayFunction& fn, const std::vector<ir::Type>& input_t
   std::unordered_map<Node*, int> value_of;
   for (size_t i = 0; i < placeholders.size(); ++i)
     value_of[placeholders[i].node().get()] = f.add_input(input_types[i]);
+
+  // Values of an enclosing trace that fn captured (they depend on outer
+  // placeholders but not on ours) become extra inputs, added before any op.
+  if (captured) {
+    auto deps = placeholder_deps(outputs, value_of);
+    std::unordered_map<Node*, bool> seen;
+    for (const auto& out : outputs) {
+      std::vector<array> stack{out};
+      while (!stack.empty()) {
+        array a = stack.back();
+        stack.pop_back();
+        Node* n = a.node().get();
+        if (seen[n] || value_of.count(n) || n->buffer) continue;
+        seen[n] = true;
+        if (deps.at(n) == 2) {
+          value_of[n] = f.add_input(n->type);
+          captured->push_back(a);
+          continue;
+        }
+        for (const auto& in : n->inputs) stack.push_back(in);
+      }
+    }
+  }
 
   // Post-order walk without recursion; leaves are placeholders (inputs) and
   // materialized arrays (constants sharing the array's buffer).

@@ -19,7 +19,14 @@ namespace detail {
 // computes. Arrays the function captured (already materialized) become
 // constants of the trace; evaluating a placeholder-dependent array inside fn
 // throws std::invalid_argument.
-ir::Function trace(const ArrayFunction& fn, const std::vector<ir::Type>& input_types);
+//
+// A nested transform may capture a value of an enclosing trace (a
+// placeholder of the outer function, or something computed from one). With
+// `captured` given, each such value becomes an extra input after the
+// declared ones and is appended to *captured, so the caller passes it when
+// inlining; without it, such a capture throws std::invalid_argument.
+ir::Function trace(const ArrayFunction& fn, const std::vector<ir::Type>& input_types,
+                   std::vector<array>* captured = nullptr);
 
 // Records f's ops as pending nodes applied to args (whose types must match
 // f's inputs) and returns its outputs. Nothing is computed.
@@ -29,6 +36,11 @@ std::vector<ir::Type> types_of(const std::vector<array>& arrays);
 
 // True for the stand-in arrays that trace() passes to the traced function.
 bool is_placeholder(const array& a);
+// True when a's value depends on a placeholder (a is being traced).
+bool depends_on_placeholder(const array& a);
+
+// KILN_EXECUTOR=interp: every evaluation runs on the reference interpreter.
+bool use_interpreter();
 
 }  // namespace detail
 }  // namespace kiln

@@ -70,17 +70,24 @@ std::vector<array> call_vmapped(const ArrayFunction& fun, const std::vector<int>
     return outs;
   }
 
-  ir::Function f = detail::trace(fun, types);
+  // Values captured from an enclosing trace are extra, unmapped inputs.
+  std::vector<array> captured;
+  ir::Function f = detail::trace(fun, types, &captured);
+  std::vector<int> all_in_axes = in_axes;
+  all_in_axes.resize(args.size(), -1);
+  all_in_axes.insert(all_in_axes.end(), captured.size(), -1);
+  std::vector<array> all_args = args;
+  all_args.insert(all_args.end(), captured.begin(), captured.end());
   std::vector<int> out_axes = out_axes_arg;
   if (out_axes.empty()) out_axes.assign(f.outputs.size(), 0);
   if (out_axes.size() != f.outputs.size())
     fail("The function returned " + std::to_string(f.outputs.size()) +
          " outputs but out_axes has " + std::to_string(out_axes.size()) + " entries.");
 
-  ir::Function g = passes::vmap(f, in_axes, out_axes, batch);
+  ir::Function g = passes::vmap(f, all_in_axes, out_axes, batch);
   passes::PassManager pm;
   pm.add_pipeline("canonicalize,cse,dce");
-  return detail::inline_function(pm.run(std::move(g)), args);
+  return detail::inline_function(pm.run(std::move(g)), all_args);
 }
 
 }  // namespace

@@ -18,7 +18,7 @@
 // and forward forms of each op next to each other. Elementwise ops state
 // their partial derivatives once (Factor) and both modes use them.
 //
-// Decisions (see also the report in frontend/autodiff.h):
+// Decisions:
 //  * non-differentiable ops give zero: sign, floor, ceil, round,
 //    floor_divide, comparisons, logical and bitwise ops, argmax/argmin,
 //    all/any, casts to non-floating types, stop_gradient, the indices of
@@ -243,8 +243,8 @@ class Rule {
   void unary(const std::function<Factor()>& d) {
     linear([&](size_t) { return d(); });
   }
-  // An op linear in all its operands, given by its reverse form per operand
-  // and its forward form.
+  // Any other op: its reverse form, per operand that needs a cotangent, and
+  // its forward form (called when some operand has a tangent).
   void vjp_jvp(const std::function<int(size_t)>& reverse, const std::function<int()>& forward) {
     if (mode_ == Mode::Vjp) {
       for (size_t i = 0; i < x_.size(); ++i)
