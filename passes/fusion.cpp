@@ -19,6 +19,7 @@ using ir::OpKind;
 using ir::Shape;
 
 constexpr int kMaxKernelDepth = 200;  // fused ops along one path
+constexpr int64_t kMaxDuplicatedCost = 8;  // ops worth recomputing per extra user
 
 bool is_view(OpKind k) {
   return k == OpKind::Broadcast || k == OpKind::Transpose || k == OpKind::Slice || k == OpKind::Reshape;
@@ -315,16 +316,30 @@ Plan plan_fusion(const Function& f) {
     if (op.kind == OpKind::Reshape && !is_splitting_reshape(f.value_type(op.operands[0]).shape, op.type.shape))
       reason.emplace(op.operands[0], "read by a merging reshape");
   }
-  // Values that contain a reduction are computed once, not once per user.
+  // A value read by several consumers is recomputed in each of them only
+  // when that is cheap: no reduction in it and a small fused tree. Else it
+  // is computed once (and long update chains, w = w - lr * g repeated, do
+  // not grow into ever larger, ever new kernels).
   std::vector<bool> has_reduction(f.num_values());
+  std::vector<int64_t> cost(f.num_values());
   for (size_t i = 0; i < f.ops.size(); ++i) {
     const Op& op = f.ops[i];
     int v = n_in + int(i);
     if (!is_fusible(f, op)) continue;
     bool r = ir::is_reduction(op.kind);
-    for (int o : op.operands) r = r || (has_reduction[o] && !reason.count(o));
+    int64_t c = 1;
+    for (int o : op.operands) {
+      if (reason.count(o)) continue;
+      r = r || has_reduction[o];
+      c = std::min<int64_t>(c + cost[o], 1 << 20);
+    }
     has_reduction[v] = r;
-    if (r && users[v].size() > 1) reason.emplace(v, "shared reduction (" + std::to_string(users[v].size()) + " users)");
+    cost[v] = c;
+    if (users[v].size() > 1 && r)
+      reason.emplace(v, "shared reduction (" + std::to_string(users[v].size()) + " users)");
+    else if (users[v].size() > 1 && c > kMaxDuplicatedCost)
+      reason.emplace(v, "shared value (" + std::to_string(users[v].size()) + " users, " +
+                            std::to_string(c) + " ops)");
   }
 
   // Bound the size of one kernel: very long chains (a loop building 10^5

@@ -1,0 +1,334 @@
+#!/usr/bin/python3
+"""kiln vs NumPy vs PyTorch vs the machine's bandwidth roofline, in one run.
+
+Runs kiln-bench (Google Benchmark, JSON), measures the same workloads in
+NumPy and in eager PyTorch (2 threads), measures the machine's triad
+bandwidth with kiln-triad, and prints one markdown table. bench/run.sh
+builds the binaries and calls this script; it can also be run by hand:
+
+    /usr/bin/python3 bench/compare.py --build build-bench
+    /usr/bin/python3 bench/compare.py --kiln-json kiln.json --triad build-bench/bench/kiln-triad
+
+Every time is a median of repeated runs: the machine is small and shared.
+The formulas, sizes and names must match bench/kiln_bench.cpp.
+"""
+
+import argparse
+import json
+import os
+import platform
+import shlex
+import statistics
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+N16M = 1 << 24
+ROWS = COLS = 4096
+
+
+# ---- workloads ------------------------------------------------------------
+# name (kiln-bench's run name) -> label, bytes moved (the roofline's
+# numerator: what must cross memory at least once), and the NumPy/PyTorch
+# implementations. kind: "stream" (roofline), "matmul" (vs OpenBLAS sgemm
+# alone), "latency" (no roofline).
+
+def np_gelu(x):
+    return 0.5 * x * (1.0 + np.tanh(np.float32(0.7978845608028654) * (x + np.float32(0.044715) * x * x * x)))
+
+
+def chain10(x, mod):
+    y = x * 1.5
+    y = y + 0.25
+    y = y * x
+    y = y - 0.75
+    y = mod.abs(y)
+    y = y + 1.0
+    y = mod.sqrt(y)
+    y = y * 0.5
+    y = mod.maximum(y, x)
+    y = y - 0.125
+    return y
+
+
+def np_softmax(x):
+    e = np.exp(x - x.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def np_layernorm(x, w, b):
+    mu = x.mean(axis=-1, keepdims=True)
+    xc = x - mu
+    var = (xc * xc).mean(axis=-1, keepdims=True)
+    return xc * (np.float32(1.0) / np.sqrt(var + np.float32(1e-5))) * w + b
+
+
+def make_inputs(rng):
+    def u(shape, lo, hi):
+        return rng.uniform(lo, hi, size=shape).astype(np.float32)
+
+    return {
+        "x16m": u((N16M,), -3, 3),
+        "x4k": u((ROWS, COLS), -3, 3),
+        "w4k": u((COLS,), 0.5, 1.5),
+        "b4k": u((COLS,), -0.5, 0.5),
+        "ma1024": u((1024, 1024), -1, 1), "mb1024": u((1024, 1024), -1, 1), "bias1024": u((1024,), -1, 1),
+        "ma2048": u((2048, 2048), -1, 1), "mb2048": u((2048, 2048), -1, 1), "bias2048": u((2048,), -1, 1),
+        "x4": u((4,), -3, 3),
+    }
+
+
+def workloads(inp, torch):
+    """(kiln name, label, kind, bytes, numpy thunk, torch thunk)."""
+    t = {k: torch.from_numpy(v) for k, v in inp.items()} if torch else {}
+    F = torch.nn.functional if torch else None
+    x16, x4k = inp["x16m"], inp["x4k"]
+    w = []
+    w.append(("gelu_16M/real_time", "GELU (tanh), 16M", "stream", 2 * 4 * N16M,
+              lambda: np_gelu(x16),
+              (lambda: F.gelu(t["x16m"], approximate="tanh")) if torch else None))
+    w.append(("chain10_16M/real_time", "10-op elementwise chain, 16M", "stream", 2 * 4 * N16M,
+              lambda: chain10(x16, np),
+              (lambda: chain10(t["x16m"], torch)) if torch else None))
+    w.append(("softmax_4096x4096/real_time", "softmax, last axis, 4096²", "stream", 2 * 4 * ROWS * COLS,
+              lambda: np_softmax(x4k),
+              (lambda: torch.softmax(t["x4k"], -1)) if torch else None))
+    w.append(("layernorm_4096x4096/real_time", "layernorm (w, b), rows, 4096²", "stream", 2 * 4 * ROWS * COLS,
+              lambda: np_layernorm(x4k, inp["w4k"], inp["b4k"]),
+              (lambda: F.layer_norm(t["x4k"], (COLS,), t["w4k"], t["b4k"], 1e-5)) if torch else None))
+    w.append(("sum_last_4096x4096/real_time", "sum, last axis, 4096²", "stream", 4 * ROWS * COLS,
+              lambda: x4k.sum(axis=-1),
+              (lambda: t["x4k"].sum(-1)) if torch else None))
+    w.append(("sum_first_4096x4096/real_time", "sum, first axis, 4096²", "stream", 4 * ROWS * COLS,
+              lambda: x4k.sum(axis=0),
+              (lambda: t["x4k"].sum(0)) if torch else None))
+    for n in (1024, 2048):
+        a, b, bias = inp[f"ma{n}"], inp[f"mb{n}"], inp[f"bias{n}"]
+        w.append((f"matmul_bias_relu/{n}/real_time", f"matmul {n} + bias + relu", "matmul", 2 * n ** 3,
+                  (lambda a=a, b=b, bias=bias: np.maximum(a @ b + bias, np.float32(0))),
+                  (lambda n=n: torch.relu(torch.addmm(t[f"bias{n}"], t[f"ma{n}"], t[f"mb{n}"]))) if torch else None))
+    w.append(("first_call_10op/iterations:10/real_time", "first call, fresh 10-op function", "latency", 0,
+              None, None))
+    x4 = inp["x4"]
+    w.append(("cached_call_3op/real_time", "cached call, 3 ops on 4 floats", "latency", 0,
+              lambda: (x4 * 2.0 + 1.0) * x4,
+              (lambda: (t["x4"] * 2.0 + 1.0) * t["x4"]) if torch else None))
+    return w
+
+
+# ---- timing -----------------------------------------------------------------
+
+def median_time(fn, budget_s, min_reps, max_reps):
+    """Median wall time of fn() over repeated calls (after one warm-up)."""
+    fn()
+    times = []
+    start = time.perf_counter()
+    while len(times) < max_reps and (len(times) < min_reps or time.perf_counter() - start < budget_s):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def median_time_tiny(fn, budget_s=1.0, batches=15):
+    """Per-call median for a call of a few microseconds: median over batches."""
+    fn()
+    n = 1
+    while True:  # a batch of about 20 ms
+        t0 = time.perf_counter()
+        for _ in range(n):
+            fn()
+        if time.perf_counter() - t0 > 0.02 or n > 1 << 20:
+            break
+        n *= 2
+    per = []
+    for _ in range(batches):
+        t0 = time.perf_counter()
+        for _ in range(n):
+            fn()
+        per.append((time.perf_counter() - t0) / n)
+    return statistics.median(per)
+
+
+def run(cmd, **kw):
+    print("+ " + " ".join(shlex.quote(c) for c in cmd), file=sys.stderr, flush=True)
+    return subprocess.run(cmd, check=True, **kw)
+
+
+def kiln_results(args):
+    if args.kiln_json:
+        path = args.kiln_json
+    else:
+        path = os.path.join(args.build, "kiln-bench.json")
+        cmd = [os.path.join(args.build, "bench", "kiln-bench"), f"--benchmark_out={path}",
+               "--benchmark_out_format=json", f"--benchmark_repetitions={args.repetitions}",
+               "--benchmark_report_aggregates_only=true"]
+        if args.filter:
+            cmd.append(f"--benchmark_filter={args.filter}")
+        run(cmd, stdout=sys.stderr)
+    with open(path) as f:
+        data = json.load(f)
+    scale = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}
+    out = {}
+    for b in data["benchmarks"]:
+        if b.get("run_type") == "aggregate" and b.get("aggregate_name") != "median":
+            continue
+        name = b.get("run_name", b["name"])
+        out[name] = {"s": b["real_time"] * scale[b["time_unit"]], **b}
+    return out, data.get("context", {})
+
+
+def triad(args):
+    exe = args.triad or os.path.join(args.build, "bench", "kiln-triad")
+    p = run([exe, "2"], stdout=subprocess.PIPE, text=True)
+    vals = dict(line.split() for line in p.stdout.splitlines() if line.strip())
+    return float(vals["triad_median_GBps"]), float(vals["triad_best_GBps"])
+
+
+# ---- formatting ---------------------------------------------------------------
+
+def fmt_time(s):
+    if s is None:
+        return "—"
+    if s < 1e-3:
+        return f"{s * 1e6:.2f} µs"
+    if s < 1:
+        return f"{s * 1e3:.1f} ms"
+    return f"{s:.2f} s"
+
+
+def fmt_ratio(other, kiln):
+    if other is None or kiln is None:
+        return "—"
+    r = other / kiln
+    return f"{r:.2f}×" if r < 10 else f"{r:.0f}×"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--build", default="build-bench", help="kiln build directory (has bench/kiln-bench)")
+    ap.add_argument("--kiln-json", help="use this kiln-bench JSON instead of running kiln-bench")
+    ap.add_argument("--triad", help="the kiln-triad binary (default: BUILD/bench/kiln-triad)")
+    ap.add_argument("--repetitions", type=int, default=5, help="kiln-bench repetitions (median reported)")
+    ap.add_argument("--budget", type=float, default=2.0, help="seconds per NumPy/PyTorch workload")
+    ap.add_argument("--filter", help="kiln-bench --benchmark_filter (for quick checks)")
+    ap.add_argument("--no-torch", action="store_true", help="skip PyTorch")
+    ap.add_argument("--command", help="the command line to print at the top (bench/run.sh passes its own)")
+    args = ap.parse_args()
+
+    command = args.command or " ".join(shlex.quote(a) for a in ["/usr/bin/python3"] + sys.argv)
+    load_before = os.getloadavg()[0]
+    t_start = time.time()
+
+    # 1. kiln, alone on the machine (Python not yet holding big arrays).
+    kiln, context = kiln_results(args)
+    # 2. The roofline.
+    triad_median, triad_best = triad(args)
+
+    # 3. NumPy and PyTorch.
+    torch = None
+    torch_version = "not installed"
+    if not args.no_torch:
+        try:
+            import torch as torch_mod
+            torch = torch_mod
+            torch.set_num_threads(2)
+            torch.set_grad_enabled(False)
+            torch_version = torch.__version__
+        except ImportError:
+            pass
+    inp = make_inputs(np.random.default_rng(0))
+    rows = []
+    for name, label, kind, work, np_fn, torch_fn in workloads(inp, torch):
+        if args.filter and name not in kiln:
+            continue
+        print(f"measuring {label}", file=sys.stderr, flush=True)
+        k = kiln.get(name, {}).get("s")
+        if kind == "latency" and np_fn is not None:
+            n = median_time_tiny(np_fn)
+            t = median_time_tiny(torch_fn) if torch_fn else None
+        else:
+            n = median_time(np_fn, args.budget, 3, 50) if np_fn else None
+            t = median_time(torch_fn, args.budget, 3, 50) if torch_fn else None
+        rows.append((name, label, kind, work, k, n, t))
+
+    sgemm = {n: kiln.get(f"sgemm_openblas/{n}/real_time", {}).get("s") for n in (1024, 2048)}
+
+    # 4. The table.
+    rev = subprocess.run(["git", "-C", os.path.dirname(os.path.abspath(__file__)), "describe", "--always", "--dirty"],
+                         capture_output=True, text=True).stdout.strip() or "unknown"
+    print(f"Command: `{command}`")
+    print()
+    print(f"kiln {rev}; NumPy {np.__version__}; PyTorch {torch_version} (eager, 2 threads); "
+          f"Python {platform.python_version()}; {os.cpu_count()} cores; "
+          f"load average {load_before:.1f} at start, {os.getloadavg()[0]:.1f} at end; "
+          f"{time.time() - t_start:.0f} s in all.")
+    print(f"Triad bandwidth (2 threads, 3 streams): median {triad_median:.1f} GB/s, best {triad_best:.1f} GB/s; "
+          f"the roofline below uses the median. Times are medians of repeated runs "
+          f"(kiln: {args.repetitions} Google Benchmark repetitions).")
+    print()
+    print("| workload | kiln | NumPy | PyTorch | kiln vs NumPy | kiln vs PyTorch | % of roofline |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for name, label, kind, work, k, n, t in rows:
+        if kind == "stream" and k:
+            roof = f"{100 * work / k / (triad_median * 1e9):.0f}%"
+        elif kind == "matmul" and k:
+            size = int(name.split("/")[1])
+            s = sgemm.get(size)
+            roof = f"{100 * s / k:.0f}% of sgemm ({fmt_time(s)})" if s else "—"
+        else:
+            roof = "—"
+        print(f"| {label} | {fmt_time(k)} | {fmt_time(n)} | {fmt_time(t)} | {fmt_ratio(n, k)} | "
+              f"{fmt_ratio(t, k)} | {roof} |")
+    print()
+    print("Ratios are the other framework's time over kiln's (above 1: kiln is faster). "
+          "% of roofline: bytes that must move (inputs read once, output written once) / time / triad "
+          "bandwidth; for matmul: OpenBLAS cblas_sgemm alone (same operands, preallocated output, "
+          "timed in kiln-bench) over kiln's matmul+bias+relu. NumPy and PyTorch run the same formulas; "
+          "PyTorch uses its own gelu(approximate='tanh'), softmax, layer_norm and addmm.")
+    # Targets of the JIT issue, stated next to the measurement.
+    by = {r[0]: r for r in rows}
+    checks = []
+
+    def pct(name):
+        r = by.get(name)
+        return 100 * r[3] / r[4] / (triad_median * 1e9) if r and r[4] else None
+
+    def ratio(name, col):
+        r = by.get(name)
+        return r[col] / r[4] if r and r[4] and r[col] else None
+
+    for nm, lbl, goal in (("gelu_16M/real_time", "GELU", 60), ("chain10_16M/real_time", "10-op chain", 60),
+                          ("softmax_4096x4096/real_time", "softmax", 50),
+                          ("layernorm_4096x4096/real_time", "layernorm", 50)):
+        p = pct(nm)
+        if p is not None:
+            checks.append(f"{lbl} ≥ {goal}% of triad: {p:.0f}% {'✓' if p >= goal else '✗'}")
+    r = ratio("gelu_16M/real_time", 5)
+    if r:
+        checks.append(f"GELU ≥ 10× NumPy: {r:.1f}× {'✓' if r >= 10 else '✗'}")
+    for nm, lbl in (("gelu_16M/real_time", "GELU"), ("softmax_4096x4096/real_time", "softmax"),
+                    ("layernorm_4096x4096/real_time", "layernorm")):
+        r = ratio(nm, 6)
+        if r:
+            checks.append(f"{lbl} ≥ 2× PyTorch: {r:.1f}× {'✓' if r >= 2 else '✗'}")
+    for n in (1024, 2048):
+        r = by.get(f"matmul_bias_relu/{n}/real_time")
+        if r and r[4] and sgemm.get(n):
+            over = 100 * (r[4] / sgemm[n] - 1)
+            checks.append(f"matmul {n}+bias+relu within 10% of sgemm: {over:+.0f}% {'✓' if over <= 10 else '✗'}")
+    r = by.get("first_call_10op/iterations:10/real_time")
+    if r and r[4]:
+        checks.append(f"first call < 20 ms: {fmt_time(r[4])} {'✓' if r[4] < 0.020 else '✗'}")
+    r = by.get("cached_call_3op/real_time")
+    if r and r[4]:
+        checks.append(f"cached call < 5 µs: {fmt_time(r[4])} {'✓' if r[4] < 5e-6 else '✗'}")
+    if checks:
+        print()
+        print("Targets: " + "; ".join(checks) + ".")
+
+
+if __name__ == "__main__":
+    main()
