@@ -55,10 +55,15 @@ class Emitter {
     if (k_.rank == 0) {
       store(b_.getInt64(0), emit(k_.root));
     } else if (k_.rank == 1) {
-      loop(begin, end, [&](llvm::Value* i) {
-        vars_[0] = i;
-        store(i, emit(k_.root));
-      });
+      int col = column_reduction(0);
+      if (col >= 0) {
+        emit_columns(begin, end, b_.getInt64(0), 0, col);
+      } else {
+        loop(begin, end, [&](llvm::Value* i) {
+          vars_[0] = i;
+          store(i, emit(k_.root));
+        });
+      }
     } else {
       int last = k_.rank - 1;
       llvm::Value* inner = params_[k_.size_params[last]];
@@ -73,10 +78,15 @@ class Emitter {
         uint64_t row_mask = (uint64_t(1) << last) - 1;
         hoist_reductions(k_.root, row_mask);
         llvm::Value* base = b_.CreateMul(row, inner, "", true, true);
-        loop(b_.getInt64(0), inner, [&](llvm::Value* c) {
-          vars_[last] = c;
-          store(b_.CreateAdd(base, c, "", true, true), emit(k_.root));
-        });
+        int col = column_reduction(last);
+        if (col >= 0) {
+          emit_columns(b_.getInt64(0), inner, base, last, col);
+        } else {
+          loop(b_.getInt64(0), inner, [&](llvm::Value* c) {
+            vars_[last] = c;
+            store(b_.CreateAdd(base, c, "", true, true), emit(k_.root));
+          });
+        }
       });
     }
     b_.CreateRetVoid();
@@ -177,7 +187,7 @@ class Emitter {
 
   // ---- loops -----------------------------------------------------------------
   template <typename Body>
-  void loop(llvm::Value* start, llvm::Value* end, Body body) {
+  void loop(llvm::Value* start, llvm::Value* end, Body body, int64_t step = 1) {
     llvm::BasicBlock* pre = b_.GetInsertBlock();
     auto* header = llvm::BasicBlock::Create(ctx_, "loop", fn_);
     auto* bodyb = llvm::BasicBlock::Create(ctx_, "body", fn_);
@@ -191,7 +201,7 @@ class Emitter {
     memo_.emplace_back();
     body(iv);
     memo_.pop_back();
-    llvm::Value* next = b_.CreateAdd(iv, b_.getInt64(1), "", true, true);
+    llvm::Value* next = b_.CreateAdd(iv, b_.getInt64(step), "", true, true);
     iv->addIncoming(next, b_.GetInsertBlock());
     b_.CreateBr(header);
     b_.SetInsertPoint(exit);
@@ -279,6 +289,73 @@ class Emitter {
       }
     }
     return nullptr;
+  }
+
+  // ---- column reductions ---------------------------------------------------------
+  // A reduction along a strided axis whose input is contiguous along the
+  // output's innermost dimension (sum over the first axis of a matrix) would
+  // walk memory column by column. Returns such a reduction's node when it is
+  // the only one inside the innermost loop (and has none nested), else -1.
+  int column_reduction(int inner_var) {
+    int found = -1;
+    for (size_t i = 0; i < k_.nodes.size(); ++i) {
+      const Node& n = k_.nodes[i];
+      if (n.kind != NodeKind::Reduce || !(deps_[i] >> inner_var & 1)) continue;
+      if (found >= 0) return -1;
+      found = int(i);
+    }
+    if (found < 0) return -1;
+    const Node& r = k_.nodes[found];
+    bool contiguous_inner = false, strided_reduce = false;
+    std::vector<int> stack{r.operands[0]};
+    while (!stack.empty()) {
+      const Node& n = k_.nodes[stack.back()];
+      stack.pop_back();
+      if (n.kind == NodeKind::Reduce) return -1;
+      if (n.kind == NodeKind::Load) {
+        auto kind = [&](int v) { return v < int(n.strides.size()) ? n.strides[v].kind : StrideKind::Zero; };
+        contiguous_inner = contiguous_inner || kind(inner_var) == StrideKind::One;
+        strided_reduce = strided_reduce || kind(r.var) == StrideKind::Param;
+      }
+      for (int o : n.operands) stack.push_back(o);
+    }
+    return contiguous_inner && strided_reduce ? found : -1;
+  }
+
+  // Loop order for a column reduction: for a block of outputs, run the
+  // reduction axis outside and the contiguous output axis inside, keeping
+  // the block's accumulators in a small stack array.
+  void emit_columns(llvm::Value* cstart, llvm::Value* cend, llvm::Value* out_base, int inner_var, int red) {
+    constexpr int64_t kBlock = 256;
+    const Node& r = k_.nodes[red];
+    bool wide = is_floating(r.dtype) && (r.op == OpKind::Sum || r.op == OpKind::Prod);
+    llvm::Type* acc_t = wide ? b_.getDoubleTy() : compute_type(r.dtype);
+    llvm::IRBuilder<> entry(&fn_->getEntryBlock(), fn_->getEntryBlock().begin());
+    llvm::Value* acc = entry.CreateAlloca(acc_t, b_.getInt64(kBlock));
+    llvm::Value* init = reduce_identity(r.op, wide ? float64 : r.dtype);
+    llvm::Value* extent = params_[r.extent_param];
+    loop(cstart, cend, [&](llvm::Value* cb) {
+      llvm::Value* ce = b_.CreateBinaryIntrinsic(llvm::Intrinsic::smin, b_.CreateAdd(cb, b_.getInt64(kBlock)), cend);
+      auto slot = [&](llvm::Value* c) { return b_.CreateInBoundsGEP(acc_t, acc, b_.CreateSub(c, cb)); };
+      loop(cb, ce, [&](llvm::Value* c) { b_.CreateStore(init, slot(c)); });
+      loop(b_.getInt64(0), extent, [&](llvm::Value* i) {
+        vars_[r.var] = i;
+        loop(cb, ce, [&](llvm::Value* c) {
+          vars_[inner_var] = c;
+          llvm::Value* x = emit(r.operands[0]);
+          if (wide) x = b_.CreateFPExt(x, acc_t);
+          llvm::Value* p = slot(c);
+          b_.CreateStore(combine(r.op, r.dtype, b_.CreateLoad(acc_t, p), x), p);
+        });
+      });
+      loop(cb, ce, [&](llvm::Value* c) {
+        vars_[inner_var] = c;
+        llvm::Value* a = b_.CreateLoad(acc_t, slot(c));
+        if (wide) a = b_.CreateFPTrunc(a, compute_type(r.dtype));
+        memo_.back()[red] = round_to(r.dtype, a);
+        store(b_.CreateAdd(out_base, c, "", true, true), emit(k_.root));
+      });
+    }, kBlock);
   }
 
   // ---- reductions --------------------------------------------------------------
