@@ -11,6 +11,7 @@
 // the two files in step (sizes, formulas, names).
 #include <benchmark/benchmark.h>
 #include <cblas.h>
+#include <sys/resource.h>
 
 #include <atomic>
 #include <cmath>
@@ -54,6 +55,15 @@ kx::array input(const std::string& name, const kx::Shape& shape, float lo = -3.0
   return a;
 }
 
+// Minor page faults of the whole process so far. First-touching freshly
+// mapped memory can dominate a memory-bound kernel (on some VMs a 4 KiB
+// fault costs ~20 us), so the benchmarks report faults per call.
+int64_t minor_faults() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return int64_t(u.ru_minflt);
+}
+
 // The timed loop shared by the throughput workloads: one warm-up call
 // (traces and compiles; not timed), then call + eval per iteration.
 void run_compiled(benchmark::State& state, const kx::ArrayFunction& fn, const std::vector<kx::array>& args,
@@ -63,11 +73,14 @@ void run_compiled(benchmark::State& state, const kx::ArrayFunction& fn, const st
     auto warm = f(args);
     kx::eval(warm);
   }
+  int64_t faults = minor_faults();
   for (auto _ : state) {
     auto out = f(args);
     kx::eval(out);
     benchmark::DoNotOptimize(out.data());
   }
+  faults = minor_faults() - faults;
+  state.counters["faults/iter"] = double(faults) / double(std::max<int64_t>(1, state.iterations()));
   state.SetBytesProcessed(int64_t(double(state.iterations()) * bytes_per_call));
   if (flops_per_call > 0)
     state.counters["GFLOP/s"] =

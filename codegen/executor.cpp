@@ -7,18 +7,13 @@
 #include "codegen/llvm/jit.h"
 #include "passes/fusion.h"
 #include "runtime/blas.h"
+#include "runtime/dump.h"
 #include "runtime/thread_pool.h"
 
 namespace kiln::codegen {
 
 namespace {
 
-bool dump_enabled(const std::string& stage) {
-  const char* env = std::getenv("KILN_DUMP");
-  if (!env) return false;
-  std::string list = std::string(",") + env + ",";
-  return list.find("," + stage + ",") != std::string::npos || list.find(",all,") != std::string::npos;
-}
 
 // Work per chunk: enough elements that a thread's share outweighs waking it.
 constexpr int64_t kGrainElements = 1 << 15;
@@ -55,7 +50,7 @@ bool run_blas(const ir::Op& op, const std::vector<ir::Tensor>& in, ir::Tensor* o
 }  // namespace
 
 Executable::Executable(ir::Function f) : f_(std::move(f)), plan_(passes::plan_fusion(f_)) {
-  if (dump_enabled("fusion")) std::cerr << passes::plan_to_string(f_, plan_);
+  if (runtime::dump_enabled("fusion")) runtime::dump("fusion", "", passes::plan_to_string(f_, plan_));
   for (const auto& st : plan_.steps)
     kernels_.push_back(st.kind == passes::Step::Kernel ? get_kernel(st.kernel) : nullptr);
   // Free intermediates after their last reader.

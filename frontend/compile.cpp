@@ -4,10 +4,13 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <sstream>
 
 #include "codegen/executor.h"
 #include "frontend/transforms.h"
+#include "ir/printer.h"
 #include "passes/pass_manager.h"
+#include "runtime/dump.h"
 
 namespace kiln {
 
@@ -55,9 +58,13 @@ struct CompiledFunction {
       std::vector<array> captured;
       ir::Function traced = detail::trace(fun, detail::types_of(args), &captured);
       g_traces++;
+      if (runtime::dump_enabled("ir")) runtime::dump("ir", "compiled", ir::print(traced));
       passes::PassManager pm;
       pm.add_pipeline("canonicalize,cse,dce");
+      std::ostringstream after_each;
+      if (runtime::dump_enabled("passes")) pm.print_after_each(&after_each);
       traced = pm.run(std::move(traced));
+      if (runtime::dump_enabled("passes")) runtime::dump("passes", "compiled", after_each.str());
       if (!captured.empty()) {
         // It read values of an enclosing trace: valid for this call only.
         std::vector<array> all = args;
@@ -127,10 +134,14 @@ bool compile_enabled() {
   return v == 1;
 }
 
-JitStats jit_stats() { return {g_traces.load(), g_trace_hits.load()}; }
+JitStats jit_stats() {
+  auto k = codegen::kernel_cache_stats();
+  return {g_traces.load(), g_trace_hits.load(), k.kernels_compiled, k.kernel_cache_hits, k.compile_ms};
+}
 void reset_jit_stats() {
   g_traces = 0;
   g_trace_hits = 0;
+  codegen::reset_kernel_cache_stats();
 }
 
 }  // namespace kiln

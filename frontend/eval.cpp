@@ -3,6 +3,7 @@
 // reference interpreter; the JIT will take its place behind the same call).
 #include <cstdlib>
 #include <iostream>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <unordered_map>
@@ -13,18 +14,12 @@
 #include "ir/interpreter.h"
 #include "ir/printer.h"
 #include "passes/pass_manager.h"
+#include "runtime/dump.h"
 
 namespace kiln {
 
 namespace {
 
-// KILN_DUMP is a comma-separated list of stages to print to stderr.
-bool dump_enabled(const std::string& stage) {
-  const char* env = std::getenv("KILN_DUMP");
-  if (!env) return false;
-  std::string list = std::string(",") + env + ",";
-  return list.find("," + stage + ",") != std::string::npos || list.find(",all,") != std::string::npos;
-}
 
 using NodePtr = std::shared_ptr<detail::Node>;
 
@@ -117,11 +112,13 @@ void eval(std::vector<array> outputs) {
   }
 
   // 4. Simplify and run.
-  if (dump_enabled("ir")) std::cerr << "// ----- traced IR -----\n" << ir::print(f);
+  if (runtime::dump_enabled("ir")) runtime::dump("ir", "traced", ir::print(f));
   passes::PassManager pm;
   pm.add_pipeline("canonicalize,cse,dce");
-  if (dump_enabled("passes")) pm.print_after_each(&std::cerr);
+  std::ostringstream after_each;
+  if (runtime::dump_enabled("passes")) pm.print_after_each(&after_each);
   ir::Function optimized = pm.run(std::move(f));
+  if (runtime::dump_enabled("passes")) runtime::dump("passes", "", after_each.str());
   std::vector<ir::Tensor> results =
       detail::use_interpreter() ? ir::interpret(optimized, inputs) : codegen::execute(optimized, inputs);
 

@@ -2,6 +2,7 @@
 // Function transformations, as in mlx::core's transforms.h / compile.h.
 #include <cstdint>
 #include <functional>
+#include <ostream>
 #include <vector>
 
 #include "frontend/array.h"
@@ -27,12 +28,20 @@ void disable_compile();
 void enable_compile();
 bool compile_enabled();
 
-// Counters that users and tests can read (process-wide, thread-safe).
+// Counters that users and tests can read (process-wide, thread-safe), for
+// compile() and for the kernels behind every evaluation.
 struct JitStats {
   uint64_t traces = 0;             // functions traced by compile()
   uint64_t trace_cache_hits = 0;   // compiled calls that reused a trace
+  uint64_t kernels_compiled = 0;   // native kernels built by LLVM
+  uint64_t kernel_cache_hits = 0;  // kernels found in the cache instead
+  double compile_ms = 0;           // total time spent compiling kernels
 };
 JitStats jit_stats();
 void reset_jit_stats();
+
+// Writes the graph that computes `outputs` (pending ops and the arrays they
+// read) in Graphviz DOT, as mlx::core::export_to_dot.
+void export_to_dot(std::ostream& os, const std::vector<array>& outputs);
 
 }  // namespace kiln

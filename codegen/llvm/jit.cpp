@@ -7,6 +7,9 @@
 #include <llvm/ExecutionEngine/Orc/LLJIT.h>
 #include <llvm/ExecutionEngine/Orc/ThreadSafeModule.h>
 #include <llvm/IR/LLVMContext.h>
+#include <llvm/IR/LegacyPassManager.h>
+#include <llvm/Transforms/Utils/Cloning.h>
+#include <llvm/ADT/SmallString.h>
 #include <llvm/IR/Module.h>
 #include <llvm/IR/PassManager.h>
 #include <llvm/Passes/PassBuilder.h>
@@ -22,17 +25,12 @@
 #include <unordered_map>
 
 #include "codegen/llvm/emit.h"
+#include "runtime/dump.h"
 
 namespace kiln::codegen {
 
 namespace {
 
-bool dump_enabled(const std::string& stage) {
-  const char* env = std::getenv("KILN_DUMP");
-  if (!env) return false;
-  std::string list = std::string(",") + env + ",";
-  return list.find("," + stage + ",") != std::string::npos || list.find(",all,") != std::string::npos;
-}
 
 std::string to_string(llvm::Error e) {
   std::string s;
@@ -100,20 +98,35 @@ class Jit {
       f.addFnAttr("target-cpu", tm_->getTargetCPU());
       f.addFnAttr("target-features", tm_->getTargetFeatureString());
     }
-    if (dump_enabled("llvm")) {
-      std::cerr << "// ----- LLVM IR of " << name << " (before optimization) -----\n";
-      m->print(llvm::errs(), nullptr);
-    }
+    if (runtime::dump_enabled("llvm")) runtime::dump("llvm", name + "-before-opt", module_text(*m));
     optimize(*m);
-    if (dump_enabled("llvm")) {
-      std::cerr << "// ----- LLVM IR of " << name << " (after O2) -----\n";
-      m->print(llvm::errs(), nullptr);
-    }
+    if (runtime::dump_enabled("llvm")) runtime::dump("llvm", name, module_text(*m));
+    if (runtime::dump_enabled("asm")) runtime::dump("asm", name, assembly(*m));
     if (auto err = jit_->addIRModule(llvm::orc::ThreadSafeModule(std::move(m), std::move(ctx))))
       throw std::runtime_error("kiln: cannot add a kernel to the JIT: " + to_string(std::move(err)));
     auto sym = jit_->lookup(name);
     if (!sym) throw std::runtime_error("kiln: cannot find a compiled kernel: " + to_string(sym.takeError()));
     return sym->toPtr<KernelFn>();
+  }
+
+  static std::string module_text(const llvm::Module& m) {
+    std::string s;
+    llvm::raw_string_ostream os(s);
+    m.print(os, nullptr);
+    return s;
+  }
+
+  // The machine code of an (optimized) module, from a copy of it: emitting
+  // assembly runs codegen passes that would alter the module itself.
+  std::string assembly(const llvm::Module& m) {
+    std::unique_ptr<llvm::Module> copy = llvm::CloneModule(m);
+    llvm::SmallString<4096> buf;
+    llvm::raw_svector_ostream os(buf);
+    llvm::legacy::PassManager pm;
+    if (tm_->addPassesToEmitFile(pm, os, nullptr, llvm::CodeGenFileType::AssemblyFile))
+      return "(this target cannot print assembly)";
+    pm.run(*copy);
+    return std::string(buf.str());
   }
 
   void optimize(llvm::Module& m) {
