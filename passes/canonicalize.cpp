@@ -25,10 +25,12 @@
 //        still see through it);
 //      a slice of the whole operand with stride 1, a pad by nothing and a
 //        concatenate of one operand -> the operand;
-//  * select(c, a, b) with c all true -> a, all false -> b; select(c, a, a) -> a.
+//  * select(c, a, b) with c all true -> a, all false -> b; select(c, a, a) -> a;
+//  * sum(broadcast(x)) over broadcast-created axes -> x * (number of copies).
 //
 // stop_gradient is never removed or folded: autodiff needs it. Casts of casts
 // are left alone (whether the pair is lossless depends on the types).
+#include <algorithm>
 #include <complex>
 #include <cstring>
 #include <optional>
@@ -189,7 +191,44 @@ class Rewriter {
       changed_ = true;
       return value_for(std::move(*r));  // the combined op may simplify further
     }
+    if (auto v = sum_of_broadcast(op)) {
+      changed_ = true;
+      return *v;
+    }
     return out_.add_op(std::move(op));
+  }
+
+  // sum(broadcast(x)) over axes that the broadcast created (or stretched
+  // from size 1) is x, reshaped and broadcast to the result, times the
+  // number of summed copies. Gradients of broadcasts produce this shape.
+  std::optional<int> sum_of_broadcast(const Op& op) {
+    if (op.kind != OpKind::Sum) return std::nullopt;
+    const Op* b = def(op.operands[0]);
+    if (!b || b->kind != OpKind::Broadcast) return std::nullopt;
+    int x = b->operands[0];
+    const Shape& s = type(x).shape;
+    const Shape& t = b->type.shape;
+    size_t lead = t.size() - s.size();
+    const auto& axes = op.ints_attr("axes");
+    int64_t count = 1;
+    for (int64_t a : axes) {
+      bool created = size_t(a) < lead || s[size_t(a) - lead] == 1;
+      if (!created) return std::nullopt;
+      count *= t[size_t(a)];
+    }
+    if (count == 0 || is_complex(op.type.dtype)) return std::nullopt;
+    // x without the summed axes: drop them from x's shape (they are size 1).
+    Shape kept;
+    for (size_t d = lead; d < t.size(); ++d)
+      if (std::find(axes.begin(), axes.end(), int64_t(d)) == axes.end()) kept.push_back(s[d - lead]);
+    Dtype dt = op.type.dtype;
+    int v = value_for(ir::make_op(OpKind::Reshape, {x}, Type{dt, kept}));
+    v = value_for(ir::make_op(OpKind::Broadcast, {v}, op.type));
+    if (count == 1) return v;
+    // A scalar count, broadcast: never a full-size constant.
+    int n = value_for(ir::make_splat(Type{dt, {}}, double(count)));
+    n = value_for(ir::make_op(OpKind::Broadcast, {n}, op.type));
+    return value_for(ir::make_op(OpKind::Multiply, {v, n}, op.type));
   }
 
   std::optional<int> identity(const Op& op) {

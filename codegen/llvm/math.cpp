@@ -7,13 +7,15 @@
 // that we computed ourselves with a Remez exchange (mpmath, 60 digits,
 // weighted for relative error unless stated), then rounded to the working
 // precision; the fit's error after rounding is noted next to each table.
-// The reduction schemes are textbook: Cody & Waite (1980) for additive
-// reductions by ln2 and pi/2 with constants split into exactly multipliable
-// parts; the atanh series log(m) = 2 atanh((m-1)/(m+1)) with the rounding
-// compensation arrangement of Tang (1990) / the 4.3BSD libm; error-free
-// transformations (Fast2Sum, fma-based TwoProduct) from Dekker (1971) and
-// Muller et al., "Handbook of Floating-Point Arithmetic". Published
-// constants (pi/2, ln2 ...) were re-derived with mpmath.
+// The reduction schemes are textbook ideas, written here from scratch:
+// Cody & Waite (1980) for additive reductions by ln2 and pi/2 with the
+// constant split into parts whose products with n are exact; the series
+// log(m) = 2 atanh((m-1)/(m+1)) with the correction arrangement known from
+// the BSD/fdlibm logarithm (the main term f kept exact, rounding errors
+// confined to a small correction); error-free transformations (Fast2Sum,
+// TwoSum, fma-based TwoProduct) from Dekker (1971) and Muller et al.,
+// "Handbook of Floating-Point Arithmetic"; erfinv's regions from M. Giles
+// (2011). Constants (pi/2, ln2 and their splits) were derived with mpmath.
 //
 // Accuracy budgets (max error in ulp of the result type, over the ranges
 // stated at each function) are checked by tests/test_math_approx.cpp.
@@ -22,7 +24,7 @@
 // within budget). The few places that need an exact product (the
 // double-double logarithm of double pow) use llvm.fma; on a CPU without
 // FMA LLVM lowers that to a libm fma call, which is correct but slow.
-// Nothing here relies on a*b+c NOT being contracted.
+// The exactness arguments hold whether or not a*b+c is contracted.
 #include "codegen/llvm/math.h"
 
 #include <llvm/IR/Constants.h>
@@ -173,9 +175,9 @@ Value* exp_core(Em& m, Value* x, Value* xlo) {
   return m.scale(p, m.to_int(n));
 }
 
-// exp. Budget: float 1.5 ulp, double 1.5 ulp (measured 0.99), over the whole line (results
-// that underflow into subnormals are rounded once; overflow gives inf,
-// -inf gives 0, nan stays nan).
+// exp. Budget: float 1.5 ulp, double 1.5 ulp (measured 0.99, 1.04), over
+// the whole line (results that underflow into subnormals are rounded once;
+// overflow gives inf, -inf gives 0, nan stays nan).
 Value* emit_exp(Em& m, Value* x) {
   double hi = m.dbl ? 710.0 : 89.0, lo = m.dbl ? -746.0 : -104.0;
   Value* xc = m.sel(m.olt(x, m.c(hi)), x, m.c(hi));  // nan -> hi, fixed below
@@ -272,8 +274,8 @@ Value* log_specials(Em& m, Value* x, Value* res) {
   return m.sel(m.isnan(x), x, res);
 }
 
-// log. Budget: float 1 ulp, double 1 ulp (measured 0.82), all positive inputs including
-// subnormals; log(0) = -inf, log(<0) = nan, log(inf) = inf.
+// log. Budget: float 1 ulp, double 1 ulp (measured 0.82), all positive
+// inputs including subnormals; log(±0) = -inf, log(<0) = nan, log(inf) = inf.
 Value* log_value(Em& m, const LogParts& p, Value* extra_lo) {
   Value* lo = m.mul(p.e, m.c(m.dbl ? kLn2LoD : kLn2LoF));
   if (extra_lo) lo = m.add(lo, extra_lo);
