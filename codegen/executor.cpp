@@ -18,14 +18,17 @@ namespace {
 // Work per chunk: enough elements that a thread's share outweighs waking it.
 constexpr int64_t kGrainElements = 1 << 15;
 
-void launch(KernelFn fn, const kernel::Kernel& k, const ir::Type& out, void** args) {
+// `work` estimates the elements the kernel touches (reductions read more
+// than they write), so a reduction's few outputs still split across threads.
+void launch(KernelFn fn, const kernel::Kernel& k, const ir::Type& out, int64_t work, void** args) {
   if (k.rank == 0 || out.size() == 0) {
     if (out.size()) fn(args, 0, 1);
     return;
   }
   int64_t inner = k.rank == 1 ? 1 : out.shape.back();
   int64_t outer = k.rank == 1 ? out.size() : out.size() / inner;
-  int64_t grain = std::max<int64_t>(1, kGrainElements / std::max<int64_t>(1, inner));
+  int64_t per_outer = std::max<int64_t>(1, std::max(work, out.size()) / outer);
+  int64_t grain = std::max<int64_t>(1, kGrainElements / per_outer);
   runtime::ThreadPool::global().parallel_for(outer, grain, [&](int64_t b, int64_t e) { fn(args, b, e); });
 }
 
@@ -98,10 +101,14 @@ std::vector<ir::Tensor> Executable::run(const std::vector<ir::Tensor>& inputs) c
         argv = many.data();
       }
       size_t a = 0;
-      for (int v : st.args) argv[a++] = const_cast<void*>(values[v].buffer->data());
+      int64_t work = 0;
+      for (int v : st.args) {
+        argv[a++] = const_cast<void*>(values[v].buffer->data());
+        work = std::max(work, values[v].type.size());
+      }
       argv[a++] = out.buffer->data();
       argv[a++] = const_cast<int64_t*>(st.params.data());
-      launch(kernels_[s], st.kernel, op.type, argv);
+      launch(kernels_[s], st.kernel, op.type, work, argv);
       values[st.value] = std::move(out);
     }
     const auto& reads = st.kind == passes::Step::Kernel ? st.args : op.operands;

@@ -319,7 +319,9 @@ Plan plan_fusion(const Function& f) {
   // A value read by several consumers is recomputed in each of them only
   // when that is cheap: no reduction in it and a small fused tree. Else it
   // is computed once (and long update chains, w = w - lr * g repeated, do
-  // not grow into ever larger, ever new kernels).
+  // not grow into ever larger, ever new kernels). Consumers that all end up
+  // in the same kernel share it for free (a row's max in softmax is computed
+  // once per row), so only values feeding several kernels count.
   std::vector<bool> has_reduction(f.num_values());
   std::vector<int64_t> cost(f.num_values());
   for (size_t i = 0; i < f.ops.size(); ++i) {
@@ -335,11 +337,31 @@ Plan plan_fusion(const Function& f) {
     }
     has_reduction[v] = r;
     cost[v] = c;
-    if (users[v].size() > 1 && r)
+  }
+  // The kernel each value is computed in (its root), from the last op back:
+  // -1 none yet, -2 several.
+  std::vector<int> root(f.num_values(), -1);
+  for (int v = f.num_values() - 1; v >= n_in; --v) {
+    const Op& op = f.def(v);
+    if (op.kind == OpKind::Constant || !is_fusible(f, op) || reason.count(v)) {
+      root[v] = v;
+      continue;
+    }
+    int r = -1;
+    for (int u : users[v]) {
+      int ru = root[u];
+      r = r == -1 ? ru : (r == ru ? r : -2);
+    }
+    root[v] = r;
+    if (r != -2) continue;
+    if (has_reduction[v]) {
       reason.emplace(v, "shared reduction (" + std::to_string(users[v].size()) + " users)");
-    else if (users[v].size() > 1 && c > kMaxDuplicatedCost)
+      root[v] = v;
+    } else if (cost[v] > kMaxDuplicatedCost) {
       reason.emplace(v, "shared value (" + std::to_string(users[v].size()) + " users, " +
-                            std::to_string(c) + " ops)");
+                            std::to_string(cost[v]) + " ops)");
+      root[v] = v;
+    }
   }
 
   // Bound the size of one kernel: very long chains (a loop building 10^5

@@ -7,6 +7,7 @@
 #include <llvm/IR/Verifier.h>
 #include <llvm/Support/raw_ostream.h>
 
+#include <algorithm>
 #include <stdexcept>
 #include <unordered_map>
 
@@ -59,8 +60,10 @@ class Emitter {
       if (col >= 0) {
         emit_columns(begin, end, b_.getInt64(0), 0, col);
       } else {
+        hoist_reductions(k_.root, 0);
         loop(begin, end, [&](llvm::Value* i) {
           vars_[0] = i;
+          bound_ = 1;
           store(i, emit(k_.root));
         });
       }
@@ -76,6 +79,7 @@ class Emitter {
           if (d) rest = b_.CreateUDiv(rest, size);
         }
         uint64_t row_mask = (uint64_t(1) << last) - 1;
+        bound_ = row_mask;
         hoist_reductions(k_.root, row_mask);
         llvm::Value* base = b_.CreateMul(row, inner, "", true, true);
         int col = column_reduction(last);
@@ -84,7 +88,9 @@ class Emitter {
         } else {
           loop(b_.getInt64(0), inner, [&](llvm::Value* c) {
             vars_[last] = c;
+            bound_ = row_mask | uint64_t(1) << last;
             store(b_.CreateAdd(base, c, "", true, true), emit(k_.root));
+            bound_ = row_mask;
           });
         }
       });
@@ -223,22 +229,23 @@ class Emitter {
   }
 
   // Emits, at the current point, every reduction under `node` that depends
-  // only on the variables in `bound` (and is not computed yet).
+  // only on the variables in `bound` (and is not computed yet). Node ids are
+  // topological, so emitting in id order computes a reduction another one
+  // reads (softmax's max, read by its sum) first, once.
   void hoist_reductions(int node, uint64_t bound) {
     std::vector<char> seen(k_.nodes.size());
-    std::vector<int> stack{node};
+    std::vector<int> stack{node}, hoist;
     while (!stack.empty()) {
       int i = stack.back();
       stack.pop_back();
       if (seen[i]) continue;
       seen[i] = 1;
       const Node& n = k_.nodes[i];
-      if (n.kind == NodeKind::Reduce && (deps_[i] & ~bound) == 0) {
-        emit(i);
-        continue;
-      }
+      if (n.kind == NodeKind::Reduce && (deps_[i] & ~bound) == 0 && !lookup(i)) hoist.push_back(i);
       for (int o : n.operands) stack.push_back(o);
     }
+    std::sort(hoist.begin(), hoist.end());
+    for (int i : hoist) emit(i);
   }
 
   llvm::Value* lookup(int node) {
@@ -408,6 +415,8 @@ class Emitter {
   }
 
   llvm::Value* emit_reduce(const Node& n) {
+    // Inner reductions that do not depend on this one's variable run first.
+    hoist_reductions(n.operands[0], bound_);
     llvm::Value* extent = params_[n.extent_param];
     // Float sums and products accumulate in double, like the interpreter
     // (a long float32 sum stays accurate); the rest in the compute type.
@@ -429,7 +438,10 @@ class Emitter {
     memo_.emplace_back();
     llvm::Value* saved = vars_[n.var];
     vars_[n.var] = iv;
+    uint64_t saved_bound = bound_;
+    bound_ |= uint64_t(1) << n.var;
     llvm::Value* x = emit(n.operands[0]);
+    bound_ = saved_bound;
     if (wide) x = b_.CreateFPExt(x, acc_type);
     llvm::Value* next_acc = combine(n.op, n.dtype, acc, x);
     vars_[n.var] = saved;
@@ -640,6 +652,7 @@ class Emitter {
   llvm::Value* out_ = nullptr;
   llvm::Value* params_ptr_ = nullptr;
   std::vector<uint64_t> deps_;
+  uint64_t bound_ = 0;  // the loop variables bound at the insertion point
   std::vector<std::unordered_map<int, llvm::Value*>> memo_;
 };
 

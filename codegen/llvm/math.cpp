@@ -164,9 +164,9 @@ constexpr double kLog2e = 1.4426950408889634;
 Value* exp_core(Em& m, Value* x, Value* xlo) {
   Value* n = m.round_int(m.mul(x, m.c(kLog2e)));
   Value* nn = m.neg(n);
-  Value* r = m.fma(nn, m.c(m.dbl ? kLn2HiD : kLn2HiF), x);
-  r = m.fma(nn, m.c(m.dbl ? kLn2LoD : kLn2LoF), r);
-  if (xlo) r = m.add(r, xlo);
+  Value* r = m.fma(nn, m.c(m.dbl ? kLn2HiD : kLn2HiF), x);  // exact
+  // xlo joins the tail first, so that r is rounded once.
+  r = xlo ? m.add(r, m.fma(nn, m.c(m.dbl ? kLn2LoD : kLn2LoF), xlo)) : m.fma(nn, m.c(m.dbl ? kLn2LoD : kLn2LoF), r);
   Value* q = m.dbl ? m.poly(r, {0.5000000000000011, 0.16666666666666413, 0.041666666666530155, 0.008333333333494456,
                                 0.0013888888943630155, 0.00019841269506592492, 2.480149309887448e-05,
                                 2.7557586360576006e-06, 2.763024838746566e-07, 2.5000066021150347e-08})
