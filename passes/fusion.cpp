@@ -355,7 +355,15 @@ Plan plan_fusion(const Function& f) {
     root[v] = r;
     if (r != -2) continue;
     if (has_reduction[v]) {
-      reason.emplace(v, "shared reduction (" + std::to_string(users[v].size()) + " users)");
+      // Materialize below broadcasts and reshapes: the reduced value is
+      // smaller than its broadcast (sum [3], not its [8,3] broadcast).
+      int m = v;
+      while (f.def(m).kind == OpKind::Broadcast || f.def(m).kind == OpKind::Reshape) {
+        int src = f.def(m).operands[0];
+        if (f.is_input(src) || reason.count(src) || users[src].size() != 1 || !has_reduction[src]) break;
+        m = src;
+      }
+      reason.emplace(m, "shared reduction (" + std::to_string(users[v].size()) + " users)");
       root[v] = v;
     } else if (cost[v] > kMaxDuplicatedCost) {
       reason.emplace(v, "shared value (" + std::to_string(users[v].size()) + " users, " +

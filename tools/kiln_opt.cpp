@@ -2,7 +2,7 @@
 // passes over it and prints the result — the way each pass is tested in
 // isolation (tests/ir/*.kir, with FileCheck).
 //
-//   kiln-opt [--passes=a,b,c] [--print-after-all] [-o out] [file|-]
+//   kiln-opt [--passes=a,b,c] [--print-after-all] [--fusion] [-o out] [file|-]
 //
 // Exit status: 0 on success, 1 on any error (bad flag, unknown pass,
 // unreadable input, parse error, failing pass); the error is on stderr.
@@ -17,6 +17,7 @@
 
 #include "ir/parser.h"
 #include "ir/printer.h"
+#include "passes/fusion.h"
 #include "passes/pass_manager.h"
 
 namespace {
@@ -31,6 +32,9 @@ void usage(std::ostream& os) {
         "  --passes=a,b,c     comma-separated pipeline (empty: parse and print)\n"
         "  --print-after-all  print the IR after each pass to stderr, under\n"
         "                     '// ----- IR after <pass> -----'\n"
+        "  --fusion           after the passes, print the fusion plan (kernels,\n"
+        "                     host steps, why each value is materialized, each\n"
+        "                     kernel's loop-level description) instead of the IR\n"
         "  -o <file>          write the result to <file> instead of stdout\n"
         "  --list-passes      print the registered pass names, one a line\n"
         "  -h, --help         print this help\n"
@@ -64,6 +68,7 @@ int run(int argc, char** argv) {
   std::string output;
   bool have_input = false;
   bool print_after_all = false;
+  bool fusion = false;
 
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -80,6 +85,8 @@ int run(int argc, char** argv) {
       pipeline = argv[++i];
     } else if (a == "--print-after-all") {
       print_after_all = true;
+    } else if (a == "--fusion") {
+      fusion = true;
     } else if (a == "-o") {
       if (i + 1 >= argc) return fail("-o needs a file name (try --help)");
       output = argv[++i];
@@ -139,7 +146,12 @@ int run(int argc, char** argv) {
     return fail(e.what());
   }
 
-  std::string result = kiln::ir::print(f);
+  std::string result;
+  try {
+    result = fusion ? kiln::passes::plan_to_string(f, kiln::passes::plan_fusion(f)) : kiln::ir::print(f);
+  } catch (const std::exception& e) {
+    return fail(e.what());
+  }
   if (!result.empty() && result.back() != '\n') result += '\n';
   if (output.empty() || output == "-") {
     std::cout << result;
