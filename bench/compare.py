@@ -14,6 +14,7 @@ The formulas, sizes and names must match bench/kiln_bench.cpp.
 """
 
 import argparse
+import ctypes
 import json
 import os
 import platform
@@ -27,6 +28,13 @@ import numpy as np
 
 N16M = 1 << 24
 ROWS = COLS = 4096
+# The training step of issue 4 (kiln_bench.cpp: mlp_*): MLP 784-512-512-10,
+# relu, softmax cross-entropy, mean over the batch, plain SGD.
+MLP_BATCH, MLP_IN, MLP_HIDDEN, MLP_OUT, MLP_LR = 256, 784, 512, 10, 0.01
+# Multiply-adds x 2 of the eight products (three forward, two input
+# gradients, three weight gradients).
+MLP_FLOPS = 2 * MLP_BATCH * (3 * (MLP_IN * MLP_HIDDEN + MLP_HIDDEN * MLP_HIDDEN + MLP_HIDDEN * MLP_OUT)
+                             - MLP_IN * MLP_HIDDEN)
 
 
 # ---- workloads ------------------------------------------------------------
@@ -65,6 +73,48 @@ def np_layernorm(x, w, b):
     return xc * (np.float32(1.0) / np.sqrt(var + np.float32(1e-5))) * w + b
 
 
+def mlp_params(rng):
+    """w1, b1, w2, b2, w3, b3, initialized as torch.nn.Linear does (uniform
+    +-1/sqrt(fan_in)); weights are (in, out), as in kiln_bench.cpp."""
+    shapes = [((MLP_IN, MLP_HIDDEN), MLP_IN), ((MLP_HIDDEN,), MLP_IN),
+              ((MLP_HIDDEN, MLP_HIDDEN), MLP_HIDDEN), ((MLP_HIDDEN,), MLP_HIDDEN),
+              ((MLP_HIDDEN, MLP_OUT), MLP_HIDDEN), ((MLP_OUT,), MLP_HIDDEN)]
+    return [rng.uniform(-fan ** -0.5, fan ** -0.5, size=shape).astype(np.float32) for shape, fan in shapes]
+
+
+def torch_mlp(torch, params, x, y):
+    """PyTorch eager autograd: the parameters (copies, requiring grad) and the
+    loss function of the same model as kiln_bench.cpp's mlp_loss."""
+    F = torch.nn.functional
+    ps = [torch.tensor(p, requires_grad=True) for p in params]
+    xt, yt = torch.from_numpy(x), torch.from_numpy(y.astype(np.int64))
+
+    def loss_fn():
+        w1, b1, w2, b2, w3, b3 = ps
+        h = torch.relu(torch.addmm(b1, xt, w1))
+        h = torch.relu(torch.addmm(b2, h, w2))
+        return F.cross_entropy(torch.addmm(b3, h, w3), yt)
+    return ps, loss_fn
+
+
+def torch_mlp_step(torch, params, x, y):
+    """One training step per call: forward, loss.backward(), then
+    p -= lr * p.grad under no_grad and the gradients zeroed (no optimizer).
+    The parameters are updated in place, as kiln's step feeds them back."""
+    ps, loss_fn = torch_mlp(torch, params, x, y)
+
+    def step():
+        with torch.enable_grad():
+            loss = loss_fn()
+            loss.backward()
+        with torch.no_grad():
+            for p in ps:
+                p -= MLP_LR * p.grad
+                p.grad.zero_()
+        return loss
+    return step
+
+
 def make_inputs(rng):
     def u(shape, lo, hi):
         return rng.uniform(lo, hi, size=shape).astype(np.float32)
@@ -77,12 +127,15 @@ def make_inputs(rng):
         "ma1024": u((1024, 1024), -1, 1), "mb1024": u((1024, 1024), -1, 1), "bias1024": u((1024,), -1, 1),
         "ma2048": u((2048, 2048), -1, 1), "mb2048": u((2048, 2048), -1, 1), "bias2048": u((2048,), -1, 1),
         "x4": u((4,), -3, 3),
+        "mlp_params": mlp_params(rng),
+        "mlp_x": u((MLP_BATCH, MLP_IN), -1, 1),
+        "mlp_y": rng.integers(0, MLP_OUT, size=MLP_BATCH).astype(np.int32),
     }
 
 
 def workloads(inp, torch):
     """(kiln name, label, kind, bytes, numpy thunk, torch thunk)."""
-    t = {k: torch.from_numpy(v) for k, v in inp.items()} if torch else {}
+    t = {k: torch.from_numpy(v) for k, v in inp.items() if isinstance(v, np.ndarray)} if torch else {}
     F = torch.nn.functional if torch else None
     x16, x4k = inp["x16m"], inp["x4k"]
     w = []
@@ -109,6 +162,12 @@ def workloads(inp, torch):
         w.append((f"matmul_bias_relu/{n}/real_time", f"matmul {n} + bias + relu", "matmul", 2 * n ** 3,
                   (lambda a=a, b=b, bias=bias: np.maximum(a @ b + bias, np.float32(0))),
                   (lambda n=n: torch.relu(torch.addmm(t[f"bias{n}"], t[f"ma{n}"], t[f"mb{n}"]))) if torch else None))
+    # One PyTorch step serves both kiln rows (measured once).
+    mlp_step = torch_mlp_step(torch, inp["mlp_params"], inp["mlp_x"], inp["mlp_y"]) if torch else None
+    w.append(("mlp_train_step/real_time", "MLP 784-512-512-10 train step, batch 256", "mlp", MLP_FLOPS,
+              None, mlp_step))
+    w.append(("mlp_train_step_eager/real_time", "MLP 784-512-512-10 train step, batch 256, kiln eager", "mlp",
+              MLP_FLOPS, None, mlp_step))
     w.append(("first_call_10op/iterations:10/real_time", "first call, fresh 10-op function", "latency", 0,
               None, None))
     x4 = inp["x4"]
@@ -187,6 +246,75 @@ def triad(args):
     return float(vals["triad_best_GBps"]), float(vals["triad_median_GBps"])
 
 
+def openblas_threads(n):
+    """Sets the thread count of the process's OpenBLAS (NumPy's and
+    PyTorch's, Debian's libblas.so.3) and returns the previous one; None where
+    it cannot be set."""
+    try:
+        lib = ctypes.CDLL("libblas.so.3")
+        old = lib.openblas_get_num_threads()
+        lib.openblas_set_num_threads(n)
+        return old
+    except (OSError, AttributeError):
+        return None
+
+
+def mlp_check(args, torch):
+    """Checks kiln's training step once, outside any timing: this script
+    writes parameters and data (raw float32/int32) to BUILD/mlp-check,
+    kiln-bench --mlp_check reads them and writes its loss, gradient of w1 and
+    20-step loss curve, and PyTorch computes the same on the same numbers.
+    Returns a line for the report and whether it passed."""
+    exe = os.path.join(args.build, "bench", "kiln-bench")
+    if not os.path.exists(exe):
+        return None, True
+    d = os.path.join(args.build, "mlp-check")
+    os.makedirs(d, exist_ok=True)
+    rng = np.random.default_rng(4)
+    params = mlp_params(rng)
+    x = rng.uniform(-1, 1, size=(MLP_BATCH, MLP_IN)).astype(np.float32)
+    # Labels the network can learn: the argmax of a fixed random linear map.
+    y = np.argmax(x @ rng.standard_normal((MLP_IN, MLP_OUT)).astype(np.float32), axis=1).astype(np.int32)
+    for name, a in zip(("w1", "b1", "w2", "b2", "w3", "b3", "x"), params + [x]):
+        a.tofile(os.path.join(d, name + ".f32"))
+    y.tofile(os.path.join(d, "y.i32"))
+    run([exe, f"--mlp_check={d}"], stdout=sys.stderr)
+    vals = {}
+    with open(os.path.join(d, "kiln_check.txt")) as f:
+        for line in f:
+            key, *v = line.split()
+            vals[key] = [float(a) for a in v]
+    kl = vals["losses"]
+    decreasing = all(b < a for a, b in zip(kl, kl[1:]))
+    ok = decreasing
+    parts = [f"kiln's loss over 20 compiled SGD steps (lr {MLP_LR}): {kl[0]:.4f} → {kl[-1]:.4f}, "
+             f"{'lower at every step ✓' if decreasing else 'NOT decreasing at every step ✗'}"]
+    if torch:
+        ps, loss_fn = torch_mlp(torch, params, x, y)
+        with torch.enable_grad():
+            loss = loss_fn()
+            loss.backward()
+        gt = ps[0].grad.numpy().astype(np.float64)
+        errs = []
+        for v, lbl in (("compiled", "compiled"), ("eager", "eager"), ("gather", "take_along_axis loss")):
+            gk = np.fromfile(os.path.join(d, f"gw1_{v}.f32"), dtype=np.float32).reshape(MLP_IN, MLP_HIDDEN)
+            errs.append((lbl, np.linalg.norm(gk - gt) / np.linalg.norm(gt), vals[f"loss0_{v}"][0]))
+        grad_ok = all(e <= 1e-3 for _, e, _ in errs)
+        loss0_err = max(abs(l - loss.item()) / loss.item() for *_, l in errs)
+        step = torch_mlp_step(torch, params, x, y)
+        tl = [step().item() for _ in range(len(kl))]
+        curve_err = max(abs(a - b) / b for a, b in zip(kl, tl))
+        ok = ok and grad_ok and loss0_err <= 1e-5
+        parts.insert(0, f"same weights and data in both (written by compare.py, read by `kiln-bench --mlp_check`): "
+                        f"step-0 loss kiln {errs[0][2]:.6f}, PyTorch {loss.item():.6f} "
+                        f"(largest relative difference of kiln's three variants {loss0_err:.1e}); "
+                        f"‖∇w1 kiln − ∇w1 PyTorch‖₂ / ‖∇w1 PyTorch‖₂: " +
+                        ", ".join(f"{lbl} {e:.1e}" for lbl, e, _ in errs) +
+                        f" (≤ 1e-3 {'✓' if grad_ok else '✗'})")
+        parts.append(f"PyTorch's 20-step curve matches kiln's within {curve_err:.1e} relative")
+    return "MLP check (outside timing): " + "; ".join(parts) + ".", ok
+
+
 # ---- formatting ---------------------------------------------------------------
 
 def fmt_time(s):
@@ -243,22 +371,41 @@ def main():
             torch_version = torch.__version__
         except ImportError:
             pass
+    check_line, check_ok = (mlp_check(args, torch) if "mlp_train_step/real_time" in kiln
+                            else (None, True))
     inp = make_inputs(np.random.default_rng(0))
     rows = []
+    measured = {}  # one measurement per function (the MLP rows share PyTorch's step)
+
+    def timed(fn, tiny):
+        if fn is None:
+            return None
+        if fn not in measured:
+            measured[fn] = median_time_tiny(fn) if tiny else median_time(fn, args.budget, 3, 50)
+        return measured[fn]
+
     for name, label, kind, work, np_fn, torch_fn in workloads(inp, torch):
         if args.filter and name not in kiln:
             continue
         print(f"measuring {label}", file=sys.stderr, flush=True)
         k = kiln.get(name, {}).get("s")
-        if kind == "latency" and np_fn is not None:
-            n = median_time_tiny(np_fn)
-            t = median_time_tiny(torch_fn) if torch_fn else None
-        else:
-            n = median_time(np_fn, args.budget, 3, 50) if np_fn else None
-            t = median_time(torch_fn, args.budget, 3, 50) if torch_fn else None
-        rows.append((name, label, kind, work, k, n, t))
+        tiny = kind == "latency" and np_fn is not None
+        rows.append((name, label, kind, work, k, timed(np_fn, tiny), timed(torch_fn, tiny)))
+
+    # PyTorch's MLP step again with OpenBLAS on one thread: Debian's PyTorch
+    # runs its own OpenMP threads and OpenBLAS's pthreads side by side, which
+    # oversubscribes two cores; this is PyTorch without that contention.
+    torch_mlp_1blas = None
+    if torch and "mlp_train_step/real_time" in kiln:
+        old = openblas_threads(1)
+        if old is not None:
+            print("measuring PyTorch MLP step, OpenBLAS on 1 thread", file=sys.stderr, flush=True)
+            torch_mlp_1blas = median_time(torch_mlp_step(torch, inp["mlp_params"], inp["mlp_x"], inp["mlp_y"]),
+                                          args.budget, 3, 50)
+            openblas_threads(old)
 
     sgemm = {n: kiln.get(f"sgemm_openblas/{n}/real_time", {}).get("s") for n in (1024, 2048)}
+    mlp_sgemm = kiln.get("mlp_sgemm_openblas/real_time", {}).get("s")
 
     # What a fresh 64 MiB result costs here compared with writing into a
     # reused buffer: on some VMs first-touch page faults dominate eager
@@ -298,6 +445,8 @@ def main():
             size = int(name.split("/")[1])
             s = sgemm.get(size)
             roof = f"{100 * s / k:.0f}% of sgemm ({fmt_time(s)})" if s else "—"
+        elif kind == "mlp" and k and mlp_sgemm:
+            roof = f"{100 * mlp_sgemm / k:.0f}% of sgemm ({fmt_time(mlp_sgemm)})"
         else:
             roof = "—"
         print(f"| {label} | {fmt_time(k)} | {fmt_time(n)} | {fmt_time(t)} | {fmt_ratio(n, k)} | "
@@ -307,8 +456,13 @@ def main():
           "% of roofline: bytes that must move (inputs read once, output written once) / time / triad "
           "bandwidth (the triad streams 768 MiB; 64-128 MiB working sets get some help from the caches and "
           "reads alone stream faster than triad, so above 100% is possible); for matmul: OpenBLAS cblas_sgemm alone (same operands, preallocated output, "
-          "timed in kiln-bench) over kiln's matmul+bias+relu. NumPy and PyTorch run the same formulas; "
-          "PyTorch uses its own gelu(approximate='tanh'), softmax, layer_norm and addmm.")
+          "timed in kiln-bench) over kiln's matmul+bias+relu; for the MLP step: the step's eight products "
+          "by cblas_sgemm alone (transposes as CblasTrans flags) over kiln's whole step. "
+          "NumPy and PyTorch run the same formulas; "
+          "PyTorch uses its own gelu(approximate='tanh'), softmax, layer_norm and addmm, and for the MLP "
+          "step addmm, relu, cross_entropy and loss.backward(), then p -= lr * p.grad under no_grad and "
+          "p.grad.zero_() (kiln: compile of value_and_grad plus the update, new parameters fed back; "
+          "eager: the same without compile).")
     # Targets of the JIT issue, stated next to the measurement.
     by = {r[0]: r for r in rows}
     checks = []
@@ -340,6 +494,11 @@ def main():
         if r and r[4] and sgemm.get(n):
             over = 100 * (r[4] / sgemm[n] - 1)
             checks.append(f"matmul {n}+bias+relu within 10% of sgemm: {over:+.0f}% {'✓' if over <= 10 else '✗'}")
+    r = ratio("mlp_train_step/real_time", 6)
+    if r:
+        checks.append(f"MLP train step ≥ 1.5× PyTorch: {r:.1f}× {'✓' if r >= 1.5 else '✗'}")
+    if check_line:
+        checks.append(f"MLP step numerically checked against PyTorch: {'✓' if check_ok else '✗'}")
     r = by.get("first_call_10op/iterations:10/real_time")
     if r and r[4]:
         checks.append(f"first call < 20 ms: {fmt_time(r[4])} {'✓' if r[4] < 0.020 else '✗'}")
@@ -360,6 +519,29 @@ def main():
           "; ".join(f"{k}: {fmt_time(v[0])} vs {fmt_time(v[1])}" for k, v in fresh.items()) +
           ". A large gap means this machine's first-touch page faults dominate that framework's "
           "eager ops (kiln reuses freed buffers).")
+    step = kiln.get("mlp_train_step/real_time", {}).get("s")
+    if step:
+        notes = []
+        eager = kiln.get("mlp_train_step_eager/real_time", {}).get("s")
+        if eager:
+            notes.append(f"eager (value_and_grad traced and differentiated on every call) "
+                         f"{fmt_time(eager)}, {fmt_time(eager - step)} more than compiled")
+        gather = kiln.get("mlp_train_step_gather/real_time", {}).get("s")
+        if gather:
+            notes.append(f"compiled with the label picked by take_along_axis (a host-interpreter gather) "
+                         f"instead of a one-hot mask: {fmt_time(gather)}")
+        if mlp_sgemm:
+            notes.append(f"the eight products by cblas_sgemm alone: {fmt_time(mlp_sgemm)} "
+                         f"({MLP_FLOPS / mlp_sgemm * 1e-9:.0f} GFLOP/s; kiln's whole step "
+                         f"{MLP_FLOPS / step * 1e-9:.0f} GFLOP/s)")
+        if torch_mlp_1blas:
+            notes.append(f"PyTorch with OpenBLAS on 1 thread (no OpenMP/OpenBLAS oversubscription): "
+                         f"{fmt_time(torch_mlp_1blas)}, {fmt_ratio(torch_mlp_1blas, step)} kiln's compiled step")
+        print()
+        print("MLP train step: " + "; ".join(notes) + ".")
+    if check_line:
+        print()
+        print(check_line)
     fc = kiln.get("first_call_10op/iterations:10/real_time")
     if fc and "kernels/iter" in fc:
         print()

@@ -16,11 +16,13 @@
 #include <atomic>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <random>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -191,6 +193,114 @@ void BM_sgemm_openblas(benchmark::State& state) {
       benchmark::Counter(2.0 * double(n) * n * n * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
 }
 
+// ---- training step ----------------------------------------------------------
+
+// One SGD step of an MLP 784-512-512-10 (relu hidden layers), softmax
+// cross-entropy on integer labels, mean over a batch of 256, float32 (the
+// benchmark of issue 4). bench/compare.py times the same step in PyTorch.
+constexpr int kMlpBatch = 256, kMlpIn = 784, kMlpHidden = 512, kMlpOut = 10;
+constexpr float kMlpLr = 0.01f;
+constexpr int kMlpParams = 6;  // w1, b1, w2, b2, w3, b3; weights are (in, out)
+
+// The loss of params a[0..5] on a[6] (x, batch x 784) and a[7] (int32
+// labels, batch). one_hot: the label's log-probability is picked by a
+// one-hot mask (elementwise, fuses); otherwise by take_along_axis (a gather).
+kx::array mlp_loss(const std::vector<kx::array>& a, bool one_hot) {
+  const kx::array &x = a[6], &y = a[7];
+  kx::array h = kx::maximum(kx::matmul(x, a[0]) + a[1], kx::array(0.0f));
+  h = kx::maximum(kx::matmul(h, a[2]) + a[3], kx::array(0.0f));
+  kx::array z = kx::matmul(h, a[4]) + a[5];
+  kx::array logp = z - kx::logsumexp(z, -1, /*keepdims=*/true);
+  kx::array picked = one_hot
+      ? kx::sum(logp * kx::astype(kx::equal(kx::expand_dims(y, -1), kx::arange(0, kMlpOut, 1)), kx::float32), -1)
+      : kx::take_along_axis(logp, kx::expand_dims(y, -1), -1);
+  return -kx::mean(picked);
+}
+
+// (params..., x, y) -> (loss, gradients...), by value_and_grad.
+kx::ArrayFunction mlp_loss_and_grads(bool one_hot) {
+  auto vg = kx::value_and_grad(
+      [one_hot](const std::vector<kx::array>& a) { return mlp_loss(a, one_hot); }, {0, 1, 2, 3, 4, 5});
+  return [vg](const std::vector<kx::array>& a) {
+    auto [loss, grads] = vg(a);
+    std::vector<kx::array> out{loss};
+    out.insert(out.end(), grads.begin(), grads.end());
+    return out;
+  };
+}
+
+// (params..., x, y) -> (loss, new params...): one plain SGD step.
+kx::ArrayFunction mlp_step(bool one_hot) {
+  auto lg = mlp_loss_and_grads(one_hot);
+  return [lg](const std::vector<kx::array>& a) {
+    auto r = lg(a);
+    std::vector<kx::array> out{r[0]};
+    for (int i = 0; i < kMlpParams; ++i) out.push_back(a[size_t(i)] - kMlpLr * r[size_t(i) + 1]);
+    return out;
+  };
+}
+
+// Parameters initialized as torch.nn.Linear does (uniform +-1/sqrt(fan_in)),
+// x uniform in [-1, 1), labels uniform in 0..9.
+std::vector<kx::array> mlp_inputs() {
+  auto u = [](const char* name, const kx::Shape& s, int fan_in) {
+    float b = 1.0f / std::sqrt(float(fan_in));
+    return input(name, s, -b, b);
+  };
+  std::vector<kx::array> a{u("mlp_w1", {kMlpIn, kMlpHidden}, kMlpIn),         u("mlp_b1", {kMlpHidden}, kMlpIn),
+                           u("mlp_w2", {kMlpHidden, kMlpHidden}, kMlpHidden), u("mlp_b2", {kMlpHidden}, kMlpHidden),
+                           u("mlp_w3", {kMlpHidden, kMlpOut}, kMlpHidden),    u("mlp_b3", {kMlpOut}, kMlpHidden),
+                           input("mlp_x", {kMlpBatch, kMlpIn}, -1.0f, 1.0f)};
+  std::vector<int32_t> labels(kMlpBatch);
+  std::mt19937 rng(1234);
+  for (auto& l : labels) l = int32_t(rng() % kMlpOut);
+  kx::array y(labels.data(), {kMlpBatch}, kx::int32);
+  y.eval();
+  a.push_back(y);
+  return a;
+}
+
+// Forward + backward + update = 2*B*(784*512 + 512*512 + 512*10) forward
+// multiply-adds, twice that for the weight and input gradients, less the
+// input gradient of the first layer (not computed).
+constexpr double kMlpFlops = 2.0 * kMlpBatch *
+    (3.0 * (double(kMlpIn) * kMlpHidden + double(kMlpHidden) * kMlpHidden + double(kMlpHidden) * kMlpOut) -
+     double(kMlpIn) * kMlpHidden);
+
+// A timed training loop: each iteration runs one step on the current
+// parameters, evaluates the loss and the new parameters, and feeds them back
+// (a real training loop; inputs of a compiled function are never constants).
+void run_mlp_steps(benchmark::State& state, const kx::ArrayFunction& step) {
+  std::vector<kx::array> args = mlp_inputs();
+  auto one = [&] {
+    auto out = step(args);
+    kx::eval(out);
+    for (int i = 0; i < kMlpParams; ++i) args[size_t(i)] = out[size_t(i) + 1];
+    return out[0];
+  };
+  float first = one().item<float>();  // warm-up: traces and compiles
+  int64_t faults = minor_faults();
+  kx::array loss = kx::array(0.0f);
+  for (auto _ : state) {
+    loss = one();
+    benchmark::DoNotOptimize(loss.data<float>());
+  }
+  faults = minor_faults() - faults;
+  state.counters["faults/iter"] = double(faults) / double(std::max<int64_t>(1, state.iterations()));
+  state.counters["GFLOP/s"] = benchmark::Counter(kMlpFlops * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["loss_first"] = first;
+  state.counters["loss_last"] = loss.item<float>();
+}
+
+void BM_mlp_train_step(benchmark::State& state) { run_mlp_steps(state, kx::compile(mlp_step(true))); }
+
+// The same step with the label picked by take_along_axis (a gather).
+void BM_mlp_train_step_gather(benchmark::State& state) { run_mlp_steps(state, kx::compile(mlp_step(false))); }
+
+// Uncompiled: value_and_grad traces and differentiates on every call, the
+// update is built op by op, and eval() runs the whole lazy graph.
+void BM_mlp_train_step_eager(benchmark::State& state) { run_mlp_steps(state, mlp_step(true)); }
+
 // ---- latency -------------------------------------------------------------
 
 // First call of a freshly compiled 10-op function on a tiny input: compile()
@@ -232,6 +342,99 @@ void BM_cached_call_3op(benchmark::State& state) {
       double(after.kernels_compiled - before.kernels_compiled) / double(std::max<int64_t>(1, state.iterations()));
 }
 
+// The step's eight matrix products by cblas_sgemm alone (transposed
+// operands passed as CblasTrans, outputs preallocated): the BLAS floor of
+// mlp_train_step. Forward x@w1, h1@w2, h2@w3; backward dz@w3^T, dh2@w2^T,
+// and the weight gradients x^T@dh1, h1^T@dh2, h2^T@dz.
+void BM_mlp_sgemm_openblas(benchmark::State& state) {
+  const int B = kMlpBatch, I = kMlpIn, H = kMlpHidden, O = kMlpOut;
+  std::vector<kx::array> a = mlp_inputs();
+  const float *x = a[6].data<float>(), *w1 = a[0].data<float>(), *w2 = a[2].data<float>(),
+              *w3 = a[4].data<float>();
+  std::vector<float> h1(size_t(B) * H), h2(size_t(B) * H), z(size_t(B) * O), dh2(size_t(B) * H),
+      dh1(size_t(B) * H), gw1(size_t(I) * H), gw2(size_t(H) * H), gw3(size_t(H) * O);
+  auto gemm = [](CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int m, int n, int k, const float* pa, int lda,
+                 const float* pb, int ldb, float* pc) {
+    cblas_sgemm(CblasRowMajor, ta, tb, m, n, k, 1.0f, pa, lda, pb, ldb, 0.0f, pc, n);
+  };
+  const auto N = CblasNoTrans, T = CblasTrans;
+  for (auto _ : state) {
+    gemm(N, N, B, H, I, x, I, w1, H, h1.data());
+    gemm(N, N, B, H, H, h1.data(), H, w2, H, h2.data());
+    gemm(N, N, B, O, H, h2.data(), H, w3, O, z.data());
+    gemm(N, T, B, H, O, z.data(), O, w3, O, dh2.data());
+    gemm(N, T, B, H, H, dh2.data(), H, w2, H, dh1.data());
+    gemm(T, N, I, H, B, x, I, dh1.data(), H, gw1.data());
+    gemm(T, N, H, H, B, h1.data(), H, dh2.data(), H, gw2.data());
+    gemm(T, N, H, O, B, h2.data(), H, z.data(), O, gw3.data());
+    benchmark::DoNotOptimize(gw1.data());
+    benchmark::ClobberMemory();
+  }
+  state.counters["GFLOP/s"] = benchmark::Counter(kMlpFlops * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+}
+
+// ---- numerical check of the training step (outside any timing) -------------
+
+// kiln-bench --mlp_check=DIR: reads the parameters and data that
+// bench/compare.py wrote to DIR as raw row-major files (w1.f32 ... b3.f32,
+// x.f32, y.i32), writes the loss and the gradient of w1 at those parameters
+// (compiled one-hot, eager one-hot, compiled take_along_axis:
+// gw1_{compiled,eager,gather}.f32) and the losses of 20 compiled SGD steps
+// (kiln_check.txt), which compare.py checks against PyTorch.
+template <typename T>
+kx::array read_raw(const std::string& path, const kx::Shape& shape, kx::Dtype dtype) {
+  size_t n = 1;
+  for (auto d : shape) n *= size_t(d);
+  std::vector<T> v(n);
+  FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f || std::fread(v.data(), sizeof(T), n, f) != n) throw std::runtime_error("cannot read " + path);
+  std::fclose(f);
+  kx::array a(v.data(), shape, dtype);
+  a.eval();
+  return a;
+}
+
+void write_raw(const std::string& path, const kx::array& a) {
+  FILE* f = std::fopen(path.c_str(), "wb");
+  if (!f || std::fwrite(a.data<float>(), sizeof(float), a.size(), f) != a.size())
+    throw std::runtime_error("cannot write " + path);
+  std::fclose(f);
+}
+
+int mlp_check(const std::string& dir) {
+  const std::vector<std::pair<const char*, kx::Shape>> files{
+      {"w1", {kMlpIn, kMlpHidden}}, {"b1", {kMlpHidden}}, {"w2", {kMlpHidden, kMlpHidden}},
+      {"b2", {kMlpHidden}},         {"w3", {kMlpHidden, kMlpOut}}, {"b3", {kMlpOut}},
+      {"x", {kMlpBatch, kMlpIn}}};
+  std::vector<kx::array> args;
+  for (auto& [name, shape] : files) args.push_back(read_raw<float>(dir + "/" + name + ".f32", shape, kx::float32));
+  args.push_back(read_raw<int32_t>(dir + "/y.i32", {kMlpBatch}, kx::int32));
+
+  std::FILE* out = std::fopen((dir + "/kiln_check.txt").c_str(), "w");
+  if (!out) throw std::runtime_error("cannot write " + dir + "/kiln_check.txt");
+  const std::vector<std::pair<const char*, kx::ArrayFunction>> variants{
+      {"compiled", kx::compile(mlp_loss_and_grads(true))},
+      {"eager", mlp_loss_and_grads(true)},
+      {"gather", kx::compile(mlp_loss_and_grads(false))}};
+  for (auto& [name, fn] : variants) {
+    auto r = fn(args);
+    kx::eval(r);
+    std::fprintf(out, "loss0_%s %.9g\n", name, double(r[0].item<float>()));
+    write_raw(dir + "/gw1_" + name + ".f32", r[1]);
+  }
+  auto step = kx::compile(mlp_step(true));
+  std::fprintf(out, "losses");
+  for (int i = 0; i <= 20; ++i) {
+    auto r = step(args);
+    kx::eval(r);
+    std::fprintf(out, " %.9g", double(r[0].item<float>()));
+    for (int j = 0; j < kMlpParams; ++j) args[size_t(j)] = r[size_t(j) + 1];
+  }
+  std::fprintf(out, "\n");
+  std::fclose(out);
+  return 0;
+}
+
 }  // namespace
 
 // Names are what bench/compare.py looks up.
@@ -245,6 +448,10 @@ BENCHMARK(BM_matmul_bias_relu)->Name("matmul_bias_relu")->Arg(1024)->Arg(2048)
     ->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_sgemm_openblas)->Name("sgemm_openblas")->Arg(1024)->Arg(2048)
     ->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_mlp_train_step)->Name("mlp_train_step")->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_mlp_train_step_eager)->Name("mlp_train_step_eager")->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_mlp_train_step_gather)->Name("mlp_train_step_gather")->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_mlp_sgemm_openblas)->Name("mlp_sgemm_openblas")->Unit(benchmark::kMillisecond)->UseRealTime();
 // Each iteration compiles new kernels (and keeps them: the JIT's cache only
 // grows), so the count is bounded.
 BENCHMARK(BM_first_call_10op)->Name("first_call_10op")->Iterations(10)
@@ -254,6 +461,8 @@ BENCHMARK(BM_cached_call_3op)->Name("cached_call_3op")->Unit(benchmark::kMicrose
 // Defaults (5 repetitions, aggregates only) that command-line flags, which
 // come after them, override.
 int main(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i)
+    if (std::strncmp(argv[i], "--mlp_check=", 12) == 0) return mlp_check(argv[i] + 12);
   std::vector<char*> args{argv[0]};
   std::string reps = "--benchmark_repetitions=5";
   std::string aggregates = "--benchmark_report_aggregates_only=true";

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Installs what kiln needs, builds everything and runs the whole test suite:
-#   1. the unit, FileCheck and install tests (optimized build);
-#   2. the same unit tests again under AddressSanitizer + UBSan.
-# KILN_SKIP_SANITIZERS=1 skips step 2 (for quick local runs).
+#   1. every test (unit, FileCheck, install of an outside project), optimized;
+#   2. the unit tests again under AddressSanitizer + UBSan;
+#   3. the concurrency-heavy tests (compile from several threads, the JIT's
+#      kernel cache and thread pool) under ThreadSanitizer.
+# KILN_SKIP_SANITIZERS=1 skips steps 2 and 3 (for quick local runs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -15,8 +17,15 @@ cmake --build build -j "$jobs"
 (cd build && ctest --output-on-failure -j "$jobs")
 
 if [ "${KILN_SKIP_SANITIZERS:-0}" != 1 ]; then
+  echo "== AddressSanitizer + UndefinedBehaviorSanitizer"
   cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DKILN_SANITIZE=ON >/dev/null
   cmake --build build-asan -j "$jobs"
+  # The math-approximation sweeps run JIT code, which ASan does not see.
   (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-     ctest --output-on-failure -j "$jobs" -E 'install')
+     ctest --output-on-failure -j "$jobs" -E 'install|test_math_approx')
+
+  echo "== ThreadSanitizer (test_compile, test_jit)"
+  cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DKILN_TSAN=ON >/dev/null
+  cmake --build build-tsan -j "$jobs" --target test_compile test_jit
+  (cd build-tsan && TSAN_OPTIONS=halt_on_error=1 ctest --output-on-failure -j "$jobs" -R '^test_(compile|jit)$')
 fi
