@@ -498,7 +498,8 @@ def main():
     if r:
         checks.append(f"MLP train step ≥ 1.5× PyTorch: {r:.1f}× {'✓' if r >= 1.5 else '✗'}")
     if check_line:
-        checks.append(f"MLP step numerically checked against PyTorch: {'✓' if check_ok else '✗'}")
+        checks.append(f"MLP step numerically checked{' against PyTorch' if torch else ''}: "
+                      f"{'✓' if check_ok else '✗'}")
     r = by.get("first_call_10op/iterations:10/real_time")
     if r and r[4]:
         checks.append(f"first call < 20 ms: {fmt_time(r[4])} {'✓' if r[4] < 0.020 else '✗'}")
@@ -537,8 +538,9 @@ def main():
         if torch_mlp_1blas:
             notes.append(f"PyTorch with OpenBLAS on 1 thread (no OpenMP/OpenBLAS oversubscription): "
                          f"{fmt_time(torch_mlp_1blas)}, {fmt_ratio(torch_mlp_1blas, step)} kiln's compiled step")
-        print()
-        print("MLP train step: " + "; ".join(notes) + ".")
+        if notes:
+            print()
+            print("MLP train step: " + "; ".join(notes) + ".")
     if check_line:
         print()
         print(check_line)
