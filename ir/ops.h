@@ -103,6 +103,12 @@ enum class OpKind : uint8_t {
 #undef KILN_OP_ENUM
 };
 
+inline constexpr int kNumOpKinds = 0
+#define KILN_OP_COUNT(e, name, arity) +1
+    KILN_OPS(KILN_OP_COUNT)
+#undef KILN_OP_COUNT
+    ;
+
 const char* op_name(OpKind k);
 int op_arity(OpKind k);  // -1: variadic (one or more)
 // Looks up an op by its text name; returns false if there is none.

@@ -12,12 +12,6 @@ namespace kiln::ir {
 
 namespace {
 
-constexpr int kNumOpKinds = 0
-#define KILN_OP_COUNT(e, name, arity) +1
-    KILN_OPS(KILN_OP_COUNT)
-#undef KILN_OP_COUNT
-    ;
-
 // Printing is used for debug dumps of functions that may be ill formed, so
 // nothing here trusts the function: bad dtypes, op kinds and constant
 // buffers print as markers instead of being read.

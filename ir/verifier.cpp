@@ -15,12 +15,6 @@ namespace kiln::ir {
 
 namespace {
 
-constexpr int kNumOpKinds = 0
-#define KILN_OP_COUNT(e, name, arity) +1
-    KILN_OPS(KILN_OP_COUNT)
-#undef KILN_OP_COUNT
-    ;
-
 constexpr int64_t kInt32Max = std::numeric_limits<int32_t>::max();
 
 // The attribute names each op reads; any other attribute is an error.

@@ -552,6 +552,26 @@ class Emitter {
     }
   }
 
+  // Integer a / b made safe: the divisor with 0 and -1 replaced by 1 (no
+  // trap, no overflow), the truncated remainder, and whether a floored
+  // result needs adjusting (a nonzero remainder whose sign differs from the
+  // divisor's).
+  struct SignedDivision {
+    llvm::Value *safe, *rem, *by_zero, *by_minus_one, *signs_differ;
+  };
+  SignedDivision signed_division(llvm::Value* a, llvm::Value* b) {
+    llvm::Type* ty = a->getType();
+    llvm::Value* zero = llvm::ConstantInt::get(ty, 0);
+    SignedDivision d;
+    d.by_zero = b_.CreateICmpEQ(b, zero);
+    d.by_minus_one = b_.CreateICmpEQ(b, llvm::ConstantInt::getSigned(ty, -1));
+    d.safe = b_.CreateSelect(b_.CreateOr(d.by_zero, d.by_minus_one), llvm::ConstantInt::get(ty, 1), b);
+    d.rem = b_.CreateSRem(a, d.safe);
+    d.signs_differ = b_.CreateAnd(b_.CreateICmpNE(d.rem, zero),
+                                  b_.CreateICmpNE(b_.CreateICmpSLT(d.rem, zero), b_.CreateICmpSLT(d.safe, zero)));
+    return d;
+  }
+
   llvm::Value* emit_binary(OpKind k, Dtype t, llvm::Value* a, llvm::Value* b) {
     llvm::Type* ty = a->getType();
     bool f = ty->isFloatingPointTy();
@@ -574,14 +594,9 @@ class Emitter {
           return b_.CreateSelect(bz, zero, q);
         }
         // Division by 0 gives 0 and MIN / -1 wraps (as the interpreter).
-        llvm::Value* bm1 = b_.CreateICmpEQ(b, llvm::ConstantInt::getSigned(ty, -1));
-        llvm::Value* safe = b_.CreateSelect(b_.CreateOr(bz, bm1), llvm::ConstantInt::get(ty, 1), b);
-        llvm::Value* q = b_.CreateSDiv(a, safe);
-        llvm::Value* r = b_.CreateSRem(a, safe);
-        llvm::Value* adjust = b_.CreateAnd(b_.CreateICmpNE(r, zero),
-                                           b_.CreateICmpNE(b_.CreateICmpSLT(r, zero), b_.CreateICmpSLT(safe, zero)));
-        q = b_.CreateSub(q, b_.CreateZExt(adjust, ty));
-        return b_.CreateSelect(bz, zero, b_.CreateSelect(bm1, b_.CreateNeg(a), q));
+        SignedDivision d = signed_division(a, b);
+        llvm::Value* q = b_.CreateSub(b_.CreateSDiv(a, d.safe), b_.CreateZExt(d.signs_differ, ty));
+        return b_.CreateSelect(d.by_zero, zero, b_.CreateSelect(d.by_minus_one, b_.CreateNeg(a), q));
       }
       case OpKind::Remainder: {
         if (f) {
@@ -598,13 +613,9 @@ class Emitter {
           llvm::Value* r = b_.CreateURem(a, b_.CreateSelect(bz, llvm::ConstantInt::get(ty, 1), b));
           return b_.CreateSelect(bz, zero, r);
         }
-        llvm::Value* bm1 = b_.CreateICmpEQ(b, llvm::ConstantInt::getSigned(ty, -1));
-        llvm::Value* safe = b_.CreateSelect(b_.CreateOr(bz, bm1), llvm::ConstantInt::get(ty, 1), b);
-        llvm::Value* r = b_.CreateSRem(a, safe);
-        llvm::Value* fix = b_.CreateAnd(b_.CreateICmpNE(r, zero),
-                                        b_.CreateICmpNE(b_.CreateICmpSLT(r, zero), b_.CreateICmpSLT(safe, zero)));
-        r = b_.CreateSelect(fix, b_.CreateAdd(r, safe), r);
-        return b_.CreateSelect(b_.CreateOr(bz, bm1), zero, r);
+        SignedDivision d = signed_division(a, b);
+        llvm::Value* r = b_.CreateSelect(d.signs_differ, b_.CreateAdd(d.rem, d.safe), d.rem);
+        return b_.CreateSelect(b_.CreateOr(d.by_zero, d.by_minus_one), zero, r);
       }
       case OpKind::Power: return b_.CreateBinaryIntrinsic(llvm::Intrinsic::pow, a, b);
       case OpKind::Maximum: return max_or_min(true, t, a, b);
