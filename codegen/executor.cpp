@@ -32,22 +32,24 @@ void launch(KernelFn fn, const kernel::Kernel& k, const ir::Type& out, int64_t w
   runtime::ThreadPool::global().parallel_for(outer, grain, [&](int64_t b, int64_t e) { fn(args, b, e); });
 }
 
-// Matmul of float32/float64 through BLAS; other dtypes use the interpreter.
-bool run_blas(const ir::Op& op, const std::vector<ir::Tensor>& in, ir::Tensor* out) {
+// Matmul of float32/float64 through BLAS, reading operands transposed in
+// place where the plan says so.
+void run_blas(const ir::Op& op, const passes::Step& st, const std::vector<ir::Tensor>& in, ir::Tensor* out) {
   Dtype t = op.type.dtype;
-  if (t != float32 && t != float64) return false;
   const ir::Shape& s = op.type.shape;
-  int64_t m = s[s.size() - 2], n = s.back(), k = in[0].type.shape.back();
+  const ir::Shape& as = in[0].type.shape;
+  int64_t m = s[s.size() - 2], n = s.back(), k = st.transposed[0] ? as[as.size() - 2] : as.back();
   int64_t batch = op.type.size() / std::max<int64_t>(1, m * n);
   if (m * n == 0) batch = 0;
   *out = {op.type, runtime::allocate(size_t(op.type.nbytes()))};
   if (t == float32)
-    runtime::matmul_f32(batch, m, n, k, static_cast<const float*>(in[0].buffer->data()),
-                        static_cast<const float*>(in[1].buffer->data()), static_cast<float*>(out->buffer->data()));
+    runtime::matmul_f32(batch, m, n, k, static_cast<const float*>(in[0].buffer->data()), st.transposed[0],
+                        static_cast<const float*>(in[1].buffer->data()), st.transposed[1],
+                        static_cast<float*>(out->buffer->data()));
   else
-    runtime::matmul_f64(batch, m, n, k, static_cast<const double*>(in[0].buffer->data()),
-                        static_cast<const double*>(in[1].buffer->data()), static_cast<double*>(out->buffer->data()));
-  return true;
+    runtime::matmul_f64(batch, m, n, k, static_cast<const double*>(in[0].buffer->data()), st.transposed[0],
+                        static_cast<const double*>(in[1].buffer->data()), st.transposed[1],
+                        static_cast<double*>(out->buffer->data()));
 }
 
 }  // namespace
@@ -60,8 +62,7 @@ Executable::Executable(ir::Function f) : f_(std::move(f)), plan_(passes::plan_fu
   last_use_.assign(f_.num_values(), -1);
   for (size_t s = 0; s < plan_.steps.size(); ++s) {
     const auto& st = plan_.steps[s];
-    const auto& reads = st.kind == passes::Step::Kernel ? st.args : f_.def(st.value).operands;
-    for (int v : reads) last_use_[v] = int(s);
+    for (int v : st.args) last_use_[v] = int(s);
   }
   for (int v : f_.outputs) last_use_[v] = int(plan_.steps.size());
 }
@@ -88,9 +89,10 @@ std::vector<ir::Tensor> Executable::run(const std::vector<ir::Tensor>& inputs) c
     const ir::Op& op = f.def(st.value);
     if (st.kind == passes::Step::HostOp) {
       std::vector<ir::Tensor> operands;
-      for (int o : op.operands) operands.push_back(values[o]);
-      if (op.kind != ir::OpKind::Matmul || !run_blas(op, operands, &values[st.value]))
-        values[st.value] = ir::interpret_op(op, operands);
+      for (int o : st.args) operands.push_back(values[o]);
+      bool blas = op.kind == ir::OpKind::Matmul && (op.type.dtype == float32 || op.type.dtype == float64);
+      if (blas) run_blas(op, st, operands, &values[st.value]);
+      else values[st.value] = ir::interpret_op(op, operands);
     } else {
       ir::Tensor out{op.type, runtime::allocate(size_t(op.type.nbytes()))};
       void* args[64];
@@ -111,8 +113,7 @@ std::vector<ir::Tensor> Executable::run(const std::vector<ir::Tensor>& inputs) c
       launch(kernels_[s], st.kernel, op.type, work, argv);
       values[st.value] = std::move(out);
     }
-    const auto& reads = st.kind == passes::Step::Kernel ? st.args : op.operands;
-    for (int v : reads)
+    for (int v : st.args)
       if (last_use_[v] == int(s) && v >= n_in) values[v].buffer.reset();
   }
   std::vector<ir::Tensor> outputs;

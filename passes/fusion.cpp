@@ -51,6 +51,23 @@ bool is_fusible(const Function& f, const Op& op) {
   return ir::is_elementwise(op.kind) || is_view(op.kind) || ir::is_reduction(op.kind);
 }
 
+// For an operand of a float32/float64 matmul that is a transpose of its
+// last two axes, the value transposed: BLAS reads it transposed in place.
+// -1 otherwise.
+int blas_transpose_source(const Function& f, const Op& op, int operand) {
+  if (op.kind != OpKind::Matmul || (op.type.dtype != float32 && op.type.dtype != float64) ||
+      f.is_input(operand))
+    return -1;
+  const Op& t = f.def(operand);
+  if (t.kind != OpKind::Transpose) return -1;
+  const auto& perm = t.ints_attr("perm");
+  size_t n = perm.size();
+  for (size_t i = 0; i + 2 < n; ++i)
+    if (perm[i] != int64_t(i)) return -1;
+  if (n < 2 || perm[n - 2] != int64_t(n - 1) || perm[n - 1] != int64_t(n - 2)) return -1;
+  return t.operands[0];
+}
+
 // A reshape that only splits dimensions (and adds/drops size-1 ones) is an
 // affine re-indexing; one that merges dimensions needs its operand in memory.
 bool is_splitting_reshape(const Shape& in, const Shape& out) {
@@ -312,7 +329,10 @@ Plan plan_fusion(const Function& f) {
   for (size_t i = 0; i < f.ops.size(); ++i) {
     const Op& op = f.ops[i];
     if (op.kind != OpKind::Constant && !is_fusible(f, op))
-      for (int o : op.operands) reason.emplace(o, std::string("feeds host op ") + ir::op_name(op.kind));
+      for (int o : op.operands) {
+        int src = blas_transpose_source(f, op, o);
+        reason.emplace(src >= 0 ? src : o, std::string("feeds host op ") + ir::op_name(op.kind));
+      }
     if (op.kind == OpKind::Reshape && !is_splitting_reshape(f.value_type(op.operands[0]).shape, op.type.shape))
       reason.emplace(op.operands[0], "read by a merging reshape");
   }
@@ -399,6 +419,11 @@ Plan plan_fusion(const Function& f) {
     if (!is_fusible(f, op)) {
       Step s;
       s.kind = Step::HostOp;
+      for (size_t i = 0; i < op.operands.size(); ++i) {
+        int src = blas_transpose_source(f, op, op.operands[i]);
+        s.args.push_back(src >= 0 ? src : op.operands[i]);
+        if (i < 2) s.transposed[i] = src >= 0;
+      }
       s.value = v;
       s.reason = reason.count(v) ? reason[v] : "host op";
       plan.steps.push_back(std::move(s));
@@ -424,7 +449,10 @@ std::string plan_to_string(const Function& f, const Plan& p) {
     os << "%" << s.value << " : " << ir::type_to_string(f.value_type(s.value)) << "  ["
        << s.reason << "]  ";
     if (s.kind == Step::HostOp) {
-      os << "host " << ir::op_name(f.def(s.value).kind) << "\n";
+      os << "host " << ir::op_name(f.def(s.value).kind) << "(";
+      for (size_t i = 0; i < s.args.size(); ++i)
+        os << (i ? ", " : "") << "%" << s.args[i] << (i < 2 && s.transposed[i] ? "^T" : "");
+      os << ")\n";
     } else {
       os << "kernel(";
       for (size_t i = 0; i < s.args.size(); ++i) os << (i ? ", " : "") << "%" << s.args[i];

@@ -23,8 +23,12 @@ struct Step {
   int value = -1;  // the value this step materializes
   std::string reason;         // why it is materialized
   kernel::Kernel kernel;      // Kernel: the lowered group
-  std::vector<int> args;      // Kernel: the values read, in kernel.inputs order
+  std::vector<int> args;      // the values read: Kernel: in kernel.inputs order;
+                              // HostOp: the op's operands, except as below
   std::vector<int64_t> params;  // Kernel: runtime sizes, strides, offsets
+  // HostOp matmul of float32/float64: operand i is read as the transpose of
+  // args[i] (its last two axes swapped), which BLAS does without a copy.
+  bool transposed[2] = {false, false};
 };
 
 struct Plan {

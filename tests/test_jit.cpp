@@ -101,6 +101,15 @@ TEST(JitDifferential, NamedWorkloads) {
   check("logsumexp", [&] { return logsumexp(x, 1); }, 1e-6);
   check("var", [&] { return var(x, 0); }, 1e-5);
   check("flatten then op", [&] { return sum(reshape(transpose(x), {-1}) * 3.0f); }, 1e-5);
+  // Matmuls read transposed operands in place (BLAS transpose flags).
+  array y = slice(x, {0, 0}, {33, 33});
+  check("matmul a^T b", [&] { return matmul(transpose(x), x); }, 1e-5);
+  check("matmul a b^T", [&] { return matmul(x, transpose(x)); }, 1e-5);
+  check("matmul a^T b^T + relu", [&] { return maximum(matmul(transpose(y), transpose(y)) + 1.0f, array(0.0f)); }, 1e-5);
+  check("batched swapaxes", [&] {
+    array b = reshape(slice(x, {0, 0}, {64, 32}), {4, 16, 32});
+    return matmul(swapaxes(b, 1, 2), b);
+  }, 1e-5);
 }
 
 // Random programs over random dtypes and shapes (with broadcasting, size-0
