@@ -143,7 +143,8 @@ array divide(const array& a, const array& b) { return float_binary(OpKind::Divid
 array floor_divide(const array& a, const array& b) {
   Dtype t = promote_types(a.dtype(), b.dtype());
   if (is_complex(t)) throw_invalid("floor_divide", "Not supported for complex64.");
-  if (is_floating(t)) return floor(divide(a, b));
+  // Floats too use the primitive: floor(a / b) with the quotient rounded to
+  // float32 first would give 1 // 0.1f = 10 instead of NumPy's 9.
   // bool // bool is computed as integers, as NumPy does.
   if (t == bool_) return floor_divide(cast_to(a, int32), cast_to(b, int32));
   return binary(OpKind::FloorDivide, a, b);

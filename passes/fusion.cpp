@@ -264,7 +264,10 @@ class KernelBuilder {
         kernel::Node r;
     r.kind = kernel::NodeKind::Reduce;
         r.op = op.kind;
-        r.dtype = op.type.dtype;
+        // Partial results of a multi-axis reduction of 16-bit floats stay in
+        // float32; only the outermost rounds to the result type.
+        bool half = op.type.dtype == float16 || op.type.dtype == bfloat16;
+        r.dtype = half && i > 0 ? float32 : op.type.dtype;
         r.operands = {body};
         r.var = vars[i];
         r.extent_param = param(s[axes[i]]);
@@ -344,10 +347,37 @@ Plan plan_fusion(const Function& f) {
   // once per row), so only values feeding several kernels count.
   std::vector<bool> has_reduction(f.num_values());
   std::vector<int64_t> cost(f.num_values());
+  std::vector<int> loop_vars(f.num_values());  // reduction loops in the fused tree
   for (size_t i = 0; i < f.ops.size(); ++i) {
     const Op& op = f.ops[i];
     int v = n_in + int(i);
     if (!is_fusible(f, op)) continue;
+    // A reduction broadcast along any axis but the consumer's last would be
+    // recomputed for every row of the consumer (x - mean(x, 0)): compute it
+    // once instead. Broadcasting along the last axis (softmax) is free: the
+    // row's value is hoisted out of the inner loop.
+    if (op.kind == OpKind::Broadcast) {
+      int o = op.operands[0];
+      const Shape& s = f.value_type(o).shape;
+      const Shape& t = op.type.shape;
+      bool across_rows = false;
+      for (size_t d = 0; d + 1 < t.size(); ++d) {
+        size_t lead = t.size() - s.size();
+        across_rows = across_rows || d < lead || (s[d - lead] == 1 && t[d] != 1);
+      }
+      if (across_rows && has_reduction[o] && !reason.count(o)) reason.emplace(o, "reduction broadcast across rows");
+    }
+    // Each reduced axis is a loop variable of the kernel; keep well below
+    // the emitter's 64 (an L2 penalty summing 70 parameters, say).
+    int vars = ir::is_reduction(op.kind) ? int(op.ints_attr("axes").size()) : 0;
+    for (int o : op.operands)
+      if (!reason.count(o)) vars += loop_vars[o];
+    if (vars > 32) {
+      for (int o : op.operands)
+        if (!reason.count(o) && loop_vars[o] > 0) reason.emplace(o, "kernel size limit");
+      vars = ir::is_reduction(op.kind) ? int(op.ints_attr("axes").size()) : 0;
+    }
+    loop_vars[v] = vars;
     bool r = ir::is_reduction(op.kind);
     int64_t c = 1;
     for (int o : op.operands) {

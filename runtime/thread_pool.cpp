@@ -5,6 +5,12 @@
 
 namespace kiln::runtime {
 
+namespace {
+// Set while a thread runs chunks of a parallel_for: a nested call runs
+// inline instead of waiting for the pool it is part of.
+thread_local bool inside_pool = false;
+}  // namespace
+
 ThreadPool& ThreadPool::global() {
   static ThreadPool pool([] {
     const char* env = std::getenv("KILN_NUM_THREADS");
@@ -62,7 +68,9 @@ void ThreadPool::worker_loop() {
       seen = generation_;
       ++active_;
     }
+    inside_pool = true;
     run_chunks();
+    inside_pool = false;
     {
       std::lock_guard<std::mutex> lock(mutex_);
       if (--active_ == 0) done_.notify_all();
@@ -74,11 +82,17 @@ void ThreadPool::parallel_for(int64_t n, int64_t grain,
                               const std::function<void(int64_t, int64_t)>& fn) {
   if (n <= 0) return;
   grain = std::max<int64_t>(1, grain);
-  if (workers_.empty() || n <= grain) {
+  if (inside_pool || n <= grain) {
     fn(0, n);
     return;
   }
   std::lock_guard<std::mutex> call(call_mutex_);
+  if (workers_.empty()) {
+    fn(0, n);
+    return;
+  }
+  inside_pool = true;
+  struct Reset { ~Reset() { inside_pool = false; } } reset;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     fn_ = &fn;

@@ -184,3 +184,33 @@ TEST(JitCache, ReusesKernelsAcrossShapes) {
   f(c).eval();
   EXPECT_EQ(codegen::kernel_cache_stats().kernels_compiled, 1u) << "new dtype compiles a kernel";
 }
+
+// Cases a review found, each against the interpreter or a known value.
+TEST(JitRegressions, ReviewedEdgeCases) {
+  array x = reshape(astype(arange(12), float32), {4, 3});
+  auto [j, r] = both([&] { return x - mean(x, 0, true); });
+  EXPECT_TRUE(same(j, r, 1e-6)) << "a column mean broadcast back over rows";
+  auto [j2, r2] = both([&] { return sum(x, 0) / sum(x); });
+  EXPECT_TRUE(same(j2, r2, 1e-6)) << "a scalar reduction beside a column reduction";
+
+  // 70 scalar sums in one expression (more loop variables than one kernel takes).
+  std::vector<array> params;
+  for (int i = 0; i < 70; ++i) params.push_back(full({3}, float(i)));
+  array penalty = sum(params[0] * params[0]);
+  for (int i = 1; i < 70; ++i) penalty = penalty + sum(params[i] * params[i]);
+  // 3 * sum of i^2 for i < 70 = 3 * 69*70*139/6
+  EXPECT_EQ(penalty.item<float>(), 3.0f * 69 * 70 * 139 / 6);
+
+  // A float16 sum over two axes keeps its partial sums wide: 60000 + 60000
+  // overflows float16, the whole sum is 0.
+  array h = astype(array({60000.0f, 60000.0f, -60000.0f, -60000.0f}, {2, 2}), float16);
+  EXPECT_EQ(sum(h).item<float>(), 0.0f);
+
+  // floor_divide of float32 in double: 1 / 0.1f is just below 10.
+  EXPECT_EQ(floor_divide(array(1.0f), array(0.1f)).item<float>(), 9.0f);
+
+  // The sum over an empty axis is +0 (1 / +0 = +inf).
+  array e = sum(zeros({0, 3}), 0);
+  EXPECT_TRUE(kiln_test::array_is(divide(array(1.0f), e), float32, {3},
+                                  {INFINITY, INFINITY, INFINITY}));
+}

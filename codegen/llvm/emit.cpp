@@ -57,10 +57,10 @@ class Emitter {
       store(b_.getInt64(0), emit(k_.root));
     } else if (k_.rank == 1) {
       int col = column_reduction(0);
+      hoist_reductions(k_.root, 0);  // reductions to a scalar: once per call
       if (col >= 0) {
         emit_columns(begin, end, b_.getInt64(0), 0, col);
       } else {
-        hoist_reductions(k_.root, 0);
         loop(begin, end, [&](llvm::Value* i) {
           vars_[0] = i;
           bound_ = 1;
@@ -451,6 +451,9 @@ class Emitter {
     b_.CreateBr(header);
     b_.SetInsertPoint(exit);
     llvm::Value* result = wide ? b_.CreateFPTrunc(acc, compute_type(n.dtype)) : acc;
+    // Float sums start from -0 (exact for a single -0 term); an empty one is +0.
+    if (n.op == OpKind::Sum && result->getType()->isFloatingPointTy())
+      result = b_.CreateSelect(b_.CreateICmpEQ(extent, b_.getInt64(0)), fconst(result->getType(), 0.0), result);
     return round_to(n.dtype, result);
   }
 
@@ -587,7 +590,12 @@ class Emitter {
       case OpKind::Multiply: return f ? b_.CreateFMul(a, b) : is_bool ? b_.CreateAnd(a, b) : b_.CreateMul(a, b);
       case OpKind::Divide: return b_.CreateFDiv(a, b);
       case OpKind::FloorDivide: {
-        if (f) return intrinsic(llvm::Intrinsic::floor, b_.CreateFDiv(a, b));
+        if (f) {
+          // In double, as the interpreter: float32 1 / 0.1f would round up to 10.
+          llvm::Value* da = b_.CreateFPExt(a, b_.getDoubleTy()), *db = b_.CreateFPExt(b, b_.getDoubleTy());
+          llvm::Value* q = intrinsic(llvm::Intrinsic::floor, b_.CreateFDiv(da, db));
+          return b_.CreateFPTrunc(q, ty);
+        }
         llvm::Value* bz = b_.CreateICmpEQ(b, zero);
         if (u) {
           llvm::Value* q = b_.CreateUDiv(a, b_.CreateSelect(bz, llvm::ConstantInt::get(ty, 1), b));

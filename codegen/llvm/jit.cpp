@@ -71,7 +71,7 @@ class Jit {
       return it->second;
     }
     auto t0 = std::chrono::steady_clock::now();
-    KernelFn fn = compile(k, "kiln_k" + std::to_string(cache_.size()));
+    KernelFn fn = compile(k, "kiln_k" + std::to_string(next_name_++));  // never reused, even after a failure
     stats_.compile_ms += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     stats_.kernels_compiled++;
     cache_.emplace(key, fn);
@@ -152,6 +152,7 @@ class Jit {
   std::string target_;
   std::mutex mutex_;
   std::unordered_map<std::string, KernelFn> cache_;
+  uint64_t next_name_ = 0;
   KernelCacheStats stats_;
 };
 
