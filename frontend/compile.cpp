@@ -46,6 +46,15 @@ struct CompiledFunction {
     if (!compile_enabled()) return fun(args);
     Signature sig = signature_of(args);
     std::shared_ptr<Trace> t;
+    // Inside another transformation, fun may capture that trace's values:
+    // trace afresh (a cached trace would have baked them in as constants).
+    if (detail::tracing()) {
+      std::vector<array> captured;
+      ir::Function traced = detail::trace(fun, detail::types_of(args), &captured);
+      std::vector<array> all = args;
+      all.insert(all.end(), captured.begin(), captured.end());
+      return detail::inline_function(traced, all);
+    }
     {
       std::lock_guard<std::mutex> lock(mutex);
       auto it = traces.find(sig);

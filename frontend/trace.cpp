@@ -15,6 +15,12 @@ std::vector<ir::Type> types_of(const std::vector<array>& arrays) {
 
 bool is_placeholder(const array& a) { return a.node()->placeholder; }
 
+namespace {
+thread_local int trace_depth = 0;  // traces under way on this thread
+}  // namespace
+
+bool tracing() { return trace_depth > 0; }
+
 bool depends_on_placeholder(const array& a) {
   std::vector<Node*> stack{a.node().get()};
   std::unordered_map<Node*, bool> seen;
@@ -65,7 +71,12 @@ ir::Function trace(const ArrayFunction& fn, const std::vector<ir::Type>& input_t
                    std::vector<array>* captured) {
   std::vector<array> placeholders;
   for (const auto& t : input_types) placeholders.push_back(make_placeholder(t));
-  std::vector<array> outputs = fn(placeholders);
+  std::vector<array> outputs;
+  {
+    ++trace_depth;
+    struct Leave { ~Leave() { --trace_depth; } } leave;
+    outputs = fn(placeholders);
+  }
 
   ir::Function f;
   std::unordered_map<Node*, int> value_of;

@@ -36,6 +36,9 @@ std::vector<ir::Type> types_of(const std::vector<array>& arrays);
 
 // True for the stand-in arrays that trace() passes to the traced function.
 bool is_placeholder(const array& a);
+// True while this thread is inside trace() (some transformation is tracing).
+bool tracing();
+
 // True when a's value depends on a placeholder (a is being traced).
 bool depends_on_placeholder(const array& a);
 
