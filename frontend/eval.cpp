@@ -23,9 +23,6 @@ namespace {
 
 using NodePtr = std::shared_ptr<detail::Node>;
 
-// Rank-0 materialized arrays enter the IR as constants, so scalar operands
-// fold and simplify; larger ones are function inputs.
-bool embed_as_constant(const detail::Node& n) { return n.type.shape.empty(); }
 
 [[noreturn]] void throw_traced_eval() {
   throw std::invalid_argument(
@@ -89,16 +86,14 @@ void eval(std::vector<array> outputs) {
   ir::Function f;
   std::unordered_map<detail::Node*, int> value_of;
   std::vector<ir::Tensor> inputs;
+  // Materialized arrays enter as inputs, scalars included: an eager loop
+  // whose scalars change every step (a learning-rate schedule, Adam's bias
+  // correction) then reuses one kernel instead of compiling one per value.
+  // (compile() traces embed captured arrays as constants: they are part of
+  // the trace.)
   for (auto& leaf : leaves) {
-    if (embed_as_constant(*leaf)) continue;
     value_of[leaf.get()] = f.add_input(leaf->type);
     inputs.push_back({leaf->type, leaf->buffer});
-  }
-  for (auto& leaf : leaves) {
-    if (!embed_as_constant(*leaf)) continue;
-    ir::Op c = ir::make_op(ir::OpKind::Constant, {}, leaf->type);
-    c.data = leaf->buffer;  // buffers are immutable: share, don't copy
-    value_of[leaf.get()] = f.add_op(std::move(c));
   }
   std::vector<NodePtr> kept;
   for (auto& n : order) {
