@@ -214,3 +214,15 @@ TEST(JitRegressions, ReviewedEdgeCases) {
   EXPECT_TRUE(kiln_test::array_is(divide(array(1.0f), e), float32, {3},
                                   {INFINITY, INFINITY, INFINITY}));
 }
+
+TEST(JitCache, ChangingScalarsReuseTheKernel) {
+  array w = astype(arange(8.0f), float32);
+  w.eval();
+  auto step = [&](float lr) { return w - array(lr) * (w * w); };
+  step(0.1f).eval();  // warm
+  codegen::reset_kernel_cache_stats();
+  for (int i = 1; i <= 5; ++i) step(0.1f / float(i)).eval();  // a learning-rate schedule
+  EXPECT_EQ(codegen::kernel_cache_stats().kernels_compiled, 0u);
+  // And the values are right: w - lr * w^2 at w = 3, lr = 0.02.
+  EXPECT_FLOAT_EQ(step(0.02f).data<float>()[3], 3.0f - 0.02f * 9.0f);
+}
