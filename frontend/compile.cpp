@@ -29,6 +29,18 @@ Signature signature_of(const std::vector<array>& args) {
   return s;
 }
 
+// What compile() (and precompile()) run over a trace before planning it.
+ir::Function simplify(ir::Function traced) {
+  if (runtime::dump_enabled("ir")) runtime::dump("ir", "compiled", ir::print(traced));
+  passes::PassManager pm;
+  pm.add_pipeline("canonicalize,cse,dce");
+  std::ostringstream after_each;
+  if (runtime::dump_enabled("passes")) pm.print_after_each(&after_each);
+  traced = pm.run(std::move(traced));
+  if (runtime::dump_enabled("passes")) runtime::dump("passes", "compiled", after_each.str());
+  return traced;
+}
+
 // One traced signature: the simplified function and, built on first use,
 // its executable (fusion plan and compiled kernels).
 struct Trace {
@@ -67,13 +79,7 @@ struct CompiledFunction {
       std::vector<array> captured;
       ir::Function traced = detail::trace(fun, detail::types_of(args), &captured);
       g_traces++;
-      if (runtime::dump_enabled("ir")) runtime::dump("ir", "compiled", ir::print(traced));
-      passes::PassManager pm;
-      pm.add_pipeline("canonicalize,cse,dce");
-      std::ostringstream after_each;
-      if (runtime::dump_enabled("passes")) pm.print_after_each(&after_each);
-      traced = pm.run(std::move(traced));
-      if (runtime::dump_enabled("passes")) runtime::dump("passes", "compiled", after_each.str());
+      traced = simplify(std::move(traced));
       if (!captured.empty()) {
         // It read values of an enclosing trace: valid for this call only.
         std::vector<array> all = args;
@@ -131,6 +137,13 @@ std::function<array(const array&, const array&)> compile(
   return [f](const array& x, const array& y) { return f({x, y})[0]; };
 }
 
+void precompile(const ArrayFunction& fun, const std::vector<array>& example_inputs) {
+  if (detail::tracing())
+    throw std::invalid_argument("[precompile] cannot precompile inside a transformation (compile, grad, vmap)");
+  // Planning an executable compiles (or loads) every kernel it launches.
+  codegen::Executable exe(simplify(detail::trace(fun, detail::types_of(example_inputs))));
+}
+
 void disable_compile() { g_compile_enabled = 0; }
 void enable_compile() { g_compile_enabled = 1; }
 bool compile_enabled() {
@@ -145,8 +158,11 @@ bool compile_enabled() {
 
 JitStats jit_stats() {
   auto k = codegen::kernel_cache_stats();
-  return {g_traces.load(), g_trace_hits.load(), k.kernels_compiled, k.kernel_cache_hits, k.compile_ms};
+  return {g_traces.load(),   g_trace_hits.load(), k.kernels_compiled, k.kernel_cache_hits,
+          k.compile_ms,      k.disk_hits,         k.disk_rejected,    k.disk_writes};
 }
+std::string kernel_cache_directory() { return codegen::disk_cache_directory(); }
+
 void reset_jit_stats() {
   g_traces = 0;
   g_trace_hits = 0;

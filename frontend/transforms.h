@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <functional>
 #include <ostream>
+#include <string>
 #include <vector>
 
 #include "frontend/array.h"
@@ -22,6 +23,14 @@ std::function<array(const array&)> compile(std::function<array(const array&)> fu
 std::function<array(const array&, const array&)> compile(
     std::function<array(const array&, const array&)> fun, bool shapeless = false);
 
+// Compiles now, without running it, every kernel that calling compile(fun)
+// with inputs of these dtypes and shapes needs (their values are not read).
+// The kernels go to the in-memory cache and the disk cache, so a later call,
+// or another process, finds them ready: applications can warm or ship their
+// kernel cache (see also the kiln-aot tool). Throws std::invalid_argument
+// inside a transformation.
+void precompile(const ArrayFunction& fun, const std::vector<array>& example_inputs);
+
 // Globally turn compilation off (compiled functions then run `fun` eagerly)
 // or back on. The environment variable KILN_DISABLE_COMPILE does the first.
 void disable_compile();
@@ -36,7 +45,12 @@ struct JitStats {
   uint64_t kernels_compiled = 0;   // native kernels built by LLVM
   uint64_t kernel_cache_hits = 0;  // kernels found in the cache instead
   double compile_ms = 0;           // total time spent compiling kernels
+  uint64_t disk_cache_hits = 0;      // kernels loaded from the disk cache
+  uint64_t disk_cache_rejected = 0;  // disk entries discarded (corrupt, foreign)
+  uint64_t disk_cache_writes = 0;    // kernels stored in the disk cache
 };
+// (The disk cache's directory, or "" when it is off or refused.)
+std::string kernel_cache_directory();
 JitStats jit_stats();
 void reset_jit_stats();
 

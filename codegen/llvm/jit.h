@@ -3,7 +3,9 @@
 // (detectHost: AVX-512 where present), through the O2 pipeline with loop and
 // SLP vectorization. Compiled kernels are cached in memory by their
 // structural key (kernel::Kernel::key plus the target), so a new shape with
-// the same structure reuses the kernel.
+// the same structure reuses the kernel, and their object code is kept in the
+// disk cache (disk_cache.h), so other processes link them instead of
+// compiling.
 #include <cstdint>
 #include <string>
 
@@ -18,9 +20,12 @@ namespace kiln::codegen {
 using KernelFn = void (*)(void** args, int64_t begin, int64_t end);
 
 struct KernelCacheStats {
-  uint64_t kernels_compiled = 0;
-  uint64_t kernel_cache_hits = 0;
+  uint64_t kernels_compiled = 0;   // built by LLVM
+  uint64_t kernel_cache_hits = 0;  // found in memory
   double compile_ms = 0;
+  uint64_t disk_hits = 0;      // object code loaded from the disk cache
+  uint64_t disk_rejected = 0;  // disk entries discarded (corrupt, foreign)
+  uint64_t disk_writes = 0;    // objects stored in the disk cache
 };
 
 // Compiles k, or returns the cached kernel of the same structure.
@@ -29,5 +34,7 @@ KernelFn get_kernel(const kernel::Kernel& k);
 
 KernelCacheStats kernel_cache_stats();
 void reset_kernel_cache_stats();
+// The disk cache directory in use, or "" when kernels stay in memory only.
+std::string disk_cache_directory();
 
 }  // namespace kiln::codegen
