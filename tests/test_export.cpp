@@ -1,0 +1,174 @@
+// export_function / import_function: round trips that call, compile,
+// differentiate and vmap the imported function, compared with known values
+// and finite differences; and the errors of bad files and bad calls.
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <string>
+
+#include "test_helpers.h"
+
+namespace {
+
+std::string temp_file(const std::string& name) {
+  return ::testing::TempDir() + "kiln_export_" + name + "_" + std::to_string(getpid()) + ".kfn";
+}
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+void write_file(const std::string& path, const std::string& bytes) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << bytes;
+}
+
+// f(x, w) = [sum(tanh(x @ w)), x * 2] with w a captured constant in one
+// variant; values are checked against hand-computed numbers.
+std::vector<kiln::array> two_outputs(const std::vector<kiln::array>& a) {
+  return {kiln::sum(kiln::tanh(kiln::matmul(a[0], a[1]))), a[0] * 2.0f};
+}
+
+bool throws_runtime(const std::function<void()>& fn, const std::string& needle, std::string* message = nullptr) {
+  try {
+    fn();
+  } catch (const std::runtime_error& e) {
+    if (message) *message = e.what();
+    return std::string(e.what()).find(needle) != std::string::npos;
+  }
+  return false;
+}
+
+}  // namespace
+
+TEST(Export, RoundTripCallsTheFunction) {
+  std::string path = temp_file("roundtrip");
+  kiln::array x({0.5f, -1.0f, 2.0f, 0.25f}, {2, 2});
+  kiln::array w({1.0f, 0.0f, 0.5f, -1.0f}, {2, 2});
+  kiln::export_function(path, two_outputs, {x, w});
+
+  kiln::ImportedFunction f = kiln::import_function(path);
+  ASSERT_EQ(f.input_types().size(), 2u);
+  std::vector<kiln::array> out = f({x, w});
+  ASSERT_EQ(out.size(), 2u);
+  // x @ w = [[0, 1], [2.125, -0.25]]
+  double expected = std::tanh(0.0) + std::tanh(1.0) + std::tanh(2.125) + std::tanh(-0.25);
+  EXPECT_TRUE(kiln_test::array_is(out[0], kiln::float32, {}, {expected}, 1e-6));
+  EXPECT_TRUE(kiln_test::array_is(out[1], kiln::float32, {2, 2}, {1, -2, 4, 0.5}));
+  // Other values of the same shapes.
+  kiln::array x2({1.0f, 1.0f, 1.0f, 1.0f}, {2, 2});
+  EXPECT_TRUE(kiln_test::array_is(f({x2, w})[0], kiln::float32, {},
+                                  {2 * std::tanh(1.5) + 2 * std::tanh(-1.0)}, 1e-6));
+  std::remove(path.c_str());
+}
+
+TEST(Export, CapturedArraysAreStoredAsConstants) {
+  std::string path = temp_file("captured");
+  kiln::array scale({3.0f, -2.0f});
+  kiln::export_function(path, [scale](const std::vector<kiln::array>& a) {
+    return std::vector<kiln::array>{a[0] * scale + 1.0f};
+  }, {kiln::zeros({2})});
+  kiln::ImportedFunction f = kiln::import_function(path);
+  EXPECT_TRUE(kiln_test::array_is(f({kiln::array({1.0f, 2.0f})})[0], kiln::float32, {2}, {4, -3}));
+  std::remove(path.c_str());
+}
+
+TEST(Export, ImportedFunctionsCompileDifferentiateAndVmap) {
+  std::string path = temp_file("transforms");
+  // g(x) = sum(sin(x) * x)
+  kiln::export_function(path, [](const std::vector<kiln::array>& a) {
+    return std::vector<kiln::array>{kiln::sum(kiln::sin(a[0]) * a[0])};
+  }, {kiln::zeros({3})});
+  kiln::ImportedFunction g = kiln::import_function(path);
+  auto scalar_g = [g](const std::vector<kiln::array>& a) { return g(a)[0]; };
+  std::vector<double> xs = {0.3, -1.2, 2.0};
+  kiln::array x({0.3f, -1.2f, 2.0f});
+
+  // grad: cos(x) * x + sin(x)
+  kiln::array dx = kiln::grad(scalar_g)({x})[0];
+  std::vector<double> expected;
+  for (double v : xs) expected.push_back(std::cos(v) * v + std::sin(v));
+  EXPECT_TRUE(kiln_test::array_is(dx, kiln::float32, {3}, expected, 1e-5));
+
+  // compile(grad(imported)) and grad(compile(imported)) agree with it.
+  auto compiled_grad = kiln::compile(kiln::grad(scalar_g));
+  EXPECT_TRUE(kiln_test::array_is(compiled_grad({x})[0], kiln::float32, {3}, expected, 1e-5));
+  auto grad_compiled = kiln::grad(
+      [c = kiln::compile(kiln::ArrayFunction(g))](const std::vector<kiln::array>& a) { return c(a)[0]; });
+  EXPECT_TRUE(kiln_test::array_is(grad_compiled({x})[0], kiln::float32, {3}, expected, 1e-5));
+
+  // vmap over a batch of two rows.
+  kiln::array batch({0.3f, -1.2f, 2.0f, 1.0f, 0.0f, -0.5f}, {2, 3});
+  kiln::array per_row = kiln::vmap(kiln::ArrayFunction(g), {0}, {0})({batch})[0];
+  std::vector<double> rows = {0, 0};
+  std::vector<double> b = {0.3, -1.2, 2.0, 1.0, 0.0, -0.5};
+  for (int i = 0; i < 6; ++i) rows[i / 3] += std::sin(b[i]) * b[i];
+  EXPECT_TRUE(kiln_test::array_is(per_row, kiln::float32, {2}, rows, 1e-5));
+  std::remove(path.c_str());
+}
+
+TEST(Export, BadCallsAreRejected) {
+  std::string path = temp_file("calls");
+  kiln::export_function(path, two_outputs, {kiln::zeros({2, 2}), kiln::zeros({2, 2})});
+  kiln::ImportedFunction f = kiln::import_function(path);
+  EXPECT_TRUE(kiln_test::throws_invalid([&] { f({kiln::zeros({2, 2})}); }, "takes 2 inputs, got 1"));
+  EXPECT_TRUE(kiln_test::throws_invalid([&] { f({kiln::zeros({2, 3}), kiln::zeros({2, 2})}); },
+                                        "input 0 is f32[2,3], the function was exported for f32[2,2]"));
+  EXPECT_TRUE(kiln_test::throws_invalid(
+      [&] { f({kiln::zeros({2, 2}, kiln::int32), kiln::zeros({2, 2})}); }, "input 0 is i32[2,2]"));
+  EXPECT_TRUE(kiln_test::throws_invalid(
+      [&] { kiln::export_function(path, two_outputs, {kiln::zeros({2, 2}), kiln::zeros({2, 2})}, true); },
+      "shapeless"));
+  std::remove(path.c_str());
+}
+
+TEST(Export, BadFilesGiveClearErrors) {
+  std::string path = temp_file("bad");
+  kiln::export_function(path, two_outputs, {kiln::zeros({2, 2}), kiln::zeros({2, 2})});
+  const std::string good = read_file(path);
+  size_t ir_start = good.find("\n\n") + 2;
+
+  struct Case {
+    std::string what, bytes, message;
+  };
+  std::string flipped = good;
+  flipped[ir_start + (good.size() - ir_start) / 2] ^= 0x01;
+  std::string broken_ir = good;
+  // A valid checksum over invalid IR: the parser's error, with a location.
+  {
+    std::string ir = good.substr(ir_start);
+    size_t at = ir.find("tanh");
+    ASSERT_NE(at, std::string::npos) << ir;
+    ir.replace(at, 4, "tanx");
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (unsigned char c : ir) {
+      h ^= c;
+      h *= 0x100000001b3ull;
+    }
+    char hex[17];
+    std::snprintf(hex, sizeof hex, "%016llx", (unsigned long long)h);
+    std::string header = good.substr(0, ir_start);
+    size_t sum_at = header.find("ir-fnv1a64 ") + 11;
+    header.replace(sum_at, 16, hex);
+    broken_ir = header + ir;
+  }
+  std::vector<Case> cases = {
+      {"empty", "", "not a kiln exported function"},
+      {"not ours", "hello world\n", "not a kiln exported function"},
+      {"truncated header", good.substr(0, 20), "truncated header"},
+      {"truncated IR", good.substr(0, good.size() - 10), "truncated: the IR has"},
+      {"extended", good + "x", "unexpected data after the IR"},
+      {"flipped byte", flipped, "checksum mismatch"},
+      {"newer format", "kiln-function 9\n" + good.substr(good.find('\n') + 1), "format version 9"},
+      {"malformed IR", broken_ir, "malformed IR at "},
+  };
+  for (const Case& c : cases) {
+    write_file(path, c.bytes);
+    std::string message;
+    EXPECT_TRUE(throws_runtime([&] { kiln::import_function(path); }, c.message, &message))
+        << c.what << ": " << message;
+    EXPECT_NE(message.find(path), std::string::npos) << c.what << ": " << message;
+  }
+  std::remove(path.c_str());
+  EXPECT_TRUE(throws_runtime([&] { kiln::import_function(path); }, "cannot open the file"));
+}
