@@ -35,32 +35,9 @@ fi
 # 2. Build kiln (Release) with kiln-bench and kiln-triad.
 generator=()
 if [ ! -f "$build/CMakeCache.txt" ] && command -v ninja >/dev/null; then generator=(-G Ninja); fi
-if grep -q KILN_BUILD_BENCH "$root/CMakeLists.txt"; then
-  source_dir="$root"
-else
-  # Until the top-level CMakeLists.txt has the KILN_BUILD_BENCH option: a
-  # wrapper project that adds kiln and bench/ side by side.
-  source_dir="$build/wrapper"
-  mkdir -p "$source_dir"
-  cat > "$source_dir/CMakeLists.txt.new" <<EOF
-cmake_minimum_required(VERSION 3.25)
-project(kiln_bench_wrapper LANGUAGES CXX)
-add_subdirectory("$root" kiln)
-add_subdirectory("$root/bench" bench)
-EOF
-  cmp -s "$source_dir/CMakeLists.txt.new" "$source_dir/CMakeLists.txt" 2>/dev/null ||
-    mv "$source_dir/CMakeLists.txt.new" "$source_dir/CMakeLists.txt"
-  rm -f "$source_dir/CMakeLists.txt.new"
-fi
-# A build folder configured from the other source folder starts over.
-if [ -f "$build/CMakeCache.txt" ] &&
-   ! grep -qx "CMAKE_HOME_DIRECTORY:INTERNAL=$source_dir" "$build/CMakeCache.txt"; then
-  rm -rf "$build/CMakeCache.txt" "$build/CMakeFiles"
-  if command -v ninja >/dev/null; then generator=(-G Ninja); fi
-fi
-cmake -S "$source_dir" -B "$build" "${generator[@]}" -DCMAKE_BUILD_TYPE=Release \
+cmake -S "$root" -B "$build" "${generator[@]}" -DCMAKE_BUILD_TYPE=Release \
   -DKILN_BUILD_BENCH=ON -DKILN_BUILD_TESTS=OFF >&2
-cmake --build "$build" --parallel "$jobs" --target kiln-bench kiln-triad >&2
+cmake --build "$build" --parallel "$jobs" --target kiln-bench kiln-triad kiln-warm-start >&2
 
 # 3. Measure and print the table.
 /usr/bin/python3 "$here/compare.py" --build "$build" --command "$command_line" "$@" | tee "$build/bench-table.md"
