@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "codegen/disk_cache.h"
+#include "test_helpers.h"
 
 namespace fs = std::filesystem;
 using kiln::codegen::DiskCache;
@@ -38,14 +39,6 @@ struct TempDir {
   }
 };
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
-void write_file(const std::string& path, const std::string& bytes) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << bytes;
-}
 
 std::vector<std::string> entries(const std::string& dir) {
   std::vector<std::string> v;
@@ -84,7 +77,7 @@ Probe run_probe(const std::string& dir, const std::string& args, const std::stri
   std::string cmd = "env -u KILN_CACHE KILN_CACHE_DIR='" + dir + "' " + env + " '" KILN_CACHE_PROBE "' " + args +
                     " >" + base + ".out 2>" + base + ".err";
   int status = std::system(cmd.c_str());
-  Probe p = parse_probe_output(status, read_file(base + ".out"), read_file(base + ".err"));
+  Probe p = parse_probe_output(status, kiln_test::read_file(base + ".out"), kiln_test::read_file(base + ".err"));
   std::remove((base + ".out").c_str());
   std::remove((base + ".err").c_str());
   return p;
@@ -126,7 +119,7 @@ TEST(DiskCache, RejectsEveryCorruption) {
   c.store(key, object);
   c.store("another key", "another object");
   const std::string path = d.path + "/" + DiskCache::file_name(key);
-  const std::string good = read_file(path);
+  const std::string good = kiln_test::read_file(path);
   ASSERT_EQ(*c.load(key), object);
 
   std::vector<std::pair<std::string, std::string>> bad;
@@ -141,11 +134,11 @@ TEST(DiskCache, RejectsEveryCorruption) {
   std::string other_version = good;
   other_version[8] = 2;  // the format version field
   bad.push_back({"other format version", other_version});
-  bad.push_back({"other key", read_file(d.path + "/" + DiskCache::file_name("another key"))});
+  bad.push_back({"other key", kiln_test::read_file(d.path + "/" + DiskCache::file_name("another key"))});
   bad.push_back({"not an entry", "#!/bin/sh\necho this is not a kernel\n"});
 
   for (const auto& [what, bytes] : bad) {
-    write_file(path, bytes);
+    kiln_test::write_file(path, bytes);
     uint64_t rejected = c.stats().rejected;
     EXPECT_FALSE(c.load(key).has_value()) << what;
     EXPECT_EQ(c.stats().rejected, rejected + 1) << what;
@@ -265,7 +258,7 @@ TEST(DiskCacheProcesses, CorruptEntriesAreRecompiled) {
   std::vector<std::string> files = entries(d.path);
   ASSERT_FALSE(files.empty());
   std::map<std::string, std::string> good;
-  for (const auto& f : files) good[f] = read_file(f);
+  for (const auto& f : files) good[f] = kiln_test::read_file(f);
 
   const std::map<std::string, std::function<std::string(const std::string&)>> corruptions = {
       {"flipped byte", [](std::string s) { s[s.size() / 2] ^= 1; return s; }},
@@ -274,7 +267,7 @@ TEST(DiskCacheProcesses, CorruptEntriesAreRecompiled) {
       {"not an entry", [](std::string) { return std::string("garbage"); }},
   };
   for (const auto& [what, corrupt] : corruptions) {
-    for (const auto& [f, bytes] : good) write_file(f, corrupt(bytes));
+    for (const auto& [f, bytes] : good) kiln_test::write_file(f, corrupt(bytes));
     Probe p = run_probe(d.path, "chain");
     expect_correct(p);
     EXPECT_GE(p["kernels_compiled"], 1) << what;
@@ -287,8 +280,8 @@ TEST(DiskCacheProcesses, CorruptEntriesAreRecompiled) {
   // An entry of another key under chain's file names: rejected too.
   TempDir other("otherkey");
   expect_correct(run_probe(other.path, "rows"));
-  std::string foreign = read_file(entries(other.path).at(0));
-  for (const auto& [f, bytes] : good) write_file(f, foreign);
+  std::string foreign = kiln_test::read_file(entries(other.path).at(0));
+  for (const auto& [f, bytes] : good) kiln_test::write_file(f, foreign);
   Probe p = run_probe(d.path, "chain");
   expect_correct(p);
   EXPECT_GE(p["kernels_compiled"], 1);
@@ -306,7 +299,7 @@ TEST(DiskCacheProcesses, ManyProcessesShareOneDirectory) {
   cmd += "wait";
   ASSERT_EQ(std::system(cmd.c_str()), 0);
   for (int i = 0; i < n; ++i) {
-    std::string out = read_file(base + std::to_string(i) + ".out");
+    std::string out = kiln_test::read_file(base + std::to_string(i) + ".out");
     std::remove((base + std::to_string(i) + ".out").c_str());
     Probe p = parse_probe_output(0, out, out);
     EXPECT_LT(p["max_error"], 1e-5) << out;
@@ -369,7 +362,7 @@ TEST(DiskCacheTool, ListVerifyClear) {
   auto tool = [&](const std::string& args, std::string* out) {
     std::string o = ::testing::TempDir() + "kiln_tool_" + std::to_string(getpid());
     int status = std::system(("'" KILN_CACHE_TOOL "' --dir '" + d.path + "' " + args + " >" + o + " 2>&1").c_str());
-    *out = read_file(o);
+    *out = kiln_test::read_file(o);
     std::remove(o.c_str());
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   };
@@ -378,7 +371,7 @@ TEST(DiskCacheTool, ListVerifyClear) {
   EXPECT_NE(out.find("kernel in,f32"), std::string::npos) << out;
   EXPECT_EQ(tool("verify", &out), 0) << out;
   std::string victim = entries(d.path).at(0);
-  write_file(victim, read_file(victim).substr(0, 70));
+  kiln_test::write_file(victim, kiln_test::read_file(victim).substr(0, 70));
   EXPECT_EQ(tool("verify", &out), 1) << out;
   EXPECT_NE(out.find("size mismatch"), std::string::npos) << out;
   EXPECT_FALSE(fs::exists(victim));  // verify removed it

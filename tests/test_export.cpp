@@ -14,14 +14,6 @@ namespace {
 std::string temp_file(const std::string& name) {
   return ::testing::TempDir() + "kiln_export_" + name + "_" + std::to_string(getpid()) + ".kfn";
 }
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
-void write_file(const std::string& path, const std::string& bytes) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << bytes;
-}
 
 // f(x, w) = [sum(tanh(x @ w)), x * 2] with w a captured constant in one
 // variant; values are checked against hand-computed numbers.
@@ -125,7 +117,7 @@ TEST(Export, BadCallsAreRejected) {
 TEST(Export, BadFilesGiveClearErrors) {
   std::string path = temp_file("bad");
   kiln::export_function(path, two_outputs, {kiln::zeros({2, 2}), kiln::zeros({2, 2})});
-  const std::string good = read_file(path);
+  const std::string good = kiln_test::read_file(path);
   size_t ir_start = good.find("\n\n") + 2;
 
   struct Case {
@@ -163,7 +155,7 @@ TEST(Export, BadFilesGiveClearErrors) {
       {"malformed IR", broken_ir, "malformed IR at "},
   };
   for (const Case& c : cases) {
-    write_file(path, c.bytes);
+    kiln_test::write_file(path, c.bytes);
     std::string message;
     EXPECT_TRUE(throws_runtime([&] { kiln::import_function(path); }, c.message, &message))
         << c.what << ": " << message;

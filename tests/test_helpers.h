@@ -9,6 +9,7 @@
 //   std::vector<double> v = kiln_test::values(a);
 //   kiln::array m = kiln_test::bools({true, false, true});       // bool, shape (3)
 //   kiln::array m2 = kiln_test::bools({1, 0, 0, 1}, {2, 2});     // bool, shape (2,2)
+//   std::string bytes = kiln_test::read_file(path);  kiln_test::write_file(path, bytes);
 //
 // array_is checks the dtype, the shape and every element (row-major). An
 // element matches when |actual - expected| <= atol + rtol * |expected|; a NaN
@@ -22,6 +23,8 @@
 #include <complex>
 #include <cstdint>
 #include <exception>
+#include <fstream>
+#include <iterator>
 #include <initializer_list>
 #include <sstream>
 #include <stdexcept>
@@ -196,6 +199,16 @@ template <typename F>
   }
   return ::testing::AssertionFailure() << "did not throw (expected std::invalid_argument with \""
                                        << substring << "\")";
+}
+
+// A whole file's bytes ("" if it cannot be read), and its replacement.
+inline std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+inline void write_file(const std::string& path, const std::string& bytes) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << bytes;
 }
 
 }  // namespace kiln_test
