@@ -67,7 +67,11 @@ class Jit {
     auto tm = jtmb->createTargetMachine();
     if (!tm) throw std::runtime_error("kiln: no target machine: " + to_string(tm.takeError()));
     tm_ = std::move(*tm);
-    auto jit = llvm::orc::LLJITBuilder().setJITTargetMachineBuilder(*jtmb).create();
+    // Kernels have no static initializers: no platform support to set up.
+    auto jit = llvm::orc::LLJITBuilder()
+                   .setJITTargetMachineBuilder(*jtmb)
+                   .setPlatformSetUp(llvm::orc::setUpInactivePlatform)
+                   .create();
     if (!jit) throw std::runtime_error("kiln: cannot create the JIT: " + to_string(jit.takeError()));
     jit_ = std::move(*jit);
     // Generated code may call libm for functions without an inline form.
