@@ -5,10 +5,12 @@
 #include <complex>
 #include <cstring>
 #include <limits>
+#include <memory>
 #include <random>
 #include <string>
 #include <vector>
 
+#include "ir/custom.h"
 #include "ir/element.h"
 #include "ir/function.h"
 #include "ir/parser.h"
@@ -51,6 +53,50 @@ Dtype accepted_dtype(OpKind k, const std::vector<Shape>& shapes, const Attrs& at
   }
   ADD_FAILURE() << "no dtype accepted by " << op_name(k);
   return float32;
+}
+
+// A call of F(x, y) = (x * y, exp(x)) with a vjp rule (which itself calls
+// F: callees share functions and nest) and a jvp rule, on f's new inputs
+// x, y: f32[3]. Returns both outputs.
+std::vector<int> custom_case(Function& f) {
+  const Type t = T(float32, {3});
+  auto fwd = std::make_shared<Function>();
+  {
+    int x = fwd->add_input(t), y = fwd->add_input(t);
+    fwd->outputs = {add(*fwd, OpKind::Multiply, {x, y}), add(*fwd, OpKind::Exp, {x})};
+  }
+  auto call = [](Function& g, std::shared_ptr<const Custom> c, std::vector<int> operands,
+                 int index, const Type& type) {
+    Op op = make_op(OpKind::Custom, std::move(operands), type,
+                    {{"index", int64_t(index)}, {"num_primals", int64_t(2)}});
+    op.custom = std::move(c);
+    return g.add_op(std::move(op));
+  };
+  auto plain = std::make_shared<Custom>();
+  plain->forward = fwd;
+  auto vjp = std::make_shared<Function>();  // (x, y, ct0, ct1, out0, out1) -> (dx, dy)
+  {
+    std::vector<int> in;
+    for (int i = 0; i < 6; ++i) in.push_back(vjp->add_input(t));
+    int e = call(*vjp, plain, {in[0], in[1]}, 1, t);  // exp(x) again, through F
+    int dx = add(*vjp, OpKind::Add, {add(*vjp, OpKind::Multiply, {in[2], in[1]}),
+                                     add(*vjp, OpKind::Multiply, {in[3], e})});
+    vjp->outputs = {dx, add(*vjp, OpKind::Multiply, {in[2], in[0]})};
+  }
+  auto jvp = std::make_shared<Function>();  // (x, y, tx, ty) -> (t0, t1)
+  {
+    std::vector<int> in;
+    for (int i = 0; i < 4; ++i) in.push_back(jvp->add_input(t));
+    int t0 = add(*jvp, OpKind::Add, {add(*jvp, OpKind::Multiply, {in[2], in[1]}),
+                                     add(*jvp, OpKind::Multiply, {in[0], in[3]})});
+    jvp->outputs = {t0, add(*jvp, OpKind::Multiply, {in[2], add(*jvp, OpKind::Exp, {in[0]})})};
+  }
+  auto c = std::make_shared<Custom>();
+  c->forward = fwd;
+  c->vjp = vjp;
+  c->jvp = jvp;
+  int x = f.add_input(t), y = f.add_input(t);
+  return {call(f, c, {x, y}, 0, t), call(f, c, {x, y}, 1, t)};
 }
 
 // A small valid function exercising op k; returns false if there is no case
@@ -154,6 +200,10 @@ bool make_case(OpKind k, Function* out) {
       int a = f.add_input(T(float32, {5, 2, 3}));
       int b = f.add_input(T(float32, {5, 3, 4}));
       f.outputs = {add(f, k, {a, b})};
+      break;
+    }
+    case OpKind::Custom: {
+      f.outputs = custom_case(f);
       break;
     }
     default: return false;
