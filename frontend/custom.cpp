@@ -57,7 +57,8 @@ ir::Function with_env(const ir::Function& f, size_t before, size_t declared,
 // Checks what a rule returned against the arrays it stands for (count and
 // shapes) and converts dtypes to theirs.
 std::vector<array> checked(const std::string& fn, const char* rule, const char* what,
-                           const char* of, std::vector<array> got, const std::vector<ir::Type>& want) {
+                           const char* of, std::vector<array> got,
+                           const std::vector<ir::Type>& want) {
   if (got.size() != want.size())
     fail(fn, std::string("The ") + rule + " function returned " + std::to_string(got.size()) + " " +
                  what + "s for " + std::to_string(want.size()) + " " + of + "s.");
@@ -201,12 +202,14 @@ std::vector<array> call_custom(const std::string& fn, const ArrayFunction& fun,
   return results;
 }
 
-ArrayFunction make_custom(std::string fn, ArrayFunction fun, std::optional<CustomVjpFunction> fun_vjp,
+ArrayFunction make_custom(std::string fn, ArrayFunction fun,
+                          std::optional<CustomVjpFunction> fun_vjp,
                           std::optional<CustomJvpFunction> fun_jvp,
                           std::optional<CustomVmapFunction> fun_vmap) {
   if (!fun) fail(fn, "The function is empty.");
   return [fn = std::move(fn), fun = std::move(fun), fun_vjp = std::move(fun_vjp),
-          fun_jvp = std::move(fun_jvp), fun_vmap = std::move(fun_vmap)](const std::vector<array>& xs) {
+          fun_jvp = std::move(fun_jvp),
+          fun_vmap = std::move(fun_vmap)](const std::vector<array>& xs) {
     return call_custom(fn, fun, fun_vjp, fun_jvp, fun_vmap, xs);
   };
 }

@@ -17,7 +17,8 @@ std::string types_str(const std::vector<Type>& ts) {
 std::string signature_problem(const char* role, const Function& callee,
                               const std::vector<Type>& in, const std::vector<Type>& out) {
   std::vector<Type> outs;
-  if (!output_types(callee, &outs)) return std::string("the ") + role + " callee has an undefined output";
+  if (!output_types(callee, &outs))
+    return std::string("the ") + role + " callee has an undefined output";
   if (callee.inputs != in || outs != out)
     return std::string("the ") + role + " callee has the signature " + types_str(callee.inputs) +
            " -> " + types_str(outs) + ", expected " + types_str(in) + " -> " + types_str(out);
@@ -57,8 +58,9 @@ std::string custom_op_problem(const Op& op, const std::vector<Type>& in) {
     return "needs an integer attribute 'index' in [0, " + std::to_string(outs.size()) +
            "), the forward callee's outputs";
   if (op.type != outs[size_t(index)])
-    return "declared type " + type_to_string(op.type) + " differs from the forward callee's output " +
-           std::to_string(index) + ", " + type_to_string(outs[size_t(index)]);
+    return "declared type " + type_to_string(op.type) +
+           " differs from the forward callee's output " + std::to_string(index) + ", " +
+           type_to_string(outs[size_t(index)]);
 
   const std::vector<Type> primals(in.begin(), in.begin() + num_primals);
   if (c.vjp) {

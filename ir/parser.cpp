@@ -403,7 +403,8 @@ class Parser {
     for (size_t k = 0; k < n; ++k) {
       for (const CalleeRef& r : fns[k].refs) {
         auto it = index_of.find(r.name.text);
-        if (it == index_of.end()) fail(r.name.pos, "function " + describe(r.name) + " is not defined");
+        if (it == index_of.end())
+          fail(r.name.pos, "function " + describe(r.name) + " is not defined");
         if (it->second <= k)
           fail(r.name.pos, "function " + describe(r.name) + " must be defined after its caller " +
                                describe(fns[k].name) + " (callees follow their callers)");
@@ -412,7 +413,8 @@ class Parser {
       }
     }
     for (size_t k = 1; k < n; ++k)
-      if (!called[k]) fail(fns[k].name.pos, "function " + describe(fns[k].name) + " is never called");
+      if (!called[k])
+        fail(fns[k].name.pos, "function " + describe(fns[k].name) + " is never called");
 
     std::vector<std::shared_ptr<const Function>> linked(n);
     std::vector<int> depth(n, 0);
@@ -424,8 +426,8 @@ class Parser {
       Parsed& p = fns[k];
       std::map<size_t, std::array<size_t, 3>> callees;  // op -> callee per role
       for (size_t r = 0; r < p.refs.size(); ++r) {
-        auto& c = callees.try_emplace(p.refs[r].op, std::array<size_t, 3>{none, none, none}).first->second;
-        c[size_t(p.refs[r].role)] = targets[k][r];
+        auto it = callees.try_emplace(p.refs[r].op, std::array<size_t, 3>{none, none, none}).first;
+        it->second[size_t(p.refs[r].role)] = targets[k][r];
       }
       for (size_t i = 0; i < p.f.ops.size(); ++i) {
         Op& op = p.f.ops[i];

@@ -155,7 +155,8 @@ struct Role {
   const char* name;
   std::shared_ptr<const Function> Custom::*member;
 };
-constexpr Role kRoles[] = {{"forward", &Custom::forward}, {"vjp", &Custom::vjp}, {"jvp", &Custom::jvp}};
+constexpr Role kRoles[] = {
+    {"forward", &Custom::forward}, {"vjp", &Custom::vjp}, {"jvp", &Custom::jvp}};
 
 // The functions f's custom ops call, directly or through other callees,
 // each once, every function before the functions it calls (reverse

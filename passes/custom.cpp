@@ -97,10 +97,11 @@ bool has_custom_ops(const Function& f) {
   return false;
 }
 
-int emit_custom(Builder& b, const std::shared_ptr<const Custom>& c, const std::vector<int>& operands,
-                int index, int num_primals) {
+int emit_custom(Builder& b, const std::shared_ptr<const Custom>& c,
+                const std::vector<int>& operands, int index, int num_primals) {
   const Function& callee = *c->forward;
-  Op op = ir::make_op(ir::OpKind::Custom, operands, callee.value_type(callee.outputs[size_t(index)]),
+  const Type type = callee.value_type(callee.outputs[size_t(index)]);
+  Op op = ir::make_op(ir::OpKind::Custom, operands, type,
                       {{"index", int64_t(index)}, {"num_primals", int64_t(num_primals)}});
   op.custom = c;
   return b.function().add_op(std::move(op));
@@ -154,7 +155,8 @@ CustomJvp custom_jvp(Builder& b, const Op& op, const std::vector<int>& x,
     std::vector<int> args = x;
     for (int i = 0; i < n; ++i) {
       const Type pt = b.type(x[size_t(i)]);  // a copy: adding ops may move it
-      if (is_floating(pt.dtype)) args.push_back(t[size_t(i)] != kNone ? t[size_t(i)] : zeros(b, pt));
+      if (!is_floating(pt.dtype)) continue;
+      args.push_back(t[size_t(i)] != kNone ? t[size_t(i)] : zeros(b, pt));
     }
     auto call = plain_call(c.jvp);
     for (size_t j = 0; j < m; ++j) {

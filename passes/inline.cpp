@@ -27,7 +27,8 @@ using ir::Op;
 // Appends `callee`'s ops to g, applied to g's values `args`; returns the
 // values of its outputs. Recursive over nested calls: the verifier bounds
 // the depth by kMaxCalleeDepth, the guard catches unverified input.
-std::vector<int> emit(Function& g, const Function& callee, const std::vector<int>& args, int depth) {
+std::vector<int> emit(Function& g, const Function& callee, const std::vector<int>& args,
+                      int depth) {
   if (depth > ir::kMaxCalleeDepth)
     throw std::invalid_argument("[inline] custom ops nest more than " +
                                 std::to_string(ir::kMaxCalleeDepth) + " calls deep");
