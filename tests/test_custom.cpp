@@ -250,6 +250,59 @@ TEST(CustomVmap, AnUnbatchedRuleOutputIsBroadcast) {
   EXPECT_TRUE(array_is(y, float64, {3}, {7, 7, 7}));
 }
 
+TEST(CustomVmap, GradOfVmapKeepsTheCustomVjpAndVmapOfGradUsesIt) {
+  int rule_calls = 0;
+  auto f = custom_function(
+      [](const Arrays& p) { return Arrays{sin(p[0])}; },
+      [](const Arrays&, const Arrays& ct, const Arrays&) { return Arrays{ct[0] * 2.0}; },
+      std::nullopt, [&rule_calls](const Arrays& in, const std::vector<int>& axes) {
+        ++rule_calls;
+        return std::make_pair(Arrays{sin(in[0])}, axes);
+      });
+  auto fv = vmap([f](const Arrays& p) { return f(p); });
+  array x = array({0.1, 0.2, 0.3, 0.4, 0.5, 0.6}, {3, 2}, float64);
+  auto dx = grad([&](const array& a) { return sum(first(fv({a}))); })(x);
+  EXPECT_EQ(rule_calls, 1);
+  EXPECT_TRUE(array_is(dx, float64, {3, 2}, {2, 2, 2, 2, 2, 2}));
+  // Per-example gradients of sum(f(x)^2): 2 f(x) * 2.
+  auto per_row = vmap([&](const Arrays& p) {
+    return Arrays{grad([&](const array& a) { return sum(square(first(f({a})))); })(p[0])};
+  });
+  std::vector<double> expect;
+  for (double v : values(x)) expect.push_back(4 * std::sin(v));
+  EXPECT_TRUE(array_is(first(per_row({x})), float64, {3, 2}, expect, 1e-15));
+}
+
+TEST(CustomVmap, TheRuleIsNotUsedWhenACapturedValueIsBatched) {
+  // f captures y, which vmap batches: fun_vmap cannot be given it, so fun is
+  // batched instead (the rule would add 100).
+  auto g = [](const Arrays& p) {
+    array y = p[1];
+    auto f = custom_function([y](const Arrays& q) { return Arrays{q[0] * y}; }, std::nullopt,
+                             std::nullopt, [y](const Arrays& in, const std::vector<int>& axes) {
+                               return std::make_pair(Arrays{in[0] * 0.0 + 100.0}, axes);
+                             });
+    return f({p[0]});
+  };
+  array x = array({1.0, 2.0, 3.0}, float64), y = array({4.0, 5.0, 6.0}, float64);
+  EXPECT_TRUE(array_is(first(vmap(g)({x, y})), float64, {3}, {4, 10, 18}));
+}
+
+TEST(CustomVjp, IntegerPrimalsGetNoGradient) {
+  // take(x, idx) with a rule; the rule's cotangent for the int32 indices is
+  // converted to int32 and never used.
+  auto f = custom_vjp([](const Arrays& p) { return Arrays{take(p[0], p[1], 0) * 2.0}; },
+                      [](const Arrays& p, const Arrays& ct, const Arrays&) {
+                        return Arrays{ones_like(p[0]) * sum(ct[0]), zeros(p[1].shape(), float32)};
+                      });
+  array x = array({1.0, 2.0, 3.0}, float64);
+  array idx = array({2, 0}, int32);
+  auto [outs, vjps] = vjp(f, {x, idx}, {array({1.0, 10.0}, float64)});
+  EXPECT_TRUE(array_is(outs[0], float64, {2}, {6, 2}));
+  EXPECT_TRUE(array_is(vjps[0], float64, {3}, {11, 11, 11}));
+  EXPECT_TRUE(array_is(vjps[1], int32, {2}, {0, 0}));
+}
+
 // ---- checkpoint ------------------------------------------------------------
 
 TEST(Checkpoint, GradientEqualsThePlainFunctionsAndFiniteDifferences) {
