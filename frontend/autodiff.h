@@ -125,9 +125,10 @@ std::function<array(const array&)> grad(const std::function<array(const array&)>
 //    returned 1 cotangents for 2 primals.") when the rules are traced: at a
 //    call inside a transformation (fun_vmap's when vmap applies it).
 //  * fun_vmap is not part of the IR's text form (it depends on the batch
-//    size and axes, so it stays a C++ function); a rule may not capture
-//    values of an enclosing transformation (it throws), and it is not used
-//    when such a captured value is batched (fun is batched instead).
+//    size and axes, so it stays a C++ function, traced by the vmap pass).
+//    It may not capture values of an enclosing transformation (that
+//    throws), and it is not used when a value that fun captured from one is
+//    batched: fun is batched instead.
 //  * Without fun_vjp, reverse mode recomputes fun in the backward pass, as
 //    checkpoint does.
 using CustomVjpFunction = std::function<std::vector<array>(
