@@ -5,7 +5,9 @@
 #include <stdexcept>
 
 #include "codegen/llvm/jit.h"
+#include "passes/custom.h"
 #include "passes/fusion.h"
+#include "passes/pass_manager.h"
 #include "runtime/blas.h"
 #include "runtime/dump.h"
 #include "runtime/thread_pool.h"
@@ -54,7 +56,18 @@ void run_blas(const ir::Op& op, const passes::Step& st, const std::vector<ir::Te
 
 }  // namespace
 
-Executable::Executable(ir::Function f) : f_(std::move(f)), plan_(passes::plan_fusion(f_)) {
+namespace {
+// Custom ops (calls of functions with custom rules) run as their forward
+// functions' ops, inlined here so fusion and the kernel emitter never see
+// one. No CSE runs afterwards: a checkpoint's recomputation stays separate
+// from the forward pass (passes/custom.h).
+ir::Function without_calls(ir::Function f) {
+  return passes::has_custom_ops(f) ? passes::inline_custom(f) : std::move(f);
+}
+}  // namespace
+
+Executable::Executable(ir::Function f)
+    : f_(without_calls(std::move(f))), plan_(passes::plan_fusion(f_)) {
   if (runtime::dump_enabled("fusion")) runtime::dump("fusion", "", passes::plan_to_string(f_, plan_));
   for (const auto& st : plan_.steps)
     kernels_.push_back(st.kind == passes::Step::Kernel ? get_kernel(st.kernel) : nullptr);

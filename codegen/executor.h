@@ -3,7 +3,9 @@
 // or taken from the kernel cache) launched on the thread pool, matmuls
 // through BLAS, and the ops that do not fuse run by the reference
 // interpreter. An Executable does the planning and compiling once, so a
-// compiled function's repeated calls only launch.
+// compiled function's repeated calls only launch. Custom ops (calls of
+// functions with custom rules) are inlined first (passes/inline.cpp);
+// function() is the function after that.
 #include <vector>
 
 #include "codegen/llvm/jit.h"

@@ -3,6 +3,7 @@
 #include <cstring>
 #include <string>
 
+#include "ir/custom.h"
 #include "ir/element.h"
 #include "ir/type_rules.h"
 
@@ -32,15 +33,22 @@ void NodeDeleter::operator()(Node* n) const {
 static std::shared_ptr<Node> new_node() { return std::shared_ptr<Node>(new Node, NodeDeleter{}); }
 
 array make_node(ir::OpKind kind, std::vector<array> inputs, ir::Attrs attrs,
-                const ir::Type& declared) {
+                const ir::Type& declared, std::shared_ptr<const ir::Custom> custom) {
   std::vector<ir::Type> types;
   types.reserve(inputs.size());
   for (const auto& in : inputs) types.push_back(in.node()->type);
   auto n = new_node();
   n->type = ir::infer_type(kind, types, attrs, declared);
+  if (kind == ir::OpKind::Custom) {
+    ir::Op op = ir::make_op(kind, {}, n->type, attrs);
+    op.custom = custom;
+    std::string problem = ir::custom_op_problem(op, types);
+    if (!problem.empty()) throw std::invalid_argument("[custom] " + problem);
+  }
   n->kind = kind;
   n->attrs = std::move(attrs);
   n->inputs = std::move(inputs);
+  n->custom = std::move(custom);
   return array(std::move(n));
 }
 

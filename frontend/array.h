@@ -136,15 +136,18 @@ struct Node {
   ir::OpKind kind = ir::OpKind::Constant;
   ir::Attrs attrs;
   std::vector<array> inputs;
+  // Custom ops only: the functions the op calls (ir/custom.h).
+  std::shared_ptr<const ir::Custom> custom;
   // A stand-in for an input of a function being traced (compile, grad,
   // vmap): it has no value and cannot be evaluated.
   bool placeholder = false;
 };
 
 // Records a pending op. The result type comes from the op's type rule
-// (ir/type_rules.h); `declared` gives it for cast/reshape/broadcast.
+// (ir/type_rules.h); `declared` gives it for cast/reshape/broadcast and
+// custom ops, whose callees are `custom`.
 array make_node(ir::OpKind kind, std::vector<array> inputs, ir::Attrs attrs = {},
-                const ir::Type& declared = {});
+                const ir::Type& declared = {}, std::shared_ptr<const ir::Custom> custom = nullptr);
 // A materialized array owning `buffer`.
 array make_materialized(ir::Type type, runtime::BufferPtr buffer);
 // A placeholder of `type` (see Node::placeholder).

@@ -1,5 +1,6 @@
-// vjp, jvp, value_and_grad, grad, checkpoint: trace, differentiate with the
-// IR passes (passes/autodiff.cpp), simplify, inline (see autodiff.h).
+// vjp, jvp, value_and_grad, grad: trace, differentiate with the IR passes
+// (passes/autodiff.cpp), simplify, inline (see autodiff.h). custom_function,
+// custom_vjp and checkpoint are in custom.cpp.
 #include "frontend/autodiff.h"
 
 #include <stdexcept>
@@ -259,11 +260,6 @@ std::function<std::vector<array>(const std::vector<array>&)> grad(
 std::function<array(const array&)> grad(const std::function<array(const array&)>& fun) {
   auto vg = value_and_grad(fun);
   return [vg](const array& x) { return vg(x).second; };
-}
-
-std::function<std::vector<array>(const std::vector<array>&)> checkpoint(
-    std::function<std::vector<array>(const std::vector<array>&)> fun) {
-  return fun;
 }
 
 }  // namespace kiln

@@ -1,6 +1,7 @@
 #pragma once
 // Automatic differentiation, as in mlx::core's transforms.h: vjp, jvp,
-// value_and_grad, grad, checkpoint. (stop_gradient is an op: ops.h.)
+// value_and_grad, grad, and custom rules: custom_function, custom_vjp,
+// checkpoint. (stop_gradient is an op: ops.h.)
 //
 // Each transform traces the C++ function into an ir::Function
 // (detail::trace), differentiates it with the IR pass passes::vjp or
@@ -31,6 +32,7 @@
 //    Cotangents and tangents of another dtype are converted to the output's
 //    (primal's) dtype.
 #include <functional>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -83,11 +85,76 @@ std::function<std::vector<array>(const std::vector<array>&)> grad(
     const std::function<array(const std::vector<array>&)>& fun, int argnum = 0);
 std::function<array(const array&)> grad(const std::function<array(const array&)>& fun);
 
-// Gradient checkpointing: a function that computes what fun computes and
-// whose intermediate values the gradient may recompute instead of keeping.
-// kiln differentiates whole traced functions, and which values are kept is
-// decided when the traced gradient is compiled, so this is fun itself: the
-// results and gradients are those of fun.
+// ---- Custom transformation rules ------------------------------------------
+//
+// custom_function(fun, fun_vjp, fun_jvp, fun_vmap) returns a function that
+// computes what fun computes, but whose vjp, jvp and vmap use the given
+// rules instead of transforming fun (MLX's signatures and semantics):
+//  * fun_vjp(primals, cotangents, outputs) returns one cotangent per primal
+//    (cotangents: one per output of fun, zeros for outputs that get none;
+//    outputs: fun's outputs at the primals);
+//  * fun_jvp(primals, tangents, argnums) returns one tangent per output;
+//    argnums lists the primals that have a tangent: kiln passes every
+//    floating primal (zeros for those the caller does not differentiate);
+//  * fun_vmap(inputs, axes) returns the batched outputs and each one's batch
+//    axis; inputs are batched along axes (-1: not batched). An output with
+//    axis -1 is broadcast along a new axis 0.
+// A rule that is not given comes from transforming fun. Rules compose with
+// every transformation and with compile(): grad(custom), jvp(custom),
+// vmap(custom) (the batched function keeps its custom vjp and jvp),
+// compile(grad(custom)), grad(compile(custom)), grad(grad(custom)) (the
+// rules themselves are differentiated as functions).
+//
+// How: inside a transformation, a call traces fun and the rules (on
+// placeholders of the primals', cotangents' and outputs' types) into IR and
+// records one `custom` op per output (ir/custom.h); the IR passes apply the
+// rules; the executor runs fun by inlining it. Outside every transformation
+// the call is simply fun(primals): no rule could apply there.
+//
+// Semantics and errors:
+//  * The rules define the derivatives with respect to the primals. Values
+//    that fun or a rule captures from an enclosing transformation (a closure
+//    over an outer function's inputs) are constants for custom rules: they
+//    get no cotangent from fun_vjp and no tangent through fun_jvp. Without
+//    a rule they are differentiated through fun like the primals.
+//  * fun_vjp must return as many cotangents as there are primals, each of
+//    its primal's shape (the dtype is converted); fun_jvp one tangent per
+//    output of its output's shape; fun_vmap one array and one axis per
+//    output, the output's shape with the batch size at that axis. Anything
+//    else throws std::invalid_argument ("[custom_vjp] The vjp function
+//    returned 1 cotangents for 2 primals.") when the rules are traced: at a
+//    call inside a transformation (fun_vmap's when vmap applies it).
+//  * fun_vmap is not part of the IR's text form (it depends on the batch
+//    size and axes, so it stays a C++ function, traced by the vmap pass).
+//    It may not capture values of an enclosing transformation (that
+//    throws), and it is not used when a value that fun captured from one is
+//    batched: fun is batched instead.
+//  * Without fun_vjp, reverse mode recomputes fun in the backward pass, as
+//    checkpoint does.
+using CustomVjpFunction = std::function<std::vector<array>(
+    const std::vector<array>&, const std::vector<array>&, const std::vector<array>&)>;
+using CustomJvpFunction = std::function<std::vector<array>(
+    const std::vector<array>&, const std::vector<array>&, const std::vector<int>&)>;
+using CustomVmapFunction = std::function<std::pair<std::vector<array>, std::vector<int>>(
+    const std::vector<array>&, const std::vector<int>&)>;
+
+std::function<std::vector<array>(const std::vector<array>&)> custom_function(
+    std::function<std::vector<array>(const std::vector<array>&)> fun,
+    std::optional<CustomVjpFunction> fun_vjp = std::nullopt,
+    std::optional<CustomJvpFunction> fun_jvp = std::nullopt,
+    std::optional<CustomVmapFunction> fun_vmap = std::nullopt);
+
+// custom_function(fun, fun_vjp): the vjp of the result is fun_vjp.
+std::function<std::vector<array>(const std::vector<array>&)> custom_vjp(
+    std::function<std::vector<array>(const std::vector<array>&)> fun, CustomVjpFunction fun_vjp);
+
+// Gradient checkpointing: a function computing what fun computes whose
+// gradient recomputes fun's intermediate values from its inputs in the
+// backward pass instead of keeping them from the forward pass: memory for
+// time. The results and gradients are those of fun (values fun captures
+// from an enclosing transformation included). The recomputation is a call
+// that canonicalization and CSE do not look into, so it is not merged with
+// the forward pass; the executor inlines it after them.
 std::function<std::vector<array>(const std::vector<array>&)> checkpoint(
     std::function<std::vector<array>(const std::vector<array>&)> fun);
 

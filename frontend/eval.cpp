@@ -99,7 +99,9 @@ void eval(std::vector<array> outputs) {
   for (auto& n : order) {
     std::vector<int> operands;
     for (auto& in : n->inputs) operands.push_back(value_of.at(in.node().get()));
-    value_of[n.get()] = f.add_op(ir::make_op(n->kind, std::move(operands), n->type, n->attrs));
+    ir::Op op = ir::make_op(n->kind, std::move(operands), n->type, n->attrs);
+    op.custom = n->custom;
+    value_of[n.get()] = f.add_op(std::move(op));
     if (keep.count(n.get())) {
       f.outputs.push_back(value_of[n.get()]);
       kept.push_back(n);
@@ -122,6 +124,7 @@ void eval(std::vector<array> outputs) {
     kept[i]->buffer = results[i].buffer;
     kept[i]->inputs.clear();
     kept[i]->attrs.clear();
+    kept[i]->custom.reset();
   }
 }
 

@@ -134,7 +134,9 @@ ir::Function trace(const ArrayFunction& fn, const std::vector<ir::Type>& input_t
       }
       std::vector<int> operands;
       for (const auto& in : node->inputs) operands.push_back(value_of.at(in.node().get()));
-      value_of[node] = f.add_op(ir::make_op(node->kind, std::move(operands), node->type, node->attrs));
+      ir::Op op = ir::make_op(node->kind, std::move(operands), node->type, node->attrs);
+      op.custom = node->custom;
+      value_of[node] = f.add_op(std::move(op));
       stack.pop_back();
     }
     f.outputs.push_back(value_of.at(out.node().get()));
@@ -162,7 +164,7 @@ std::vector<array> inline_function(const ir::Function& f, const std::vector<arra
     }
     std::vector<array> operands;
     for (int v : op.operands) operands.push_back(values[v]);
-    values.push_back(make_node(op.kind, std::move(operands), op.attrs, op.type));
+    values.push_back(make_node(op.kind, std::move(operands), op.attrs, op.type, op.custom));
   }
   std::vector<array> outputs;
   for (int v : f.outputs) outputs.push_back(values[v]);

@@ -5,6 +5,7 @@
 // order. An op may use only values defined before it.
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <variant>
 #include <vector>
@@ -20,6 +21,8 @@ using Shape = std::vector<int32_t>;  // as mlx::core::Shape
 namespace kiln::ir {
 
 using Shape = kiln::Shape;
+
+struct Custom;  // custom.h
 
 // Number of elements of a shape (1 for a scalar shape []).
 int64_t shape_size(const Shape& s);
@@ -48,6 +51,9 @@ struct Op {
   Type type;                  // the type of the value this op defines
   // Constants only: `type.size()` elements of `type.dtype`, row-major.
   runtime::BufferPtr data;
+  // Custom ops only: the functions it calls (custom.h). Shared, immutable:
+  // copying an op (as every pass does) keeps its callees.
+  std::shared_ptr<const Custom> custom;
 
   int64_t int_attr(const char* name) const;              // throws if absent
   const std::vector<int64_t>& ints_attr(const char* name) const;

@@ -11,10 +11,12 @@
 #include <complex>
 #include <cstring>
 #include <limits>
+#include <map>
 #include <numbers>
 #include <stdexcept>
 #include <string>
 
+#include "ir/custom.h"
 #include "ir/element.h"
 #include "ir/type_rules.h"
 
@@ -736,6 +738,19 @@ Tensor matmul(const Op& op, const Tensor& a, const Tensor& b) {
   return out;
 }
 
+// A custom op runs its forward callee. The depth guard keeps a malformed
+// (cyclic) callee graph from overflowing the stack; verified functions nest
+// at most kMaxCalleeDepth deep.
+thread_local int call_depth = 0;
+
+std::vector<Tensor> call(const Function& callee, const std::vector<Tensor>& args) {
+  if (call_depth >= kMaxCalleeDepth)
+    fail(OpKind::Custom, "calls nest more than " + std::to_string(kMaxCalleeDepth) + " deep");
+  ++call_depth;
+  struct Leave { ~Leave() { --call_depth; } } leave;
+  return interpret(callee, args);
+}
+
 // Checks that the operands fit the op and the op's declared type matches its
 // type rule, so a malformed op throws instead of reading out of bounds.
 void check_op(const Op& op, const std::vector<Tensor>& operands) {
@@ -752,6 +767,10 @@ void check_op(const Op& op, const std::vector<Tensor>& operands) {
   if (rule != op.type)
     fail(op.kind, "declared type " + type_to_string(op.type) + " differs from the type rule's " +
                       type_to_string(rule));
+  if (op.kind == OpKind::Custom) {
+    std::string problem = custom_op_problem(op, types);
+    if (!problem.empty()) fail(op.kind, problem);
+  }
   if (op.kind == OpKind::Constant && (!op.data || op.data->size() < size_t(op.type.nbytes())))
     fail(op.kind, "holds fewer bytes than its type " + type_to_string(op.type) + " needs");
 }
@@ -781,6 +800,7 @@ Tensor interpret_op(const Op& op, const std::vector<Tensor>& in) {
     case OpKind::Take: return take(op, in[0], in[1]);
     case OpKind::TakeAlongAxis: return take_along_axis(op, in[0], in[1]);
     case OpKind::Matmul: return matmul(op, in[0], in[1]);
+    case OpKind::Custom: return call(*op.custom->forward, in)[size_t(op.int_attr("index"))];
     default: fail(k, "has no interpreter semantics");
   }
 }
@@ -822,12 +842,22 @@ std::vector<Tensor> interpret(const Function& f, const std::vector<Tensor>& inpu
   std::vector<Tensor> values(static_cast<size_t>(nv));
   for (int i = 0; i < n_in; ++i) values[i] = inputs[i];
   std::vector<Tensor> operands;
+  // The custom ops of one call (one Custom, the same operands) share one
+  // run of the callee: its outputs, kept until the function returns.
+  std::map<std::pair<const Custom*, std::vector<int>>, std::vector<Tensor>> calls;
   for (size_t i = 0; i < f.ops.size(); ++i) {
     const Op& op = f.ops[i];
     const int id = n_in + int(i);
     operands.clear();
     for (int v : op.operands) operands.push_back(values[v]);
-    values[id] = interpret_op(op, operands);
+    if (op.kind == OpKind::Custom && op.custom && op.custom->forward) {
+      check_op(op, operands);
+      auto [it, fresh] = calls.try_emplace({op.custom.get(), op.operands});
+      if (fresh) it->second = call(*op.custom->forward, operands);
+      values[id] = it->second[size_t(op.int_attr("index"))];
+    } else {
+      values[id] = interpret_op(op, operands);
+    }
     operands.clear();
     for (int v : op.operands)
       if (last_use[v] == int(i)) values[v].buffer.reset();

@@ -95,7 +95,9 @@ namespace kiln::ir {
   X(Pad, "pad", 2)            /* (x, scalar value) with `low`, `high` */   \
   X(Take, "take", 2)          /* (x, int indices) along `axis` */          \
   X(TakeAlongAxis, "take_along_axis", 2)  /* along `axis` */               \
-  X(Matmul, "matmul", 2)      /* [..., m, k] x [..., k, n] */
+  X(Matmul, "matmul", 2)      /* [..., m, k] x [..., k, n] */              \
+  /* output `index` of a call of functions with custom rules (custom.h) */ \
+  X(Custom, "custom", -1)
 
 enum class OpKind : uint8_t {
 #define KILN_OP_ENUM(e, name, arity) e,

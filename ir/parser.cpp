@@ -6,14 +6,19 @@
 // its literals (and a limit) before anything is allocated.
 #include "ir/parser.h"
 
+#include <algorithm>
+#include <array>
 #include <charconv>
 #include <cmath>
 #include <complex>
 #include <cstring>
 #include <limits>
+#include <map>
+#include <memory>
 #include <string_view>
 #include <unordered_map>
 
+#include "ir/custom.h"
 #include "ir/element.h"
 #include "ir/verifier.h"
 
@@ -287,7 +292,40 @@ class Parser {
  public:
   explicit Parser(std::string_view text) : lex_(text) {}
 
-  Function parse_function() {
+  // A module: the function, then the functions its custom ops call (each
+  // after its callers). Returns the first.
+  Function parse_module() {
+    std::vector<Parsed> fns;
+    do fns.push_back(parse_function());
+    while (lex_.peek().kind == Token::Ident && lex_.peek().text == "func");
+    Token end = lex_.next();
+    if (end.kind != Token::End)
+      fail(end.pos, "unexpected " + describe(end) + " after the end of the function");
+    return link(fns);
+  }
+
+ private:
+  // A reference `role = @name` of op `op` to a callee.
+  struct CalleeRef {
+    size_t op;
+    int role;  // kRoles
+    Token name;
+  };
+  // One function as read, before its callees are linked.
+  struct Parsed {
+    Function f;
+    Token name;
+    std::vector<CalleeRef> refs;
+    std::vector<Pos> input_pos, op_pos, output_pos;
+  };
+
+  Parsed parse_function() {
+    f_ = Function();
+    ids_.clear();
+    names_.clear();
+    input_pos_.clear();
+    op_pos_.clear();
+    refs_.clear();
     Token func = lex_.next();
     if (func.kind != Token::Ident || func.text != "func")
       fail(func.pos, "expected 'func', found " + describe(func));
@@ -347,26 +385,90 @@ class Parser {
                                 std::to_string(i) + " as " + type_to_string(results[i]));
     }
     expect("}");
-    Token end = lex_.next();
-    if (end.kind != Token::End)
-      fail(end.pos, "unexpected " + describe(end) + " after the end of the function");
-
-    // Each op was verified as it was read; this is a safety net.
-    int where = 0, index = 0;
-    std::string msg = detail::verify_located(f_, &where, &index);
-    if (!msg.empty()) {
-      switch (where) {
-        case 0: fail(input_pos_[index], msg);
-        case 1: fail(op_pos_[index], msg);
-        case 2: fail(output_pos[index], msg);
-        default: fail(func.pos, msg);
-      }
-    }
-
-    return std::move(f_);
+    return Parsed{std::move(f_), name, std::move(refs_), std::move(input_pos_), std::move(op_pos_),
+                  std::move(output_pos)};
   }
 
- private:
+  // Resolves the callee references, last function first (a callee follows
+  // its callers, so each function's callees are complete when it is
+  // reached: no cycle is possible), and verifies every function.
+  Function link(std::vector<Parsed>& fns) {
+    const size_t n = fns.size();
+    std::unordered_map<std::string_view, size_t> index_of;
+    for (size_t k = 0; k < n; ++k)
+      if (!index_of.emplace(fns[k].name.text, k).second)
+        fail(fns[k].name.pos, "function " + describe(fns[k].name) + " is defined twice");
+    std::vector<bool> called(n, false);
+    std::vector<std::vector<size_t>> targets(n);  // per ref of fns[k]
+    for (size_t k = 0; k < n; ++k) {
+      for (const CalleeRef& r : fns[k].refs) {
+        auto it = index_of.find(r.name.text);
+        if (it == index_of.end())
+          fail(r.name.pos, "function " + describe(r.name) + " is not defined");
+        if (it->second <= k)
+          fail(r.name.pos, "function " + describe(r.name) + " must be defined after its caller " +
+                               describe(fns[k].name) + " (callees follow their callers)");
+        called[it->second] = true;
+        targets[k].push_back(it->second);
+      }
+    }
+    for (size_t k = 1; k < n; ++k)
+      if (!called[k])
+        fail(fns[k].name.pos, "function " + describe(fns[k].name) + " is never called");
+
+    std::vector<std::shared_ptr<const Function>> linked(n);
+    std::vector<int> depth(n, 0);
+    // Ops calling the same functions share one Custom, as the frontend's do
+    // (passes group a call's outputs by it).
+    std::map<std::array<size_t, 3>, std::shared_ptr<const Custom>> customs;
+    const size_t none = n;
+    for (size_t k = n; k-- > 0;) {
+      Parsed& p = fns[k];
+      std::map<size_t, std::array<size_t, 3>> callees;  // op -> callee per role
+      for (size_t r = 0; r < p.refs.size(); ++r) {
+        auto it = callees.try_emplace(p.refs[r].op, std::array<size_t, 3>{none, none, none}).first;
+        it->second[size_t(p.refs[r].role)] = targets[k][r];
+      }
+      for (size_t i = 0; i < p.f.ops.size(); ++i) {
+        Op& op = p.f.ops[i];
+        if (op.kind != OpKind::Custom) continue;
+        auto it = callees.find(i);
+        if (it == callees.end() || it->second[0] == none)
+          fail(p.op_pos[i], "op %" + std::to_string(p.f.inputs.size() + i) +
+                                " (custom): needs a 'forward' callee (forward = @name)");
+        const auto& c = it->second;
+        auto& custom = customs[c];
+        if (!custom) {
+          auto made = std::make_shared<Custom>();
+          made->forward = linked[c[0]];
+          if (c[1] != none) made->vjp = linked[c[1]];
+          if (c[2] != none) made->jvp = linked[c[2]];
+          custom = std::move(made);
+        }
+        op.custom = custom;
+        for (size_t t : c)
+          if (t != none) depth[k] = std::max(depth[k], depth[t] + 1);
+        if (depth[k] > kMaxCalleeDepth)
+          fail(p.op_pos[i], "custom ops nest more than " + std::to_string(kMaxCalleeDepth) +
+                                " calls deep");
+      }
+      // Each op but the custom ones was verified as it was read; this checks
+      // the custom ops and is a safety net for the rest. The callees are
+      // already verified.
+      int where = 0, index = 0;
+      std::string msg = detail::verify_located(p.f, &where, &index, /*check_callees=*/false);
+      if (!msg.empty()) {
+        switch (where) {
+          case 0: fail(p.input_pos[index], msg);
+          case 1: fail(p.op_pos[index], msg);
+          case 2: fail(p.output_pos[index], msg);
+          default: fail(p.name.pos, msg);
+        }
+      }
+      if (k > 0) linked[k] = std::make_shared<const Function>(std::move(p.f));
+    }
+    return std::move(fns[0].f);
+  }
   bool is_punct(const Token& t, std::string_view p) const {
     return t.kind == Token::Punct && t.text == p;
   }
@@ -478,7 +580,17 @@ class Parser {
           if (op.attrs.count(aname) || (has_value && aname == "value"))
             fail(a.pos, "attribute '" + aname + "' is given twice");
           expect("=");
-          if (op.kind == OpKind::Constant && aname == "value") {
+          if (lex_.peek().kind == Token::Global) {
+            Token ref = lex_.next();
+            int role = role_of(aname);
+            if (op.kind != OpKind::Custom || role < 0)
+              fail(ref.pos, "attribute '" + aname + "' cannot name a function (only a custom " +
+                                "op's forward, vjp and jvp do)");
+            for (const CalleeRef& r : refs_)
+              if (r.op == f_.ops.size() && r.role == role)
+                fail(a.pos, "attribute '" + aname + "' is given twice");
+            refs_.push_back({f_.ops.size(), role, ref});
+          } else if (op.kind == OpKind::Constant && aname == "value") {
             // Checked and counted now, stored once the type is known.
             has_value = true;
             value_state = lex_.save();
@@ -511,7 +623,9 @@ class Parser {
     define(v);
     op_pos_.push_back(v.pos);
     f_.ops.push_back(std::move(op));
-    // Verified as soon as it is read, so errors come in the text's order.
+    // Verified as soon as it is read, so errors come in the text's order;
+    // a custom op once its callees are linked (link()).
+    if (f_.ops.back().kind == OpKind::Custom) return;
     std::string problem = detail::verify_op(f_, f_.ops.size() - 1);
     if (!problem.empty())
       fail(v.pos,
@@ -563,8 +677,17 @@ class Parser {
     return data;
   }
 
+  static int role_of(const std::string& name) {
+    if (name == "forward") return 0;
+    if (name == "vjp") return 1;
+    if (name == "jvp") return 2;
+    return -1;
+  }
+
   Lexer lex_;
+  // The function being read.
   Function f_;
+  std::vector<CalleeRef> refs_;
   std::unordered_map<std::string_view, int> ids_;
   std::vector<std::string> names_;  // source name of each value id
   std::vector<Pos> input_pos_, op_pos_;
@@ -574,7 +697,7 @@ class Parser {
 
 Function parse(const std::string& text) {
   Parser p(text);
-  return p.parse_function();
+  return p.parse_module();
 }
 
 }  // namespace kiln::ir

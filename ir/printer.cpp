@@ -5,7 +5,11 @@
 #include <charconv>
 #include <cmath>
 #include <complex>
+#include <iterator>
+#include <map>
+#include <set>
 
+#include "ir/custom.h"
 #include "ir/element.h"
 
 namespace kiln::ir {
@@ -146,13 +150,56 @@ std::string printable_name(const std::string& name) {
   return out;
 }
 
-}  // namespace
+// The callee roles, in the order they are visited and named.
+struct Role {
+  const char* name;
+  std::shared_ptr<const Function> Custom::*member;
+};
+constexpr Role kRoles[] = {
+    {"forward", &Custom::forward}, {"vjp", &Custom::vjp}, {"jvp", &Custom::jvp}};
 
-std::string print(const Function& f) {
-  // Built with std::to_string rather than a stream so that stream flags and
-  // locales cannot change the text.
-  std::string os;
-  os += "func @" + printable_name(f.name) + "(";
+// The functions f's custom ops call, directly or through other callees,
+// each once, every function before the functions it calls (reverse
+// post-order of an explicit-stack DFS: no recursion, and a malformed cyclic
+// graph still terminates). Ops and roles are visited last to first, so
+// that siblings come out in the order of the text (forward before vjp).
+std::vector<const Function*> callees_in_order(const Function& f) {
+  struct Frame {
+    const Function* fn;
+    size_t ops_left;    // ops not yet visited: fn->ops[0 .. ops_left)
+    size_t roles_left;  // roles of fn->ops[ops_left - 1] not yet visited
+  };
+  const size_t n_roles = std::size(kRoles);
+  std::vector<const Function*> post;
+  std::set<const Function*> seen{&f};
+  std::vector<Frame> stack{{&f, f.ops.size(), n_roles}};
+  while (!stack.empty()) {
+    Frame& top = stack.back();
+    const Function* next = nullptr;
+    while (!next && top.ops_left > 0) {
+      const Custom* c = top.fn->ops[top.ops_left - 1].custom.get();
+      if (!c || top.roles_left == 0) {
+        --top.ops_left;
+        top.roles_left = n_roles;
+        continue;
+      }
+      const Function* g = (c->*kRoles[--top.roles_left].member).get();
+      if (g && seen.insert(g).second) next = g;
+    }
+    if (next) {
+      stack.push_back({next, next->ops.size(), n_roles});
+    } else {
+      post.push_back(top.fn);
+      stack.pop_back();
+    }
+  }
+  post.pop_back();  // f itself
+  return {post.rbegin(), post.rend()};
+}
+
+void print_function(std::string& os, const Function& f, const std::string& name,
+                    const std::map<const Function*, std::string>& names) {
+  os += "func @" + name + "(";
   for (size_t i = 0; i < f.inputs.size(); ++i) {
     os += (i ? ", %" : "%") + std::to_string(i) + ": ";
     print_type(os, f.inputs[i]);
@@ -180,35 +227,77 @@ std::string print(const Function& f) {
     for (size_t i = 0; i < op.operands.size(); ++i)
       os += (i ? ", %" : "%") + std::to_string(op.operands[i]);
     os += ")";
-    bool has_value = op.kind == OpKind::Constant;
-    if (has_value || !op.attrs.empty()) {
-      // `value` sorts among the real attributes (a valid constant has none).
+    // Attributes in name order; a constant's `value` and a custom op's
+    // callees (`forward = @name`, ...) sort among the real ones.
+    std::map<std::string, std::string> attrs;
+    for (const auto& [attr_name, attr] : op.attrs) {
+      std::string text;
+      print_attr(text, attr);
+      attrs[attr_name] = std::move(text);
+    }
+    if (op.kind == OpKind::Constant) attrs["value"] = constant_value(op);
+    if (op.custom)
+      for (const Role& r : kRoles)
+        if (const Function* g = (*op.custom.*r.member).get()) attrs[r.name] = "@" + names.at(g);
+    if (!attrs.empty()) {
       os += " {";
       bool first = true;
-      bool value_done = !has_value;
-      auto print_value = [&] {
-        os += first ? "value = " : ", value = ";
-        os += constant_value(op);
-        first = false;
-        value_done = true;
-      };
-      for (const auto& [name, attr] : op.attrs) {
-        if (!value_done && name > "value") print_value();
-        os += (first ? "" : ", ") + name + " = ";
-        print_attr(os, attr);
+      for (const auto& [attr_name, text] : attrs) {
+        os += (first ? "" : ", ") + attr_name + " = " + text;
         first = false;
       }
-      if (!value_done) print_value();
       os += "}";
     }
     os += " : ";
     print_type(os, op.type);
+    // Not part of the text form (custom.h); noted for whoever reads a dump.
+    if (op.custom && op.custom->vmap) os += "  // and a C++ vmap rule";
     os += "\n";
   }
   os += "  return";
   for (size_t i = 0; i < f.outputs.size(); ++i)
     os += (i ? ", %" : " %") + std::to_string(f.outputs[i]);
   os += "\n}\n";
+}
+
+}  // namespace
+
+std::string print(const Function& f) {
+  // Built with std::to_string rather than a stream so that stream flags and
+  // locales cannot change the text.
+  //
+  // The functions that custom ops call follow f, each named after its first
+  // caller and role (@main.forward, @main.forward.vjp, ...), made unique.
+  const std::string main_name = printable_name(f.name);
+  const std::vector<const Function*> callees = callees_in_order(f);
+  std::map<const Function*, std::string> names{{&f, main_name}};
+  std::set<std::string> taken{main_name};
+  auto unique = [&](const std::string& base) {
+    std::string name = base;
+    for (int n = 2; !taken.insert(name).second; ++n) name = base + "." + std::to_string(n);
+    return name;
+  };
+  auto name_callees_of = [&](const Function& caller) {
+    // Only a (malformed) cyclic graph reaches a caller without a name.
+    if (!names.count(&caller)) names[&caller] = unique(main_name + ".callee");
+    for (const Op& op : caller.ops) {
+      if (!op.custom) continue;
+      for (const Role& r : kRoles) {
+        const Function* g = (*op.custom.*r.member).get();
+        if (g && !names.count(g)) names[g] = unique(names.at(&caller) + "." + r.name);
+      }
+    }
+  };
+  // Callers come before callees, so each is named before it is printed.
+  name_callees_of(f);
+  for (const Function* g : callees) name_callees_of(*g);
+
+  std::string os;
+  print_function(os, f, main_name, names);
+  for (const Function* g : callees) {
+    os += "\n";
+    print_function(os, *g, names.at(g), names);
+  }
   return os;
 }
 

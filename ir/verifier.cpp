@@ -8,7 +8,9 @@
 #include <cstring>
 #include <limits>
 #include <stdexcept>
+#include <unordered_set>
 
+#include "ir/custom.h"
 #include "ir/type_rules.h"
 
 namespace kiln::ir {
@@ -30,6 +32,7 @@ std::vector<const char*> accepted_attrs(OpKind k) {
     case OpKind::Slice:
     case OpKind::SliceUpdate: return {"start", "stop", "strides"};
     case OpKind::Pad: return {"low", "high"};
+    case OpKind::Custom: return {"index", "num_primals"};
     default: return {};
   }
 }
@@ -151,9 +154,11 @@ std::string check_op(const Function& f, size_t index) {
     return "";
   }
   if (op.data) return "is not a constant but holds data";
+  if (op.custom && op.kind != OpKind::Custom) return "is not a custom op but has callees";
   std::vector<Type> in;
   in.reserve(op.operands.size());
   for (int v : op.operands) in.push_back(f.value_type(v));
+  if (op.kind == OpKind::Custom) return custom_op_problem(op, in);
   problem = overflow_problem(op, in);
   if (!problem.empty()) return problem;
   Type inferred;
@@ -178,7 +183,7 @@ std::string verify_op(const Function& f, size_t index) {
   return check_op(f, index);
 }
 
-std::string verify_located(const Function& f, int* where, int* index) {
+std::string verify_located(const Function& f, int* where, int* index, bool check_callees) {
   auto fail = [&](int w, size_t i, const std::string& prefix, const std::string& problem) {
     *where = w;
     *index = int(i);
@@ -203,6 +208,56 @@ std::string verify_located(const Function& f, int* where, int* index) {
     if (v < 0 || v >= f.num_values())
       return fail(2, i, "output " + std::to_string(i) + ": ",
                   "value %" + std::to_string(v) + " is not defined");
+  }
+  if (!check_callees) return "";
+
+  // The functions that f's custom ops call, directly or through other
+  // callees: each body checked once (a DAG may share them), no cycle, at
+  // most kMaxCalleeDepth levels. An explicit stack, not recursion: the
+  // function may come from untrusted text.
+  static constexpr const char* kRoles[] = {"forward", "vjp", "jvp"};
+  struct Frame {
+    const Function* fn;
+    size_t op = 0;
+    int role = 0;  // next role of fn->ops[op] to visit
+  };
+  std::unordered_set<const Function*> done, on_stack{&f};
+  std::vector<Frame> stack{{&f}};
+  while (!stack.empty()) {
+    Frame& top = stack.back();
+    const Function* next = nullptr;
+    const char* role = nullptr;
+    while (!next && top.op < top.fn->ops.size()) {
+      const Custom* c = top.fn->ops[top.op].custom.get();
+      if (!c || top.role == 3) {
+        ++top.op;
+        top.role = 0;
+        continue;
+      }
+      role = kRoles[top.role];
+      const int r = top.role++;
+      next = (r == 0 ? c->forward : r == 1 ? c->vjp : c->jvp).get();
+    }
+    if (!next) {
+      on_stack.erase(top.fn);
+      done.insert(top.fn);
+      stack.pop_back();
+      continue;
+    }
+    // Reported at the op of f through which the problem is reached.
+    const size_t at = stack.front().op;
+    const std::string prefix = "op %" + std::to_string(f.inputs.size() + at) + " (" +
+                               op_name(f.ops[at].kind) + "): in a " + role + " callee: ";
+    if (on_stack.count(next)) return fail(1, at, prefix, "the callees form a cycle");
+    if (done.count(next)) continue;
+    if (stack.size() > size_t(kMaxCalleeDepth))
+      return fail(1, at, prefix,
+                  "custom ops nest more than " + std::to_string(kMaxCalleeDepth) + " calls deep");
+    int w, i;
+    std::string problem = verify_located(*next, &w, &i, /*check_callees=*/false);
+    if (!problem.empty()) return fail(1, at, prefix, problem);
+    on_stack.insert(next);
+    stack.push_back({next});  // `top` is not used after this
   }
   return "";
 }

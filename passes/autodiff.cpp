@@ -15,7 +15,9 @@
 // where an output must be returned or an op needs a full operand.
 //
 // The rules of every op live in one switch, Rule::apply, with the reverse
-// and forward forms of each op next to each other. Elementwise ops state
+// and forward forms of each op next to each other. The exception is the
+// custom op, a call of functions with rules of their own: its rules are in
+// passes/custom.cpp, and each call is handled whole, at its first op. Elementwise ops state
 // their partial derivatives once (Factor) and both modes use them.
 //
 // Decisions:
@@ -52,6 +54,7 @@
 #include <vector>
 
 #include "ir/builder.h"
+#include "passes/custom.h"
 #include "passes/transforms.h"
 
 namespace kiln::passes {
@@ -602,6 +605,63 @@ std::vector<int> floating_inputs(const Function& f) {
 
 int zeros_of(Builder& b, const Type& t) { return b.broadcast(b.splat(Type{t.dtype, {}}, 0), t.shape); }
 
+// Reverse mode of the call whose first op defines f's value v (custom.h):
+// the cotangents of its outputs (summed over ops standing for the same
+// output) go through the call's rule, and its operands get theirs.
+template <typename Accumulate>
+void vjp_call(const Function& f, const CustomCalls& calls, int v, const std::vector<bool>& active,
+              const std::vector<int>& val, std::vector<int>& ct, Builder& b,
+              const Accumulate& accumulate) {
+  const Op& op = f.def(v);
+  const size_t m = op.custom->forward->outputs.size();
+  std::vector<int> cts(m, kNone), ys(m, kNone);
+  bool any = false;
+  for (auto [u, j] : calls.members(v)) {
+    if (ys[size_t(j)] == kNone) ys[size_t(j)] = val[size_t(u)];
+    if (!active[size_t(u)] || ct[size_t(u)] == kNone) continue;
+    int& c = cts[size_t(j)];
+    c = c == kNone ? ct[size_t(u)] : b.add(c, ct[size_t(u)]);
+    ct[size_t(u)] = kNone;
+    any = true;
+  }
+  if (!any) return;
+  std::vector<int> x;
+  std::vector<bool> need;
+  for (int o : op.operands) {
+    x.push_back(val[size_t(o)]);
+    need.push_back(active[size_t(o)]);
+  }
+  std::vector<int> contributions = custom_vjp(b, op, x, ys, cts, need);
+  for (size_t k = 0; k < op.operands.size(); ++k)
+    if (need[k]) accumulate(op.operands[k], contributions[k]);
+}
+
+// Forward mode of the call whose first op defines f's value v, with operands
+// x in the new function: when some operand has a tangent, emits the call's
+// rule, sets the value and tangent of each of its ops, marks them done and
+// returns true; else returns false (the ops are copied as they are).
+bool jvp_call(const Function& f, const CustomCalls& calls, int v, const std::vector<int>& x,
+              const std::vector<bool>& active, Builder& b, std::vector<int>& val,
+              std::vector<int>& tan, std::vector<bool>& done) {
+  const Op& op = f.def(v);
+  std::vector<int> t;
+  bool any = false;
+  for (int o : op.operands) {
+    t.push_back(tan[size_t(o)]);
+    any = any || tan[size_t(o)] != kNone;
+  }
+  if (!any) return false;
+  std::vector<bool> wanted(op.custom->forward->outputs.size(), false);
+  for (auto [u, j] : calls.members(v)) wanted[size_t(j)] = true;
+  CustomJvp r = custom_jvp(b, op, x, t, wanted);
+  for (auto [u, j] : calls.members(v)) {
+    val[size_t(u)] = r.outputs[size_t(j)];
+    if (active[size_t(u)]) tan[size_t(u)] = r.tangents[size_t(j)];
+    done[size_t(u)] = true;
+  }
+  return true;
+}
+
 }  // namespace
 
 ir::Function vjp(const ir::Function& f, const std::vector<int>& wrt) {
@@ -626,8 +686,15 @@ ir::Function vjp(const ir::Function& f, const std::vector<int>& wrt) {
   for (size_t j = 0; j < f.outputs.size(); ++j)
     if (active[size_t(f.outputs[j])]) accumulate(f.outputs[j], ct_input[j]);
 
+  const CustomCalls calls(f);
   for (int i = int(f.ops.size()) - 1; i >= 0; --i) {
     const int v = n_in + i;
+    if (f.ops[size_t(i)].kind == OpKind::Custom) {
+      // A call is differentiated as a whole at its first op: every use of
+      // its outputs comes later, so their cotangents are complete there.
+      if (calls.is_first(v)) vjp_call(f, calls, v, active, val, ct, b, accumulate);
+      continue;
+    }
     if (!active[size_t(v)] || ct[size_t(v)] == kNone) continue;
     const Op& op = f.ops[size_t(i)];
     std::vector<int> x;
@@ -664,10 +731,16 @@ ir::Function jvp(const ir::Function& f, const std::vector<int>& wrt) {
   // values defined before it.
   std::vector<int> val(size_t(f.num_values()));
   for (int v = 0; v < n_in; ++v) val[size_t(v)] = v;
+  const CustomCalls calls(f);
+  std::vector<bool> done(size_t(f.num_values()), false);  // ops of calls already emitted
   for (size_t i = 0; i < f.ops.size(); ++i) {
+    const int v = n_in + int(i);
+    if (done[size_t(v)]) continue;
     Op op = f.ops[i];
     for (int& o : op.operands) o = val[size_t(o)];
-    const int v = n_in + int(i);
+    if (op.kind == OpKind::Custom && calls.is_first(v) &&
+        jvp_call(f, calls, v, op.operands, active, b, val, tan, done))
+      continue;
     val[size_t(v)] = g.add_op(op);
     if (!active[size_t(v)]) continue;
     std::vector<int> t;

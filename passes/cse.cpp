@@ -1,8 +1,8 @@
 // Common subexpression elimination. Every op of the IR is pure, so two ops
-// with the same kind, operands, attributes and type compute the same value;
-// the later one is dropped and its uses read the earlier one. Constants are
-// equal when their types and bytes are: 0.0 and -0.0, or nans with different
-// payloads, stay distinct.
+// with the same kind, operands, attributes, type and callees compute the
+// same value; the later one is dropped and its uses read the earlier one.
+// Constants are equal when their types and bytes are: 0.0 and -0.0, or nans
+// with different payloads, stay distinct.
 #include <cstring>
 #include <functional>
 #include <string_view>
@@ -54,6 +54,10 @@ size_t hash_op(const ir::Op& op) {
 
 bool same_op(const ir::Op& a, const ir::Op& b) {
   if (a.kind != b.kind || a.type != b.type) return false;
+  // Custom ops are equal only when they call the very same functions:
+  // outputs of one call merge, two calls of equal-looking functions (a
+  // checkpoint's recomputation and the forward pass) do not.
+  if (a.custom != b.custom) return false;
   if (a.kind == ir::OpKind::Constant) return bytes_of(a) == bytes_of(b);
   return a.operands == b.operands && a.attrs == b.attrs;
 }

@@ -23,6 +23,7 @@ constexpr Entry kPasses[] = {
     {"canonicalize", &canonicalize},
     {"cse", &cse},
     {"dce", &dce},
+    {"inline", &inline_custom},
     {"vjp", &vjp_pass},
     {"jvp", &jvp_pass},
     {"vmap", &vmap_pass},

@@ -13,7 +13,8 @@ namespace kiln::passes {
 
 using Pass = std::function<ir::Function(const ir::Function&)>;
 
-// The registered passes by name: "verify", "canonicalize", "cse", "dce".
+// The registered passes by name: "verify", "canonicalize", "cse", "dce",
+// "inline", "vjp", "jvp", "vmap".
 // Returns false if there is no pass of that name.
 bool lookup_pass(const std::string& name, Pass* out);
 std::vector<std::string> pass_names();
@@ -44,5 +45,7 @@ ir::Function verify_pass(const ir::Function& f);  // verifies, returns f
 ir::Function canonicalize(const ir::Function& f);
 ir::Function cse(const ir::Function& f);
 ir::Function dce(const ir::Function& f);
+// Replaces every custom op by its forward callee's ops (inline.cpp).
+ir::Function inline_custom(const ir::Function& f);
 
 }  // namespace kiln::passes

@@ -34,6 +34,9 @@
 //                       take_along_axis of x viewed as [B, S, A, T] with the
 //                       indices viewed as [B, 1, N, 1] broadcast to [B, S, N, T]
 //   take_along_axis     x and indices brought to one batch axis
+//   custom              a whole call at once (passes/custom.cpp): its
+//                       forward function batched by its vmap rule or by this
+//                       pass, its vjp and jvp rules batched alike
 //   matmul              both batched: to one leading axis; only a batched:
 //                       the batch folds into a's rows ([.., B*m, k]); only b
 //                       batched: into b's columns ([.., k, B*n]) — the other
@@ -43,8 +46,10 @@
 // is not mapped, which must then be unbatched).
 #include <stdexcept>
 #include <string>
+#include <unordered_map>
 
 #include "ir/builder.h"
+#include "passes/custom.h"
 #include "passes/transforms.h"
 
 namespace kiln::passes {
@@ -78,7 +83,9 @@ int32_t product(const Shape& s, size_t begin, size_t end) {
 
 class Batcher {
  public:
-  Batcher(const Function& f, int batch) : f_(f), b_(g_), batch_(batch) { g_.name = f.name; }
+  Batcher(const Function& f, int batch) : f_(f), b_(g_), batch_(batch), calls_(f) {
+    g_.name = f.name;
+  }
 
   Function run(const std::vector<int>& in_axes, const std::vector<int>& out_axes) {
     val_.assign(size_t(f_.num_values()), -1);
@@ -95,7 +102,7 @@ class Batcher {
     }
     for (size_t k = 0; k < f_.ops.size(); ++k) {
       int id = int(f_.inputs.size() + k);
-      auto [v, d] = batch_op(f_.ops[k]);
+      auto [v, d] = f_.ops[k].kind == OpKind::Custom ? batch_call(f_.ops[k], id) : batch_op(f_.ops[k]);
       val_[size_t(id)] = v;
       bd_[size_t(id)] = d;
     }
@@ -270,6 +277,27 @@ class Batcher {
     }
   }
 
+  // The custom op defining `id`: its whole call is batched at its first op
+  // (custom.h), and the results of its other ops are kept for them.
+  Result batch_call(const Op& op, int id) {
+    auto it = call_results_.find(id);
+    if (it != call_results_.end()) return it->second;
+    bool any = false;
+    for (int o : op.operands) any = any || batched(o);
+    if (!any) return copy(op);
+    std::vector<int> x, axes;
+    for (int o : op.operands) {
+      x.push_back(val(o));
+      axes.push_back(bd(o));
+    }
+    const auto& members = calls_.members(id);
+    std::vector<bool> wanted(op.custom->forward->outputs.size(), false);
+    for (auto [u, j] : members) wanted[size_t(j)] = true;
+    CustomBatch r = custom_vmap(b_, op, x, axes, batch_, wanted);
+    for (auto [u, j] : members) call_results_[u] = {r.outputs[size_t(j)], r.axes[size_t(j)]};
+    return call_results_.at(id);
+  }
+
   Attrs slice_attrs(const Op& op, int d) const {
     return {{"start", insert_at(op.ints_attr("start"), d, 0)},
             {"stop", insert_at(op.ints_attr("stop"), d, batch_)},
@@ -369,6 +397,8 @@ class Batcher {
   int32_t batch_;
   std::vector<int> val_;
   std::vector<int> bd_;
+  CustomCalls calls_;
+  std::unordered_map<int, Result> call_results_;  // ops of calls batched already
 };
 
 }  // namespace

@@ -587,7 +587,7 @@ TEST(AutodiffApi, ClosuresCapturingArraysAreConstants) {
                        expx, 1e-15, 1e-15));
 }
 
-TEST(AutodiffApi, CheckpointIsTransparent) {
+TEST(AutodiffApi, CheckpointGradientIsFunsGradient) {
   auto block = checkpoint([](const std::vector<array>& v) { return std::vector<array>{tanh(v[0]) * v[0]}; });
   auto dx = grad([&](const array& x) { return sum(block({x})[0]); })(array({0.3, -0.7}, float64));
   std::vector<double> expect;

@@ -5,10 +5,12 @@
 #include <complex>
 #include <cstring>
 #include <limits>
+#include <memory>
 #include <random>
 #include <string>
 #include <vector>
 
+#include "ir/custom.h"
 #include "ir/element.h"
 #include "ir/function.h"
 #include "ir/parser.h"
@@ -51,6 +53,50 @@ Dtype accepted_dtype(OpKind k, const std::vector<Shape>& shapes, const Attrs& at
   }
   ADD_FAILURE() << "no dtype accepted by " << op_name(k);
   return float32;
+}
+
+// A call of F(x, y) = (x * y, exp(x)) with a vjp rule (which itself calls
+// F: callees share functions and nest) and a jvp rule, on f's new inputs
+// x, y: f32[3]. Returns both outputs.
+std::vector<int> custom_case(Function& f) {
+  const Type t = T(float32, {3});
+  auto fwd = std::make_shared<Function>();
+  {
+    int x = fwd->add_input(t), y = fwd->add_input(t);
+    fwd->outputs = {add(*fwd, OpKind::Multiply, {x, y}), add(*fwd, OpKind::Exp, {x})};
+  }
+  auto call = [](Function& g, std::shared_ptr<const Custom> c, std::vector<int> operands,
+                 int index, const Type& type) {
+    Op op = make_op(OpKind::Custom, std::move(operands), type,
+                    {{"index", int64_t(index)}, {"num_primals", int64_t(2)}});
+    op.custom = std::move(c);
+    return g.add_op(std::move(op));
+  };
+  auto plain = std::make_shared<Custom>();
+  plain->forward = fwd;
+  auto vjp = std::make_shared<Function>();  // (x, y, ct0, ct1, out0, out1) -> (dx, dy)
+  {
+    std::vector<int> in;
+    for (int i = 0; i < 6; ++i) in.push_back(vjp->add_input(t));
+    int e = call(*vjp, plain, {in[0], in[1]}, 1, t);  // exp(x) again, through F
+    int dx = add(*vjp, OpKind::Add, {add(*vjp, OpKind::Multiply, {in[2], in[1]}),
+                                     add(*vjp, OpKind::Multiply, {in[3], e})});
+    vjp->outputs = {dx, add(*vjp, OpKind::Multiply, {in[2], in[0]})};
+  }
+  auto jvp = std::make_shared<Function>();  // (x, y, tx, ty) -> (t0, t1)
+  {
+    std::vector<int> in;
+    for (int i = 0; i < 4; ++i) in.push_back(jvp->add_input(t));
+    int t0 = add(*jvp, OpKind::Add, {add(*jvp, OpKind::Multiply, {in[2], in[1]}),
+                                     add(*jvp, OpKind::Multiply, {in[0], in[3]})});
+    jvp->outputs = {t0, add(*jvp, OpKind::Multiply, {in[2], add(*jvp, OpKind::Exp, {in[0]})})};
+  }
+  auto c = std::make_shared<Custom>();
+  c->forward = fwd;
+  c->vjp = vjp;
+  c->jvp = jvp;
+  int x = f.add_input(t), y = f.add_input(t);
+  return {call(f, c, {x, y}, 0, t), call(f, c, {x, y}, 1, t)};
 }
 
 // A small valid function exercising op k; returns false if there is no case
@@ -154,6 +200,10 @@ bool make_case(OpKind k, Function* out) {
       int a = f.add_input(T(float32, {5, 2, 3}));
       int b = f.add_input(T(float32, {5, 3, 4}));
       f.outputs = {add(f, k, {a, b})};
+      break;
+    }
+    case OpKind::Custom: {
+      f.outputs = custom_case(f);
       break;
     }
     default: return false;
@@ -625,7 +675,119 @@ std::vector<BadFunction> bad_functions() {
     f.add_op(make_op(OpKind::Concatenate, {0, 1}, T(float32, {3}), {{"axis", int64_t(0)}}));
     cases.push_back({"concatenate overflow", std::move(f), {"op %2 (concatenate)", "overflows"}});
   }
+  // Custom ops: F(x, y) = (x * y, exp(x)), as in custom_case.
+  auto forward = [] {
+    auto g = std::make_shared<Function>();
+    int x = g->add_input(T(float32, {3})), y = g->add_input(T(float32, {3}));
+    g->outputs = {g->add_op(make_op(OpKind::Multiply, {x, y}, T(float32, {3}))),
+                  g->add_op(make_op(OpKind::Exp, {x}, T(float32, {3})))};
+    return g;
+  };
+  auto custom_op = [](std::shared_ptr<Custom> c, int64_t index, Type t) {
+    Op op = make_op(OpKind::Custom, {0, 1}, std::move(t),
+                    {{"index", index}, {"num_primals", int64_t(2)}});
+    op.custom = std::move(c);
+    return op;
+  };
+  {
+    Function f = base();
+    f.add_op(custom_op(nullptr, 0, T(float32, {3})));
+    cases.push_back({"custom without callee", std::move(f), {"op %2 (custom)", "no forward callee"}});
+  }
+  {
+    Function f = base();
+    auto c = std::make_shared<Custom>();
+    c->forward = forward();
+    f.add_op(custom_op(c, 0, T(float32, {2})));
+    cases.push_back({"custom type", std::move(f),
+                     {"op %2 (custom)", "declared type f32[2] differs from the forward callee's output 0"}});
+    Function g = base();
+    g.add_op(custom_op(c, 2, T(float32, {3})));
+    cases.push_back({"custom index", std::move(g), {"op %2 (custom)", "'index' in [0, 2)"}});
+    Function h = base();
+    Op op = custom_op(c, 0, T(float32, {3}));
+    op.operands = {0};
+    op.attrs["num_primals"] = int64_t(1);
+    h.add_op(std::move(op));
+    cases.push_back({"custom operands", std::move(h),
+                     {"op %2 (custom)", "the forward callee has the signature (f32[3], f32[3])"}});
+  }
+  {
+    Function f = base();
+    auto c = std::make_shared<Custom>();
+    c->forward = forward();
+    c->vjp = forward();  // not (x, y, ct0, ct1, out0, out1) -> (dx, dy)
+    f.add_op(custom_op(c, 0, T(float32, {3})));
+    cases.push_back({"custom vjp signature", std::move(f), {"op %2 (custom)", "the vjp callee has the signature"}});
+  }
+  {
+    Function f = base();
+    auto c = std::make_shared<Custom>();
+    c->forward = forward();
+    Op n = make_op(OpKind::Negative, {0}, T(float32, {3}));
+    n.custom = c;
+    f.add_op(std::move(n));
+    cases.push_back({"callees on a non-custom op", std::move(f),
+                     {"op %2 (negative)", "not a custom op but has callees"}});
+  }
+  {
+    // A problem inside a callee is reported at the op that calls it.
+    auto bad = forward();
+    bad->ops[1].operands = {7};
+    auto c = std::make_shared<Custom>();
+    c->forward = bad;
+    Function f = base();
+    f.add_op(custom_op(c, 0, T(float32, {3})));
+    cases.push_back({"invalid callee", std::move(f),
+                     {"op %2 (custom): in a forward callee: op %3 (exp)", "operand 0 is %7"}});
+  }
+  {
+    // Callees nested deeper than kMaxCalleeDepth.
+    std::shared_ptr<const Function> callee;
+    for (int depth = 0; depth <= kMaxCalleeDepth + 1; ++depth) {
+      auto g = std::make_shared<Function>();
+      int x = g->add_input(T(float32, {3}));
+      if (callee) {
+        auto c = std::make_shared<Custom>();
+        c->forward = callee;
+        Op op = make_op(OpKind::Custom, {x}, T(float32, {3}), {{"index", int64_t(0)}, {"num_primals", int64_t(1)}});
+        op.custom = c;
+        g->outputs = {g->add_op(std::move(op))};
+      } else {
+        g->outputs = {g->add_op(make_op(OpKind::Exp, {x}, T(float32, {3})))};
+      }
+      callee = g;
+    }
+    Function f;
+    f.add_input(T(float32, {3}));
+    auto c = std::make_shared<Custom>();
+    c->forward = callee;
+    Op op = make_op(OpKind::Custom, {0}, T(float32, {3}), {{"index", int64_t(0)}, {"num_primals", int64_t(1)}});
+    op.custom = c;
+    f.add_op(std::move(op));
+    cases.push_back({"callee depth", std::move(f), {"op %1 (custom)", "nest more than 64 calls deep"}});
+  }
   return cases;
+}
+
+TEST(IrText, VerifierRejectsCyclicCallees) {
+  // Only a program can build a cycle (the parser links callees bottom-up):
+  // g calls itself. The verifier reports it and the printer terminates.
+  auto g = std::make_shared<Function>();
+  int x = g->add_input(T(float32, {3}));
+  auto c = std::make_shared<Custom>();
+  c->forward = g;
+  Op op = make_op(OpKind::Custom, {x}, T(float32, {3}), {{"index", int64_t(0)}, {"num_primals", int64_t(1)}});
+  op.custom = c;
+  g->outputs = {g->add_op(op)};
+  Function f;
+  f.add_input(T(float32, {3}));
+  op.operands = {0};
+  f.outputs = {f.add_op(op)};
+  std::string msg = verify_message(f);
+  EXPECT_NE(msg.find("op %1 (custom): in a forward callee: the callees form a cycle"), std::string::npos) << msg;
+  EXPECT_NE(print(f).find("custom(%0)"), std::string::npos);
+  g->ops.clear();  // breaks the reference cycle
 }
 
 TEST(IrText, VerifierRejectsMalformedFunctions) {
@@ -746,6 +908,23 @@ std::vector<BadText> bad_texts() {
       {h + "  %y = negative(%x) : f32[3]\n", 3, 1, "found end of input"},
       {h + "  %y = negative(%x) : f32[3]\n  return %x", 3, 12, "expected '}', found end of input"},
       {h + "  foo\n}", 2, 3, "expected a statement or 'return'"},
+      // Custom ops and the functions they call.
+      {h + "  return %x\n}\n" + h + "  return %x\n}", 4, 6, "function '@f' is defined twice"},
+      {h + "  return %x\n}\nfunc @g() -> () {\n  return\n}", 4, 6,
+       "function '@g' is never called"},
+      {h + "  %y = custom(%x) {index = 0, num_primals = 1} : f32[3]\n  return %y\n}", 2, 3,
+       "op %1 (custom): needs a 'forward' callee"},
+      {h + "  %y = custom(%x) {forward = @f, index = 0, num_primals = 1} : f32[3]\n  return %y\n}",
+       2, 30, "function '@f' must be defined after its caller '@f'"},
+      {h + "  %y = negative(%x) {forward = @g} : f32[3]\n  return %y\n}", 2, 32,
+       "attribute 'forward' cannot name a function"},
+      {h + "  %y = custom(%x) {foo = @g, index = 0, num_primals = 1} : f32[3]\n  return %y\n}", 2,
+       26, "attribute 'foo' cannot name a function"},
+      {h + "  %y = custom(%x) {forward = @g, forward = @g, index = 0} : f32[3]\n  return %y\n}", 2,
+       34, "attribute 'forward' is given twice"},
+      {h + "  %y = custom(%x) {forward = @g, index = 0, num_primals = 1} : f32[2]\n  return %x\n}\n" +
+           "func @g(%x: f32[3]) -> (f32[3]) {\n  return %x\n}",
+       2, 3, "op %1 (custom): declared type f32[2] differs from the forward callee's output 0"},
   };
 }
 
