@@ -137,7 +137,8 @@ class Jit {
     // The symbol is named after the key, so an object stored by another
     // process links here under the same name. A name is never reused in
     // this process (a failed link may leave a definition behind).
-    std::string name = "kiln_" + sha256_hex(full_key).substr(0, 24);
+    const std::string canonical = "kiln_" + sha256_hex(full_key).substr(0, 24);
+    std::string name = canonical;
     if (!used_names_.insert(name).second) name += "_" + std::to_string(next_name_++);
     used_names_.insert(name);
     m->getFunction("kiln_kernel")->setName(name);
@@ -161,7 +162,8 @@ class Jit {
     if (!fn) throw std::runtime_error("kiln: cannot link a compiled kernel: " + error);
     stats_.compile_ms += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     stats_.kernels_compiled++;
-    if (disk_) disk_->store(full_key, obj);
+    // (Other processes look the kernel up by its canonical name.)
+    if (disk_ && name == canonical) disk_->store(full_key, obj);
     return fn;
   }
 
