@@ -145,12 +145,14 @@ bool compile_enabled() {
 
 JitStats jit_stats() {
   auto k = codegen::kernel_cache_stats();
-  return {g_traces.load(), g_trace_hits.load(), k.kernels_compiled, k.kernel_cache_hits, k.compile_ms};
+  return {g_traces.load(), g_trace_hits.load(), k.kernels_compiled, k.kernel_cache_hits, k.compile_ms,
+          codegen::buffers_donated()};
 }
 void reset_jit_stats() {
   g_traces = 0;
   g_trace_hits = 0;
   codegen::reset_kernel_cache_stats();
+  codegen::reset_buffers_donated();
 }
 
 }  // namespace kiln

@@ -36,6 +36,7 @@ struct JitStats {
   uint64_t kernels_compiled = 0;   // native kernels built by LLVM
   uint64_t kernel_cache_hits = 0;  // kernels found in the cache instead
   double compile_ms = 0;           // total time spent compiling kernels
+  uint64_t buffers_donated = 0;    // kernel outputs written into a dying intermediate's buffer
 };
 JitStats jit_stats();
 void reset_jit_stats();

@@ -53,6 +53,11 @@ struct Kernel {
   std::vector<Node> nodes;
   int root = -1;
   int num_params = 0;
+  // An input whose buffer the executor reuses for the output (it dies in
+  // this step and every load of it is at the output's own index), or -1.
+  // The kernel reads it through the output pointer, so that the two stay
+  // one pointer to LLVM (the kernel's pointers are otherwise noalias).
+  int in_place = -1;
 
   // The structural identity used as the kernel cache key (sizes, strides
   // and offsets, being parameters, are not in it).

@@ -274,3 +274,53 @@ TEST(JitCodegen, NoRuntimeAliasChecks) {
   EXPECT_FLOAT_EQ(y.data<float>()[13], 13 * 1.375f + 5 * 2.625f - 13.0f * 5);
   EXPECT_FLOAT_EQ(z.data<float>()[47], 47 * 0.4375f + 3.0625f);
 }
+
+// Buffer donation (codegen/donation.h): a kernel writes its output into the
+// buffer of an intermediate that dies in that step, where it reads that
+// intermediate elementwise; results stay those of the interpreter.
+TEST(JitDonation, ReusesDyingIntermediates) {
+  std::vector<float> av(8 * 8), bv(8 * 8);
+  for (size_t i = 0; i < av.size(); ++i) {
+    av[i] = float(int(i * 7 % 13) - 6) * 0.25f;
+    bv[i] = float(int(i * 5 % 11) - 5) * 0.5f;
+  }
+  array a(av.data(), {8, 8}, float32), b(bv.data(), {8, 8}, float32);
+  auto donated_by = [&](const std::function<array()>& make, const char* what) {
+    reset_jit_stats();
+    auto [j, r] = both(make);
+    EXPECT_TRUE(same(j, r, 1e-5)) << what;
+    return jit_stats().buffers_donated;
+  };
+  // The matmul's result (a BLAS call's fresh buffer) dies in the epilogue.
+  EXPECT_EQ(donated_by([&] { return maximum(matmul(a, b) + 1.0f, array(0.0f)); }, "relu(a b + 1)"), 1u);
+  // A kernel's result (a shared reduction) dies in the second of its two readers.
+  EXPECT_EQ(donated_by([&] {
+              array h = a - max(a, -1, true);
+              array s = sum(h);
+              return exp(h) * s;
+            }, "kernel to kernel"), 1u);
+  // Chained: each step's output takes its input's buffer.
+  auto compiled = compile([](const std::vector<array>& x) {
+    array m = matmul(x[0], x[1]);
+    array s = sum(m);  // m is shared: materialized
+    return std::vector<array>{tanh(m * s)};
+  });
+  EXPECT_EQ(donated_by([&] { return compiled({a, b})[0]; }, "compiled"), 1u);
+
+  // Not donated: read transposed, read twice at different indices, read
+  // broadcast, still needed as an output, or a caller's input.
+  EXPECT_EQ(donated_by([&] { return transpose(matmul(a, b)) + 1.0f; }, "transposed"), 0u);
+  EXPECT_EQ(donated_by([&] {
+              array m = matmul(a, b);
+              return m + transpose(m);
+            }, "two indices"), 0u);
+  EXPECT_EQ(donated_by([&] { return matmul(a, slice(b, {0, 0}, {8, 1})) * b; }, "broadcast"), 0u);
+  EXPECT_EQ(donated_by([&] { return a * 2.0f + b; }, "inputs"), 0u);
+  unsetenv("KILN_EXECUTOR");
+  array m = matmul(a, b), y = exp(m * 0.25f);
+  eval(m, y);
+  auto [mj, mr] = both([&] { return matmul(a, b); });
+  EXPECT_TRUE(same(m, mr, 1e-5)) << "an output that a later kernel reads keeps its values";
+  auto [yj, yr] = both([&] { return exp(matmul(a, b) * 0.25f); });
+  EXPECT_TRUE(same(y, yr, 1e-5));
+}

@@ -33,8 +33,10 @@ class Emitter {
   // LLVM keeps the noalias facts as scoped alias metadata on the loads and
   // stores, so the vectorizer needs no runtime overlap checks between the
   // output and the inputs. That is sound because the output buffer is never
-  // one of the input buffers (the executor allocates it), and inputs that
-  // share a buffer are only read, which noalias allows.
+  // one of the input buffers (the executor allocates it, or reuses the
+  // buffer of input k = in_place, which is then read through the output
+  // pointer and never through its own), and inputs that share a buffer are
+  // only read, which noalias allows.
   void emit_function(const std::string& name) {
     auto* ptr = b_.getPtrTy();
     auto* i64 = b_.getInt64Ty();
@@ -55,8 +57,8 @@ class Emitter {
 
     auto* entry = llvm::BasicBlock::Create(ctx_, "entry", fn_);
     b_.SetInsertPoint(entry);
-    for (size_t i = 0; i < n_in; ++i) inputs_.push_back(fn_->getArg(unsigned(i)));
     out_ = fn_->getArg(unsigned(n_in));
+    for (size_t i = 0; i < n_in; ++i) inputs_.push_back(int(i) == k_.in_place ? out_ : fn_->getArg(unsigned(i)));
     params_ptr_ = fn_->getArg(unsigned(n_in + 1));
     llvm::Value* begin = fn_->getArg(unsigned(n_in + 2));
     llvm::Value* end = fn_->getArg(unsigned(n_in + 3));
