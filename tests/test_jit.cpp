@@ -324,3 +324,52 @@ TEST(JitDonation, ReusesDyingIntermediates) {
   auto [yj, yr] = both([&] { return exp(matmul(a, b) * 0.25f); });
   EXPECT_TRUE(same(y, yr, 1e-5));
 }
+
+// Reductions along the output's last axis rebind its column variable
+// (kernel.h), and the softmax-like ones keep their body in the output row
+// (emit.cpp, the row cache). Variants where that must and must not apply.
+TEST(JitDifferential, ReductionsAlongTheRow) {
+  auto input = [](Shape s, float scale, int seed) {
+    std::vector<float> v(ir::shape_size(s));
+    std::mt19937 rng(seed);
+    std::normal_distribution<float> nd(0, scale);
+    for (auto& e : v) e = nd(rng);
+    array a(v.data(), s, float32);
+    a.eval();
+    return a;
+  };
+  array x = input({6, 37}, 2, 1), y = input({6, 5}, 1, 2), x3 = input({2, 3, 37}, 2, 3);
+  auto check = [&](const char* what, std::function<array()> make, double tol) {
+    auto [j, r] = both(make);
+    EXPECT_TRUE(same(j, r, tol)) << what;
+  };
+  check("softmax", [&] { return softmax(x, -1); }, 1e-6);
+  check("softmax rank 3", [&] { return softmax(x3, -1); }, 1e-6);
+  check("softmax float64", [&] { return softmax(astype(x, float64), -1); }, 1e-12);
+  check("softmax float16", [&] { return softmax(astype(x, float16), -1); }, 1e-2);
+  check("softmax of a transpose", [&] { return softmax(transpose(x3, {0, 2, 1}), -1); }, 1e-6);
+  check("x times softmax", [&] {
+    array e = exp(x - max(x, -1, true));
+    return x * e / sum(e, -1, true);
+  }, 1e-6);
+  check("two cacheable sums", [&] {
+    array e = exp(x), t = tanh(x);
+    return e / sum(e, -1, true) + t * sum(t, -1, true);
+  }, 1e-5);
+  check("body not in the output", [&] { return x / sum(exp(x), -1, true); }, 1e-6);
+  check("different extent", [&] { return x * sum(exp(y), -1, true); }, 1e-5);
+  check("logsumexp broadcast", [&] { return x - logsumexp(x, -1, true); }, 1e-5);
+  check("integer output", [&] {
+    array i = astype(x * 4.0f, int32);
+    return i * sum(i * 3, -1, true);
+  }, 0);
+  // A reduction that rebinds the column variable nested inside one that
+  // depends on it, the shared load emitted at the column first: the inner
+  // reduction must not reuse the column's value of it.
+  array q = input({3, 4}, 1, 4), u = input({3, 5, 4}, 1, 5), w = input({3, 5, 4}, 1, 6);
+  check("nested rebinding", [&] {
+    array qe = exp(q);
+    array inner = sum(expand_dims(qe, 1) * u, -1);  // [3, 5]
+    return qe * (sum(w * expand_dims(inner, -1), 1) + qe);  // qe first in either evaluation order
+  }, 1e-5);
+}

@@ -85,6 +85,7 @@ class Emitter {
     } else {
       int last = k_.rank - 1;
       llvm::Value* inner = params_[k_.size_params[last]];
+      choose_row_cache();
       loop(begin, end, [&](llvm::Value* row) {
         // Decompose the row index into the leading output indices.
         llvm::Value* rest = row;
@@ -95,8 +96,9 @@ class Emitter {
         }
         uint64_t row_mask = (uint64_t(1) << last) - 1;
         bound_ = row_mask;
-        hoist_reductions(k_.root, row_mask);
         llvm::Value* base = b_.CreateMul(row, inner, "", true, true);
+        row_base_ = base;
+        hoist_reductions(k_.root, row_mask);
         int col = column_reduction(last);
         if (col >= 0) {
           emit_columns(b_.getInt64(0), inner, base, last, col);
@@ -104,7 +106,9 @@ class Emitter {
           loop(b_.getInt64(0), inner, [&](llvm::Value* c) {
             vars_[last] = c;
             bound_ = row_mask | uint64_t(1) << last;
-            store(b_.CreateAdd(base, c, "", true, true), emit(k_.root));
+            llvm::Value* index = b_.CreateAdd(base, c, "", true, true);
+            if (cache_node_ >= 0) memo_.back().values[cache_node_] = load_output(index);
+            store(index, emit(k_.root));
             bound_ = row_mask;
           });
         }
@@ -217,6 +221,11 @@ class Emitter {
     return v;
   }
 
+  llvm::Value* load_output(llvm::Value* index) {
+    llvm::Type* st = storage_type(k_.output);
+    return from_storage(k_.output, b_.CreateLoad(st, b_.CreateInBoundsGEP(st, out_, index)));
+  }
+
   void store(llvm::Value* index, llvm::Value* v) {
     llvm::Type* st = storage_type(k_.output);
     llvm::Value* p = b_.CreateInBoundsGEP(st, out_, index);
@@ -243,6 +252,17 @@ class Emitter {
     iv->addIncoming(next, b_.GetInsertBlock());
     b_.CreateBr(header);
     b_.SetInsertPoint(exit);
+  }
+
+  // Loop metadata asking the vectorizer for `width` lanes where it
+  // vectorizes the loop (a hint, not a demand: no warning where it cannot).
+  llvm::MDNode* vectorize_width(int width) {
+    llvm::Metadata* w[] = {llvm::MDString::get(ctx_, "llvm.loop.vectorize.width"),
+                           llvm::ConstantAsMetadata::get(b_.getInt32(uint32_t(width)))};
+    llvm::Metadata* ops[] = {nullptr, llvm::MDNode::get(ctx_, w)};
+    llvm::MDNode* md = llvm::MDNode::getDistinct(ctx_, ops);
+    md->replaceOperandWith(0, md);  // a loop ID refers to itself
+    return md;
   }
 
   // ---- dependencies and hoisting --------------------------------------------
@@ -281,9 +301,11 @@ class Emitter {
   }
 
   llvm::Value* lookup(int node) {
+    uint64_t rebound = 0;
     for (auto it = memo_.rbegin(); it != memo_.rend(); ++it) {
-      auto f = it->find(node);
-      if (f != it->end()) return f->second;
+      auto f = it->values.find(node);
+      if (f != it->values.end()) return deps_[node] & rebound ? nullptr : f->second;
+      rebound |= it->binds;
     }
     return nullptr;
   }
@@ -291,7 +313,7 @@ class Emitter {
   llvm::Value* emit(int node) {
     if (llvm::Value* v = lookup(node)) return v;
     llvm::Value* v = emit_node(k_.nodes[node]);
-    memo_.back()[node] = v;
+    memo_.back().values[node] = v;
     return v;
   }
 
@@ -328,6 +350,47 @@ class Emitter {
       }
     }
     return nullptr;
+  }
+
+  // ---- the row cache -------------------------------------------------------------
+  // A reduction along the output's last dimension that rebinds the column
+  // variable (kernel.h) may have a body that the per-element expression
+  // computes again: softmax's exp(x - max) is summed, then divided by the
+  // sum. Its loop then also stores the body's value into the output row,
+  // and the element loop reads it back instead of computing it again (one
+  // exp per element instead of two); it overwrites that value with the
+  // result, element by element. Rows belong to one thread each, so the row
+  // is private scratch space until the element loop finishes it. Only for
+  // a float output of the body's own dtype (stored exactly), and one
+  // reduction per kernel (the last one the row computes that qualifies).
+  void choose_row_cache() {
+    int last = k_.rank - 1;
+    if (k_.in_place >= 0 || (k_.output != float32 && k_.output != float64)) return;
+    // The nodes the element loop evaluates itself (not inside a reduction).
+    std::vector<char> elementwise(k_.nodes.size());
+    std::vector<int> stack{k_.root};
+    while (!stack.empty()) {
+      int i = stack.back();
+      stack.pop_back();
+      if (elementwise[i]) continue;
+      elementwise[i] = 1;
+      if (k_.nodes[i].kind != NodeKind::Reduce)
+        for (int o : k_.nodes[i].operands) stack.push_back(o);
+    }
+    uint64_t row_mask = (uint64_t(1) << last) - 1;
+    for (int i = int(k_.nodes.size()) - 1; i >= 0; --i) {
+      const Node& r = k_.nodes[i];
+      if (r.kind != NodeKind::Reduce || r.var != last || r.extent_param != k_.size_params[last] ||
+          (deps_[i] & ~row_mask) != 0 || !elementwise[i])
+        continue;
+      const Node& body = k_.nodes[r.operands[0]];
+      if (!elementwise[r.operands[0]] || body.dtype != k_.output || body.kind == NodeKind::Load ||
+          body.kind == NodeKind::Constant)
+        continue;
+      cache_reduce_ = i;
+      cache_node_ = r.operands[0];
+      return;
+    }
   }
 
   // ---- column reductions ---------------------------------------------------------
@@ -391,7 +454,7 @@ class Emitter {
         vars_[inner_var] = c;
         llvm::Value* a = b_.CreateLoad(acc_t, slot(c));
         if (wide) a = b_.CreateFPTrunc(a, compute_type(r.dtype));
-        memo_.back()[red] = round_to(r.dtype, a);
+        memo_.back().values[red] = round_to(r.dtype, a);
         store(b_.CreateAdd(out_base, c, "", true, true), emit(k_.root));
       });
     }, kBlock);
@@ -468,19 +531,26 @@ class Emitter {
     b_.CreateCondBr(b_.CreateICmpSLT(iv, extent), body, exit);
     b_.SetInsertPoint(body);
     memo_.emplace_back();
+    memo_.back().binds = uint64_t(1) << n.var;
     llvm::Value* saved = vars_[n.var];
     vars_[n.var] = iv;
     uint64_t saved_bound = bound_;
     bound_ |= uint64_t(1) << n.var;
     llvm::Value* x = emit(n.operands[0]);
     bound_ = saved_bound;
+    if (cache_reduce_ >= 0 && &n == &k_.nodes[cache_reduce_])  // see choose_row_cache
+      store(b_.CreateAdd(row_base_, iv, "", true, true), x);
     if (wide) x = b_.CreateFPExt(x, acc_type);
     llvm::Value* next_acc = combine(n.op, n.dtype, acc, x);
     vars_[n.var] = saved;
     memo_.pop_back();
     iv->addIncoming(b_.CreateAdd(iv, b_.getInt64(1), "", true, true), b_.GetInsertBlock());
     acc->addIncoming(next_acc, b_.GetInsertBlock());
-    b_.CreateBr(header);
+    llvm::Instruction* latch = b_.CreateBr(header);
+    // A float sum accumulated in double would be vectorized at the width of
+    // double (8 lanes on AVX-512), computing its float body at half width:
+    // ask for the width of float instead (two double accumulators per vector).
+    if (wide && n.dtype != float64) latch->setMetadata(llvm::LLVMContext::MD_loop, vectorize_width(16));
     b_.SetInsertPoint(exit);
     llvm::Value* result = wide ? b_.CreateFPTrunc(acc, compute_type(n.dtype)) : acc;
     // Float sums start from -0 (exact for a single -0 term); an empty one is +0.
@@ -704,7 +774,19 @@ class Emitter {
   llvm::Value* params_ptr_ = nullptr;
   std::vector<uint64_t> deps_;
   uint64_t bound_ = 0;  // the loop variables bound at the insertion point
-  std::vector<std::unordered_map<int, llvm::Value*>> memo_;
+  // Values emitted so far, per loop scope (innermost last). A scope records
+  // the loop variable it binds, so that a value computed outside with an
+  // older binding of that variable is not reused inside (a reduction that
+  // rebinds the output's last variable, kernel.h).
+  struct Scope {
+    std::unordered_map<int, llvm::Value*> values;
+    uint64_t binds = 0;
+  };
+  std::vector<Scope> memo_;
+  // The row cache (choose_row_cache): the reduction whose loop stores its
+  // body's value into the output row, and that body node, or -1.
+  int cache_reduce_ = -1, cache_node_ = -1;
+  llvm::Value* row_base_ = nullptr;  // the current row's first output index
 };
 
 }  // namespace
