@@ -50,9 +50,8 @@ std::vector<int> plan_donations(const ir::Function& f, const passes::Plan& plan,
     const auto& st = plan.steps[s];
     if (st.kind != passes::Step::Kernel) continue;
     const auto& k = st.kernel;
-    bool reduces = std::any_of(k.nodes.begin(), k.nodes.end(), [](const kernel::Node& n) { return n.kind == NodeKind::Reduce; });
     const ir::Type& out = f.value_type(st.value);
-    if (reduces || out.size() == 0) continue;
+    if (k.has_reduction() || out.size() == 0) continue;
     for (size_t a = 0; a < st.args.size() && donor[s] < 0; ++a) {
       int v = st.args[a];
       const ir::Type& in = f.value_type(v);

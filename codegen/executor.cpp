@@ -29,8 +29,9 @@ void launch(KernelFn fn, const kernel::Kernel& k, const ir::Type& out, int64_t w
     if (out.size()) fn(args, 0, 1);
     return;
   }
-  int64_t inner = k.rank == 1 ? 1 : out.shape.back();
-  int64_t outer = k.rank == 1 ? out.size() : out.size() / inner;
+  bool rows = k.rank >= 2 && k.has_reduction();  // else elements (jit.h)
+  int64_t inner = rows ? out.shape.back() : 1;
+  int64_t outer = out.size() / inner;
   int64_t per_outer = std::max<int64_t>(1, std::max(work, out.size()) / outer);
   int64_t grain = std::max<int64_t>(1, kGrainElements / per_outer);
   runtime::ThreadPool::global().parallel_for(outer, grain, [&](int64_t b, int64_t e) { fn(args, b, e); });

@@ -44,6 +44,12 @@ void print_node(std::ostream& os, const Node& n, bool with_values) {
 }
 }  // namespace
 
+bool Kernel::has_reduction() const {
+  for (const Node& n : nodes)
+    if (n.kind == NodeKind::Reduce) return true;
+  return false;
+}
+
 std::string Kernel::key() const {
   std::ostringstream os;
   os << "in";

@@ -63,6 +63,10 @@ struct Kernel {
   // one pointer to LLVM (the kernel's pointers are otherwise noalias).
   int in_place = -1;
 
+  // Whether any node is a reduction. A kernel without one computes each
+  // output element on its own, so its range may be split anywhere (jit.h).
+  bool has_reduction() const;
+
   // The structural identity used as the kernel cache key (sizes, strides
   // and offsets, being parameters, are not in it).
   std::string key() const;

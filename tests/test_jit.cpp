@@ -14,6 +14,7 @@
 #include "frontend/trace.h"
 #include "passes/fusion.h"
 #include "passes/pass_manager.h"
+#include "runtime/thread_pool.h"
 #include "test_helpers.h"
 
 using namespace kiln;
@@ -372,4 +373,48 @@ TEST(JitDifferential, ReductionsAlongTheRow) {
     array inner = sum(expand_dims(qe, 1) * u, -1);  // [3, 5]
     return qe * (sum(w * expand_dims(inner, -1), 1) + qe);  // qe first in either evaluation order
   }, 1e-5);
+}
+
+// A kernel without reductions takes element ranges that may start and end
+// inside rows (jit.h), so few long rows still spread over all threads.
+TEST(JitKernels, ElementRangesCutRows) {
+  ir::Type a_t{float32, {5, 7}}, b_t{float32, {7, 5}};
+  ir::Function f = detail::trace(
+      [](const std::vector<array>& x) { return std::vector<array>{x[0] * 2.0f + transpose(x[1])}; }, {a_t, b_t});
+  passes::Plan plan = passes::plan_fusion(f);
+  ASSERT_EQ(plan.steps.size(), 1u);
+  const passes::Step& st = plan.steps[0];
+  ASSERT_EQ(st.kind, passes::Step::Kernel);
+  ASSERT_FALSE(st.kernel.has_reduction());
+  codegen::KernelFn fn = codegen::get_kernel(st.kernel);
+  std::vector<float> a(35), b(35), out(35, -1.0f);
+  for (int i = 0; i < 35; ++i) {
+    a[i] = float(i);
+    b[i] = float(100 * i);
+  }
+  void* args[] = {a.data(), b.data(), out.data(), const_cast<int64_t*>(st.params.data())};
+  ASSERT_EQ(st.args.size(), 2u);
+  if (st.args[0] != 0) std::swap(args[0], args[1]);
+  // Ranges that begin and end mid-row, one inside a single row, an empty one.
+  for (auto [lo, hi] : std::vector<std::pair<int64_t, int64_t>>{{0, 3}, {3, 4}, {4, 19}, {19, 19}, {19, 35}})
+    fn(args, lo, hi);
+  for (int r = 0; r < 5; ++r)
+    for (int c = 0; c < 7; ++c) EXPECT_EQ(out[r * 7 + c], 2.0f * float(r * 7 + c) + float(100 * (c * 5 + r))) << r << "," << c;
+}
+
+// More threads than rows: a 3 x 40000 kernel, elementwise and with rows.
+TEST(JitKernels, FewLongRowsOnManyThreads) {
+  int threads = runtime::ThreadPool::global().size();
+  runtime::ThreadPool::global().set_size(5);
+  std::vector<float> v(3 * 40000);
+  for (size_t i = 0; i < v.size(); ++i) v[i] = float(i % 1000) * 0.001f - 0.5f;
+  array x(v.data(), {3, 40000}, float32), y = astype(arange(40000.0f), float32);
+  eval(x, y);
+  auto [j, r] = both([&] { return tanh(x) * y + 1.0f; });
+  EXPECT_TRUE(same(j, r, 1e-6));
+  auto [j2, r2] = both([&] { return transpose(reshape(x, {3, 200, 200}), {0, 2, 1}) * 3.0f; });
+  EXPECT_TRUE(same(j2, r2, 0));
+  auto [j3, r3] = both([&] { return softmax(x, -1); });
+  EXPECT_TRUE(same(j3, r3, 1e-6));
+  runtime::ThreadPool::global().set_size(threads);
 }

@@ -86,7 +86,17 @@ class Emitter {
       int last = k_.rank - 1;
       llvm::Value* inner = params_[k_.size_params[last]];
       choose_row_cache();
-      loop(begin, end, [&](llvm::Value* row) {
+      // Rows [begin, end) in full; or, without reductions, the elements
+      // [begin, end): the rows they touch, each from its first to its last
+      // column in the range (jit.h).
+      bool by_element = !k_.has_reduction();
+      llvm::Value* first_row = begin, *end_row = end;
+      if (by_element) {
+        llvm::Value* divisor = b_.CreateSelect(b_.CreateICmpEQ(inner, b_.getInt64(0)), b_.getInt64(1), inner);
+        first_row = b_.CreateUDiv(begin, divisor);
+        end_row = b_.CreateUDiv(b_.CreateAdd(end, b_.CreateSub(divisor, b_.getInt64(1))), divisor);
+      }
+      loop(first_row, end_row, [&](llvm::Value* row) {
         // Decompose the row index into the leading output indices.
         llvm::Value* rest = row;
         for (int d = last - 1; d >= 0; --d) {
@@ -99,11 +109,16 @@ class Emitter {
         llvm::Value* base = b_.CreateMul(row, inner, "", true, true);
         row_base_ = base;
         hoist_reductions(k_.root, row_mask);
+        llvm::Value* c_begin = b_.getInt64(0), *c_end = inner;
+        if (by_element) {
+          c_begin = b_.CreateBinaryIntrinsic(llvm::Intrinsic::smax, b_.CreateSub(begin, base), c_begin);
+          c_end = b_.CreateBinaryIntrinsic(llvm::Intrinsic::smin, b_.CreateSub(end, base), c_end);
+        }
         int col = column_reduction(last);
         if (col >= 0) {
-          emit_columns(b_.getInt64(0), inner, base, last, col);
+          emit_columns(c_begin, c_end, base, last, col);
         } else {
-          loop(b_.getInt64(0), inner, [&](llvm::Value* c) {
+          loop(c_begin, c_end, [&](llvm::Value* c) {
             vars_[last] = c;
             bound_ = row_mask | uint64_t(1) << last;
             llvm::Value* index = b_.CreateAdd(base, c, "", true, true);
