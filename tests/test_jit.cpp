@@ -418,3 +418,32 @@ TEST(JitKernels, FewLongRowsOnManyThreads) {
   EXPECT_TRUE(same(j3, r3, 1e-6));
   runtime::ThreadPool::global().set_size(threads);
 }
+
+// Float max/min reductions run as plain compares with nan kept apart
+// (emit.cpp, float_extremum): nan anywhere (in the vector body or the
+// remainder) still gives nan, infinities and signed zeros are handled.
+TEST(JitDifferential, MaxMinWithNanAndInfinities) {
+  const int rows = 6, cols = 301;
+  std::vector<float> v(rows * cols);
+  for (int i = 0; i < rows * cols; ++i) v[i] = float((i * 37) % 201) - 100.0f;
+  v[0 * cols + 5] = NAN;            // early in a row
+  v[1 * cols + 299] = NAN;          // in the remainder
+  v[2 * cols + 7] = -NAN;           // negative nan
+  for (int c = 0; c < cols; ++c) v[3 * cols + c] = -INFINITY;
+  v[4 * cols + 150] = INFINITY;
+  for (int c = 0; c < cols; ++c) v[5 * cols + c] = c % 2 ? -0.0f : 0.0f;
+  array x(v.data(), {rows, cols}, float32);
+  x.eval();
+  auto check = [&](const char* what, std::function<array()> make) {
+    auto [j, r] = both(make);
+    EXPECT_TRUE(same(j, r, 1e-6)) << what;
+  };
+  check("max rows", [&] { return max(x, -1); });
+  check("min rows", [&] { return min(x, -1); });
+  check("max all", [&] { return max(x); });
+  check("min columns", [&] { return min(x, 0); });
+  check("max float64", [&] { return max(astype(x, float64), -1); });
+  check("max float16", [&] { return max(astype(x, float16), -1); });
+  check("softmax", [&] { return softmax(x, -1); });
+  EXPECT_TRUE(std::isnan(max(x, -1).data<float>()[2])) << "a negative nan";
+}

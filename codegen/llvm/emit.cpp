@@ -540,6 +540,23 @@ class Emitter {
     }
   }
 
+  // One step of a float max (min) reduction, the cheap way: x > acc ? x :
+  // acc, one vmaxps where llvm.maximum takes six dependent instructions.
+  // It ignores nan and the sign of zero, which the flags tell LLVM (so it
+  // can vectorize it as a reduction); the caller keeps whether any x was
+  // nan, apart, and returns nan then. The value computed from a nan is
+  // poison, but it is then never selected. Ties between -0 and +0 keep the
+  // first, as the interpreter does.
+  llvm::Value* float_extremum(bool is_max, llvm::Value* acc, llvm::Value* x) {
+    llvm::IRBuilderBase::FastMathFlagGuard guard(b_);
+    llvm::FastMathFlags fmf;
+    fmf.setNoNaNs();
+    fmf.setNoSignedZeros();
+    b_.setFastMathFlags(fmf);
+    llvm::Value* better = is_max ? b_.CreateFCmpOGT(x, acc) : b_.CreateFCmpOLT(x, acc);
+    return b_.CreateSelect(better, x, acc);
+  }
+
   llvm::Value* max_or_min(bool is_max, Dtype t, llvm::Value* a, llvm::Value* b) {
     if (a->getType()->isFloatingPointTy())
       return b_.CreateBinaryIntrinsic(is_max ? llvm::Intrinsic::maximum : llvm::Intrinsic::minimum, a, b);
@@ -568,6 +585,13 @@ class Emitter {
     llvm::PHINode* acc = b_.CreatePHI(acc_type, 2);
     iv->addIncoming(b_.getInt64(0), pre);
     acc->addIncoming(init, pre);
+    // Float max/min: see float_extremum.
+    bool extremum = (n.op == OpKind::Max || n.op == OpKind::Min) && acc_type->isFloatingPointTy();
+    llvm::PHINode* seen_nan = nullptr;
+    if (extremum) {
+      seen_nan = b_.CreatePHI(b_.getInt1Ty(), 2);
+      seen_nan->addIncoming(b_.getFalse(), pre);
+    }
     b_.CreateCondBr(b_.CreateICmpSLT(iv, extent), body, exit);
     b_.SetInsertPoint(body);
     memo_.emplace_back();
@@ -581,7 +605,8 @@ class Emitter {
     if (cache_reduce_ >= 0 && &n == &k_.nodes[cache_reduce_])  // see choose_row_cache
       store(b_.CreateAdd(row_base_, iv, "", true, true), x);
     if (wide) x = b_.CreateFPExt(x, acc_type);
-    llvm::Value* next_acc = combine(n.op, n.dtype, acc, x);
+    llvm::Value* next_acc = extremum ? float_extremum(n.op == OpKind::Max, acc, x) : combine(n.op, n.dtype, acc, x);
+    if (extremum) seen_nan->addIncoming(b_.CreateOr(seen_nan, b_.CreateFCmpUNO(x, x)), b_.GetInsertBlock());
     vars_[n.var] = saved;
     memo_.pop_back();
     iv->addIncoming(b_.CreateAdd(iv, b_.getInt64(1), "", true, true), b_.GetInsertBlock());
@@ -593,6 +618,7 @@ class Emitter {
     if (wide && n.dtype != float64) latch->setMetadata(llvm::LLVMContext::MD_loop, loop_hint("llvm.loop.vectorize.width", 16));
     b_.SetInsertPoint(exit);
     llvm::Value* result = wide ? b_.CreateFPTrunc(acc, compute_type(n.dtype)) : acc;
+    if (extremum) result = b_.CreateSelect(seen_nan, llvm::ConstantFP::getNaN(acc_type), result);
     // Float sums start from -0 (exact for a single -0 term); an empty one is +0.
     if (n.op == OpKind::Sum && result->getType()->isFloatingPointTy())
       result = b_.CreateSelect(b_.CreateICmpEQ(extent, b_.getInt64(0)), fconst(result->getType(), 0.0), result);
