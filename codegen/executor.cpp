@@ -1,9 +1,12 @@
 #include "codegen/executor.h"
 
+#include <atomic>
 #include <cstdlib>
+#include <cstring>
 #include <iostream>
 #include <stdexcept>
 
+#include "codegen/donation.h"
 #include "codegen/llvm/jit.h"
 #include "passes/custom.h"
 #include "passes/fusion.h"
@@ -16,6 +19,7 @@ namespace kiln::codegen {
 
 namespace {
 
+std::atomic<uint64_t> g_buffers_donated{0};
 
 // Work per chunk: enough elements that a thread's share outweighs waking it.
 constexpr int64_t kGrainElements = 1 << 15;
@@ -27,8 +31,9 @@ void launch(KernelFn fn, const kernel::Kernel& k, const ir::Type& out, int64_t w
     if (out.size()) fn(args, 0, 1);
     return;
   }
-  int64_t inner = k.rank == 1 ? 1 : out.shape.back();
-  int64_t outer = k.rank == 1 ? out.size() : out.size() / inner;
+  bool rows = k.rank >= 2 && k.has_reduction();  // else elements (jit.h)
+  int64_t inner = rows ? out.shape.back() : 1;
+  int64_t outer = out.size() / inner;
   int64_t per_outer = std::max<int64_t>(1, std::max(work, out.size()) / outer);
   int64_t grain = std::max<int64_t>(1, kGrainElements / per_outer);
   runtime::ThreadPool::global().parallel_for(outer, grain, [&](int64_t b, int64_t e) { fn(args, b, e); });
@@ -68,9 +73,6 @@ ir::Function without_calls(ir::Function f) {
 
 Executable::Executable(ir::Function f)
     : f_(without_calls(std::move(f))), plan_(passes::plan_fusion(f_)) {
-  if (runtime::dump_enabled("fusion")) runtime::dump("fusion", "", passes::plan_to_string(f_, plan_));
-  for (const auto& st : plan_.steps)
-    kernels_.push_back(st.kind == passes::Step::Kernel ? get_kernel(st.kernel) : nullptr);
   // Free intermediates after their last reader.
   last_use_.assign(f_.num_values(), -1);
   for (size_t s = 0; s < plan_.steps.size(); ++s) {
@@ -78,6 +80,12 @@ Executable::Executable(ir::Function f)
     for (int v : st.args) last_use_[v] = int(s);
   }
   for (int v : f_.outputs) last_use_[v] = int(plan_.steps.size());
+  // Outputs that reuse the buffer of an input dying in the same step.
+  donor_ = plan_donations(f_, plan_, last_use_);
+  for (size_t s = 0; s < plan_.steps.size(); ++s) plan_.steps[s].kernel.in_place = donor_[s];
+  if (runtime::dump_enabled("fusion")) runtime::dump("fusion", "", passes::plan_to_string(f_, plan_));
+  for (const auto& st : plan_.steps)
+    kernels_.push_back(st.kind == passes::Step::Kernel ? get_kernel(st.kernel) : nullptr);
 }
 
 std::vector<ir::Tensor> Executable::run(const std::vector<ir::Tensor>& inputs) const {
@@ -103,11 +111,24 @@ std::vector<ir::Tensor> Executable::run(const std::vector<ir::Tensor>& inputs) c
     if (st.kind == passes::Step::HostOp) {
       std::vector<ir::Tensor> operands;
       for (int o : st.args) operands.push_back(values[o]);
-      bool blas = op.kind == ir::OpKind::Matmul && (op.type.dtype == float32 || op.type.dtype == float64);
-      if (blas) run_blas(op, st, operands, &values[st.value]);
+      if (runs_on_blas(op)) run_blas(op, st, operands, &values[st.value]);
       else values[st.value] = ir::interpret_op(op, operands);
     } else {
-      ir::Tensor out{op.type, runtime::allocate(size_t(op.type.nbytes()))};
+      ir::Tensor out{op.type, nullptr};
+      if (donor_[s] >= 0) {
+        // The kernel reads that input through the output pointer: hand it
+        // the buffer, or (should anything else still hold the buffer) a copy.
+        runtime::BufferPtr& src = values[st.args[donor_[s]]].buffer;
+        if (src.use_count() == 1) {
+          out.buffer = src;
+          g_buffers_donated.fetch_add(1, std::memory_order_relaxed);
+        } else {
+          out.buffer = runtime::allocate(size_t(op.type.nbytes()));
+          std::memcpy(out.buffer->data(), src->data(), size_t(op.type.nbytes()));
+        }
+      } else {
+        out.buffer = runtime::allocate(size_t(op.type.nbytes()));
+      }
       void* args[64];
       std::vector<void*> many;
       void** argv = args;
@@ -133,6 +154,9 @@ std::vector<ir::Tensor> Executable::run(const std::vector<ir::Tensor>& inputs) c
   for (int v : f.outputs) outputs.push_back(values[v]);
   return outputs;
 }
+
+uint64_t buffers_donated() { return g_buffers_donated.load(std::memory_order_relaxed); }
+void reset_buffers_donated() { g_buffers_donated.store(0, std::memory_order_relaxed); }
 
 std::vector<ir::Tensor> execute(const ir::Function& f, const std::vector<ir::Tensor>& inputs) {
   return Executable(f).run(inputs);

@@ -26,7 +26,12 @@ class Executable {
   passes::Plan plan_;
   std::vector<KernelFn> kernels_;  // per step (null for host ops)
   std::vector<int> last_use_;      // step after which a value can be freed
+  std::vector<int> donor_;         // per step: the arg whose buffer the output takes, or -1 (donation.h)
 };
+
+// Kernel outputs that took over a dying input's buffer (process-wide count).
+uint64_t buffers_donated();
+void reset_buffers_donated();
 
 // Executable(f).run(inputs), for one-off evaluation.
 std::vector<ir::Tensor> execute(const ir::Function& f, const std::vector<ir::Tensor>& inputs);

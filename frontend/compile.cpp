@@ -158,8 +158,8 @@ bool compile_enabled() {
 
 JitStats jit_stats() {
   auto k = codegen::kernel_cache_stats();
-  return {g_traces.load(),   g_trace_hits.load(), k.kernels_compiled, k.kernel_cache_hits,
-          k.compile_ms,      k.disk_hits,         k.disk_rejected,    k.disk_writes};
+  return {g_traces.load(), g_trace_hits.load(), k.kernels_compiled, k.kernel_cache_hits, k.compile_ms,
+          k.disk_hits,     k.disk_rejected,     k.disk_writes,      codegen::buffers_donated()};
 }
 std::string kernel_cache_directory() { return codegen::disk_cache_directory(); }
 
@@ -167,6 +167,7 @@ void reset_jit_stats() {
   g_traces = 0;
   g_trace_hits = 0;
   codegen::reset_kernel_cache_stats();
+  codegen::reset_buffers_donated();
 }
 
 }  // namespace kiln

@@ -48,6 +48,7 @@ struct JitStats {
   uint64_t disk_cache_hits = 0;      // kernels loaded from the disk cache
   uint64_t disk_cache_rejected = 0;  // disk entries discarded (corrupt, foreign)
   uint64_t disk_cache_writes = 0;    // kernels stored in the disk cache
+  uint64_t buffers_donated = 0;      // kernel outputs written into a dying intermediate's buffer
 };
 // (The disk cache's directory, or "" when it is off or refused.)
 std::string kernel_cache_directory();

@@ -250,10 +250,12 @@ class KernelBuilder {
       Index in(s.size());
       size_t kept = 0;
       std::vector<int> vars;
+      int column = reuses_column(idx, s[axes.back()]) ? k_.rank - 1 : -1;
       for (size_t d = 0; d < s.size(); ++d) {
         if (std::find(axes.begin(), axes.end(), int64_t(d)) != axes.end()) {
-          vars.push_back(k_.num_vars);
-          in[d] = Affine::var(k_.num_vars++);
+          int var = int64_t(d) == axes.back() && column >= 0 ? column : k_.num_vars++;
+          vars.push_back(var);
+          in[d] = Affine::var(var);
         } else {
           in[d] = idx[kept++];
         }
@@ -270,7 +272,7 @@ class KernelBuilder {
         r.dtype = half && i > 0 ? float32 : op.type.dtype;
         r.operands = {body};
         r.var = vars[i];
-        r.extent_param = param(s[axes[i]]);
+        r.extent_param = r.var == column ? k_.size_params[column] : param(s[axes[i]]);
         body = add(std::move(r));
       }
       return body;
@@ -279,6 +281,23 @@ class KernelBuilder {
     else if (op.operands.size() == 2) n.kind = kernel::NodeKind::Binary;
     for (int o : op.operands) n.operands.push_back(emit(o, idx));
     return add(std::move(n));
+  }
+
+  // Whether a reduction read at `idx`, whose innermost reduced axis has
+  // `extent` elements, binds the output's column variable (the last one)
+  // as its own loop variable, instead of a new one. It may when it does not
+  // depend on that variable otherwise, and it is worth it when the extents
+  // agree: then the reduction's body at column c is literally the same
+  // expression as the one the kernel's epilogue computes at column c
+  // (softmax's exp(x - max) in its sum and in its output), the two share
+  // nodes, and the emitter can keep that value in the output row instead
+  // of computing it twice. The extent is then the output's own size
+  // parameter, which makes the agreement part of the kernel's structure.
+  bool reuses_column(const Index& idx, int64_t extent) const {
+    if (k_.rank < 2 || extent != f_.value_type(root_).shape.back()) return false;
+    for (const Affine& a : idx)
+      if (a.coef.count(k_.rank - 1)) return false;
+    return true;
   }
 
   // in-shape index from out-shape index for a reshape that splits dims.

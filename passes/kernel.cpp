@@ -44,6 +44,12 @@ void print_node(std::ostream& os, const Node& n, bool with_values) {
 }
 }  // namespace
 
+bool Kernel::has_reduction() const {
+  for (const Node& n : nodes)
+    if (n.kind == NodeKind::Reduce) return true;
+  return false;
+}
+
 std::string Kernel::key() const {
   std::ostringstream os;
   os << "in";
@@ -54,13 +60,15 @@ std::string Kernel::key() const {
     os << ";";
   }
   os << "root" << root;
+  if (in_place >= 0) os << ";in_place" << in_place;
   return os.str();
 }
 
 std::string Kernel::to_string() const {
   std::ostringstream os;
-  os << "  kernel rank " << rank << " -> " << dtype_short_name(output) << ", " << num_params
-     << " params\n";
+  os << "  kernel rank " << rank << " -> " << dtype_short_name(output) << ", " << num_params << " params";
+  if (in_place >= 0) os << ", output in the buffer of arg" << in_place;
+  os << "\n";
   for (size_t i = 0; i < nodes.size(); ++i) {
     os << "    n" << i << " = ";
     print_node(os, nodes[i], true);

@@ -4,7 +4,10 @@
 //
 // A kernel computes one contiguous row-major output of rank R. Loop
 // variables 0..R-1 are the output's indices; each reduction binds one more
-// variable (R, R+1, ...). The body is a DAG of scalar nodes. A Load reads an
+// variable (R, R+1, ...), except that a reduction along the output's last
+// dimension that does not otherwise depend on variable R-1 rebinds R-1
+// itself, with the output's last size as its extent: its body then shares
+// nodes with the per-element expression (see fusion.cpp, reuses_column). The body is a DAG of scalar nodes. A Load reads an
 // input buffer at offset + sum(var * stride); offsets, strides, output sizes
 // and reduction extents are runtime parameters (params[i]), so one kernel
 // serves every shape with the same structure. Only whether a stride is 0, 1
@@ -40,7 +43,8 @@ struct Node {
   double fvalue = 0;
   int64_t ivalue = 0;
   // Reduce
-  int var = -1;           // the loop variable it binds
+  int var = -1;           // the loop variable it binds (it may rebind the
+                          // output's last one, see below)
   int extent_param = -1;  // its trip count
 };
 
@@ -53,6 +57,15 @@ struct Kernel {
   std::vector<Node> nodes;
   int root = -1;
   int num_params = 0;
+  // An input whose buffer the executor reuses for the output (it dies in
+  // this step and every load of it is at the output's own index), or -1.
+  // The kernel reads it through the output pointer, so that the two stay
+  // one pointer to LLVM (the kernel's pointers are otherwise noalias).
+  int in_place = -1;
+
+  // Whether any node is a reduction. A kernel without one computes each
+  // output element on its own, so its range may be split anywhere (jit.h).
+  bool has_reduction() const;
 
   // The structural identity used as the kernel cache key (sizes, strides
   // and offsets, being parameters, are not in it).

@@ -1,14 +1,20 @@
 // The JIT executor against the reference interpreter (the oracle), fusion
 // kernel counts, and the kernel cache.
+#include <dirent.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdlib>
+#include <fstream>
 #include <functional>
 #include <random>
+#include <sstream>
 
 #include "codegen/llvm/jit.h"
 #include "frontend/trace.h"
 #include "passes/fusion.h"
 #include "passes/pass_manager.h"
+#include "runtime/thread_pool.h"
 #include "test_helpers.h"
 
 using namespace kiln;
@@ -56,6 +62,31 @@ array layernorm(const array& x, const array& w, const array& b) {
   array xc = x - mu;
   array var_ = mean(xc * xc, -1, true);
   return xc * rsqrt(var_ + 1e-5f) * w + b;
+}
+
+// The optimized LLVM IR of the kernels that `run` compiles (KILN_DUMP=llvm
+// into a fresh directory), concatenated.
+std::string optimized_llvm(const std::function<void()>& run) {
+  static int calls = 0;
+  std::string dir = ::testing::TempDir() + "kiln_jit_llvm_" + std::to_string(getpid()) + "_" + std::to_string(calls++);
+  setenv("KILN_DUMP", "llvm", 1);
+  setenv("KILN_DUMP_DIR", dir.c_str(), 1);
+  run();
+  unsetenv("KILN_DUMP");
+  unsetenv("KILN_DUMP_DIR");
+  std::string text;
+  if (DIR* d = opendir(dir.c_str())) {
+    while (dirent* e = readdir(d)) {
+      std::string name = e->d_name;
+      if (name.find("-llvm-") == std::string::npos || name.find("before-opt") != std::string::npos) continue;
+      std::ifstream f(dir + "/" + name);
+      std::stringstream ss;
+      ss << f.rdbuf();
+      text += ss.str();
+    }
+    closedir(d);
+  }
+  return text;
 }
 
 }  // namespace
@@ -225,4 +256,194 @@ TEST(JitCache, ChangingScalarsReuseTheKernel) {
   EXPECT_EQ(codegen::kernel_cache_stats().kernels_compiled, 0u);
   // And the values are right: w - lr * w^2 at w = 3, lr = 0.02.
   EXPECT_FLOAT_EQ(step(0.02f).data<float>()[3], 3.0f - 0.02f * 9.0f);
+}
+
+// Kernel pointers are noalias (jit.h, emit.cpp): the vectorized loops carry
+// no runtime checks for an output overlapping an input.
+TEST(JitCodegen, NoRuntimeAliasChecks) {
+  array a = astype(reshape(arange(48.0f), {6, 8}), float32), b = astype(arange(8.0f), float32);
+  eval(a, b);
+  array y = a, z = a;
+  // Structures no other test compiles (new constants), so the kernels are built here.
+  std::string ir = optimized_llvm([&] {
+    y = a * 1.375f + b * 2.625f - a * b;          // rank 2: a row loop and a column loop
+    z = reshape(a, {-1}) * 0.4375f + 3.0625f;      // rank 1
+    eval(y, z);
+  });
+  EXPECT_NE(ir.find("vector.body"), std::string::npos) << ir;
+  EXPECT_EQ(ir.find("vector.memcheck"), std::string::npos) << ir;
+  EXPECT_FLOAT_EQ(y.data<float>()[13], 13 * 1.375f + 5 * 2.625f - 13.0f * 5);
+  EXPECT_FLOAT_EQ(z.data<float>()[47], 47 * 0.4375f + 3.0625f);
+}
+
+// Buffer donation (codegen/donation.h): a kernel writes its output into the
+// buffer of an intermediate that dies in that step, where it reads that
+// intermediate elementwise; results stay those of the interpreter.
+TEST(JitDonation, ReusesDyingIntermediates) {
+  std::vector<float> av(8 * 8), bv(8 * 8);
+  for (size_t i = 0; i < av.size(); ++i) {
+    av[i] = float(int(i * 7 % 13) - 6) * 0.25f;
+    bv[i] = float(int(i * 5 % 11) - 5) * 0.5f;
+  }
+  array a(av.data(), {8, 8}, float32), b(bv.data(), {8, 8}, float32);
+  auto donated_by = [&](const std::function<array()>& make, const char* what) {
+    reset_jit_stats();
+    auto [j, r] = both(make);
+    EXPECT_TRUE(same(j, r, 1e-5)) << what;
+    return jit_stats().buffers_donated;
+  };
+  // The matmul's result (a BLAS call's fresh buffer) dies in the epilogue.
+  EXPECT_EQ(donated_by([&] { return maximum(matmul(a, b) + 1.0f, array(0.0f)); }, "relu(a b + 1)"), 1u);
+  // A kernel's result (a shared reduction) dies in the second of its two readers.
+  EXPECT_EQ(donated_by([&] {
+              array h = a - max(a, -1, true);
+              array s = sum(h);
+              return exp(h) * s;
+            }, "kernel to kernel"), 1u);
+  // Chained: each step's output takes its input's buffer.
+  auto compiled = compile([](const std::vector<array>& x) {
+    array m = matmul(x[0], x[1]);
+    array s = sum(m);  // m is shared: materialized
+    return std::vector<array>{tanh(m * s)};
+  });
+  EXPECT_EQ(donated_by([&] { return compiled({a, b})[0]; }, "compiled"), 1u);
+
+  // Not donated: read transposed, read twice at different indices, read
+  // broadcast, still needed as an output, or a caller's input.
+  EXPECT_EQ(donated_by([&] { return transpose(matmul(a, b)) + 1.0f; }, "transposed"), 0u);
+  EXPECT_EQ(donated_by([&] {
+              array m = matmul(a, b);
+              return m + transpose(m);
+            }, "two indices"), 0u);
+  EXPECT_EQ(donated_by([&] { return matmul(a, slice(b, {0, 0}, {8, 1})) * b; }, "broadcast"), 0u);
+  EXPECT_EQ(donated_by([&] { return a * 2.0f + b; }, "inputs"), 0u);
+  unsetenv("KILN_EXECUTOR");
+  array m = matmul(a, b), y = exp(m * 0.25f);
+  eval(m, y);
+  auto [mj, mr] = both([&] { return matmul(a, b); });
+  EXPECT_TRUE(same(m, mr, 1e-5)) << "an output that a later kernel reads keeps its values";
+  auto [yj, yr] = both([&] { return exp(matmul(a, b) * 0.25f); });
+  EXPECT_TRUE(same(y, yr, 1e-5));
+}
+
+// Reductions along the output's last axis rebind its column variable
+// (kernel.h), and the softmax-like ones keep their body in the output row
+// (emit.cpp, the row cache). Variants where that must and must not apply.
+TEST(JitDifferential, ReductionsAlongTheRow) {
+  auto input = [](Shape s, float scale, int seed) {
+    std::vector<float> v(ir::shape_size(s));
+    std::mt19937 rng(seed);
+    std::normal_distribution<float> nd(0, scale);
+    for (auto& e : v) e = nd(rng);
+    array a(v.data(), s, float32);
+    a.eval();
+    return a;
+  };
+  array x = input({6, 37}, 2, 1), y = input({6, 5}, 1, 2), x3 = input({2, 3, 37}, 2, 3);
+  auto check = [&](const char* what, std::function<array()> make, double tol) {
+    auto [j, r] = both(make);
+    EXPECT_TRUE(same(j, r, tol)) << what;
+  };
+  check("softmax", [&] { return softmax(x, -1); }, 1e-6);
+  check("softmax rank 3", [&] { return softmax(x3, -1); }, 1e-6);
+  check("softmax float64", [&] { return softmax(astype(x, float64), -1); }, 1e-12);
+  check("softmax float16", [&] { return softmax(astype(x, float16), -1); }, 1e-2);
+  check("softmax of a transpose", [&] { return softmax(transpose(x3, {0, 2, 1}), -1); }, 1e-6);
+  check("x times softmax", [&] {
+    array e = exp(x - max(x, -1, true));
+    return x * e / sum(e, -1, true);
+  }, 1e-6);
+  check("two cacheable sums", [&] {
+    array e = exp(x), t = tanh(x);
+    return e / sum(e, -1, true) + t * sum(t, -1, true);
+  }, 1e-5);
+  check("body not in the output", [&] { return x / sum(exp(x), -1, true); }, 1e-6);
+  check("different extent", [&] { return x * sum(exp(y), -1, true); }, 1e-5);
+  check("logsumexp broadcast", [&] { return x - logsumexp(x, -1, true); }, 1e-5);
+  check("integer output", [&] {
+    array i = astype(x * 4.0f, int32);
+    return i * sum(i * 3, -1, true);
+  }, 0);
+  // A reduction that rebinds the column variable nested inside one that
+  // depends on it, the shared load emitted at the column first: the inner
+  // reduction must not reuse the column's value of it.
+  array q = input({3, 4}, 1, 4), u = input({3, 5, 4}, 1, 5), w = input({3, 5, 4}, 1, 6);
+  check("nested rebinding", [&] {
+    array qe = exp(q);
+    array inner = sum(expand_dims(qe, 1) * u, -1);  // [3, 5]
+    return qe * (sum(w * expand_dims(inner, -1), 1) + qe);  // qe first in either evaluation order
+  }, 1e-5);
+}
+
+// A kernel without reductions takes element ranges that may start and end
+// inside rows (jit.h), so few long rows still spread over all threads.
+TEST(JitKernels, ElementRangesCutRows) {
+  ir::Type a_t{float32, {5, 7}}, b_t{float32, {7, 5}};
+  ir::Function f = detail::trace(
+      [](const std::vector<array>& x) { return std::vector<array>{x[0] * 2.0f + transpose(x[1])}; }, {a_t, b_t});
+  passes::Plan plan = passes::plan_fusion(f);
+  ASSERT_EQ(plan.steps.size(), 1u);
+  const passes::Step& st = plan.steps[0];
+  ASSERT_EQ(st.kind, passes::Step::Kernel);
+  ASSERT_FALSE(st.kernel.has_reduction());
+  codegen::KernelFn fn = codegen::get_kernel(st.kernel);
+  std::vector<float> a(35), b(35), out(35, -1.0f);
+  for (int i = 0; i < 35; ++i) {
+    a[i] = float(i);
+    b[i] = float(100 * i);
+  }
+  void* args[] = {a.data(), b.data(), out.data(), const_cast<int64_t*>(st.params.data())};
+  ASSERT_EQ(st.args.size(), 2u);
+  if (st.args[0] != 0) std::swap(args[0], args[1]);
+  // Ranges that begin and end mid-row, one inside a single row, an empty one.
+  for (auto [lo, hi] : std::vector<std::pair<int64_t, int64_t>>{{0, 3}, {3, 4}, {4, 19}, {19, 19}, {19, 35}})
+    fn(args, lo, hi);
+  for (int r = 0; r < 5; ++r)
+    for (int c = 0; c < 7; ++c) EXPECT_EQ(out[r * 7 + c], 2.0f * float(r * 7 + c) + float(100 * (c * 5 + r))) << r << "," << c;
+}
+
+// More threads than rows: a 3 x 40000 kernel, elementwise and with rows.
+TEST(JitKernels, FewLongRowsOnManyThreads) {
+  int threads = runtime::ThreadPool::global().size();
+  runtime::ThreadPool::global().set_size(5);
+  std::vector<float> v(3 * 40000);
+  for (size_t i = 0; i < v.size(); ++i) v[i] = float(i % 1000) * 0.001f - 0.5f;
+  array x(v.data(), {3, 40000}, float32), y = astype(arange(40000.0f), float32);
+  eval(x, y);
+  auto [j, r] = both([&] { return tanh(x) * y + 1.0f; });
+  EXPECT_TRUE(same(j, r, 1e-6));
+  auto [j2, r2] = both([&] { return transpose(reshape(x, {3, 200, 200}), {0, 2, 1}) * 3.0f; });
+  EXPECT_TRUE(same(j2, r2, 0));
+  auto [j3, r3] = both([&] { return softmax(x, -1); });
+  EXPECT_TRUE(same(j3, r3, 1e-6));
+  runtime::ThreadPool::global().set_size(threads);
+}
+
+// Float max/min reductions run as plain compares with nan kept apart
+// (emit.cpp, float_extremum): nan anywhere (in the vector body or the
+// remainder) still gives nan, infinities and signed zeros are handled.
+TEST(JitDifferential, MaxMinWithNanAndInfinities) {
+  const int rows = 6, cols = 301;
+  std::vector<float> v(rows * cols);
+  for (int i = 0; i < rows * cols; ++i) v[i] = float((i * 37) % 201) - 100.0f;
+  v[0 * cols + 5] = NAN;            // early in a row
+  v[1 * cols + 299] = NAN;          // in the remainder
+  v[2 * cols + 7] = -NAN;           // negative nan
+  for (int c = 0; c < cols; ++c) v[3 * cols + c] = -INFINITY;
+  v[4 * cols + 150] = INFINITY;
+  for (int c = 0; c < cols; ++c) v[5 * cols + c] = c % 2 ? -0.0f : 0.0f;
+  array x(v.data(), {rows, cols}, float32);
+  x.eval();
+  auto check = [&](const char* what, std::function<array()> make) {
+    auto [j, r] = both(make);
+    EXPECT_TRUE(same(j, r, 1e-6)) << what;
+  };
+  check("max rows", [&] { return max(x, -1); });
+  check("min rows", [&] { return min(x, -1); });
+  check("max all", [&] { return max(x); });
+  check("min columns", [&] { return min(x, 0); });
+  check("max float64", [&] { return max(astype(x, float64), -1); });
+  check("max float16", [&] { return max(astype(x, float16), -1); });
+  check("softmax", [&] { return softmax(x, -1); });
+  EXPECT_TRUE(std::isnan(max(x, -1).data<float>()[2])) << "a negative nan";
 }

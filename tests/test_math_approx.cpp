@@ -602,6 +602,22 @@ TEST(MathApprox, LoopVectorizerWidensThem) {
   }
 }
 
+// has_approximation (which makes the kernel emitter interleave element
+// loops) names exactly the ops emitted here.
+TEST(MathApprox, HasApproximationListsThem) {
+  llvm::LLVMContext ctx;
+  llvm::Module mod("list", ctx);
+  for (int k = 0; k < int(kiln::ir::kNumOpKinds); ++k) {
+    auto op = OpKind(k);
+    auto* fn = llvm::Function::Create(llvm::FunctionType::get(llvm::Type::getVoidTy(ctx), false),
+                                      llvm::Function::ExternalLinkage, "f" + std::to_string(k), mod);
+    llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", fn));
+    llvm::Value* x = llvm::ConstantFP::get(llvm::Type::getFloatTy(ctx), 0.5);
+    bool emitted = kiln::codegen::emit_unary_math(op, b, x) || kiln::codegen::emit_binary_math(op, b, x, x);
+    EXPECT_EQ(kiln::codegen::has_approximation(op), emitted) << kiln::ir::op_name(op);
+  }
+}
+
 
 
 }  // namespace

@@ -27,26 +27,41 @@ class Emitter {
  public:
   Emitter(const Kernel& k, llvm::Module& m) : k_(k), m_(m), ctx_(m.getContext()), b_(ctx_) {}
 
+  // The kernel is two functions. `name` has the KernelFn signature (jit.h):
+  // it loads the buffer pointers from args and calls `name.body`, which
+  // takes them as noalias parameters and is always inlined. After inlining,
+  // LLVM keeps the noalias facts as scoped alias metadata on the loads and
+  // stores, so the vectorizer needs no runtime overlap checks between the
+  // output and the inputs. That is sound because the output buffer is never
+  // one of the input buffers (the executor allocates it, or reuses the
+  // buffer of input k = in_place, which is then read through the output
+  // pointer and never through its own), and inputs that share a buffer are
+  // only read, which noalias allows.
   void emit_function(const std::string& name) {
     auto* ptr = b_.getPtrTy();
     auto* i64 = b_.getInt64Ty();
-    auto* fty = llvm::FunctionType::get(b_.getVoidTy(), {ptr, i64, i64}, false);
-    fn_ = llvm::Function::Create(fty, llvm::Function::ExternalLinkage, name, m_);
+    size_t n_in = k_.inputs.size();
+    std::vector<llvm::Type*> params(n_in + 2, ptr);  // inputs, output, parameter block
+    params.push_back(i64);
+    params.push_back(i64);
+    fn_ = llvm::Function::Create(llvm::FunctionType::get(b_.getVoidTy(), params, false),
+                                 llvm::Function::InternalLinkage, name + ".body", m_);
     fn_->addFnAttr(llvm::Attribute::NoUnwind);
+    fn_->addFnAttr(llvm::Attribute::AlwaysInline);
+    for (size_t i = 0; i < n_in + 2; ++i) {
+      fn_->addParamAttr(unsigned(i), llvm::Attribute::NoAlias);
+      fn_->addParamAttr(unsigned(i), llvm::Attribute::NoCapture);
+      if (i != n_in) fn_->addParamAttr(unsigned(i), llvm::Attribute::ReadOnly);
+    }
+    emit_wrapper(name);
+
     auto* entry = llvm::BasicBlock::Create(ctx_, "entry", fn_);
     b_.SetInsertPoint(entry);
-    llvm::Value* args = fn_->getArg(0);
-    llvm::Value* begin = fn_->getArg(1);
-    llvm::Value* end = fn_->getArg(2);
-
-    size_t n_in = k_.inputs.size();
-    for (size_t i = 0; i <= n_in + 1; ++i) {
-      llvm::Value* slot = b_.CreateConstInBoundsGEP1_64(ptr, args, i);
-      llvm::Value* p = b_.CreateLoad(ptr, slot);
-      if (i < n_in) inputs_.push_back(p);
-      else if (i == n_in) out_ = p;
-      else params_ptr_ = p;
-    }
+    out_ = fn_->getArg(unsigned(n_in));
+    for (size_t i = 0; i < n_in; ++i) inputs_.push_back(int(i) == k_.in_place ? out_ : fn_->getArg(unsigned(i)));
+    params_ptr_ = fn_->getArg(unsigned(n_in + 1));
+    llvm::Value* begin = fn_->getArg(unsigned(n_in + 2));
+    llvm::Value* end = fn_->getArg(unsigned(n_in + 3));
     for (int i = 0; i < k_.num_params; ++i)
       params_.push_back(b_.CreateLoad(i64, b_.CreateConstInBoundsGEP1_64(i64, params_ptr_, i)));
     compute_deps();
@@ -65,12 +80,23 @@ class Emitter {
           vars_[0] = i;
           bound_ = 1;
           store(i, emit(k_.root));
-        });
+        }, 1, element_loop_hints());
       }
     } else {
       int last = k_.rank - 1;
       llvm::Value* inner = params_[k_.size_params[last]];
-      loop(begin, end, [&](llvm::Value* row) {
+      choose_row_cache();
+      // Rows [begin, end) in full; or, without reductions, the elements
+      // [begin, end): the rows they touch, each from its first to its last
+      // column in the range (jit.h).
+      bool by_element = !k_.has_reduction();
+      llvm::Value* first_row = begin, *end_row = end;
+      if (by_element) {
+        llvm::Value* divisor = b_.CreateSelect(b_.CreateICmpEQ(inner, b_.getInt64(0)), b_.getInt64(1), inner);
+        first_row = b_.CreateUDiv(begin, divisor);
+        end_row = b_.CreateUDiv(b_.CreateAdd(end, b_.CreateSub(divisor, b_.getInt64(1))), divisor);
+      }
+      loop(first_row, end_row, [&](llvm::Value* row) {
         // Decompose the row index into the leading output indices.
         llvm::Value* rest = row;
         for (int d = last - 1; d >= 0; --d) {
@@ -80,18 +106,26 @@ class Emitter {
         }
         uint64_t row_mask = (uint64_t(1) << last) - 1;
         bound_ = row_mask;
-        hoist_reductions(k_.root, row_mask);
         llvm::Value* base = b_.CreateMul(row, inner, "", true, true);
+        row_base_ = base;
+        hoist_reductions(k_.root, row_mask);
+        llvm::Value* c_begin = b_.getInt64(0), *c_end = inner;
+        if (by_element) {
+          c_begin = b_.CreateBinaryIntrinsic(llvm::Intrinsic::smax, b_.CreateSub(begin, base), c_begin);
+          c_end = b_.CreateBinaryIntrinsic(llvm::Intrinsic::smin, b_.CreateSub(end, base), c_end);
+        }
         int col = column_reduction(last);
         if (col >= 0) {
-          emit_columns(b_.getInt64(0), inner, base, last, col);
+          emit_columns(c_begin, c_end, base, last, col);
         } else {
-          loop(b_.getInt64(0), inner, [&](llvm::Value* c) {
+          loop(c_begin, c_end, [&](llvm::Value* c) {
             vars_[last] = c;
             bound_ = row_mask | uint64_t(1) << last;
-            store(b_.CreateAdd(base, c, "", true, true), emit(k_.root));
+            llvm::Value* index = b_.CreateAdd(base, c, "", true, true);
+            if (cache_node_ >= 0) memo_.back().values[cache_node_] = load_output(index);
+            store(index, emit(k_.root));
             bound_ = row_mask;
-          });
+          }, 1, element_loop_hints());
         }
       });
     }
@@ -102,6 +136,23 @@ class Emitter {
   }
 
  private:
+  // `name(void** args, i64 begin, i64 end)`: loads the pointers, calls the body.
+  void emit_wrapper(const std::string& name) {
+    auto* ptr = b_.getPtrTy();
+    auto* i64 = b_.getInt64Ty();
+    auto* fty = llvm::FunctionType::get(b_.getVoidTy(), {ptr, i64, i64}, false);
+    llvm::Function* outer = llvm::Function::Create(fty, llvm::Function::ExternalLinkage, name, m_);
+    outer->addFnAttr(llvm::Attribute::NoUnwind);
+    b_.SetInsertPoint(llvm::BasicBlock::Create(ctx_, "entry", outer));
+    std::vector<llvm::Value*> call_args;
+    for (size_t i = 0; i < k_.inputs.size() + 2; ++i)
+      call_args.push_back(b_.CreateLoad(ptr, b_.CreateConstInBoundsGEP1_64(ptr, outer->getArg(0), i)));
+    call_args.push_back(outer->getArg(1));
+    call_args.push_back(outer->getArg(2));
+    b_.CreateCall(fn_, call_args);
+    b_.CreateRetVoid();
+  }
+
   // ---- types ---------------------------------------------------------------
   llvm::Type* compute_type(Dtype t) {
     switch (t.val) {
@@ -185,6 +236,11 @@ class Emitter {
     return v;
   }
 
+  llvm::Value* load_output(llvm::Value* index) {
+    llvm::Type* st = storage_type(k_.output);
+    return from_storage(k_.output, b_.CreateLoad(st, b_.CreateInBoundsGEP(st, out_, index)));
+  }
+
   void store(llvm::Value* index, llvm::Value* v) {
     llvm::Type* st = storage_type(k_.output);
     llvm::Value* p = b_.CreateInBoundsGEP(st, out_, index);
@@ -193,7 +249,7 @@ class Emitter {
 
   // ---- loops -----------------------------------------------------------------
   template <typename Body>
-  void loop(llvm::Value* start, llvm::Value* end, Body body, int64_t step = 1) {
+  void loop(llvm::Value* start, llvm::Value* end, Body body, int64_t step = 1, llvm::MDNode* md = nullptr) {
     llvm::BasicBlock* pre = b_.GetInsertBlock();
     auto* header = llvm::BasicBlock::Create(ctx_, "loop", fn_);
     auto* bodyb = llvm::BasicBlock::Create(ctx_, "body", fn_);
@@ -209,8 +265,44 @@ class Emitter {
     memo_.pop_back();
     llvm::Value* next = b_.CreateAdd(iv, b_.getInt64(step), "", true, true);
     iv->addIncoming(next, b_.GetInsertBlock());
-    b_.CreateBr(header);
+    llvm::Instruction* latch = b_.CreateBr(header);
+    if (md) latch->setMetadata(llvm::LLVMContext::MD_loop, md);
     b_.SetInsertPoint(exit);
+  }
+
+  // Loop metadata with one hint for the vectorizer, e.g.
+  // llvm.loop.vectorize.width 16: a hint, not a demand (no warning where the
+  // loop cannot be vectorized).
+  llvm::MDNode* loop_hint(const char* name, int value) {
+    llvm::Metadata* w[] = {llvm::MDString::get(ctx_, name),
+                           llvm::ConstantAsMetadata::get(b_.getInt32(uint32_t(value)))};
+    llvm::Metadata* ops[] = {nullptr, llvm::MDNode::get(ctx_, w)};
+    llvm::MDNode* md = llvm::MDNode::getDistinct(ctx_, ops);
+    md->replaceOperandWith(0, md);  // a loop ID refers to itself
+    return md;
+  }
+
+  // The hints for the loop over output elements. An element computed
+  // through a polynomial approximation (math.cpp) is one long chain of
+  // dependent operations; one vector of it at a time leaves the core
+  // waiting on latencies (GELU: 40 instructions in 25 cycles). Four
+  // independent vectors per iteration keep it busy. Cheap bodies are left
+  // to the vectorizer's own choice (they are bound by memory).
+  llvm::MDNode* element_loop_hints() {
+    std::vector<char> seen(k_.nodes.size());
+    std::vector<int> stack{k_.root};
+    while (!stack.empty()) {
+      int i = stack.back();
+      stack.pop_back();
+      if (seen[i]) continue;
+      seen[i] = 1;
+      const Node& n = k_.nodes[i];
+      if (n.kind == NodeKind::Reduce) continue;  // hoisted out of the element loop
+      if ((n.kind == NodeKind::Unary || n.kind == NodeKind::Binary) && is_floating(n.dtype) && has_approximation(n.op))
+        return loop_hint("llvm.loop.interleave.count", 4);
+      for (int o : n.operands) stack.push_back(o);
+    }
+    return nullptr;
   }
 
   // ---- dependencies and hoisting --------------------------------------------
@@ -249,9 +341,11 @@ class Emitter {
   }
 
   llvm::Value* lookup(int node) {
+    uint64_t rebound = 0;
     for (auto it = memo_.rbegin(); it != memo_.rend(); ++it) {
-      auto f = it->find(node);
-      if (f != it->end()) return f->second;
+      auto f = it->values.find(node);
+      if (f != it->values.end()) return deps_[node] & rebound ? nullptr : f->second;
+      rebound |= it->binds;
     }
     return nullptr;
   }
@@ -259,7 +353,7 @@ class Emitter {
   llvm::Value* emit(int node) {
     if (llvm::Value* v = lookup(node)) return v;
     llvm::Value* v = emit_node(k_.nodes[node]);
-    memo_.back()[node] = v;
+    memo_.back().values[node] = v;
     return v;
   }
 
@@ -296,6 +390,47 @@ class Emitter {
       }
     }
     return nullptr;
+  }
+
+  // ---- the row cache -------------------------------------------------------------
+  // A reduction along the output's last dimension that rebinds the column
+  // variable (kernel.h) may have a body that the per-element expression
+  // computes again: softmax's exp(x - max) is summed, then divided by the
+  // sum. Its loop then also stores the body's value into the output row,
+  // and the element loop reads it back instead of computing it again (one
+  // exp per element instead of two); it overwrites that value with the
+  // result, element by element. Rows belong to one thread each, so the row
+  // is private scratch space until the element loop finishes it. Only for
+  // a float output of the body's own dtype (stored exactly), and one
+  // reduction per kernel (the last one the row computes that qualifies).
+  void choose_row_cache() {
+    int last = k_.rank - 1;
+    if (k_.in_place >= 0 || (k_.output != float32 && k_.output != float64)) return;
+    // The nodes the element loop evaluates itself (not inside a reduction).
+    std::vector<char> elementwise(k_.nodes.size());
+    std::vector<int> stack{k_.root};
+    while (!stack.empty()) {
+      int i = stack.back();
+      stack.pop_back();
+      if (elementwise[i]) continue;
+      elementwise[i] = 1;
+      if (k_.nodes[i].kind != NodeKind::Reduce)
+        for (int o : k_.nodes[i].operands) stack.push_back(o);
+    }
+    uint64_t row_mask = (uint64_t(1) << last) - 1;
+    for (int i = int(k_.nodes.size()) - 1; i >= 0; --i) {
+      const Node& r = k_.nodes[i];
+      if (r.kind != NodeKind::Reduce || r.var != last || r.extent_param != k_.size_params[last] ||
+          (deps_[i] & ~row_mask) != 0 || !elementwise[i])
+        continue;
+      const Node& body = k_.nodes[r.operands[0]];
+      if (!elementwise[r.operands[0]] || body.dtype != k_.output || body.kind == NodeKind::Load ||
+          body.kind == NodeKind::Constant)
+        continue;
+      cache_reduce_ = i;
+      cache_node_ = r.operands[0];
+      return;
+    }
   }
 
   // ---- column reductions ---------------------------------------------------------
@@ -359,7 +494,7 @@ class Emitter {
         vars_[inner_var] = c;
         llvm::Value* a = b_.CreateLoad(acc_t, slot(c));
         if (wide) a = b_.CreateFPTrunc(a, compute_type(r.dtype));
-        memo_.back()[red] = round_to(r.dtype, a);
+        memo_.back().values[red] = round_to(r.dtype, a);
         store(b_.CreateAdd(out_base, c, "", true, true), emit(k_.root));
       });
     }, kBlock);
@@ -405,6 +540,23 @@ class Emitter {
     }
   }
 
+  // One step of a float max (min) reduction, the cheap way: x > acc ? x :
+  // acc, one vmaxps where llvm.maximum takes six dependent instructions.
+  // It ignores nan and the sign of zero, which the flags tell LLVM (so it
+  // can vectorize it as a reduction); the caller keeps whether any x was
+  // nan, apart, and returns nan then. The value computed from a nan is
+  // poison, but it is then never selected. Ties between -0 and +0 keep the
+  // first, as the interpreter does.
+  llvm::Value* float_extremum(bool is_max, llvm::Value* acc, llvm::Value* x) {
+    llvm::IRBuilderBase::FastMathFlagGuard guard(b_);
+    llvm::FastMathFlags fmf;
+    fmf.setNoNaNs();
+    fmf.setNoSignedZeros();
+    b_.setFastMathFlags(fmf);
+    llvm::Value* better = is_max ? b_.CreateFCmpOGT(x, acc) : b_.CreateFCmpOLT(x, acc);
+    return b_.CreateSelect(better, x, acc);
+  }
+
   llvm::Value* max_or_min(bool is_max, Dtype t, llvm::Value* a, llvm::Value* b) {
     if (a->getType()->isFloatingPointTy())
       return b_.CreateBinaryIntrinsic(is_max ? llvm::Intrinsic::maximum : llvm::Intrinsic::minimum, a, b);
@@ -433,24 +585,40 @@ class Emitter {
     llvm::PHINode* acc = b_.CreatePHI(acc_type, 2);
     iv->addIncoming(b_.getInt64(0), pre);
     acc->addIncoming(init, pre);
+    // Float max/min: see float_extremum.
+    bool extremum = (n.op == OpKind::Max || n.op == OpKind::Min) && acc_type->isFloatingPointTy();
+    llvm::PHINode* seen_nan = nullptr;
+    if (extremum) {
+      seen_nan = b_.CreatePHI(b_.getInt1Ty(), 2);
+      seen_nan->addIncoming(b_.getFalse(), pre);
+    }
     b_.CreateCondBr(b_.CreateICmpSLT(iv, extent), body, exit);
     b_.SetInsertPoint(body);
     memo_.emplace_back();
+    memo_.back().binds = uint64_t(1) << n.var;
     llvm::Value* saved = vars_[n.var];
     vars_[n.var] = iv;
     uint64_t saved_bound = bound_;
     bound_ |= uint64_t(1) << n.var;
     llvm::Value* x = emit(n.operands[0]);
     bound_ = saved_bound;
+    if (cache_reduce_ >= 0 && &n == &k_.nodes[cache_reduce_])  // see choose_row_cache
+      store(b_.CreateAdd(row_base_, iv, "", true, true), x);
     if (wide) x = b_.CreateFPExt(x, acc_type);
-    llvm::Value* next_acc = combine(n.op, n.dtype, acc, x);
+    llvm::Value* next_acc = extremum ? float_extremum(n.op == OpKind::Max, acc, x) : combine(n.op, n.dtype, acc, x);
+    if (extremum) seen_nan->addIncoming(b_.CreateOr(seen_nan, b_.CreateFCmpUNO(x, x)), b_.GetInsertBlock());
     vars_[n.var] = saved;
     memo_.pop_back();
     iv->addIncoming(b_.CreateAdd(iv, b_.getInt64(1), "", true, true), b_.GetInsertBlock());
     acc->addIncoming(next_acc, b_.GetInsertBlock());
-    b_.CreateBr(header);
+    llvm::Instruction* latch = b_.CreateBr(header);
+    // A float sum accumulated in double would be vectorized at the width of
+    // double (8 lanes on AVX-512), computing its float body at half width:
+    // ask for the width of float instead (two double accumulators per vector).
+    if (wide && n.dtype != float64) latch->setMetadata(llvm::LLVMContext::MD_loop, loop_hint("llvm.loop.vectorize.width", 16));
     b_.SetInsertPoint(exit);
     llvm::Value* result = wide ? b_.CreateFPTrunc(acc, compute_type(n.dtype)) : acc;
+    if (extremum) result = b_.CreateSelect(seen_nan, llvm::ConstantFP::getNaN(acc_type), result);
     // Float sums start from -0 (exact for a single -0 term); an empty one is +0.
     if (n.op == OpKind::Sum && result->getType()->isFloatingPointTy())
       result = b_.CreateSelect(b_.CreateICmpEQ(extent, b_.getInt64(0)), fconst(result->getType(), 0.0), result);
@@ -672,7 +840,19 @@ class Emitter {
   llvm::Value* params_ptr_ = nullptr;
   std::vector<uint64_t> deps_;
   uint64_t bound_ = 0;  // the loop variables bound at the insertion point
-  std::vector<std::unordered_map<int, llvm::Value*>> memo_;
+  // Values emitted so far, per loop scope (innermost last). A scope records
+  // the loop variable it binds, so that a value computed outside with an
+  // older binding of that variable is not reused inside (a reduction that
+  // rebinds the output's last variable, kernel.h).
+  struct Scope {
+    std::unordered_map<int, llvm::Value*> values;
+    uint64_t binds = 0;
+  };
+  std::vector<Scope> memo_;
+  // The row cache (choose_row_cache): the reduction whose loop stores its
+  // body's value into the output row, and that body node, or -1.
+  int cache_reduce_ = -1, cache_node_ = -1;
+  llvm::Value* row_base_ = nullptr;  // the current row's first output index
 };
 
 }  // namespace

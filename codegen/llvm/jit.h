@@ -15,8 +15,11 @@ namespace kiln::codegen {
 
 // args: the input buffers, then the output buffer, then a pointer to the
 // int64 parameters. The kernel computes outputs [begin, end) of its outer
-// range: elements for rank 1, rows (all but the last dimension) for rank
-// >= 2, [0, 1) for rank 0.
+// range: elements (row-major) for rank 1 and for kernels without
+// reductions (Kernel::has_reduction), rows (all but the last dimension)
+// for the other kernels of rank >= 2, [0, 1) for rank 0. Elements let a
+// few long rows (4 x 4M) spread over every thread; a row with reductions
+// is computed by one thread, which computes each of them once.
 using KernelFn = void (*)(void** args, int64_t begin, int64_t end);
 
 struct KernelCacheStats {

@@ -186,16 +186,14 @@ Value* emit_exp(Em& m, Value* x) {
   return m.sel(m.isnan(x), x, r);
 }
 
-// expm1. Same reduction as exp; expm1(r) = r + r^2/2 + r^3 Q(r) (Q: Remez
+// expm1 of an x with lo <= x <= hi (double: -40, 709.79; float: -18, 89):
+// the same reduction as exp; expm1(r) = r + r^2/2 + r^3 Q(r) (Q: Remez
 // fit of (e^r-1-r-r^2/2)/r^3 on [-ln2/2, ln2/2] for relative error of
 // expm1(r): float degree 4, 2^-29.8; double degree 9, 2^-59.2), then
 // expm1(x) = 2 (s expm1(r) + (s - 1/2)) with s = 2^(n-1), which is exact
-// for n = 0 and loses no accuracy near -1.
-// Budget: float 2 ulp, double 2.5 ulp (measured 1.4, 1.9), whole line.
-Value* emit_expm1(Em& m, Value* x) {
-  double hi = m.dbl ? 709.79 : 89.0, lo = m.dbl ? -40.0 : -18.0;  // below lo: -1 after rounding
-  Value* xc = m.sel(m.olt(x, m.c(hi)), x, m.c(hi));
-  xc = m.sel(m.ogt(xc, m.c(lo)), xc, m.c(lo));
+// for n = 0 and loses no accuracy near -1. Nonzero |x| below 2^-30
+// (float) or 2^-60 (double) may lose the last bits.
+Value* expm1_core(Em& m, Value* xc) {
   Value* n = m.round_int(m.mul(xc, m.c(kLog2e)));
   Value* nn = m.neg(n);
   Value* r = m.fma(nn, m.c(m.dbl ? kLn2HiD : kLn2HiF), xc);
@@ -206,7 +204,15 @@ Value* emit_expm1(Em& m, Value* x) {
                    : m.poly(r, {0x1.555554p-3, 0x1.5554f2p-5, 0x1.1111cap-7, 0x1.6d407ap-10, 0x1.9fbdf6p-13});
   Value* p = m.fma(m.mul(r, r), m.fma(r, q, m.c(0.5)), r);
   Value* s = m.pow2i(m.isub(m.to_int(n), m.ci(1)));
-  Value* res = m.mul(m.c(2.0), m.fma(s, p, m.sub(s, m.c(0.5))));
+  return m.mul(m.c(2.0), m.fma(s, p, m.sub(s, m.c(0.5))));
+}
+
+// expm1. Budget: float 2 ulp, double 2.5 ulp (measured 1.4, 1.9), whole line.
+Value* emit_expm1(Em& m, Value* x) {
+  double hi = m.dbl ? 709.79 : 89.0, lo = m.dbl ? -40.0 : -18.0;  // below lo: -1 after rounding
+  Value* xc = m.sel(m.olt(x, m.c(hi)), x, m.c(hi));
+  xc = m.sel(m.ogt(xc, m.c(lo)), xc, m.c(lo));
+  Value* res = expm1_core(m, xc);
   // Tiny |x| (zeros, subnormals): expm1(x) = x.
   res = m.sel(m.olt(m.abs(x), m.c(m.dbl ? 0x1p-60 : 0x1p-30)), x, res);
   return m.sel(m.isnan(x), x, res);
@@ -334,13 +340,15 @@ Value* emit_log1p(Em& m, Value* x) {
 // ------------------------------------------------------- tanh, sigmoid --
 
 // tanh(x) = sign(x) t/(t+2), t = expm1(2|x|); |x| is clamped where tanh
-// rounds to 1 (float 10, double 20). Budget: float 3 ulp, double 3 ulp
-// (measured 2.1, 2.4), whole line.
+// rounds to 1 (float 10, double 20), so expm1's own clamps and special
+// cases are not needed (tiny |x| keep their value: t/(t+2) = |x|
+// exactly when t = 2|x|). Budget: float 3 ulp, double 3 ulp (measured
+// 2.1, 2.4), whole line.
 Value* emit_tanh(Em& m, Value* x) {
   Value* ax = m.abs(x);
   double cl = m.dbl ? 20.0 : 10.0;
   Value* axc = m.sel(m.olt(ax, m.c(cl)), ax, m.c(cl));
-  Value* t = emit_expm1(m, m.mul(m.c(2.0), axc));
+  Value* t = expm1_core(m, m.mul(m.c(2.0), axc));
   Value* res = m.copysign(m.div(t, m.add(t, m.c(2.0))), x);
   return m.sel(m.isnan(x), x, res);
 }
@@ -796,6 +804,18 @@ llvm::Value* emit_unary_math(ir::OpKind op, llvm::IRBuilderBase& b, llvm::Value*
     case OpKind::Tan: return emit_trig(m, x, Trig::Tan);
     case OpKind::Arctan: return emit_atan(m, x);
     default: return nullptr;
+  }
+}
+
+bool has_approximation(ir::OpKind op) {
+  switch (op) {
+    case OpKind::Exp: case OpKind::Expm1: case OpKind::Log: case OpKind::Log2: case OpKind::Log10:
+    case OpKind::Log1p: case OpKind::Tanh: case OpKind::Sigmoid: case OpKind::Erf: case OpKind::Erfinv:
+    case OpKind::Sin: case OpKind::Cos: case OpKind::Tan: case OpKind::Arctan: case OpKind::Power:
+    case OpKind::Arctan2: case OpKind::LogAddExp:
+      return true;
+    default:
+      return false;
   }
 }
 

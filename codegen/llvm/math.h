@@ -21,4 +21,7 @@ llvm::Value* emit_unary_math(ir::OpKind op, llvm::IRBuilderBase& b, llvm::Value*
 // The same for the binary ops power, arctan2 and logaddexp (x, y of one type).
 llvm::Value* emit_binary_math(ir::OpKind op, llvm::IRBuilderBase& b, llvm::Value* x, llvm::Value* y);
 
+// Whether op has an approximation here (for float and double).
+bool has_approximation(ir::OpKind op);
+
 }  // namespace kiln::codegen
