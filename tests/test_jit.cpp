@@ -447,3 +447,32 @@ TEST(JitDifferential, MaxMinWithNanAndInfinities) {
   check("softmax", [&] { return softmax(x, -1); });
   EXPECT_TRUE(std::isnan(max(x, -1).data<float>()[2])) << "a negative nan";
 }
+
+// Large outputs of kernels that reduce along rows are stored past the
+// caches (Kernel::stream_output): computed in blocks, copied out in aligned
+// lines with the unaligned columns at each end on their own. Rows of odd
+// lengths, shorter and longer than a block, float32 and float64.
+TEST(JitDifferential, StreamedOutputs) {
+  auto input = [](Shape s, Dtype t) {
+    std::vector<float> v(ir::shape_size(s));
+    std::mt19937 rng(7);
+    std::normal_distribution<float> nd(0, 1);
+    for (auto& e : v) e = nd(rng);
+    array a = astype(array(v.data(), s, float32), t);
+    a.eval();
+    return a;
+  };
+  auto norm = [](const array& x) {
+    array xc = x - mean(x, -1, true);
+    return xc * rsqrt(mean(xc * xc, -1, true) + 1e-5f);
+  };
+  for (auto [shape, t] : std::vector<std::pair<Shape, Dtype>>{
+           {{2100, 1003}, float32}, {{450, 5003}, float32}, {{1050, 1001}, float64}}) {
+    array x = input(shape, t);
+    ASSERT_GE(x.nbytes(), size_t(8) << 20);
+    auto [j, r] = both([&] { return norm(x); });
+    EXPECT_TRUE(same(j, r, t == float64 ? 1e-12 : 1e-5)) << shape[0] << "x" << shape[1] << " " << t;
+    auto [j2, r2] = both([&] { return softmax(x, -1); });
+    EXPECT_TRUE(same(j2, r2, t == float64 ? 1e-12 : 1e-6)) << "softmax " << shape[0] << "x" << shape[1];
+  }
+}

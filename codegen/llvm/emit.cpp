@@ -23,6 +23,9 @@ using kernel::NodeKind;
 using kernel::StrideKind;
 using ir::OpKind;
 
+// The block of a streamed output row computed before it is copied out.
+constexpr int64_t kStreamBlock = 2048;
+
 class Emitter {
  public:
   Emitter(const Kernel& k, llvm::Module& m) : k_(k), m_(m), ctx_(m.getContext()), b_(ctx_) {}
@@ -118,14 +121,7 @@ class Emitter {
         if (col >= 0) {
           emit_columns(c_begin, c_end, base, last, col);
         } else {
-          loop(c_begin, c_end, [&](llvm::Value* c) {
-            vars_[last] = c;
-            bound_ = row_mask | uint64_t(1) << last;
-            llvm::Value* index = b_.CreateAdd(base, c, "", true, true);
-            if (cache_node_ >= 0) memo_.back().values[cache_node_] = load_output(index);
-            store(index, emit(k_.root));
-            bound_ = row_mask;
-          }, 1, element_loop_hints());
+          element_loop(c_begin, c_end, base, row_mask);
         }
       });
     }
@@ -236,15 +232,84 @@ class Emitter {
     return v;
   }
 
-  llvm::Value* load_output(llvm::Value* index) {
-    llvm::Type* st = storage_type(k_.output);
-    return from_storage(k_.output, b_.CreateLoad(st, b_.CreateInBoundsGEP(st, out_, index)));
-  }
-
   void store(llvm::Value* index, llvm::Value* v) {
     llvm::Type* st = storage_type(k_.output);
     llvm::Value* p = b_.CreateInBoundsGEP(st, out_, index);
     b_.CreateStore(to_storage(k_.output, v), p);
+  }
+
+  // The loop over columns [c_begin, c_end) of the row starting at output
+  // index `base` (rank >= 2). With Kernel::stream_output the row is
+  // computed in blocks into a small scratch buffer (in L1), and each block
+  // is copied out with non-temporal vector stores (vmovntps) where whole
+  // 64-byte lines are written: the output goes to memory without first
+  // being read into the cache, a third less memory traffic. (The loop
+  // vectorizer does not widen non-temporal stores itself: it cannot prove
+  // them aligned; the copy is written with vectors and aligned lines.)
+  void element_loop(llvm::Value* c_begin, llvm::Value* c_end, llvm::Value* base, uint64_t row_mask) {
+    int last = k_.rank - 1;
+    llvm::Type* st = storage_type(k_.output);
+    auto element = [&](llvm::Value* c, llvm::Value* ptr) {
+      vars_[last] = c;
+      bound_ = row_mask | uint64_t(1) << last;
+      if (cache_node_ >= 0)  // the row cache (choose_row_cache), in the output row
+        memo_.back().values[cache_node_] =
+            from_storage(k_.output, b_.CreateLoad(st, b_.CreateInBoundsGEP(st, out_, b_.CreateAdd(base, c, "", true, true))));
+      b_.CreateStore(to_storage(k_.output, emit(k_.root)), ptr);
+      bound_ = row_mask;
+    };
+    // A row cache already brings the output row into the cache: streaming
+    // it out again measured no faster there.
+    if (!k_.stream_output || cache_node_ >= 0) {
+      loop(c_begin, c_end, [&](llvm::Value* c) {
+        element(c, b_.CreateInBoundsGEP(st, out_, b_.CreateAdd(base, c, "", true, true)));
+      }, 1, element_loop_hints());
+      return;
+    }
+    if (!stream_scratch_) {
+      llvm::IRBuilder<> entry(&fn_->getEntryBlock(), fn_->getEntryBlock().begin());
+      auto* a = entry.CreateAlloca(st, entry.getInt64(kStreamBlock));
+      a->setAlignment(llvm::Align(64));
+      stream_scratch_ = a;
+    }
+    loop(c_begin, c_end, [&](llvm::Value* s) {
+      llvm::Value* e = b_.CreateBinaryIntrinsic(llvm::Intrinsic::smin, b_.CreateAdd(s, b_.getInt64(kStreamBlock)), c_end);
+      loop(s, e, [&](llvm::Value* c) { element(c, b_.CreateInBoundsGEP(st, stream_scratch_, b_.CreateSub(c, s))); },
+           1, element_loop_hints());
+      copy_out(stream_scratch_, s, e, base);
+    }, kStreamBlock);
+  }
+
+  // out[base + c] = scratch[c - s] for c in [s, e): whole 64-byte lines
+  // with aligned non-temporal vector stores, the columns before and after
+  // them one by one.
+  void copy_out(llvm::Value* scratch, llvm::Value* s, llvm::Value* e, llvm::Value* base) {
+    llvm::Type* st = storage_type(k_.output);
+    int64_t per_line = 64 / int64_t(k_.output.size());
+    llvm::Value* mask = b_.getInt64(~uint64_t(per_line - 1));
+    llvm::Value* up = b_.CreateAnd(b_.CreateAdd(b_.CreateAdd(base, s), b_.getInt64(per_line - 1)), mask);
+    llvm::Value* s_al = b_.CreateBinaryIntrinsic(llvm::Intrinsic::smin, b_.CreateSub(up, base), e);
+    llvm::Value* down = b_.CreateSub(b_.CreateAnd(b_.CreateAdd(base, e), mask), base);
+    llvm::Value* e_al = b_.CreateBinaryIntrinsic(llvm::Intrinsic::smax, down, s_al);
+    auto one = [&](llvm::Value* c) {
+      llvm::Value* v = b_.CreateLoad(st, b_.CreateInBoundsGEP(st, scratch, b_.CreateSub(c, s)));
+      b_.CreateStore(v, b_.CreateInBoundsGEP(st, out_, b_.CreateAdd(base, c, "", true, true)));
+    };
+    llvm::MDNode* scalar = loop_hint("llvm.loop.vectorize.width", 1);  // under a line each
+    loop(s, s_al, one, 1, scalar);
+    auto* vt = llvm::FixedVectorType::get(st, unsigned(per_line));
+    llvm::MDNode* nt = llvm::MDNode::get(ctx_, {llvm::ConstantAsMetadata::get(b_.getInt32(1))});
+    loop(s_al, e_al, [&](llvm::Value* c) {
+      llvm::Value* v = b_.CreateAlignedLoad(vt, b_.CreateInBoundsGEP(st, scratch, b_.CreateSub(c, s)),
+                                            llvm::Align(k_.output.size()));
+      // base + c is a multiple of per_line here: a 64-byte aligned line, as
+      // every output buffer starts at a multiple of 64 bytes
+      // (runtime::Buffer::kAlignment; reductions never write in place).
+      auto* store = b_.CreateAlignedStore(v, b_.CreateInBoundsGEP(st, out_, b_.CreateAdd(base, c, "", true, true)),
+                                          llvm::Align(64));
+      store->setMetadata(llvm::LLVMContext::MD_nontemporal, nt);
+    }, per_line);
+    loop(e_al, e, one, 1, scalar);
   }
 
   // ---- loops -----------------------------------------------------------------
@@ -853,6 +918,7 @@ class Emitter {
   // body's value into the output row, and that body node, or -1.
   int cache_reduce_ = -1, cache_node_ = -1;
   llvm::Value* row_base_ = nullptr;  // the current row's first output index
+  llvm::Value* stream_scratch_ = nullptr;  // kStreamBlock elements on the stack
 };
 
 }  // namespace
