@@ -346,6 +346,10 @@ TEST(JitDifferential, ReductionsAlongTheRow) {
   };
   check("softmax", [&] { return softmax(x, -1); }, 1e-6);
   check("softmax rank 3", [&] { return softmax(x3, -1); }, 1e-6);
+  array wide = input({5, 1100}, 2, 7);  // rows of several prefetch blocks
+  check("softmax wide rows", [&] { return softmax(wide, -1); }, 1e-6);
+  check("softmax of wide columns", [&] { return softmax(transpose(wide), -1); }, 1e-6);
+  check("rank 3 wide", [&] { return softmax(reshape(wide, {5, 2, 550}), -1); }, 1e-6);
   check("softmax float64", [&] { return softmax(astype(x, float64), -1); }, 1e-12);
   check("softmax float16", [&] { return softmax(astype(x, float16), -1); }, 1e-2);
   check("softmax of a transpose", [&] { return softmax(transpose(x3, {0, 2, 1}), -1); }, 1e-6);
@@ -445,6 +449,13 @@ TEST(JitDifferential, MaxMinWithNanAndInfinities) {
   check("max float64", [&] { return max(astype(x, float64), -1); });
   check("max float16", [&] { return max(astype(x, float16), -1); });
   check("softmax", [&] { return softmax(x, -1); });
+  // The row's max as its last reduction: run in blocks (with prefetches of
+  // the next row), nan carried from block to block.
+  check("x minus its row max", [&] { return x - max(x, -1, true); });
+  check("x minus its row min, transposed", [&] {
+    array t = transpose(x);
+    return t - min(t, -1, true);
+  });
   EXPECT_TRUE(std::isnan(max(x, -1).data<float>()[2])) << "a negative nan";
 }
 

@@ -25,6 +25,8 @@ using ir::OpKind;
 
 // The block of a streamed output row computed before it is copied out.
 constexpr int64_t kStreamBlock = 2048;
+// The columns of a row reduction between prefetches of the next row.
+constexpr int64_t kPrefetchBlock = 256;
 
 class Emitter {
  public:
@@ -89,6 +91,7 @@ class Emitter {
       int last = k_.rank - 1;
       llvm::Value* inner = params_[k_.size_params[last]];
       choose_row_cache();
+      choose_prefetch();
       // Rows [begin, end) in full; or, without reductions, the elements
       // [begin, end): the rows they touch, each from its first to its last
       // column in the range (jit.h).
@@ -109,6 +112,7 @@ class Emitter {
         }
         uint64_t row_mask = (uint64_t(1) << last) - 1;
         bound_ = row_mask;
+        row_ = row;
         llvm::Value* base = b_.CreateMul(row, inner, "", true, true);
         row_base_ = base;
         hoist_reductions(k_.root, row_mask);
@@ -498,6 +502,72 @@ class Emitter {
     }
   }
 
+  // ---- prefetching the next row --------------------------------------------------
+  // A kernel that reduces along its rows (softmax, layernorm) reads each
+  // row from memory in its first pass and then computes on it from the
+  // cache: while it computes, memory would idle, and the hardware
+  // prefetcher, which follows misses, does not run ahead into the next row.
+  // So the last reduction of the row (softmax's exp and sum, layernorm's
+  // sum of squares) runs in blocks of columns, each first prefetching into
+  // L2 the same columns of the next row of every input read along the
+  // rows. (Prefetches in the block loop itself would keep it from being
+  // vectorized.)
+  void choose_prefetch() {
+    int last = k_.rank - 1;
+    uint64_t row_mask = (uint64_t(1) << last) - 1;
+    for (int i = int(k_.nodes.size()) - 1; i >= 0 && prefetch_reduce_ < 0; --i) {
+      const Node& r = k_.nodes[i];
+      if (r.kind == NodeKind::Reduce && r.var == last && r.extent_param == k_.size_params[last] &&
+          (deps_[i] & ~row_mask) == 0)
+        prefetch_reduce_ = i;
+    }
+    if (prefetch_reduce_ < 0) return;
+    std::vector<bool> taken(k_.inputs.size());
+    for (size_t i = 0; i < k_.nodes.size(); ++i) {
+      const Node& n = k_.nodes[i];
+      if (n.kind != NodeKind::Load || taken[n.arg] || n.arg == k_.in_place) continue;
+      bool along_row = int(n.strides.size()) > last && n.strides[last].kind == StrideKind::One;
+      bool next_row_differs = false, other_vars = false;
+      for (size_t v = 0; v < n.strides.size(); ++v) {
+        if (int(v) < last) next_row_differs = next_row_differs || n.strides[v].kind != StrideKind::Zero;
+        if (int(v) > last) other_vars = other_vars || n.strides[v].kind != StrideKind::Zero;
+      }
+      if (along_row && next_row_differs && !other_vars) {
+        taken[n.arg] = true;
+        prefetch_loads_.push_back(int(i));
+      }
+    }
+    if (prefetch_loads_.empty()) prefetch_reduce_ = -1;
+  }
+
+  // Prefetches columns [start, end) of the next row of each input of
+  // prefetch_loads_ (the row after the last is past the data: harmless).
+  void prefetch_next_row(llvm::Value* start, llvm::Value* end) {
+    int last = k_.rank - 1;
+    // The next row's leading indices.
+    std::vector<llvm::Value*> next(last);
+    llvm::Value* rest = b_.CreateAdd(row_, b_.getInt64(1));
+    for (int d = last - 1; d >= 0; --d) {
+      llvm::Value* size = params_[k_.size_params[d]];
+      next[d] = d == 0 ? rest : b_.CreateURem(rest, size);
+      if (d) rest = b_.CreateUDiv(rest, size);
+    }
+    for (int i : prefetch_loads_) {
+      const Node& n = k_.nodes[i];
+      llvm::Value* off = params_[n.offset_param];
+      for (int v = 0; v < last; ++v)
+        if (n.strides[v].kind != StrideKind::Zero)
+          off = b_.CreateAdd(off, n.strides[v].kind == StrideKind::One ? next[v] : b_.CreateMul(next[v], params_[n.strides[v].param]));
+      llvm::Type* st = storage_type(n.dtype);
+      // Not inbounds: the row after the last one lies outside the buffer.
+      llvm::Value* row = b_.CreateGEP(st, inputs_[n.arg], off);
+      loop(start, end, [&](llvm::Value* c) {
+        b_.CreateIntrinsic(llvm::Intrinsic::prefetch, {b_.getPtrTy()},
+                           {b_.CreateGEP(st, row, c), b_.getInt32(0), b_.getInt32(2), b_.getInt32(1)});
+      }, 64 / int64_t(n.dtype.size()));
+    }
+  }
+
   // ---- column reductions ---------------------------------------------------------
   // A reduction along a strided axis whose input is contiguous along the
   // output's innermost dimension (sum over the first axis of a matrix) would
@@ -631,15 +701,14 @@ class Emitter {
     return b_.CreateBinaryIntrinsic(id, a, b);
   }
 
-  llvm::Value* emit_reduce(const Node& n) {
-    // Inner reductions that do not depend on this one's variable run first.
-    hoist_reductions(n.operands[0], bound_);
-    llvm::Value* extent = params_[n.extent_param];
-    // Float sums and products accumulate in double, like the interpreter
-    // (a long float32 sum stays accurate); the rest in the compute type.
-    bool wide = is_floating(n.dtype) && (n.op == OpKind::Sum || n.op == OpKind::Prod);
-    llvm::Type* acc_type = wide ? b_.getDoubleTy() : compute_type(n.dtype);
-    llvm::Value* init = reduce_identity(n.op, wide ? float64 : n.dtype);
+  struct Partial {
+    llvm::Value* acc;
+    llvm::Value* seen_nan;  // float max/min only
+  };
+
+  // The reduction loop of n over [start, end) from `from`.
+  Partial reduce_loop(const Node& n, llvm::Value* start, llvm::Value* end, Partial from, bool wide, bool extremum) {
+    llvm::Type* acc_type = from.acc->getType();
     llvm::BasicBlock* pre = b_.GetInsertBlock();
     auto* header = llvm::BasicBlock::Create(ctx_, "red", fn_);
     auto* body = llvm::BasicBlock::Create(ctx_, "red.body", fn_);
@@ -648,16 +717,14 @@ class Emitter {
     b_.SetInsertPoint(header);
     llvm::PHINode* iv = b_.CreatePHI(b_.getInt64Ty(), 2);
     llvm::PHINode* acc = b_.CreatePHI(acc_type, 2);
-    iv->addIncoming(b_.getInt64(0), pre);
-    acc->addIncoming(init, pre);
-    // Float max/min: see float_extremum.
-    bool extremum = (n.op == OpKind::Max || n.op == OpKind::Min) && acc_type->isFloatingPointTy();
+    iv->addIncoming(start, pre);
+    acc->addIncoming(from.acc, pre);
     llvm::PHINode* seen_nan = nullptr;
     if (extremum) {
       seen_nan = b_.CreatePHI(b_.getInt1Ty(), 2);
-      seen_nan->addIncoming(b_.getFalse(), pre);
+      seen_nan->addIncoming(from.seen_nan, pre);
     }
-    b_.CreateCondBr(b_.CreateICmpSLT(iv, extent), body, exit);
+    b_.CreateCondBr(b_.CreateICmpSLT(iv, end), body, exit);
     b_.SetInsertPoint(body);
     memo_.emplace_back();
     memo_.back().binds = uint64_t(1) << n.var;
@@ -682,8 +749,55 @@ class Emitter {
     // ask for the width of float instead (two double accumulators per vector).
     if (wide && n.dtype != float64) latch->setMetadata(llvm::LLVMContext::MD_loop, loop_hint("llvm.loop.vectorize.width", 16));
     b_.SetInsertPoint(exit);
-    llvm::Value* result = wide ? b_.CreateFPTrunc(acc, compute_type(n.dtype)) : acc;
-    if (extremum) result = b_.CreateSelect(seen_nan, llvm::ConstantFP::getNaN(acc_type), result);
+    return {acc, seen_nan};
+  }
+
+  llvm::Value* emit_reduce(const Node& n) {
+    // Inner reductions that do not depend on this one's variable run first.
+    hoist_reductions(n.operands[0], bound_);
+    llvm::Value* extent = params_[n.extent_param];
+    // Float sums and products accumulate in double, like the interpreter
+    // (a long float32 sum stays accurate); the rest in the compute type.
+    bool wide = is_floating(n.dtype) && (n.op == OpKind::Sum || n.op == OpKind::Prod);
+    llvm::Type* acc_type = wide ? b_.getDoubleTy() : compute_type(n.dtype);
+    // Float max/min: see float_extremum.
+    bool extremum = (n.op == OpKind::Max || n.op == OpKind::Min) && acc_type->isFloatingPointTy();
+    Partial from{reduce_identity(n.op, wide ? float64 : n.dtype), extremum ? b_.getFalse() : nullptr};
+    Partial r;
+    if (&n - k_.nodes.data() == prefetch_reduce_) {
+      // In blocks, each starting with the prefetches of the same columns
+      // of the next row (see choose_prefetch).
+      llvm::BasicBlock* pre = b_.GetInsertBlock();
+      auto* header = llvm::BasicBlock::Create(ctx_, "block", fn_);
+      auto* body = llvm::BasicBlock::Create(ctx_, "block.body", fn_);
+      auto* exit = llvm::BasicBlock::Create(ctx_, "block.exit", fn_);
+      b_.CreateBr(header);
+      b_.SetInsertPoint(header);
+      llvm::PHINode* start = b_.CreatePHI(b_.getInt64Ty(), 2);
+      llvm::PHINode* acc = b_.CreatePHI(acc_type, 2);
+      start->addIncoming(b_.getInt64(0), pre);
+      acc->addIncoming(from.acc, pre);
+      llvm::PHINode* seen_nan = nullptr;
+      if (extremum) {
+        seen_nan = b_.CreatePHI(b_.getInt1Ty(), 2);
+        seen_nan->addIncoming(from.seen_nan, pre);
+      }
+      b_.CreateCondBr(b_.CreateICmpSLT(start, extent), body, exit);
+      b_.SetInsertPoint(body);
+      llvm::Value* end = b_.CreateBinaryIntrinsic(llvm::Intrinsic::smin, b_.CreateAdd(start, b_.getInt64(kPrefetchBlock)), extent);
+      prefetch_next_row(start, end);
+      Partial p = reduce_loop(n, start, end, {acc, seen_nan}, wide, extremum);
+      start->addIncoming(end, b_.GetInsertBlock());
+      acc->addIncoming(p.acc, b_.GetInsertBlock());
+      if (extremum) seen_nan->addIncoming(p.seen_nan, b_.GetInsertBlock());
+      b_.CreateBr(header);
+      b_.SetInsertPoint(exit);
+      r = {acc, seen_nan};
+    } else {
+      r = reduce_loop(n, b_.getInt64(0), extent, from, wide, extremum);
+    }
+    llvm::Value* result = wide ? b_.CreateFPTrunc(r.acc, compute_type(n.dtype)) : r.acc;
+    if (extremum) result = b_.CreateSelect(r.seen_nan, llvm::ConstantFP::getNaN(acc_type), result);
     // Float sums start from -0 (exact for a single -0 term); an empty one is +0.
     if (n.op == OpKind::Sum && result->getType()->isFloatingPointTy())
       result = b_.CreateSelect(b_.CreateICmpEQ(extent, b_.getInt64(0)), fconst(result->getType(), 0.0), result);
@@ -919,6 +1033,11 @@ class Emitter {
   int cache_reduce_ = -1, cache_node_ = -1;
   llvm::Value* row_base_ = nullptr;  // the current row's first output index
   llvm::Value* stream_scratch_ = nullptr;  // kStreamBlock elements on the stack
+  // Prefetching the next row (choose_prefetch): the reduction run in
+  // blocks, or -1, and the loads whose next row it prefetches.
+  int prefetch_reduce_ = -1;
+  std::vector<int> prefetch_loads_;
+  llvm::Value* row_ = nullptr;  // the current row (rank >= 2)
 };
 
 }  // namespace
