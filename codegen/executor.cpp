@@ -21,6 +21,9 @@ namespace {
 
 std::atomic<uint64_t> g_buffers_donated{0};
 
+// Outputs from this size on are stored past the caches (Kernel::stream_output).
+constexpr int64_t kStreamBytes = int64_t(8) << 20;
+
 // Work per chunk: enough elements that a thread's share outweighs waking it.
 constexpr int64_t kGrainElements = 1 << 15;
 
@@ -82,7 +85,16 @@ Executable::Executable(ir::Function f)
   for (int v : f_.outputs) last_use_[v] = int(plan_.steps.size());
   // Outputs that reuse the buffer of an input dying in the same step.
   donor_ = plan_donations(f_, plan_, last_use_);
-  for (size_t s = 0; s < plan_.steps.size(); ++s) plan_.steps[s].kernel.in_place = donor_[s];
+  for (size_t s = 0; s < plan_.steps.size(); ++s) {
+    kernel::Kernel& k = plan_.steps[s].kernel;
+    k.in_place = donor_[s];
+    // Non-temporal output stores (Kernel::stream_output) where the output
+    // is far larger than the caches and each row is read several times.
+    // Elementwise kernels stream well as they are (measured: no gain).
+    k.stream_output = plan_.steps[s].kind == passes::Step::Kernel && k.rank >= 2 && k.has_reduction() &&
+                      (k.output == float32 || k.output == float64) &&
+                      f_.value_type(plan_.steps[s].value).nbytes() >= kStreamBytes;
+  }
   if (runtime::dump_enabled("fusion")) runtime::dump("fusion", "", passes::plan_to_string(f_, plan_));
   for (const auto& st : plan_.steps)
     kernels_.push_back(st.kind == passes::Step::Kernel ? get_kernel(st.kernel) : nullptr);

@@ -61,6 +61,7 @@ std::string Kernel::key() const {
   }
   os << "root" << root;
   if (in_place >= 0) os << ";in_place" << in_place;
+  if (stream_output) os << ";stream";
   return os.str();
 }
 
@@ -68,6 +69,7 @@ std::string Kernel::to_string() const {
   std::ostringstream os;
   os << "  kernel rank " << rank << " -> " << dtype_short_name(output) << ", " << num_params << " params";
   if (in_place >= 0) os << ", output in the buffer of arg" << in_place;
+  if (stream_output) os << ", streamed output";
   os << "\n";
   for (size_t i = 0; i < nodes.size(); ++i) {
     os << "    n" << i << " = ";

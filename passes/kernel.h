@@ -62,6 +62,10 @@ struct Kernel {
   // The kernel reads it through the output pointer, so that the two stay
   // one pointer to LLVM (the kernel's pointers are otherwise noalias).
   int in_place = -1;
+  // Store the output with non-temporal hints, past the caches: for large
+  // outputs of kernels that make several passes over each row, where the
+  // cache lines a store would first read from memory cost the most.
+  bool stream_output = false;
 
   // Whether any node is a reduction. A kernel without one computes each
   // output element on its own, so its range may be split anywhere (jit.h).

@@ -346,6 +346,10 @@ TEST(JitDifferential, ReductionsAlongTheRow) {
   };
   check("softmax", [&] { return softmax(x, -1); }, 1e-6);
   check("softmax rank 3", [&] { return softmax(x3, -1); }, 1e-6);
+  array wide = input({5, 1100}, 2, 7);  // rows of several prefetch blocks
+  check("softmax wide rows", [&] { return softmax(wide, -1); }, 1e-6);
+  check("softmax of wide columns", [&] { return softmax(transpose(wide), -1); }, 1e-6);
+  check("rank 3 wide", [&] { return softmax(reshape(wide, {5, 2, 550}), -1); }, 1e-6);
   check("softmax float64", [&] { return softmax(astype(x, float64), -1); }, 1e-12);
   check("softmax float16", [&] { return softmax(astype(x, float16), -1); }, 1e-2);
   check("softmax of a transpose", [&] { return softmax(transpose(x3, {0, 2, 1}), -1); }, 1e-6);
@@ -445,5 +449,41 @@ TEST(JitDifferential, MaxMinWithNanAndInfinities) {
   check("max float64", [&] { return max(astype(x, float64), -1); });
   check("max float16", [&] { return max(astype(x, float16), -1); });
   check("softmax", [&] { return softmax(x, -1); });
+  // The row's max as its last reduction: run in blocks (with prefetches of
+  // the next row), nan carried from block to block.
+  check("x minus its row max", [&] { return x - max(x, -1, true); });
+  check("x minus its row min, transposed", [&] {
+    array t = transpose(x);
+    return t - min(t, -1, true);
+  });
   EXPECT_TRUE(std::isnan(max(x, -1).data<float>()[2])) << "a negative nan";
+}
+
+// Large outputs of kernels that reduce along rows are stored past the
+// caches (Kernel::stream_output): computed in blocks, copied out in aligned
+// lines with the unaligned columns at each end on their own. Rows of odd
+// lengths, shorter and longer than a block, float32 and float64.
+TEST(JitDifferential, StreamedOutputs) {
+  auto input = [](Shape s, Dtype t) {
+    std::vector<float> v(ir::shape_size(s));
+    std::mt19937 rng(7);
+    std::normal_distribution<float> nd(0, 1);
+    for (auto& e : v) e = nd(rng);
+    array a = astype(array(v.data(), s, float32), t);
+    a.eval();
+    return a;
+  };
+  auto norm = [](const array& x) {
+    array xc = x - mean(x, -1, true);
+    return xc * rsqrt(mean(xc * xc, -1, true) + 1e-5f);
+  };
+  for (auto [shape, t] : std::vector<std::pair<Shape, Dtype>>{
+           {{2100, 1003}, float32}, {{450, 5003}, float32}, {{1050, 1001}, float64}}) {
+    array x = input(shape, t);
+    ASSERT_GE(x.nbytes(), size_t(8) << 20);
+    auto [j, r] = both([&] { return norm(x); });
+    EXPECT_TRUE(same(j, r, t == float64 ? 1e-12 : 1e-5)) << shape[0] << "x" << shape[1] << " " << t;
+    auto [j2, r2] = both([&] { return softmax(x, -1); });
+    EXPECT_TRUE(same(j2, r2, t == float64 ? 1e-12 : 1e-6)) << "softmax " << shape[0] << "x" << shape[1];
+  }
 }

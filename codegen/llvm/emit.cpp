@@ -23,6 +23,11 @@ using kernel::NodeKind;
 using kernel::StrideKind;
 using ir::OpKind;
 
+// The block of a streamed output row computed before it is copied out.
+constexpr int64_t kStreamBlock = 2048;
+// The columns of a row reduction between prefetches of the next row.
+constexpr int64_t kPrefetchBlock = 256;
+
 class Emitter {
  public:
   Emitter(const Kernel& k, llvm::Module& m) : k_(k), m_(m), ctx_(m.getContext()), b_(ctx_) {}
@@ -86,6 +91,7 @@ class Emitter {
       int last = k_.rank - 1;
       llvm::Value* inner = params_[k_.size_params[last]];
       choose_row_cache();
+      choose_prefetch();
       // Rows [begin, end) in full; or, without reductions, the elements
       // [begin, end): the rows they touch, each from its first to its last
       // column in the range (jit.h).
@@ -106,6 +112,7 @@ class Emitter {
         }
         uint64_t row_mask = (uint64_t(1) << last) - 1;
         bound_ = row_mask;
+        row_ = row;
         llvm::Value* base = b_.CreateMul(row, inner, "", true, true);
         row_base_ = base;
         hoist_reductions(k_.root, row_mask);
@@ -118,14 +125,7 @@ class Emitter {
         if (col >= 0) {
           emit_columns(c_begin, c_end, base, last, col);
         } else {
-          loop(c_begin, c_end, [&](llvm::Value* c) {
-            vars_[last] = c;
-            bound_ = row_mask | uint64_t(1) << last;
-            llvm::Value* index = b_.CreateAdd(base, c, "", true, true);
-            if (cache_node_ >= 0) memo_.back().values[cache_node_] = load_output(index);
-            store(index, emit(k_.root));
-            bound_ = row_mask;
-          }, 1, element_loop_hints());
+          element_loop(c_begin, c_end, base, row_mask);
         }
       });
     }
@@ -236,15 +236,84 @@ class Emitter {
     return v;
   }
 
-  llvm::Value* load_output(llvm::Value* index) {
-    llvm::Type* st = storage_type(k_.output);
-    return from_storage(k_.output, b_.CreateLoad(st, b_.CreateInBoundsGEP(st, out_, index)));
-  }
-
   void store(llvm::Value* index, llvm::Value* v) {
     llvm::Type* st = storage_type(k_.output);
     llvm::Value* p = b_.CreateInBoundsGEP(st, out_, index);
     b_.CreateStore(to_storage(k_.output, v), p);
+  }
+
+  // The loop over columns [c_begin, c_end) of the row starting at output
+  // index `base` (rank >= 2). With Kernel::stream_output the row is
+  // computed in blocks into a small scratch buffer (in L1), and each block
+  // is copied out with non-temporal vector stores (vmovntps) where whole
+  // 64-byte lines are written: the output goes to memory without first
+  // being read into the cache, a third less memory traffic. (The loop
+  // vectorizer does not widen non-temporal stores itself: it cannot prove
+  // them aligned; the copy is written with vectors and aligned lines.)
+  void element_loop(llvm::Value* c_begin, llvm::Value* c_end, llvm::Value* base, uint64_t row_mask) {
+    int last = k_.rank - 1;
+    llvm::Type* st = storage_type(k_.output);
+    auto element = [&](llvm::Value* c, llvm::Value* ptr) {
+      vars_[last] = c;
+      bound_ = row_mask | uint64_t(1) << last;
+      if (cache_node_ >= 0)  // the row cache (choose_row_cache), in the output row
+        memo_.back().values[cache_node_] =
+            from_storage(k_.output, b_.CreateLoad(st, b_.CreateInBoundsGEP(st, out_, b_.CreateAdd(base, c, "", true, true))));
+      b_.CreateStore(to_storage(k_.output, emit(k_.root)), ptr);
+      bound_ = row_mask;
+    };
+    // A row cache already brings the output row into the cache: streaming
+    // it out again measured no faster there.
+    if (!k_.stream_output || cache_node_ >= 0) {
+      loop(c_begin, c_end, [&](llvm::Value* c) {
+        element(c, b_.CreateInBoundsGEP(st, out_, b_.CreateAdd(base, c, "", true, true)));
+      }, 1, element_loop_hints());
+      return;
+    }
+    if (!stream_scratch_) {
+      llvm::IRBuilder<> entry(&fn_->getEntryBlock(), fn_->getEntryBlock().begin());
+      auto* a = entry.CreateAlloca(st, entry.getInt64(kStreamBlock));
+      a->setAlignment(llvm::Align(64));
+      stream_scratch_ = a;
+    }
+    loop(c_begin, c_end, [&](llvm::Value* s) {
+      llvm::Value* e = b_.CreateBinaryIntrinsic(llvm::Intrinsic::smin, b_.CreateAdd(s, b_.getInt64(kStreamBlock)), c_end);
+      loop(s, e, [&](llvm::Value* c) { element(c, b_.CreateInBoundsGEP(st, stream_scratch_, b_.CreateSub(c, s))); },
+           1, element_loop_hints());
+      copy_out(stream_scratch_, s, e, base);
+    }, kStreamBlock);
+  }
+
+  // out[base + c] = scratch[c - s] for c in [s, e): whole 64-byte lines
+  // with aligned non-temporal vector stores, the columns before and after
+  // them one by one.
+  void copy_out(llvm::Value* scratch, llvm::Value* s, llvm::Value* e, llvm::Value* base) {
+    llvm::Type* st = storage_type(k_.output);
+    int64_t per_line = 64 / int64_t(k_.output.size());
+    llvm::Value* mask = b_.getInt64(~uint64_t(per_line - 1));
+    llvm::Value* up = b_.CreateAnd(b_.CreateAdd(b_.CreateAdd(base, s), b_.getInt64(per_line - 1)), mask);
+    llvm::Value* s_al = b_.CreateBinaryIntrinsic(llvm::Intrinsic::smin, b_.CreateSub(up, base), e);
+    llvm::Value* down = b_.CreateSub(b_.CreateAnd(b_.CreateAdd(base, e), mask), base);
+    llvm::Value* e_al = b_.CreateBinaryIntrinsic(llvm::Intrinsic::smax, down, s_al);
+    auto one = [&](llvm::Value* c) {
+      llvm::Value* v = b_.CreateLoad(st, b_.CreateInBoundsGEP(st, scratch, b_.CreateSub(c, s)));
+      b_.CreateStore(v, b_.CreateInBoundsGEP(st, out_, b_.CreateAdd(base, c, "", true, true)));
+    };
+    llvm::MDNode* scalar = loop_hint("llvm.loop.vectorize.width", 1);  // under a line each
+    loop(s, s_al, one, 1, scalar);
+    auto* vt = llvm::FixedVectorType::get(st, unsigned(per_line));
+    llvm::MDNode* nt = llvm::MDNode::get(ctx_, {llvm::ConstantAsMetadata::get(b_.getInt32(1))});
+    loop(s_al, e_al, [&](llvm::Value* c) {
+      llvm::Value* v = b_.CreateAlignedLoad(vt, b_.CreateInBoundsGEP(st, scratch, b_.CreateSub(c, s)),
+                                            llvm::Align(k_.output.size()));
+      // base + c is a multiple of per_line here: a 64-byte aligned line, as
+      // every output buffer starts at a multiple of 64 bytes
+      // (runtime::Buffer::kAlignment; reductions never write in place).
+      auto* store = b_.CreateAlignedStore(v, b_.CreateInBoundsGEP(st, out_, b_.CreateAdd(base, c, "", true, true)),
+                                          llvm::Align(64));
+      store->setMetadata(llvm::LLVMContext::MD_nontemporal, nt);
+    }, per_line);
+    loop(e_al, e, one, 1, scalar);
   }
 
   // ---- loops -----------------------------------------------------------------
@@ -433,6 +502,72 @@ class Emitter {
     }
   }
 
+  // ---- prefetching the next row --------------------------------------------------
+  // A kernel that reduces along its rows (softmax, layernorm) reads each
+  // row from memory in its first pass and then computes on it from the
+  // cache: while it computes, memory would idle, and the hardware
+  // prefetcher, which follows misses, does not run ahead into the next row.
+  // So the last reduction of the row (softmax's exp and sum, layernorm's
+  // sum of squares) runs in blocks of columns, each first prefetching into
+  // L2 the same columns of the next row of every input read along the
+  // rows. (Prefetches in the block loop itself would keep it from being
+  // vectorized.)
+  void choose_prefetch() {
+    int last = k_.rank - 1;
+    uint64_t row_mask = (uint64_t(1) << last) - 1;
+    for (int i = int(k_.nodes.size()) - 1; i >= 0 && prefetch_reduce_ < 0; --i) {
+      const Node& r = k_.nodes[i];
+      if (r.kind == NodeKind::Reduce && r.var == last && r.extent_param == k_.size_params[last] &&
+          (deps_[i] & ~row_mask) == 0)
+        prefetch_reduce_ = i;
+    }
+    if (prefetch_reduce_ < 0) return;
+    std::vector<bool> taken(k_.inputs.size());
+    for (size_t i = 0; i < k_.nodes.size(); ++i) {
+      const Node& n = k_.nodes[i];
+      if (n.kind != NodeKind::Load || taken[n.arg] || n.arg == k_.in_place) continue;
+      bool along_row = int(n.strides.size()) > last && n.strides[last].kind == StrideKind::One;
+      bool next_row_differs = false, other_vars = false;
+      for (size_t v = 0; v < n.strides.size(); ++v) {
+        if (int(v) < last) next_row_differs = next_row_differs || n.strides[v].kind != StrideKind::Zero;
+        if (int(v) > last) other_vars = other_vars || n.strides[v].kind != StrideKind::Zero;
+      }
+      if (along_row && next_row_differs && !other_vars) {
+        taken[n.arg] = true;
+        prefetch_loads_.push_back(int(i));
+      }
+    }
+    if (prefetch_loads_.empty()) prefetch_reduce_ = -1;
+  }
+
+  // Prefetches columns [start, end) of the next row of each input of
+  // prefetch_loads_ (the row after the last is past the data: harmless).
+  void prefetch_next_row(llvm::Value* start, llvm::Value* end) {
+    int last = k_.rank - 1;
+    // The next row's leading indices.
+    std::vector<llvm::Value*> next(last);
+    llvm::Value* rest = b_.CreateAdd(row_, b_.getInt64(1));
+    for (int d = last - 1; d >= 0; --d) {
+      llvm::Value* size = params_[k_.size_params[d]];
+      next[d] = d == 0 ? rest : b_.CreateURem(rest, size);
+      if (d) rest = b_.CreateUDiv(rest, size);
+    }
+    for (int i : prefetch_loads_) {
+      const Node& n = k_.nodes[i];
+      llvm::Value* off = params_[n.offset_param];
+      for (int v = 0; v < last; ++v)
+        if (n.strides[v].kind != StrideKind::Zero)
+          off = b_.CreateAdd(off, n.strides[v].kind == StrideKind::One ? next[v] : b_.CreateMul(next[v], params_[n.strides[v].param]));
+      llvm::Type* st = storage_type(n.dtype);
+      // Not inbounds: the row after the last one lies outside the buffer.
+      llvm::Value* row = b_.CreateGEP(st, inputs_[n.arg], off);
+      loop(start, end, [&](llvm::Value* c) {
+        b_.CreateIntrinsic(llvm::Intrinsic::prefetch, {b_.getPtrTy()},
+                           {b_.CreateGEP(st, row, c), b_.getInt32(0), b_.getInt32(2), b_.getInt32(1)});
+      }, 64 / int64_t(n.dtype.size()));
+    }
+  }
+
   // ---- column reductions ---------------------------------------------------------
   // A reduction along a strided axis whose input is contiguous along the
   // output's innermost dimension (sum over the first axis of a matrix) would
@@ -566,15 +701,14 @@ class Emitter {
     return b_.CreateBinaryIntrinsic(id, a, b);
   }
 
-  llvm::Value* emit_reduce(const Node& n) {
-    // Inner reductions that do not depend on this one's variable run first.
-    hoist_reductions(n.operands[0], bound_);
-    llvm::Value* extent = params_[n.extent_param];
-    // Float sums and products accumulate in double, like the interpreter
-    // (a long float32 sum stays accurate); the rest in the compute type.
-    bool wide = is_floating(n.dtype) && (n.op == OpKind::Sum || n.op == OpKind::Prod);
-    llvm::Type* acc_type = wide ? b_.getDoubleTy() : compute_type(n.dtype);
-    llvm::Value* init = reduce_identity(n.op, wide ? float64 : n.dtype);
+  struct Partial {
+    llvm::Value* acc;
+    llvm::Value* seen_nan;  // float max/min only
+  };
+
+  // The reduction loop of n over [start, end) from `from`.
+  Partial reduce_loop(const Node& n, llvm::Value* start, llvm::Value* end, Partial from, bool wide, bool extremum) {
+    llvm::Type* acc_type = from.acc->getType();
     llvm::BasicBlock* pre = b_.GetInsertBlock();
     auto* header = llvm::BasicBlock::Create(ctx_, "red", fn_);
     auto* body = llvm::BasicBlock::Create(ctx_, "red.body", fn_);
@@ -583,16 +717,14 @@ class Emitter {
     b_.SetInsertPoint(header);
     llvm::PHINode* iv = b_.CreatePHI(b_.getInt64Ty(), 2);
     llvm::PHINode* acc = b_.CreatePHI(acc_type, 2);
-    iv->addIncoming(b_.getInt64(0), pre);
-    acc->addIncoming(init, pre);
-    // Float max/min: see float_extremum.
-    bool extremum = (n.op == OpKind::Max || n.op == OpKind::Min) && acc_type->isFloatingPointTy();
+    iv->addIncoming(start, pre);
+    acc->addIncoming(from.acc, pre);
     llvm::PHINode* seen_nan = nullptr;
     if (extremum) {
       seen_nan = b_.CreatePHI(b_.getInt1Ty(), 2);
-      seen_nan->addIncoming(b_.getFalse(), pre);
+      seen_nan->addIncoming(from.seen_nan, pre);
     }
-    b_.CreateCondBr(b_.CreateICmpSLT(iv, extent), body, exit);
+    b_.CreateCondBr(b_.CreateICmpSLT(iv, end), body, exit);
     b_.SetInsertPoint(body);
     memo_.emplace_back();
     memo_.back().binds = uint64_t(1) << n.var;
@@ -617,8 +749,55 @@ class Emitter {
     // ask for the width of float instead (two double accumulators per vector).
     if (wide && n.dtype != float64) latch->setMetadata(llvm::LLVMContext::MD_loop, loop_hint("llvm.loop.vectorize.width", 16));
     b_.SetInsertPoint(exit);
-    llvm::Value* result = wide ? b_.CreateFPTrunc(acc, compute_type(n.dtype)) : acc;
-    if (extremum) result = b_.CreateSelect(seen_nan, llvm::ConstantFP::getNaN(acc_type), result);
+    return {acc, seen_nan};
+  }
+
+  llvm::Value* emit_reduce(const Node& n) {
+    // Inner reductions that do not depend on this one's variable run first.
+    hoist_reductions(n.operands[0], bound_);
+    llvm::Value* extent = params_[n.extent_param];
+    // Float sums and products accumulate in double, like the interpreter
+    // (a long float32 sum stays accurate); the rest in the compute type.
+    bool wide = is_floating(n.dtype) && (n.op == OpKind::Sum || n.op == OpKind::Prod);
+    llvm::Type* acc_type = wide ? b_.getDoubleTy() : compute_type(n.dtype);
+    // Float max/min: see float_extremum.
+    bool extremum = (n.op == OpKind::Max || n.op == OpKind::Min) && acc_type->isFloatingPointTy();
+    Partial from{reduce_identity(n.op, wide ? float64 : n.dtype), extremum ? b_.getFalse() : nullptr};
+    Partial r;
+    if (&n - k_.nodes.data() == prefetch_reduce_) {
+      // In blocks, each starting with the prefetches of the same columns
+      // of the next row (see choose_prefetch).
+      llvm::BasicBlock* pre = b_.GetInsertBlock();
+      auto* header = llvm::BasicBlock::Create(ctx_, "block", fn_);
+      auto* body = llvm::BasicBlock::Create(ctx_, "block.body", fn_);
+      auto* exit = llvm::BasicBlock::Create(ctx_, "block.exit", fn_);
+      b_.CreateBr(header);
+      b_.SetInsertPoint(header);
+      llvm::PHINode* start = b_.CreatePHI(b_.getInt64Ty(), 2);
+      llvm::PHINode* acc = b_.CreatePHI(acc_type, 2);
+      start->addIncoming(b_.getInt64(0), pre);
+      acc->addIncoming(from.acc, pre);
+      llvm::PHINode* seen_nan = nullptr;
+      if (extremum) {
+        seen_nan = b_.CreatePHI(b_.getInt1Ty(), 2);
+        seen_nan->addIncoming(from.seen_nan, pre);
+      }
+      b_.CreateCondBr(b_.CreateICmpSLT(start, extent), body, exit);
+      b_.SetInsertPoint(body);
+      llvm::Value* end = b_.CreateBinaryIntrinsic(llvm::Intrinsic::smin, b_.CreateAdd(start, b_.getInt64(kPrefetchBlock)), extent);
+      prefetch_next_row(start, end);
+      Partial p = reduce_loop(n, start, end, {acc, seen_nan}, wide, extremum);
+      start->addIncoming(end, b_.GetInsertBlock());
+      acc->addIncoming(p.acc, b_.GetInsertBlock());
+      if (extremum) seen_nan->addIncoming(p.seen_nan, b_.GetInsertBlock());
+      b_.CreateBr(header);
+      b_.SetInsertPoint(exit);
+      r = {acc, seen_nan};
+    } else {
+      r = reduce_loop(n, b_.getInt64(0), extent, from, wide, extremum);
+    }
+    llvm::Value* result = wide ? b_.CreateFPTrunc(r.acc, compute_type(n.dtype)) : r.acc;
+    if (extremum) result = b_.CreateSelect(r.seen_nan, llvm::ConstantFP::getNaN(acc_type), result);
     // Float sums start from -0 (exact for a single -0 term); an empty one is +0.
     if (n.op == OpKind::Sum && result->getType()->isFloatingPointTy())
       result = b_.CreateSelect(b_.CreateICmpEQ(extent, b_.getInt64(0)), fconst(result->getType(), 0.0), result);
@@ -853,6 +1032,12 @@ class Emitter {
   // body's value into the output row, and that body node, or -1.
   int cache_reduce_ = -1, cache_node_ = -1;
   llvm::Value* row_base_ = nullptr;  // the current row's first output index
+  llvm::Value* stream_scratch_ = nullptr;  // kStreamBlock elements on the stack
+  // Prefetching the next row (choose_prefetch): the reduction run in
+  // blocks, or -1, and the loads whose next row it prefetches.
+  int prefetch_reduce_ = -1;
+  std::vector<int> prefetch_loads_;
+  llvm::Value* row_ = nullptr;  // the current row (rank >= 2)
 };
 
 }  // namespace
