@@ -142,6 +142,7 @@ class Jit {
     if (!used_names_.insert(name).second) name += "_" + std::to_string(next_name_++);
     used_names_.insert(name);
     m->getFunction("kiln_kernel")->setName(name);
+    if (llvm::Function* body = m->getFunction("kiln_kernel.body")) body->setName(name + ".body");  // for dumps
 
     bool dumping = runtime::dump_enabled("llvm") || runtime::dump_enabled("asm");
     if (disk_ && !dumping) {
