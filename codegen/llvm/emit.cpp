@@ -706,50 +706,64 @@ class Emitter {
     llvm::Value* seen_nan;  // float max/min only
   };
 
-  // The reduction loop of n over [start, end) from `from`.
-  Partial reduce_loop(const Node& n, llvm::Value* start, llvm::Value* end, Partial from, bool wide, bool extremum) {
-    llvm::Type* acc_type = from.acc->getType();
+  // A loop from `start` while its variable is below `end`, carrying a
+  // reduction's partial result (with seen_nan where `from` has one).
+  // body(iv, partial) emits one iteration and returns the next value of the
+  // variable and the next partial. Returns the final partial.
+  template <typename Body>
+  Partial carried_loop(const char* name, llvm::Value* start, llvm::Value* end, Partial from, Body body,
+                       llvm::MDNode* md = nullptr) {
     llvm::BasicBlock* pre = b_.GetInsertBlock();
-    auto* header = llvm::BasicBlock::Create(ctx_, "red", fn_);
-    auto* body = llvm::BasicBlock::Create(ctx_, "red.body", fn_);
-    auto* exit = llvm::BasicBlock::Create(ctx_, "red.exit", fn_);
+    auto* header = llvm::BasicBlock::Create(ctx_, name, fn_);
+    auto* bodyb = llvm::BasicBlock::Create(ctx_, std::string(name) + ".body", fn_);
+    auto* exit = llvm::BasicBlock::Create(ctx_, std::string(name) + ".exit", fn_);
     b_.CreateBr(header);
     b_.SetInsertPoint(header);
     llvm::PHINode* iv = b_.CreatePHI(b_.getInt64Ty(), 2);
-    llvm::PHINode* acc = b_.CreatePHI(acc_type, 2);
+    llvm::PHINode* acc = b_.CreatePHI(from.acc->getType(), 2);
     iv->addIncoming(start, pre);
     acc->addIncoming(from.acc, pre);
     llvm::PHINode* seen_nan = nullptr;
-    if (extremum) {
+    if (from.seen_nan) {
       seen_nan = b_.CreatePHI(b_.getInt1Ty(), 2);
       seen_nan->addIncoming(from.seen_nan, pre);
     }
-    b_.CreateCondBr(b_.CreateICmpSLT(iv, end), body, exit);
-    b_.SetInsertPoint(body);
-    memo_.emplace_back();
-    memo_.back().binds = uint64_t(1) << n.var;
-    llvm::Value* saved = vars_[n.var];
-    vars_[n.var] = iv;
-    uint64_t saved_bound = bound_;
-    bound_ |= uint64_t(1) << n.var;
-    llvm::Value* x = emit(n.operands[0]);
-    bound_ = saved_bound;
-    if (cache_reduce_ >= 0 && &n == &k_.nodes[cache_reduce_])  // see choose_row_cache
-      store(b_.CreateAdd(row_base_, iv, "", true, true), x);
-    if (wide) x = b_.CreateFPExt(x, acc_type);
-    llvm::Value* next_acc = extremum ? float_extremum(n.op == OpKind::Max, acc, x) : combine(n.op, n.dtype, acc, x);
-    if (extremum) seen_nan->addIncoming(b_.CreateOr(seen_nan, b_.CreateFCmpUNO(x, x)), b_.GetInsertBlock());
-    vars_[n.var] = saved;
-    memo_.pop_back();
-    iv->addIncoming(b_.CreateAdd(iv, b_.getInt64(1), "", true, true), b_.GetInsertBlock());
-    acc->addIncoming(next_acc, b_.GetInsertBlock());
+    b_.CreateCondBr(b_.CreateICmpSLT(iv, end), bodyb, exit);
+    b_.SetInsertPoint(bodyb);
+    auto [next_iv, next] = body(iv, Partial{acc, seen_nan});
+    iv->addIncoming(next_iv, b_.GetInsertBlock());
+    acc->addIncoming(next.acc, b_.GetInsertBlock());
+    if (seen_nan) seen_nan->addIncoming(next.seen_nan, b_.GetInsertBlock());
     llvm::Instruction* latch = b_.CreateBr(header);
+    if (md) latch->setMetadata(llvm::LLVMContext::MD_loop, md);
+    b_.SetInsertPoint(exit);
+    return {acc, seen_nan};
+  }
+
+  // The reduction loop of n over [start, end) from `from`.
+  Partial reduce_loop(const Node& n, llvm::Value* start, llvm::Value* end, Partial from, bool wide, bool extremum) {
     // A float sum accumulated in double would be vectorized at the width of
     // double (8 lanes on AVX-512), computing its float body at half width:
     // ask for the width of float instead (two double accumulators per vector).
-    if (wide && n.dtype != float64) latch->setMetadata(llvm::LLVMContext::MD_loop, loop_hint("llvm.loop.vectorize.width", 16));
-    b_.SetInsertPoint(exit);
-    return {acc, seen_nan};
+    llvm::MDNode* md = wide && n.dtype != float64 ? loop_hint("llvm.loop.vectorize.width", 16) : nullptr;
+    return carried_loop("red", start, end, from, [&](llvm::Value* iv, Partial p) {
+      memo_.emplace_back();
+      memo_.back().binds = uint64_t(1) << n.var;
+      llvm::Value* saved = vars_[n.var];
+      vars_[n.var] = iv;
+      uint64_t saved_bound = bound_;
+      bound_ |= uint64_t(1) << n.var;
+      llvm::Value* x = emit(n.operands[0]);
+      bound_ = saved_bound;
+      if (cache_reduce_ >= 0 && &n == &k_.nodes[cache_reduce_])  // see choose_row_cache
+        store(b_.CreateAdd(row_base_, iv, "", true, true), x);
+      if (wide) x = b_.CreateFPExt(x, p.acc->getType());
+      Partial next{extremum ? float_extremum(n.op == OpKind::Max, p.acc, x) : combine(n.op, n.dtype, p.acc, x),
+                   extremum ? b_.CreateOr(p.seen_nan, b_.CreateFCmpUNO(x, x)) : nullptr};
+      vars_[n.var] = saved;
+      memo_.pop_back();
+      return std::pair{b_.CreateAdd(iv, b_.getInt64(1), "", true, true), next};
+    }, md);
   }
 
   llvm::Value* emit_reduce(const Node& n) {
@@ -767,32 +781,12 @@ class Emitter {
     if (&n - k_.nodes.data() == prefetch_reduce_) {
       // In blocks, each starting with the prefetches of the same columns
       // of the next row (see choose_prefetch).
-      llvm::BasicBlock* pre = b_.GetInsertBlock();
-      auto* header = llvm::BasicBlock::Create(ctx_, "block", fn_);
-      auto* body = llvm::BasicBlock::Create(ctx_, "block.body", fn_);
-      auto* exit = llvm::BasicBlock::Create(ctx_, "block.exit", fn_);
-      b_.CreateBr(header);
-      b_.SetInsertPoint(header);
-      llvm::PHINode* start = b_.CreatePHI(b_.getInt64Ty(), 2);
-      llvm::PHINode* acc = b_.CreatePHI(acc_type, 2);
-      start->addIncoming(b_.getInt64(0), pre);
-      acc->addIncoming(from.acc, pre);
-      llvm::PHINode* seen_nan = nullptr;
-      if (extremum) {
-        seen_nan = b_.CreatePHI(b_.getInt1Ty(), 2);
-        seen_nan->addIncoming(from.seen_nan, pre);
-      }
-      b_.CreateCondBr(b_.CreateICmpSLT(start, extent), body, exit);
-      b_.SetInsertPoint(body);
-      llvm::Value* end = b_.CreateBinaryIntrinsic(llvm::Intrinsic::smin, b_.CreateAdd(start, b_.getInt64(kPrefetchBlock)), extent);
-      prefetch_next_row(start, end);
-      Partial p = reduce_loop(n, start, end, {acc, seen_nan}, wide, extremum);
-      start->addIncoming(end, b_.GetInsertBlock());
-      acc->addIncoming(p.acc, b_.GetInsertBlock());
-      if (extremum) seen_nan->addIncoming(p.seen_nan, b_.GetInsertBlock());
-      b_.CreateBr(header);
-      b_.SetInsertPoint(exit);
-      r = {acc, seen_nan};
+      r = carried_loop("block", b_.getInt64(0), extent, from, [&](llvm::Value* start, Partial p) {
+        llvm::Value* end =
+            b_.CreateBinaryIntrinsic(llvm::Intrinsic::smin, b_.CreateAdd(start, b_.getInt64(kPrefetchBlock)), extent);
+        prefetch_next_row(start, end);
+        return std::pair{end, reduce_loop(n, start, end, p, wide, extremum)};
+      });
     } else {
       r = reduce_loop(n, b_.getInt64(0), extent, from, wide, extremum);
     }
