@@ -21,12 +21,6 @@ namespace {
 
 std::string shape_str(const Shape& s) { return ir::shape_to_string(s); }
 
-ir::Function simplify(ir::Function f) {
-  passes::PassManager pm;
-  pm.add_pipeline("canonicalize,cse,dce");
-  return pm.run(std::move(f));
-}
-
 // A copy of f whose last inputs are replaced by the given constants (each a
 // scalar broadcast to its input's shape), so the simplifier sees them.
 ir::Function bind_last_inputs(const ir::Function& f, const std::vector<double>& values) {
@@ -108,7 +102,7 @@ std::pair<std::vector<array>, std::vector<array>> vjp(
     args.push_back(astype(c, t.dtype));
   }
 
-  ir::Function g = simplify(passes::vjp(f, wrt));
+  ir::Function g = passes::simplify(passes::vjp(f, wrt));
   std::vector<array> outs = detail::inline_function(g, args);
   std::vector<array> outputs(outs.begin(), outs.begin() + long(m));
   std::vector<array> vjps;
@@ -144,7 +138,7 @@ std::pair<std::vector<array>, std::vector<array>> jvp(
   args.insert(args.end(), captured.begin(), captured.end());
   for (int w : wrt) args.push_back(astype(tangents[size_t(w)], primals[size_t(w)].dtype()));
 
-  ir::Function g = simplify(passes::jvp(f, wrt));
+  ir::Function g = passes::simplify(passes::jvp(f, wrt));
   std::vector<array> outs = detail::inline_function(g, args);
   const size_t m = f.outputs.size();
   return {std::vector<array>(outs.begin(), outs.begin() + long(m)),
@@ -206,7 +200,7 @@ ValueAndGradFn value_and_grad(
     }
     std::vector<double> cotangents(m, 0.0);
     cotangents[0] = 1.0;
-    g = simplify(bind_last_inputs(g, cotangents));
+    g = passes::simplify(bind_last_inputs(g, cotangents));
 
     std::vector<array> args = inputs;
     args.insert(args.end(), captured.begin(), captured.end());

@@ -30,13 +30,10 @@ Signature signature_of(const std::vector<array>& args) {
 }
 
 // What compile() (and precompile()) run over a trace before planning it.
-ir::Function simplify(ir::Function traced) {
+ir::Function simplified_trace(ir::Function traced) {
   if (runtime::dump_enabled("ir")) runtime::dump("ir", "compiled", ir::print(traced));
-  passes::PassManager pm;
-  pm.add_pipeline("canonicalize,cse,dce");
   std::ostringstream after_each;
-  if (runtime::dump_enabled("passes")) pm.print_after_each(&after_each);
-  traced = pm.run(std::move(traced));
+  traced = passes::simplify(std::move(traced), runtime::dump_enabled("passes") ? &after_each : nullptr);
   if (runtime::dump_enabled("passes")) runtime::dump("passes", "compiled", after_each.str());
   return traced;
 }
@@ -79,7 +76,7 @@ struct CompiledFunction {
       std::vector<array> captured;
       ir::Function traced = detail::trace(fun, detail::types_of(args), &captured);
       g_traces++;
-      traced = simplify(std::move(traced));
+      traced = simplified_trace(std::move(traced));
       if (!captured.empty()) {
         // It read values of an enclosing trace: valid for this call only.
         std::vector<array> all = args;
@@ -141,7 +138,7 @@ void precompile(const ArrayFunction& fun, const std::vector<array>& example_inpu
   if (detail::tracing())
     throw std::invalid_argument("[precompile] cannot precompile inside a transformation (compile, grad, vmap)");
   // Planning an executable compiles (or loads) every kernel it launches.
-  codegen::Executable exe(simplify(detail::trace(fun, detail::types_of(example_inputs))));
+  codegen::Executable exe(simplified_trace(detail::trace(fun, detail::types_of(example_inputs))));
 }
 
 void disable_compile() { g_compile_enabled = 0; }

@@ -22,9 +22,7 @@ namespace {
 std::string shape_str(const Shape& s) { return ir::shape_to_string(s); }
 
 std::shared_ptr<const ir::Function> simplified(ir::Function f) {
-  passes::PassManager pm;
-  pm.add_pipeline("canonicalize,cse,dce");
-  return std::make_shared<const ir::Function>(pm.run(std::move(f)));
+  return std::make_shared<const ir::Function>(passes::simplify(std::move(f)));
 }
 
 // A traced function rebuilt so that the values it captured from enclosing

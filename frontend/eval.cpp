@@ -110,11 +110,8 @@ void eval(std::vector<array> outputs) {
 
   // 4. Simplify and run.
   if (runtime::dump_enabled("ir")) runtime::dump("ir", "traced", ir::print(f));
-  passes::PassManager pm;
-  pm.add_pipeline("canonicalize,cse,dce");
   std::ostringstream after_each;
-  if (runtime::dump_enabled("passes")) pm.print_after_each(&after_each);
-  ir::Function optimized = pm.run(std::move(f));
+  ir::Function optimized = passes::simplify(std::move(f), runtime::dump_enabled("passes") ? &after_each : nullptr);
   if (runtime::dump_enabled("passes")) runtime::dump("passes", "", after_each.str());
   std::vector<ir::Tensor> results =
       detail::use_interpreter() ? ir::interpret(optimized, inputs) : codegen::execute(optimized, inputs);

@@ -62,9 +62,7 @@ void export_function(const std::string& path, const ArrayFunction& fun, const st
   if (detail::tracing())
     throw std::invalid_argument("[export_function] cannot export from inside a transformation (compile, grad, vmap)");
   ir::Function f = detail::trace(fun, detail::types_of(args));
-  passes::PassManager pm;
-  pm.add_pipeline("canonicalize,cse,dce");
-  std::string ir = ir::print(pm.run(std::move(f)));
+  std::string ir = ir::print(passes::simplify(std::move(f)));
 
   std::ostringstream os;
   os << "kiln-function " << kFormatVersion << "\n"

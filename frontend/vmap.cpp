@@ -85,9 +85,7 @@ std::vector<array> call_vmapped(const ArrayFunction& fun, const std::vector<int>
          " outputs but out_axes has " + std::to_string(out_axes.size()) + " entries.");
 
   ir::Function g = passes::vmap(f, all_in_axes, out_axes, batch);
-  passes::PassManager pm;
-  pm.add_pipeline("canonicalize,cse,dce");
-  return detail::inline_function(pm.run(std::move(g)), all_args);
+  return detail::inline_function(passes::simplify(std::move(g)), all_args);
 }
 
 }  // namespace

@@ -116,4 +116,11 @@ ir::Function PassManager::run(ir::Function f) const {
   return f;
 }
 
+ir::Function simplify(ir::Function f, std::ostream* after_each) {
+  PassManager pm;
+  pm.add_pipeline("canonicalize,cse,dce");
+  pm.print_after_each(after_each);
+  return pm.run(std::move(f));
+}
+
 }  // namespace kiln::passes

@@ -35,6 +35,11 @@ class PassManager {
   std::ostream* print_os_ = nullptr;
 };
 
+// The clean-up every traced or transformed function gets before it is run
+// or transformed further: canonicalize, cse, dce. With `after_each`, the IR
+// after each pass is written there (as PassManager::print_after_each).
+ir::Function simplify(ir::Function f, std::ostream* after_each = nullptr);
+
 // Constant folding in canonicalize materializes results of at most this many
 // elements (and broadcasts of splat constants to at most this many); larger
 // results stay as ops, so a huge constant is never built at compile time.
