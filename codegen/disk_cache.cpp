@@ -146,6 +146,16 @@ std::string DiskCache::default_directory() {
   return "";
 }
 
+uint64_t DiskCache::max_bytes_from_environment() {
+  const char* m = std::getenv("KILN_CACHE_MAX_BYTES");
+  if (!m || !*m) return kDefaultMaxBytes;
+  char* end = nullptr;
+  unsigned long long v = std::strtoull(m, &end, 10);
+  if (*end == 0) return v;
+  std::cerr << "kiln: ignoring KILN_CACHE_MAX_BYTES=" << m << " (not a number of bytes)\n";
+  return kDefaultMaxBytes;
+}
+
 std::unique_ptr<DiskCache> DiskCache::from_environment(std::string* why_not) {
   auto refuse = [&](const std::string& why) -> std::unique_ptr<DiskCache> {
     if (why_not) *why_not = why;
@@ -155,15 +165,8 @@ std::unique_ptr<DiskCache> DiskCache::from_environment(std::string* why_not) {
     return refuse("KILN_CACHE=off");
   std::string dir = default_directory();
   if (dir.empty()) return refuse("no cache directory: set KILN_CACHE_DIR or HOME");
-  uint64_t max_bytes = kDefaultMaxBytes;
-  if (const char* m = std::getenv("KILN_CACHE_MAX_BYTES"); m && *m) {
-    char* end = nullptr;
-    unsigned long long v = std::strtoull(m, &end, 10);
-    if (*end == 0) max_bytes = v;
-    else std::cerr << "kiln: ignoring KILN_CACHE_MAX_BYTES=" << m << " (not a number of bytes)\n";
-  }
   try {
-    return std::make_unique<DiskCache>(dir, max_bytes);
+    return std::make_unique<DiskCache>(dir, max_bytes_from_environment());
   } catch (const std::runtime_error& e) {
     std::cerr << "kiln: warning: not using the kernel cache directory: " << e.what()
               << "; compiled kernels are kept in memory only\n";

@@ -50,6 +50,9 @@ class DiskCache {
   static std::unique_ptr<DiskCache> from_environment(std::string* why_not = nullptr);
   // The directory the environment names (whether or not it is usable).
   static std::string default_directory();
+  // KILN_CACHE_MAX_BYTES, else kDefaultMaxBytes (a warning if it is not a
+  // number of bytes).
+  static uint64_t max_bytes_from_environment();
 
   // Opens (creating it with mode 0700 if needed) and checks `dir`.
   // Throws std::runtime_error with the reason if it is not safe to use.

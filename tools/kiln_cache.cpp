@@ -59,10 +59,8 @@ int main(int argc, char** argv) {
     std::cerr << "kiln-cache: no cache directory: set KILN_CACHE_DIR or HOME, or pass --dir\n";
     return 1;
   }
-  uint64_t max_bytes = kiln::codegen::DiskCache::kDefaultMaxBytes;
-  if (const char* m = std::getenv("KILN_CACHE_MAX_BYTES"); m && *m) max_bytes = std::strtoull(m, nullptr, 10);
   try {
-    kiln::codegen::DiskCache cache(dir, max_bytes);
+    kiln::codegen::DiskCache cache(dir, kiln::codegen::DiskCache::max_bytes_from_environment());
     if (command == "list") {
       for (const auto& e : cache.list()) {
         std::cout << e.file << "  " << e.bytes << " B  " << when(e.last_use) << "  "
