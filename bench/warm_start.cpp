@@ -48,11 +48,6 @@ int child() {
                                  values({256, 10}, 4), values({10}, 5)};
   auto f = kx::compile(kx::ArrayFunction(mlp_forward));
   auto t0 = std::chrono::steady_clock::now();
-  if (std::getenv("KILN_WARM_START_SPLIT")) {  // JIT start-up apart, to see where time goes
-    kx::kernel_cache_directory();
-    std::fprintf(stderr, "jit start-up %.3f ms\n",
-                 std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
-  }
   kx::array y = f(args)[0];
   y.eval();
   double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
