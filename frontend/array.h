@@ -33,6 +33,10 @@ constexpr Dtype storage_dtype() {
 
 struct Node;
 struct NodeDeleter { void operator()(Node* n) const; };  // iterative: no deep recursion
+array make_node(ir::OpKind kind, std::vector<array> inputs, ir::Attrs attrs,
+                const ir::Type& declared, std::shared_ptr<const ir::Custom> custom);
+array make_materialized(ir::Type type, runtime::BufferPtr buffer);
+array make_placeholder(ir::Type type);
 
 }  // namespace detail
 
@@ -51,6 +55,13 @@ class array {
   array(std::initializer_list<T> data, Dtype dtype = TypeToDtype<T>())
       : array(data.begin(), detail::storage_dtype<T>(), data.size(), Shape{int32_t(data.size())},
               dtype) {}
+  // As MLX: a list of mixed literals (array({3, 2.73})) and the empty list
+  // (array({}), shape (0)) make float32 arrays...
+  array(std::initializer_list<float> data)
+      : array(data.begin(), float32, data.size(), Shape{int32_t(data.size())}, float32) {}
+  // ...and array({}, dtype) an empty array of that dtype.
+  array(std::initializer_list<int> data, Dtype dtype)
+      : array(data.begin(), int32, data.size(), Shape{int32_t(data.size())}, dtype) {}
 
   // An array of the given shape filled row-major from the listed values.
   template <typename T>
@@ -106,9 +117,16 @@ class array {
 
   // Internal: the graph node. Used by eval and the ops.
   const std::shared_ptr<detail::Node>& node() const { return node_; }
-  explicit array(std::shared_ptr<detail::Node> node) : node_(std::move(node)) {}
 
  private:
+  // Only the detail:: factories below wrap a node, which is never null: no
+  // public overload can make an array without one.
+  explicit array(std::shared_ptr<detail::Node> node) : node_(std::move(node)) {}
+  friend array detail::make_node(ir::OpKind, std::vector<array>, ir::Attrs, const ir::Type&,
+                                 std::shared_ptr<const ir::Custom>);
+  friend array detail::make_materialized(ir::Type, runtime::BufferPtr);
+  friend array detail::make_placeholder(ir::Type);
+
   array(const void* src, Dtype src_dtype, size_t count, const Shape& shape, Dtype dtype);
   void item_to(Dtype as, void* out);
   void* raw_data(size_t elem_size);

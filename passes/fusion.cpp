@@ -244,6 +244,13 @@ class KernelBuilder {
       default:
         break;
     }
+    if (ir::is_reduction(op.kind) && op.ints_attr("axes").empty()) {
+      // Reducing no axis (a 0-d operand, or an empty axes list) is the
+      // identity, up to the result's dtype (sum of bool is int32).
+      n.op = OpKind::Cast;
+      n.operands = {emit(op.operands[0], idx)};
+      return add(std::move(n));
+    }
     if (ir::is_reduction(op.kind)) {
       const auto& axes = op.ints_attr("axes");
       const Shape& s = f_.value_type(op.operands[0]).shape;
