@@ -59,6 +59,11 @@ array make_materialized(ir::Type type, runtime::BufferPtr buffer) {
   return array(std::move(n));
 }
 
+std::mutex& graph_mutex() {
+  static std::mutex m;
+  return m;
+}
+
 array make_placeholder(ir::Type type) {
   auto n = new_node();
   n->type = std::move(type);
@@ -110,7 +115,10 @@ int32_t array::shape(int dim) const {
 std::vector<int64_t> array::strides() const { return ir::row_major_strides(shape()); }
 size_t array::size() const { return size_t(node_->type.size()); }
 Dtype array::dtype() const { return node_->type.dtype; }
-bool array::is_evaluated() const { return node_->buffer != nullptr; }
+bool array::is_evaluated() const {
+  std::lock_guard<std::mutex> lock(detail::graph_mutex());
+  return node_->buffer != nullptr;
+}
 
 void array::eval() {
   if (!is_evaluated()) kiln::eval(std::vector<array>{*this});

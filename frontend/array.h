@@ -8,6 +8,7 @@
 #include <initializer_list>
 #include <iterator>
 #include <memory>
+#include <mutex>
 #include <ostream>
 #include <stdexcept>
 #include <type_traits>
@@ -170,6 +171,14 @@ array make_node(ir::OpKind kind, std::vector<array> inputs, ir::Attrs attrs = {}
 array make_materialized(ir::Type type, runtime::BufferPtr buffer);
 // A placeholder of `type` (see Node::placeholder).
 array make_placeholder(ir::Type type);
+
+// Guards what eval() changes in nodes (`buffer`, `inputs`, `attrs`,
+// `custom`): held by eval() from its graph walk until the results are
+// stored, and by every other walk of pending nodes (tracing, export_to_dot),
+// so that threads evaluating graphs that share pending nodes never see a
+// node half materialized. A node's `type` and `kind` never change and need
+// no lock. Never held while user code runs.
+std::mutex& graph_mutex();
 
 }  // namespace detail
 

@@ -39,13 +39,16 @@ bool detail::use_interpreter() {
 }
 
 void eval(std::vector<array> outputs) {
+  // One evaluation at a time changes the graph (detail::graph_mutex); the
+  // kernels themselves still run on every thread of the pool.
+  std::lock_guard<std::mutex> lock(detail::graph_mutex());
   // 1. Pending nodes in post-order (inputs before users), without recursion.
   std::vector<NodePtr> order;
   std::vector<NodePtr> leaves;  // materialized nodes the graph reads
   std::unordered_map<detail::Node*, int> state;  // 1 = visiting, 2 = done
   std::unordered_map<detail::Node*, int> graph_refs;
   for (auto& out : outputs) {
-    if (out.is_evaluated() || state.count(out.node().get())) continue;
+    if (out.node()->buffer || state.count(out.node().get())) continue;
     if (out.node()->placeholder) throw_traced_eval();
     std::vector<std::pair<NodePtr, size_t>> stack{{out.node(), 0}};
     state[out.node().get()] = 1;

@@ -6,6 +6,7 @@
 namespace kiln {
 
 void export_to_dot(std::ostream& os, const std::vector<array>& outputs) {
+  std::lock_guard<std::mutex> lock(detail::graph_mutex());
   std::unordered_map<detail::Node*, int> id;
   std::vector<detail::Node*> order;
   std::vector<detail::Node*> stack;

@@ -22,6 +22,7 @@ thread_local int trace_depth = 0;  // traces under way on this thread
 bool tracing() { return trace_depth > 0; }
 
 bool depends_on_placeholder(const array& a) {
+  std::lock_guard<std::mutex> lock(graph_mutex());
   std::vector<Node*> stack{a.node().get()};
   std::unordered_map<Node*, bool> seen;
   while (!stack.empty()) {
@@ -78,6 +79,9 @@ ir::Function trace(const ArrayFunction& fn, const std::vector<ir::Type>& input_t
     outputs = fn(placeholders);
   }
 
+  // From here on the walk reads pending nodes that another thread may be
+  // evaluating.
+  std::lock_guard<std::mutex> lock(graph_mutex());
   ir::Function f;
   std::unordered_map<Node*, int> value_of;
   for (size_t i = 0; i < placeholders.size(); ++i)
