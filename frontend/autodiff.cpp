@@ -132,6 +132,14 @@ std::pair<std::vector<array>, std::vector<array>> jvp(
       fail("jvp", "Input " + std::to_string(i) + " has shape " + shape_str(primals[i].shape()) +
                       " but its tangent has shape " + shape_str(tangents[i].shape()) + ".");
   const std::vector<int> wrt = differentiable_primals("jvp", primals);
+  // A tangent of an integer or bool primal would be silently dropped (JAX
+  // requires float0 tangents there, which kiln has not).
+  if (wrt.size() != primals.size())
+    for (size_t i = 0; i < primals.size(); ++i)
+      if (!is_floating(primals[i].dtype()))
+        fail("jvp", "Primal " + std::to_string(i) + " has dtype " + dtype_name(primals[i].dtype()) +
+                        ": only floating-point primals have tangents. Capture integer inputs in "
+                        "the function instead of passing them as primals.");
   std::vector<array> captured;
   ir::Function f = detail::trace(fun, detail::types_of(primals), &captured);
   std::vector<array> args = primals;

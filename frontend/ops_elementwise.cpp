@@ -32,9 +32,11 @@ void require_not_complex(const char* op, const array& a) {
 array bitwise(OpKind k, const array& a, const array& b) {
   Dtype t = promote_types(a.dtype(), b.dtype());
   bool shift = k == OpKind::LeftShift || k == OpKind::RightShift;
-  if (!is_integral(t) && !(t == bool_ && !shift))
+  // As MLX: shifting bools shifts them as uint8 (true << true is 2).
+  if (shift && t == bool_) return binary(k, cast_to(a, uint8), cast_to(b, uint8));
+  if (!is_integral(t) && t != bool_)
     throw_invalid(ir::op_name(k), std::string("Bitwise operations are only allowed on integer") +
-                                      (shift ? "" : " and boolean") + " types, got " +
+                                      " and boolean types, got " +
                                       dtype_name(a.dtype()) + " and " + dtype_name(b.dtype()) + ".");
   return binary(k, a, b);
 }
@@ -99,8 +101,20 @@ array round(const array& a, int decimals) {
   require_not_complex("round", a);
   if (!is_floating(a.dtype())) return a;
   if (decimals == 0) return unary(OpKind::Round, a);
-  array scale = detail::scalar(std::pow(10.0, decimals), a.dtype());
-  return divide(unary(OpKind::Round, multiply(a, scale)), scale);
+  Dtype t = a.dtype();
+  array scale = detail::scalar(std::pow(10.0, decimals), t);
+  // Rounding to more digits than the dtype holds changes nothing;
+  // round(x, 400) would otherwise be inf / inf = nan.
+  if (std::isinf(scale.item<double>())) return a;
+  // Far enough to the left, everything finite rounds to zero (and 0 / 0
+  // would be nan).
+  if (scale.item<double>() == 0) return multiply(a, detail::scalar(0.0, t));
+  array scaled = multiply(a, scale);
+  // Past 2^(mantissa bits) a float is an integer already: keep x, not the
+  // inexact (x * scale) / scale, and never overflow to inf / inf.
+  int mantissa = t == float16 ? 11 : t == bfloat16 ? 8 : t == float32 ? 24 : 53;
+  array integral = greater_equal(abs(scaled), detail::scalar(std::ldexp(1.0, mantissa - 1), t));
+  return where(integral, a, divide(unary(OpKind::Round, scaled), scale));
 }
 
 array isnan(const array& a) {

@@ -84,18 +84,25 @@ KILN_SIMPLE_REDUCTION(min, Min)
     return fn(a, std::vector<int>{axis}, keepdims);                              \
   }
 
+// The dtype in which mean and var accumulate: float32 for 16-bit floats,
+// as MLX and NumPy (100 float16 values of 60000 sum past float16's range).
+Dtype accumulation_dtype(Dtype t) { return t == float16 || t == bfloat16 ? float32 : t; }
+
 array mean(const array& a, const std::vector<int>& axes, bool keepdims) {
   auto ax = detail::normalize_axes("mean", axes, int(a.ndim()));
   Dtype t = detail::at_least_float(a.dtype());
+  Dtype acc = accumulation_dtype(t);
   int64_t n = reduced_count(a, ax);
   // An empty reduction divides by zero and gives nan, as NumPy.
-  return divide(sum(cast_to(a, t), axes, keepdims), detail::scalar(double(n), t));
+  return cast_to(divide(sum(cast_to(a, acc), axes, keepdims), detail::scalar(double(n), acc)), t);
 }
 KILN_AXES_OVERLOADS(mean)
 
 array logsumexp(const array& a, const std::vector<int>& axes, bool keepdims) {
-  detail::normalize_axes("logsumexp", axes, int(a.ndim()));  // errors under this op's name
+  auto ax = detail::normalize_axes("logsumexp", axes, int(a.ndim()));  // errors under this op's name
   array x = cast_to(a, detail::at_least_float(a.dtype()));
+  // The log of an empty sum is -inf; there is no maximum to shift by.
+  if (reduced_count(a, ax) == 0) return log(sum(exp(x), axes, keepdims));
   array m = stop_gradient(max(x, axes, true));
   // An infinite maximum (all -inf, or a +inf) would give inf - inf = nan
   // below; shifting by zero instead gives the right -inf / +inf.
@@ -109,11 +116,14 @@ KILN_AXES_OVERLOADS(logsumexp)
 array var(const array& a, const std::vector<int>& axes, bool keepdims, int ddof) {
   auto ax = detail::normalize_axes("var", axes, int(a.ndim()));
   Dtype t = detail::at_least_float(a.dtype());
-  array x = cast_to(a, t);
+  array x = cast_to(a, accumulation_dtype(t));
   array centered = subtract(x, mean(x, axes, true));
+  // The variance of complex values is real, as NumPy: the mean of |x - mean|^2.
+  array squared = is_complex(t) ? square(abs(centered)) : square(centered);
   double n = double(reduced_count(a, ax)) - ddof;
   // n <= 0 divides by a non-positive count and gives inf/nan, as NumPy.
-  return divide(sum(square(centered), axes, keepdims), detail::scalar(std::max(n, 0.0), t));
+  array v = divide(sum(squared, axes, keepdims), detail::scalar(std::max(n, 0.0), squared.dtype()));
+  return is_complex(t) ? v : cast_to(v, t);
 }
 array var(const array& a, bool keepdims, int ddof) { return var(a, detail::all_axes(a), keepdims, ddof); }
 array var(const array& a, int axis, bool keepdims, int ddof) {

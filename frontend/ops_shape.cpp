@@ -41,13 +41,22 @@ array reshape(const array& a, Shape shape) {
 }
 
 array flatten(const array& a, int start_axis, int end_axis) {
-  if (a.ndim() == 0) return reshape(a, {1});
+  // As MLX: the axes are clamped to the array's (flatten(x, 1, 3) of a 3-d
+  // x flattens axes 1..2); only an empty or wholly outside range is an error.
   int nd = int(a.ndim());
-  int s = detail::normalize_axis("flatten", start_axis, nd);
-  int e = detail::normalize_axis("flatten", end_axis, nd);
+  int s = std::max(0, start_axis < 0 ? start_axis + nd : start_axis);
+  int e = std::min(nd - 1, end_axis < 0 ? end_axis + nd : end_axis);
+  if (a.ndim() == 0) return reshape(a, {1});
   if (s > e)
     throw_invalid("flatten", "start_axis " + std::to_string(start_axis) + " must not be after end_axis " +
-                                 std::to_string(end_axis) + ".");
+                                 std::to_string(end_axis) + " for an array with " + std::to_string(nd) +
+                                 " dimensions.");
+  if (s >= nd)
+    throw_invalid("flatten", "Invalid start_axis " + std::to_string(start_axis) + " for an array with " +
+                                 std::to_string(nd) + " dimensions.");
+  if (e < 0)
+    throw_invalid("flatten", "Invalid end_axis " + std::to_string(end_axis) + " for an array with " +
+                                 std::to_string(nd) + " dimensions.");
   Shape out(a.shape().begin(), a.shape().begin() + s);
   int64_t n = 1;
   for (int i = s; i <= e; ++i) n *= a.shape()[i];

@@ -101,6 +101,15 @@ std::function<std::vector<array>(const std::vector<array>&)> vmap(
     if (in_axes[i] < -1)
       fail("in_axes[" + std::to_string(i) + "] = " + std::to_string(in_axes[i]) +
            " is invalid: a mapped axis must be non-negative, and -1 means not mapped.");
+  // As MLX: with no input mapped there is no batch, so no output may be
+  // mapped either (an empty out_axes maps every output along 0).
+  auto none_mapped = [](const std::vector<int>& axes) {
+    bool none = !axes.empty();
+    for (int a : axes) none = none && a == -1;
+    return none;
+  };
+  if (none_mapped(in_axes) && !none_mapped(out_axes))
+    fail("Every in_axes entry is -1 (no input is mapped), so every out_axes entry must be -1 too.");
   return [fun, in_axes, out_axes](const std::vector<array>& args) {
     return call_vmapped(fun, in_axes, out_axes, args);
   };

@@ -154,6 +154,8 @@ void store_f64(Dtype t, void* b, int64_t i, double v) {
 void store_c128(Dtype t, void* b, int64_t i, std::complex<double> v) {
   if (t == complex64) {
     put<std::complex<float>>(b, i, {float(v.real()), float(v.imag())});
+  } else if (t == bool_) {
+    put<uint8_t>(b, i, v != 0.0);  // 1j is true: any nonzero part counts
   } else {
     store_f64(t, b, i, v.real());
   }

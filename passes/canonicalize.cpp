@@ -227,7 +227,11 @@ class Rewriter {
     v = value_for(ir::make_op(OpKind::Broadcast, {v}, op.type));
     if (count == 1) return v;
     // A scalar count, broadcast: never a full-size constant.
-    int n = value_for(ir::make_splat(Type{dt, {}}, double(count)));
+    Op c = ir::make_splat(Type{dt, {}}, double(count));
+    // Integer sums wrap at run time (200 int8 ones sum to -56): so must the
+    // count, which a splat of a double would saturate.
+    if (!is_inexact(dt)) store_i64(dt, c.data->data(), 0, count);
+    int n = value_for(std::move(c));
     n = value_for(ir::make_op(OpKind::Broadcast, {n}, op.type));
     return value_for(ir::make_op(OpKind::Multiply, {v, n}, op.type));
   }

@@ -377,9 +377,15 @@ TEST(AutodiffZero, TakeIndicesAndIntegerPrimalsGetZero) {
                           {x, idx}, {array({1.0, 2.0, 3.0}, float64)});
   EXPECT_TRUE(array_is(vjps[0], float64, {4}, {0, 5, 0, 1}));
   EXPECT_TRUE(array_is(vjps[1], int32, {3}, {0, 0, 0}));
-  // jvp: the integer primal's tangent is ignored.
-  auto [o2, t2] = jvp([](const std::vector<array>& v) { return std::vector<array>{take(v[0], v[1])}; },
-                      {x, idx}, {ones({4}, float64), array({7, 7, 7})});
+  // jvp: an integer primal has no tangent (issue 9, item 12); captured, it works.
+  EXPECT_TRUE(kiln_test::throws_invalid(
+      [&] {
+        jvp([](const std::vector<array>& v) { return std::vector<array>{take(v[0], v[1])}; },
+            {x, idx}, {ones({4}, float64), array({7, 7, 7})});
+      },
+      "[jvp] Primal 1 has dtype int32"));
+  auto [o2, t2] = jvp([idx](const std::vector<array>& v) { return std::vector<array>{take(v[0], idx)}; },
+                      {x}, {ones({4}, float64)});
   EXPECT_TRUE(array_is(t2[0], float64, {3}, {1, 1, 1}));
 }
 

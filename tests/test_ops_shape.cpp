@@ -72,8 +72,17 @@ TEST(Flatten, Ranges) {
 TEST(Flatten, Errors) {
   array a = iota({2, 3, 4});
   EXPECT_TRUE(throws_invalid([&] { flatten(a, 2, 1); }, "[flatten]"));
-  EXPECT_TRUE(throws_invalid([&] { flatten(a, 0, 3); }, "[flatten]"));
-  EXPECT_TRUE(throws_invalid([&] { flatten(a, -4); }, "[flatten]"));
+  EXPECT_TRUE(throws_invalid([&] { flatten(a, 3, 5); }, "[flatten]"));
+  EXPECT_TRUE(throws_invalid([&] { flatten(a, 0, -4); }, "[flatten]"));
+}
+
+// As MLX, axes past either end are clamped (issue 9, item 12).
+TEST(Flatten, ClampsAxesLikeMlx) {
+  array a = iota({2, 3, 4});
+  EXPECT_EQ(flatten(a, 1, 3).shape(), Shape({2, 12}));
+  EXPECT_EQ(flatten(a, 0, 3).shape(), Shape({24}));
+  EXPECT_EQ(flatten(a, -4).shape(), Shape({24}));
+  EXPECT_EQ(flatten(a, -5, 1).shape(), Shape({6, 4}));
 }
 
 // ---- squeeze / expand_dims ------------------------------------------------------------

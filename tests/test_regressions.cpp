@@ -74,3 +74,84 @@ TEST(Regression, EmptyAndMixedInitializerLists) {
   EXPECT_TRUE(array_is(array({1, 2}, float32), float32, {2}, {1, 2}));
   EXPECT_TRUE(array_is(array({1, 2}), int32, {2}, {1, 2}));
 }
+
+// ---- 10. Folding wraps integer sums as the kernels do ----
+
+TEST(Regression, FoldedIntegerSumsWrapLikeKernels) {
+  // 200 int8 ones: 200 wraps to -56 (MLX's answer), folded or not.
+  EXPECT_TRUE(array_is(sum(ones({200}, int8)), int8, {}, {-56}));
+  array data = astype(arange(200) * 0 + 1, int8);
+  data.eval();
+  EXPECT_TRUE(array_is(sum(data), int8, {}, {-56}));
+  EXPECT_TRUE(array_is(sum(ones({300}, uint8)), uint8, {}, {44}));
+  EXPECT_TRUE(array_is(sum(full({70000}, 1, int16)), int16, {}, {70000 - 65536}));
+}
+
+// ---- 11. Casts, complex variance, round, half-precision means ----
+
+TEST(Regression, ComplexToBoolTestsBothParts) {
+  EXPECT_TRUE(array_is(astype(array(complex64_t(0, 1)), bool_), bool_, {}, {1}));
+  EXPECT_TRUE(array_is(astype(array(complex64_t(0, 0)), bool_), bool_, {}, {0}));
+  EXPECT_TRUE(array_is(astype(array(complex64_t(2, 0)), bool_), bool_, {}, {1}));
+}
+
+TEST(Regression, VarianceOfComplexIsReal) {
+  // NumPy: np.var([1j, 1]) = 0.5 (float), np.std = sqrt(0.5).
+  array c = array({complex64_t(0, 1), complex64_t(1, 0)});
+  EXPECT_TRUE(array_is(var(c), float32, {}, {0.5}, 1e-7));
+  EXPECT_TRUE(array_is(kiln::std(c), float32, {}, {std::sqrt(0.5)}, 1e-7));
+}
+
+TEST(Regression, RoundToManyDecimals) {
+  array x = array({1.5f, -2.25f, 0.0f, 1e30f, nan_f, inf_f});
+  for (int d : {39, 400, 100}) {
+    SCOPED_TRACE(d);
+    EXPECT_TRUE(array_is(round(x, d), float32, {6}, {1.5, -2.25, 0, 1e30f, NAN, INFINITY}));
+  }
+  // Large values are already integral at the scale: kept exactly.
+  EXPECT_TRUE(array_is(round(array({16777216.0f, 3e7f}), 2), float32, {2}, {16777216.0f, 3e7f}));
+  EXPECT_TRUE(array_is(round(array({1.25, 2.675e300}, float64), 320), float64, {2}, {1.25, 2.675e300}));
+  EXPECT_TRUE(array_is(round(array({123.456f}), 1), float32, {1}, {123.5f}));
+  EXPECT_TRUE(array_is(round(array({123.456f, -5.0f}), -400), float32, {2}, {0, 0}));
+}
+
+TEST(Regression, HalfPrecisionMeanAccumulatesInFloat32) {
+  array h = full({100}, 60000.0f, float16);
+  EXPECT_TRUE(array_is(mean(h), float16, {}, {60000}, 0, 1e-3));
+  EXPECT_TRUE(array_is(mean(full({100}, 60000.0f, bfloat16)), bfloat16, {}, {60000}, 0, 1e-2));
+  EXPECT_TRUE(array_is(var(h), float16, {}, {0}));
+}
+
+// ---- 12. MLX semantics ----
+
+TEST(Regression, ShiftsOfBoolsAreUint8) {
+  EXPECT_TRUE(array_is(left_shift(array(true), array(true)), uint8, {}, {2}));
+  EXPECT_TRUE(array_is(right_shift(kiln_test::bools({1, 0}), array(false)), uint8, {2}, {1, 0}));
+  EXPECT_TRUE(array_is(left_shift(array(true), array(int8_t(3))), int8, {}, {8}));
+}
+
+// ---- 13. Element-count overflow and errors under the user's op ----
+
+TEST(Regression, LogSumExpOfEmptyIsMinusInf) {
+  EXPECT_TRUE(array_is(logsumexp(zeros({0})), float32, {}, {-INFINITY}));
+  EXPECT_TRUE(array_is(logsumexp(zeros({2, 0}), 1), float32, {2}, {-INFINITY, -INFINITY}));
+}
+
+TEST(Regression, JvpRejectsTangentsOfIntegerPrimals) {
+  auto f = [](const std::vector<array>& v) { return std::vector<array>{v[0] * astype(v[1], float32)}; };
+  EXPECT_TRUE(throws_invalid([&] { jvp(f, {array(2.0f), array(3)}, {array(1.0f), array(1)}); },
+                             "[jvp] Primal 1 has dtype int32"));
+  EXPECT_TRUE(throws_invalid([&] { jvp(f, {array(2.0f), array(true)}, {array(1.0f), array(1.0f)}); },
+                             "[jvp] Primal 1 has dtype bool"));
+}
+
+TEST(Regression, VmapValidatesAxesWhenBuilt) {
+  ArrayFunction id = [](const std::vector<array>& v) { return v; };
+  // Caught at construction, before any call.
+  EXPECT_TRUE(throws_invalid([&] { vmap(id, {-1}, {0}); }, "[vmap] Every in_axes entry is -1"));
+  EXPECT_TRUE(throws_invalid([&] { vmap(id, {-1, -1}, {}); }, "[vmap] Every in_axes entry is -1"));
+  EXPECT_TRUE(throws_invalid([&] { vmap(id, {0}, {-2}); }, "[vmap] out_axes[0] = -2"));
+  EXPECT_TRUE(throws_invalid([&] { vmap(id, {-3}, {0}); }, "[vmap] in_axes[0] = -3"));
+  // Unmapped in and out is the function itself.
+  EXPECT_TRUE(array_is(vmap(id, {-1}, {-1})({array({1.0f, 2.0f})})[0], float32, {2}, {1, 2}));
+}

@@ -662,8 +662,13 @@ TEST(VmapErrors, BadAxesAndSizes) {
   // A mapped output declared unmapped.
   EXPECT_TRUE(throws_invalid([&] { vmap([](const array& x) { return x; }, 0, -1)(zeros({3, 2})); },
                              "depends on a mapped input"));
-  // Nothing mapped.
-  EXPECT_TRUE(throws_invalid([&] { vmap([](const array& x) { return x; }, -1, 0)(zeros({3})); },
+  // Nothing mapped in, but mapped out: an error when vmap is built.
+  EXPECT_TRUE(throws_invalid([&] { vmap([](const array& x) { return x; }, -1, 0); },
+                             "Every in_axes entry is -1"));
+  // No inputs at all: nothing gives the batch size.
+  EXPECT_TRUE(throws_invalid([&] { vmap(ArrayFunction([](const std::vector<array>&) {
+                                          return std::vector<array>{zeros({2})};
+                                        }))({}); },
                              "At least one input must be mapped"));
   // ...unless nothing is mapped out either: then it is a plain call.
   EXPECT_TRUE(array_is(vmap([](const array& x) { return x + 1; }, -1, -1)(array({1, 2})), int32, {2},
