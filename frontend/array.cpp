@@ -39,6 +39,10 @@ array make_node(ir::OpKind kind, std::vector<array> inputs, ir::Attrs attrs,
   for (const auto& in : inputs) types.push_back(in.node()->type);
   auto n = new_node();
   n->type = ir::infer_type(kind, types, attrs, declared);
+  // The public ops check shapes under their own names; this is the last
+  // line, so that no array's size() can overflow.
+  if (std::string problem = ir::type_problem(n->type); !problem.empty())
+    throw std::invalid_argument(std::string("[") + ir::op_name(kind) + "] " + problem);
   if (kind == ir::OpKind::Custom) {
     ir::Op op = ir::make_op(kind, {}, n->type, attrs);
     op.custom = custom;

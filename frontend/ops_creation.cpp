@@ -57,23 +57,16 @@ array astype(array a, Dtype dtype) { return cast_to(a, dtype); }
 array copy(array a) { return a; }  // arrays are immutable: a handle is a copy
 
 array full(Shape shape, array vals, Dtype dtype) { return full(std::move(shape), cast_to(vals, dtype)); }
-namespace {
-void check_dims(const char* op, const Shape& shape) {
-  for (auto d : shape)
-    if (d < 0) throw_invalid(op, "Negative dimensions are not allowed, got shape " + detail::str(shape) + ".");
-}
-}  // namespace
-
 array full(Shape shape, array vals) {
-  check_dims("full", shape);
+  detail::check_shape("full", shape, vals.dtype());
   return broadcast_to(vals, shape);
 }
 array zeros(const Shape& shape, Dtype dtype) {
-  check_dims("zeros", shape);
+  detail::check_shape("zeros", shape, dtype);
   return full(shape, array(0, dtype));
 }
 array ones(const Shape& shape, Dtype dtype) {
-  check_dims("ones", shape);
+  detail::check_shape("ones", shape, dtype);
   return full(shape, array(1, dtype));
 }
 array zeros_like(const array& a) { return zeros(a.shape(), a.dtype()); }

@@ -233,6 +233,7 @@ array where(const array& condition, const array& x, const array& y) {
 
 array clip(const array& a, const std::optional<array>& a_min, const std::optional<array>& a_max) {
   if (!a_min && !a_max) throw_invalid("clip", "At most one of a_min and a_max may be None.");
+  require_not_complex("clip", a);  // complex numbers are not ordered
   array out = a;
   if (a_min) out = maximum(out, *a_min);
   if (a_max) out = minimum(out, *a_max);
@@ -251,8 +252,9 @@ array isclose(const array& a, const array& b, double rtol, double atol, bool equ
   // close to each other only when equal_nan is set.
   Dtype t = detail::at_least_float(promote_types(a.dtype(), b.dtype()));
   array fa = cast_to(a, t), fb = cast_to(b, t);
-  array lhs = abs(subtract(fa, fb));
-  array rhs = add(detail::scalar(atol, t), multiply(detail::scalar(rtol, t), abs(fb)));
+  array lhs = abs(subtract(fa, fb));  // real, also for complex inputs (as NumPy)
+  Dtype real = lhs.dtype();
+  array rhs = add(detail::scalar(atol, real), multiply(detail::scalar(rtol, real), abs(fb)));
   // An infinite b is close only to itself (inf <= inf would say otherwise).
   array close = logical_and(less_equal(lhs, rhs), isfinite(fb));
   close = logical_or(close, equal(fa, fb));

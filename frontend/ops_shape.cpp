@@ -21,8 +21,8 @@ array reshape(const array& a, Shape shape) {
       infer = int(i);
     } else if (shape[i] < 0) {
       throw_invalid("reshape", "Invalid dimension in shape " + str(shape) + ".");
-    } else {
-      known *= shape[i];
+    } else if (__builtin_mul_overflow(known, int64_t(shape[i]), &known)) {
+      throw_invalid("reshape", "Shape " + str(shape) + " has too many elements (its size overflows int64).");
     }
   }
   int64_t size = int64_t(a.size());
@@ -30,7 +30,7 @@ array reshape(const array& a, Shape shape) {
     if (known == 0 || size % known != 0)
       throw_invalid("reshape", "Cannot infer the shape " + str(shape) + " for an array of shape " +
                                    str(a.shape()) + ".");
-    shape[infer] = int32_t(size / known);
+    shape[infer] = detail::checked_dimension("reshape", size / known, a.shape());
     known = size;
   }
   if (known != size)
@@ -144,8 +144,7 @@ array moveaxis(const array& a, int source, int destination) {
 
 array broadcast_to(const array& a, const Shape& shape) {
   if (a.shape() == shape) return a;
-  for (auto d : shape)
-    if (d < 0) throw_invalid("broadcast_to", "Negative dimension in target shape " + str(shape) + ".");
+  detail::check_shape("broadcast_to", shape, a.dtype());
   if (detail::broadcast_shapes("broadcast_to", a.shape(), shape) != shape)
     throw_invalid("broadcast_to", "Cannot broadcast array of shape " + str(a.shape()) + " into shape " +
                                       str(shape) + ".");
@@ -285,7 +284,8 @@ array repeat(const array& arr, int repeats, int axis) {
   Shape b = x.shape();
   b[ax + 1] = repeats;
   Shape out = arr.shape();
-  out[ax] *= repeats;
+  out[ax] = detail::checked_dimension("repeat", int64_t(out[ax]) * repeats, arr.shape());
+  detail::check_shape("repeat", out, arr.dtype());
   return reshape(broadcast_to(x, b), out);
 }
 array repeat(const array& arr, int repeats) { return repeat(reshape(arr, {-1}), repeats, 0); }
@@ -302,8 +302,9 @@ array tile(const array& arr, std::vector<int> reps) {
   for (size_t d = 0; d < nd; ++d) {
     interleaved.insert(interleaved.end(), {1, shape[d]});
     target.insert(target.end(), {reps[d], shape[d]});
-    out.push_back(reps[d] * shape[d]);
+    out.push_back(detail::checked_dimension("tile", int64_t(reps[d]) * shape[d], arr.shape()));
   }
+  detail::check_shape("tile", out, arr.dtype());
   return reshape(broadcast_to(reshape(arr, interleaved), target), out);
 }
 

@@ -1,6 +1,7 @@
 #include "frontend/ops_util.h"
 
 #include <algorithm>
+#include <limits>
 #include <stdexcept>
 
 namespace kiln::detail {
@@ -10,6 +11,20 @@ void throw_invalid(const std::string& op, const std::string& msg) {
 }
 
 std::string str(const Shape& s) { return ir::shape_to_string(s); }
+
+void check_shape(const std::string& op, const Shape& shape, Dtype dtype) {
+  for (auto d : shape)
+    if (d < 0) throw_invalid(op, "Negative dimensions are not allowed, got shape " + str(shape) + ".");
+  if (!ir::type_problem(ir::Type{dtype, shape}).empty())
+    throw_invalid(op, "Shape " + str(shape) + " has too many elements (its size overflows int64).");
+}
+
+int32_t checked_dimension(const std::string& op, int64_t d, const Shape& context) {
+  if (d > std::numeric_limits<int32_t>::max())
+    throw_invalid(op, "The result dimension " + std::to_string(d) + " (from shape " + str(context) +
+                          ") does not fit in int32.");
+  return int32_t(d);
+}
 
 int normalize_axis(const std::string& op, int axis, int ndim) {
   if (axis < -ndim || axis >= ndim)

@@ -8,6 +8,11 @@
 namespace kiln::detail {
 
 [[noreturn]] void throw_invalid(const std::string& op, const std::string& msg);
+// Throws under `op`'s name unless `shape` has non-negative dimensions and
+// an element count and byte size (of `dtype`) that fit in int64.
+void check_shape(const std::string& op, const Shape& shape, Dtype dtype);
+// A dimension computed by an op (tile's reps * size): must fit int32.
+int32_t checked_dimension(const std::string& op, int64_t d, const Shape& context);
 
 std::string str(const Shape& s);            // "(2,3)"
 

@@ -14,6 +14,20 @@ int64_t shape_size(const Shape& s) {
   return n;
 }
 
+std::string type_problem(const Type& t) {
+  if (int(t.dtype.val) >= kNumDtypes) return "invalid dtype " + std::to_string(int(t.dtype.val));
+  int64_t n = 1;
+  for (auto d : t.shape) {
+    if (d < 0) return "negative dimension in type " + type_to_string(t);
+    if (__builtin_mul_overflow(n, int64_t(d), &n))
+      return "type " + type_to_string(t) + " has too many elements";
+  }
+  int64_t nbytes;
+  if (__builtin_mul_overflow(n, int64_t(t.dtype.size()), &nbytes))
+    return "type " + type_to_string(t) + " has too many elements";
+  return "";
+}
+
 std::vector<int64_t> row_major_strides(const Shape& s) {
   std::vector<int64_t> st(s.size());
   int64_t acc = 1;

@@ -38,6 +38,11 @@ struct Type {
   bool operator==(const Type& o) const { return dtype == o.dtype && shape == o.shape; }
   bool operator!=(const Type& o) const { return !(*this == o); }
 };
+
+// "" if t has a valid dtype, non-negative dimensions and an element count
+// and byte size that fit in int64; else the problem. Every Type a function
+// or an array carries passes this, so size() and nbytes() never overflow.
+std::string type_problem(const Type& t);
 std::string type_to_string(const Type& t);  // "f32[2,3]"
 
 // Attribute values: one integer or a list of integers.

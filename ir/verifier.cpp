@@ -37,22 +37,6 @@ std::vector<const char*> accepted_attrs(OpKind k) {
   }
 }
 
-// "" if t has a valid dtype, non-negative dimensions and a byte size that
-// fits in int64; else the problem.
-std::string type_problem(const Type& t) {
-  if (int(t.dtype.val) >= kNumDtypes) return "invalid dtype " + std::to_string(int(t.dtype.val));
-  int64_t n = 1;
-  for (auto d : t.shape) {
-    if (d < 0) return "negative dimension in type " + type_to_string(t);
-    if (__builtin_mul_overflow(n, int64_t(d), &n))
-      return "type " + type_to_string(t) + " has too many elements";
-  }
-  int64_t nbytes;
-  if (__builtin_mul_overflow(n, int64_t(t.dtype.size()), &nbytes))
-    return "type " + type_to_string(t) + " has too many elements";
-  return "";
-}
-
 const std::vector<int64_t>* list_attr(const Op& op, const char* name) {
   auto it = op.attrs.find(name);
   if (it == op.attrs.end()) return nullptr;

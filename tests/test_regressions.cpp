@@ -155,3 +155,26 @@ TEST(Regression, VmapValidatesAxesWhenBuilt) {
   // Unmapped in and out is the function itself.
   EXPECT_TRUE(array_is(vmap(id, {-1}, {-1})({array({1.0f, 2.0f})})[0], float32, {2}, {1, 2}));
 }
+
+TEST(Regression, OverflowingShapesAreRefusedByTheUsersOp) {
+  const int big = 1 << 30;
+  EXPECT_TRUE(throws_invalid([&] { zeros({big, big, big}); }, "[zeros] Shape (1073741824,1073741824,1073741824) has too many elements"));
+  EXPECT_TRUE(throws_invalid([&] { ones({big, big, big}, int8); }, "[ones]"));
+  EXPECT_TRUE(throws_invalid([&] { full({big, big, big}, 1.0f); }, "[full]"));
+  EXPECT_TRUE(throws_invalid([&] { broadcast_to(array(1.0f), {big, big, big}); }, "[broadcast_to]"));
+  EXPECT_TRUE(throws_invalid([&] { reshape(array(1.0f), {big, big, big, 0}); }, "[reshape]"));
+  // Results whose dimensions do not fit int32 (they used to wrap).
+  EXPECT_TRUE(throws_invalid([&] { tile(ones({1 << 16}), {1 << 16}); }, "[tile] The result dimension 4294967296"));
+  EXPECT_TRUE(throws_invalid([&] { repeat(ones({1 << 16}), 1 << 30); }, "[repeat] The result dimension"));
+  // Large but valid shapes stay lazy and cost nothing.
+  EXPECT_EQ(zeros({big, big}).size(), size_t(1) << 60);
+}
+
+TEST(Regression, ErrorsNameTheUsersOp) {
+  array c = array(complex64_t(0, 1));
+  EXPECT_TRUE(throws_invalid([&] { clip(c, array(0.0f), array(1.0f)); }, "[clip]"));
+  // isclose of complex values works, as NumPy's: |a - b| is real.
+  EXPECT_TRUE(array_is(isclose(c, c), bool_, {}, {1}));
+  EXPECT_TRUE(array_is(isclose(c, array(complex64_t(0, 1.5f))), bool_, {}, {0}));
+  EXPECT_TRUE(array_is(allclose(c, c), bool_, {}, {1}));
+}
