@@ -2,21 +2,28 @@
 // JIT across processes (tests/cache_probe.cpp run with a directory of our
 // choosing): cold then warm, every kind of corruption, processes sharing a
 // directory at once, refused directories, eviction, export/import, kiln-aot.
+#include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <thread>
+#include <vector>
 
+#include "child_process.h"
 #include "codegen/disk_cache.h"
 #include "test_helpers.h"
 
@@ -70,17 +77,31 @@ Probe parse_probe_output(int status, const std::string& out, const std::string& 
 }
 
 // Runs `cache_probe args` with the disk cache in `dir` (env: extra
-// variables, e.g. "KILN_CACHE_MAX_BYTES=100").
-Probe run_probe(const std::string& dir, const std::string& args, const std::string& env = "") {
+// variables, e.g. "KILN_CACHE_MAX_BYTES=100"; shell: commands run first in
+// the shell that starts it, e.g. "ulimit -f 2"). A probe that hangs is
+// killed after two minutes (exit status 124).
+Probe run_probe(const std::string& dir, const std::string& args, const std::string& env = "",
+                const std::string& shell = "") {
   static int n = 0;
   std::string base = ::testing::TempDir() + "kiln_probe_" + std::to_string(getpid()) + "_" + std::to_string(n++);
-  std::string cmd = "env -u KILN_CACHE KILN_CACHE_DIR='" + dir + "' " + env + " '" KILN_CACHE_PROBE "' " + args +
-                    " >" + base + ".out 2>" + base + ".err";
+  std::string cmd = (shell.empty() ? "" : shell + "; ") + "timeout 120 env -u KILN_CACHE KILN_CACHE_DIR='" + dir +
+                    "' " + env + " '" KILN_CACHE_PROBE "' " + args + " >" + base + ".out 2>" + base + ".err";
   int status = std::system(cmd.c_str());
   Probe p = parse_probe_output(status, kiln_test::read_file(base + ".out"), kiln_test::read_file(base + ".err"));
   std::remove((base + ".out").c_str());
   std::remove((base + ".err").c_str());
   return p;
+}
+
+// Runs `kiln-cache --dir dir args`; its exit status (124: it hung and was
+// killed after a minute) and its output.
+int run_tool(const std::string& dir, const std::string& args, std::string* out) {
+  std::string o = ::testing::TempDir() + "kiln_tool_" + std::to_string(getpid());
+  int status =
+      std::system(("timeout 60 '" KILN_CACHE_TOOL "' --dir '" + dir + "' " + args + " >" + o + " 2>&1").c_str());
+  *out = kiln_test::read_file(o);
+  std::remove(o.c_str());
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
 void expect_correct(const Probe& p) {
@@ -359,13 +380,7 @@ TEST(DiskCacheProcesses, ExportImportAndAheadOfTimeCompilation) {
 TEST(DiskCacheTool, ListVerifyClear) {
   TempDir d("tool");
   expect_correct(run_probe(d.path, "chain"));
-  auto tool = [&](const std::string& args, std::string* out) {
-    std::string o = ::testing::TempDir() + "kiln_tool_" + std::to_string(getpid());
-    int status = std::system(("'" KILN_CACHE_TOOL "' --dir '" + d.path + "' " + args + " >" + o + " 2>&1").c_str());
-    *out = kiln_test::read_file(o);
-    std::remove(o.c_str());
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  };
+  auto tool = [&](const std::string& args, std::string* out) { return run_tool(d.path, args, out); };
   std::string out;
   EXPECT_EQ(tool("list", &out), 0);
   EXPECT_NE(out.find("kernel in,f32"), std::string::npos) << out;
