@@ -18,7 +18,11 @@
 #include <random>
 #include <stdexcept>
 
+#include "runtime/unique_fd.h"
+
 namespace kiln::codegen {
+
+using runtime::UniqueFd;
 
 namespace {
 
@@ -70,9 +74,10 @@ void make_directories(const std::string& path) {
   }
 }
 
-// Reads a whole file that this user owns; false if it cannot.
-bool read_owned_file(const std::string& path, std::string* out, struct stat* st) {
-  int fd = open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+// Reads a whole file of the directory `dir_fd` that this user owns; false if
+// it cannot.
+bool read_owned_file(int dir_fd, const std::string& name, std::string* out, struct stat* st) {
+  int fd = openat(dir_fd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0) return false;
   bool ok = fstat(fd, st) == 0 && S_ISREG(st->st_mode) && st->st_uid == geteuid();
   if (ok) {
@@ -125,10 +130,17 @@ Parsed parse_entry(const std::string& bytes) {
   return p;
 }
 
-std::vector<std::string> directory_files(const std::string& dir) {
+// The names in the directory `dir_fd`. It is read through a descriptor of
+// its own (a dup would share the read position with other threads' reads).
+std::vector<std::string> directory_files(int dir_fd) {
   std::vector<std::string> names;
-  DIR* d = opendir(dir.c_str());
-  if (!d) return names;
+  int fd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return names;
+  DIR* d = fdopendir(fd);
+  if (!d) {
+    close(fd);
+    return names;
+  }
   while (dirent* e = readdir(d)) {
     std::string n = e->d_name;
     if (n != "." && n != "..") names.push_back(n);
@@ -177,9 +189,17 @@ std::unique_ptr<DiskCache> DiskCache::from_environment(std::string* why_not) {
 DiskCache::DiskCache(std::string dir, uint64_t max_bytes) : dir_(std::move(dir)), max_bytes_(max_bytes) {
   while (dir_.size() > 1 && dir_.back() == '/') dir_.pop_back();
   make_directories(dir_);
+  // The directory is checked and used through this descriptor, never by its
+  // path again: if its parent lets someone else replace it (by a link to a
+  // directory of their choosing) after the checks, entries still go here.
+  UniqueFd fd(open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!fd) {
+    if (errno == ELOOP || errno == ENOTDIR)
+      throw std::runtime_error(dir_ + " is a symbolic link or not a directory; name the directory itself");
+    throw std::runtime_error("cannot open " + dir_ + ": " + errno_text());
+  }
   struct stat st;
-  if (stat(dir_.c_str(), &st) != 0) throw std::runtime_error("cannot stat " + dir_ + ": " + errno_text());
-  if (!S_ISDIR(st.st_mode)) throw std::runtime_error(dir_ + " is not a directory");
+  if (fstat(fd.get(), &st) != 0) throw std::runtime_error("cannot stat " + dir_ + ": " + errno_text());
   if (st.st_uid != geteuid())
     throw std::runtime_error(dir_ + " is owned by user id " + std::to_string(st.st_uid) +
                              ", not by this user (id " + std::to_string(geteuid()) + ")");
@@ -188,6 +208,7 @@ DiskCache::DiskCache(std::string dir, uint64_t max_bytes) : dir_(std::move(dir))
     std::snprintf(mode, sizeof mode, "%04o", unsigned(st.st_mode & 07777));
     throw std::runtime_error(dir_ + " is writable by other users (mode " + mode + "); chmod 700 it");
   }
+  dir_fd_ = std::move(fd);
 }
 
 std::string DiskCache::file_name(const std::string& key) {
@@ -196,10 +217,10 @@ std::string DiskCache::file_name(const std::string& key) {
 }
 
 std::optional<std::string> DiskCache::load(const std::string& key) {
-  std::string path = dir_ + "/" + file_name(key);
+  std::string name = file_name(key);
   std::string bytes;
   struct stat st;
-  if (!read_owned_file(path, &bytes, &st)) {
+  if (!read_owned_file(dir_fd_.get(), name, &bytes, &st)) {
     misses_++;
     return std::nullopt;
   }
@@ -208,7 +229,7 @@ std::optional<std::string> DiskCache::load(const std::string& key) {
     rejected_++;
     return std::nullopt;
   }
-  utimensat(AT_FDCWD, path.c_str(), nullptr, 0);  // recently used: evicted last
+  utimensat(dir_fd_.get(), name.c_str(), nullptr, AT_SYMLINK_NOFOLLOW);  // recently used: evicted last
   hits_++;
   return std::move(p.object);
 }
@@ -225,9 +246,9 @@ void DiskCache::store(const std::string& key, const std::string& object) {
   Digest d = sha256(key, object);
   std::memcpy(header.data() + 32, d.data(), 32);
 
-  std::string tmp = dir_ + "/" + kTempPrefix + std::to_string(getpid()) + "-" +
-                    std::to_string(counter++) + "-" + std::to_string(rng() % 1000000007);
-  int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  std::string tmp = kTempPrefix + std::to_string(getpid()) + "-" + std::to_string(counter++) + "-" +
+                    std::to_string(rng() % 1000000007);
+  int fd = openat(dir_fd_.get(), tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (fd < 0) return;
   bool ok = true;
   for (const std::string* part : std::initializer_list<const std::string*>{&header, &key, &object}) {
@@ -241,8 +262,8 @@ void DiskCache::store(const std::string& key, const std::string& object) {
   ok = close(fd) == 0 && ok;
   // rename() replaces the entry atomically: readers see the old file or
   // the new one, never a mix.
-  if (!ok || rename(tmp.c_str(), (dir_ + "/" + file_name(key)).c_str()) != 0) {
-    unlink(tmp.c_str());
+  if (!ok || renameat(dir_fd_.get(), tmp.c_str(), dir_fd_.get(), file_name(key).c_str()) != 0) {
+    unlinkat(dir_fd_.get(), tmp.c_str(), 0);
     return;
   }
   writes_++;
@@ -251,23 +272,22 @@ void DiskCache::store(const std::string& key, const std::string& object) {
 
 void DiskCache::evict() {
   struct File {
-    std::string path;
+    std::string name;
     uint64_t bytes;
     int64_t mtime_ns;
   };
   std::vector<File> files;
   uint64_t total = 0;
   int64_t now = int64_t(std::time(nullptr));
-  for (const std::string& n : directory_files(dir_)) {
+  for (const std::string& n : directory_files(dir_fd_.get())) {
     struct stat st;
-    std::string path = dir_ + "/" + n;
-    if (lstat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+    if (fstatat(dir_fd_.get(), n.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode)) continue;
     if (n.rfind(kTempPrefix, 0) == 0) {
-      if (now - int64_t(st.st_mtime) > kStaleTempSeconds) unlink(path.c_str());
+      if (now - int64_t(st.st_mtime) > kStaleTempSeconds) unlinkat(dir_fd_.get(), n.c_str(), 0);
       continue;
     }
     if (!ends_with(n, kSuffix)) continue;
-    files.push_back({path, uint64_t(st.st_size), int64_t(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec});
+    files.push_back({n, uint64_t(st.st_size), int64_t(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec});
     total += uint64_t(st.st_size);
   }
   if (total <= max_bytes_) return;
@@ -275,20 +295,20 @@ void DiskCache::evict() {
   for (const File& f : files) {
     if (total <= max_bytes_) break;
     // Another process may have evicted it already: either way it is gone.
-    if (unlink(f.path.c_str()) == 0) evicted_++;
+    if (unlinkat(dir_fd_.get(), f.name.c_str(), 0) == 0) evicted_++;
     total -= f.bytes;
   }
 }
 
 std::vector<DiskCacheEntry> DiskCache::list() const {
   std::vector<DiskCacheEntry> entries;
-  for (const std::string& n : directory_files(dir_)) {
+  for (const std::string& n : directory_files(dir_fd_.get())) {
     if (!ends_with(n, kSuffix) && n.rfind(kTempPrefix, 0) != 0) continue;
     DiskCacheEntry e;
     e.file = n;
     std::string bytes;
     struct stat st;
-    if (!read_owned_file(dir_ + "/" + n, &bytes, &st)) {
+    if (!read_owned_file(dir_fd_.get(), n, &bytes, &st)) {
       e.problem = "not a regular file owned by this user";
       entries.push_back(e);
       continue;
@@ -314,8 +334,8 @@ std::vector<DiskCacheEntry> DiskCache::list() const {
 
 size_t DiskCache::clear() {
   size_t removed = 0;
-  for (const std::string& n : directory_files(dir_))
-    if ((ends_with(n, kSuffix) || n.rfind(kTempPrefix, 0) == 0) && unlink((dir_ + "/" + n).c_str()) == 0)
+  for (const std::string& n : directory_files(dir_fd_.get()))
+    if ((ends_with(n, kSuffix) || n.rfind(kTempPrefix, 0) == 0) && unlinkat(dir_fd_.get(), n.c_str(), 0) == 0)
       removed++;
   return removed;
 }
@@ -323,7 +343,7 @@ size_t DiskCache::clear() {
 size_t DiskCache::remove_invalid() {
   size_t removed = 0;
   for (const DiskCacheEntry& e : list())
-    if (!e.valid && ends_with(e.file, kSuffix) && unlink((dir_ + "/" + e.file).c_str()) == 0) removed++;
+    if (!e.valid && ends_with(e.file, kSuffix) && unlinkat(dir_fd_.get(), e.file.c_str(), 0) == 0) removed++;
   return removed;
 }
 

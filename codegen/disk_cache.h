@@ -4,7 +4,11 @@
 // loaded from it runs as native code, so
 //   - the directory is per-user: $KILN_CACHE_DIR, else $XDG_CACHE_HOME/kiln,
 //     else ~/.cache/kiln, created with mode 0700; one that others can write
-//     to or that another user owns is refused (a warning, memory only);
+//     to, that another user owns or that is a symbolic link is refused (a
+//     warning, memory only);
+//   - it is opened once and held open: every entry is read, written and
+//     removed relative to that descriptor, so replacing the directory's path
+//     later (by a link elsewhere) does not redirect the cache;
 //   - an entry is written to a temporary file and renamed into place, so a
 //     reader never sees half an entry, and several processes can share the
 //     directory;
@@ -19,6 +23,8 @@
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "runtime/unique_fd.h"
 
 namespace kiln::codegen {
 
@@ -54,8 +60,9 @@ class DiskCache {
   // number of bytes).
   static uint64_t max_bytes_from_environment();
 
-  // Opens (creating it with mode 0700 if needed) and checks `dir`.
-  // Throws std::runtime_error with the reason if it is not safe to use.
+  // Opens (creating it with mode 0700 if needed) and checks `dir`, and keeps
+  // it open. Throws std::runtime_error with the reason if it is not safe to
+  // use.
   DiskCache(std::string dir, uint64_t max_bytes);
 
   // The object stored under `key`, or nothing. An entry whose header, size,
@@ -83,7 +90,8 @@ class DiskCache {
  private:
   void evict();
 
-  std::string dir_;
+  std::string dir_;         // for messages only: entries are found through dir_fd_
+  runtime::UniqueFd dir_fd_;
   uint64_t max_bytes_;
   std::atomic<uint64_t> hits_{0}, misses_{0}, rejected_{0}, writes_{0}, evicted_{0};
 };

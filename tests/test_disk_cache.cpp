@@ -251,6 +251,34 @@ TEST(DiskCache, EnvironmentChoosesTheDirectory) {
   });
 }
 
+// The directory is opened once and held: entries are read and written
+// relative to it, so replacing its path by a symbolic link (possible when
+// the parent is writable by others) does not redirect them.
+TEST(DiskCache, ReplacingTheDirectoryByASymlinkDoesNotRedirectIt) {
+  TempDir d("swap");
+  fs::create_directories(d.path);
+  const std::string dir = d.path + "/cache", moved = d.path + "/moved", other = d.path + "/other";
+  DiskCache c(dir, DiskCache::kDefaultMaxBytes);
+  c.store("before", "object before");
+  fs::create_directory(other);
+  ASSERT_EQ(rename(dir.c_str(), moved.c_str()), 0);
+  fs::create_directory_symlink(other, dir);
+
+  c.store("after", "object after");
+  EXPECT_TRUE(fs::is_empty(other));
+  EXPECT_TRUE(fs::exists(moved + "/" + DiskCache::file_name("after")));
+  // Reads come from the directory opened, not from the link's target.
+  kiln_test::write_file(other + "/" + DiskCache::file_name("before"), "planted");
+  EXPECT_EQ(c.load("before"), std::optional<std::string>("object before"));
+  EXPECT_EQ(c.list().size(), 2u);
+  EXPECT_EQ(c.clear(), 2u);
+  EXPECT_TRUE(fs::is_empty(moved));
+  EXPECT_TRUE(fs::exists(other + "/" + DiskCache::file_name("before")));
+
+  // A path that is a symbolic link is refused when the cache is opened.
+  EXPECT_THROW(DiskCache(dir, DiskCache::kDefaultMaxBytes), std::runtime_error);
+}
+
 // --- the JIT across processes ----------------------------------------------
 
 TEST(DiskCacheProcesses, ColdThenWarm) {
