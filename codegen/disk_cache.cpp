@@ -74,24 +74,40 @@ void make_directories(const std::string& path) {
   }
 }
 
-// Reads a whole file of the directory `dir_fd` that this user owns; false if
-// it cannot.
-bool read_owned_file(int dir_fd, const std::string& name, std::string* out, struct stat* st) {
-  int fd = openat(dir_fd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0) return false;
-  bool ok = fstat(fd, st) == 0 && S_ISREG(st->st_mode) && st->st_uid == geteuid();
-  if (ok) {
-    out->resize(size_t(st->st_size));
-    size_t done = 0;
-    while (done < out->size()) {
-      ssize_t n = read(fd, out->data() + done, out->size() - done);
-      if (n <= 0) break;
-      done += size_t(n);
-    }
-    out->resize(done);
+// Opens the file `name` of the directory `dir_fd` for reading if it is a
+// regular file that this user owns; otherwise returns no descriptor, with
+// *problem saying why ("" when there is no such file). Anything may sit
+// under an entry's name: O_NONBLOCK keeps open() from waiting for a writer
+// when it is a FIFO (it changes nothing for a regular file), O_NOFOLLOW
+// refuses a symbolic link, and the type and owner are checked on the open
+// file before a byte is read.
+UniqueFd open_entry(int dir_fd, const std::string& name, struct stat* st, std::string* problem) {
+  problem->clear();
+  UniqueFd fd(openat(dir_fd, name.c_str(), O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC));
+  if (!fd) {
+    if (errno == ELOOP) *problem = "a symbolic link";
+    else if (errno != ENOENT) *problem = "cannot open: " + errno_text();
+    return fd;
   }
-  close(fd);
-  return ok;
+  if (fstat(fd.get(), st) != 0) *problem = "cannot stat: " + errno_text();
+  else if (!S_ISREG(st->st_mode)) *problem = "not a regular file";
+  else if (st->st_uid != geteuid()) *problem = "owned by user id " + std::to_string(st->st_uid) + ", not by this user";
+  if (!problem->empty()) fd.reset();
+  return fd;
+}
+
+// Reads up to `size` bytes from fd (fewer if the file is shorter).
+std::string read_bytes(int fd, size_t size) {
+  std::string out(size, '\0');
+  size_t done = 0;
+  while (done < size) {
+    ssize_t n = read(fd, out.data() + done, size - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    done += size_t(n);
+  }
+  out.resize(done);
+  return out;
 }
 
 struct Parsed {
@@ -217,19 +233,21 @@ std::string DiskCache::file_name(const std::string& key) {
 }
 
 std::optional<std::string> DiskCache::load(const std::string& key) {
-  std::string name = file_name(key);
-  std::string bytes;
   struct stat st;
-  if (!read_owned_file(dir_fd_.get(), name, &bytes, &st)) {
-    misses_++;
+  std::string problem;
+  UniqueFd fd = open_entry(dir_fd_.get(), file_name(key), &st, &problem);
+  if (!fd) {
+    // A file that is there but unusable (a FIFO, a link, another user's) is
+    // discarded like a corrupt one.
+    (problem.empty() ? misses_ : rejected_)++;
     return std::nullopt;
   }
-  Parsed p = parse_entry(bytes);
+  Parsed p = parse_entry(read_bytes(fd.get(), size_t(st.st_size)));
   if (!p.problem.empty() || p.key != key) {
     rejected_++;
     return std::nullopt;
   }
-  utimensat(dir_fd_.get(), name.c_str(), nullptr, AT_SYMLINK_NOFOLLOW);  // recently used: evicted last
+  futimens(fd.get(), nullptr);  // recently used: evicted last
   hits_++;
   return std::move(p.object);
 }
@@ -306,10 +324,10 @@ std::vector<DiskCacheEntry> DiskCache::list() const {
     if (!ends_with(n, kSuffix) && n.rfind(kTempPrefix, 0) != 0) continue;
     DiskCacheEntry e;
     e.file = n;
-    std::string bytes;
     struct stat st;
-    if (!read_owned_file(dir_fd_.get(), n, &bytes, &st)) {
-      e.problem = "not a regular file owned by this user";
+    UniqueFd fd = open_entry(dir_fd_.get(), n, &st, &e.problem);
+    if (!fd) {
+      if (e.problem.empty()) continue;  // removed since the directory was read
       entries.push_back(e);
       continue;
     }
@@ -320,7 +338,7 @@ std::vector<DiskCacheEntry> DiskCache::list() const {
       entries.push_back(e);
       continue;
     }
-    Parsed p = parse_entry(bytes);
+    Parsed p = parse_entry(read_bytes(fd.get(), size_t(st.st_size)));
     e.key = p.key;
     e.problem = p.problem;
     if (p.problem.empty() && file_name(p.key) != n) e.problem = "file name does not match its key";

@@ -251,6 +251,29 @@ TEST(DiskCache, EnvironmentChoosesTheDirectory) {
   });
 }
 
+// Another user or a stray program may leave anything under an entry's
+// name; a FIFO blocked open() until a writer came, hanging every load.
+TEST(DiskCache, AFifoUnderAnEntryNameDoesNotHang) {
+  TempDir d("fifo");
+  DiskCache c(d.path, DiskCache::kDefaultMaxBytes);
+  const std::string key = "fifo key";
+  const std::string name = DiskCache::file_name(key);
+  ASSERT_EQ(mkfifo((d.path + "/" + name).c_str(), 0600), 0);
+  auto body = [&]() -> std::string {
+    if (c.load(key)) return "a FIFO was loaded as an entry";
+    if (c.stats().rejected != 1) return "the FIFO was not counted as rejected";
+    bool listed_invalid = false;
+    for (const auto& e : c.list())
+      if (e.file == name) listed_invalid = !e.valid;
+    if (!listed_invalid) return "list() did not show the FIFO as invalid";
+    if (c.remove_invalid() != 1) return "remove_invalid() did not remove the FIFO";
+    c.store(key, "object");
+    if (c.load(key) != std::optional<std::string>("object")) return "no entry stored in the FIFO's place";
+    return "";
+  };
+  EXPECT_EQ(kiln_test::in_child(body, 20), "");
+}
+
 // The directory is opened once and held: entries are read and written
 // relative to it, so replacing its path by a symbolic link (possible when
 // the parent is writable by others) does not redirect them.
@@ -423,4 +446,29 @@ TEST(DiskCacheTool, ListVerifyClear) {
   EXPECT_EQ(tool("clear", &out), 0);
   EXPECT_TRUE(entries(d.path).empty());
   EXPECT_EQ(tool("frobnicate", &out), 2);
+}
+
+TEST(DiskCacheProcesses, FifosUnderEntryNamesDoNotHangEvalOrTheTool) {
+  TempDir d("fifos");
+  expect_correct(run_probe(d.path, "chain"));
+  std::vector<std::string> files = entries(d.path);
+  ASSERT_FALSE(files.empty());
+  auto plant_fifos = [&] {
+    for (const auto& f : files) {
+      fs::remove(f);
+      ASSERT_EQ(mkfifo(f.c_str(), 0600), 0) << f;
+    }
+  };
+  plant_fifos();
+  Probe p = run_probe(d.path, "chain");
+  expect_correct(p);
+  EXPECT_GE(p["kernels_compiled"], 1);
+  EXPECT_EQ(p["disk_rejected"], double(files.size()));
+
+  plant_fifos();
+  std::string out;
+  EXPECT_EQ(run_tool(d.path, "list", &out), 0) << out;
+  EXPECT_NE(out.find("INVALID"), std::string::npos) << out;
+  EXPECT_EQ(run_tool(d.path, "verify", &out), 1) << out;
+  for (const auto& f : files) EXPECT_FALSE(fs::exists(f)) << f;
 }
