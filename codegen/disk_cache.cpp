@@ -114,35 +114,48 @@ struct Parsed {
   std::string key, object, problem;
 };
 
-// Splits an entry into key and object; problem says what is wrong, if any.
-Parsed parse_entry(const std::string& bytes) {
+// Reads the entry open as fd, of st.st_size bytes, into key and object;
+// problem says what is wrong, if any. The header comes first: the sizes it
+// claims are checked against the bounds and the file's size before anything
+// is allocated for them, so a huge or lying file costs one 64-byte read.
+Parsed read_entry(int fd, const struct stat& st) {
   Parsed p;
-  if (bytes.size() < kHeaderBytes) {
+  std::string header = read_bytes(fd, kHeaderBytes);
+  if (header.size() < kHeaderBytes) {
     p.problem = "truncated header";
     return p;
   }
-  if (std::memcmp(bytes.data(), kMagic, 8) != 0) {
+  if (std::memcmp(header.data(), kMagic, 8) != 0) {
     p.problem = "not a kiln cache entry";
     return p;
   }
   uint32_t version;
   uint64_t key_bytes, object_bytes;
-  std::memcpy(&version, bytes.data() + 8, 4);
-  std::memcpy(&key_bytes, bytes.data() + 16, 8);
-  std::memcpy(&object_bytes, bytes.data() + 24, 8);
+  std::memcpy(&version, header.data() + 8, 4);
+  std::memcpy(&key_bytes, header.data() + 16, 8);
+  std::memcpy(&object_bytes, header.data() + 24, 8);
   if (version != kFormatVersion) {
     p.problem = "format version " + std::to_string(version) + ", expected " + std::to_string(kFormatVersion);
     return p;
   }
-  uint64_t body = bytes.size() - kHeaderBytes;
-  if (key_bytes > body || object_bytes != body - key_bytes) {
+  if (key_bytes > DiskCache::kMaxKeyBytes || object_bytes > DiskCache::kMaxObjectBytes) {
+    p.problem = "the header claims " + std::to_string(key_bytes) + " key and " + std::to_string(object_bytes) +
+                " object bytes, over the bounds";
+    return p;
+  }
+  // (Bounded, so this sum does not overflow.)
+  if (uint64_t(st.st_size) != kHeaderBytes + key_bytes + object_bytes) {
     p.problem = "size mismatch (truncated or extended)";
     return p;
   }
-  p.key = bytes.substr(kHeaderBytes, key_bytes);
-  p.object = bytes.substr(kHeaderBytes + key_bytes);
+  p.key = read_bytes(fd, key_bytes);
+  p.object = read_bytes(fd, object_bytes);
+  if (p.key.size() != key_bytes || p.object.size() != object_bytes) {
+    p.problem = "truncated while being read";
+    return p;
+  }
   Digest d = sha256(p.key, p.object);
-  if (std::memcmp(d.data(), bytes.data() + 32, 32) != 0) p.problem = "checksum mismatch";
+  if (std::memcmp(d.data(), header.data() + 32, 32) != 0) p.problem = "checksum mismatch";
   return p;
 }
 
@@ -242,7 +255,7 @@ std::optional<std::string> DiskCache::load(const std::string& key) {
     (problem.empty() ? misses_ : rejected_)++;
     return std::nullopt;
   }
-  Parsed p = parse_entry(read_bytes(fd.get(), size_t(st.st_size)));
+  Parsed p = read_entry(fd.get(), st);
   if (!p.problem.empty() || p.key != key) {
     rejected_++;
     return std::nullopt;
@@ -253,6 +266,7 @@ std::optional<std::string> DiskCache::load(const std::string& key) {
 }
 
 void DiskCache::store(const std::string& key, const std::string& object) {
+  if (key.size() > kMaxKeyBytes || object.size() > kMaxObjectBytes) return;  // it would be rejected
   static std::atomic<uint64_t> counter{0};
   thread_local std::mt19937_64 rng{std::random_device{}()};
   std::string header(kHeaderBytes, '\0');
@@ -338,7 +352,7 @@ std::vector<DiskCacheEntry> DiskCache::list() const {
       entries.push_back(e);
       continue;
     }
-    Parsed p = parse_entry(read_bytes(fd.get(), size_t(st.st_size)));
+    Parsed p = read_entry(fd.get(), st);
     e.key = p.key;
     e.problem = p.problem;
     if (p.problem.empty() && file_name(p.key) != n) e.problem = "file name does not match its key";

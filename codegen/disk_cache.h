@@ -14,7 +14,11 @@
 //     directory;
 //   - an entry starts with a header (magic, format version, the full key, the
 //     object's size, a SHA-256 of key and object); anything that does not
-//     match exactly what was asked for is discarded, never loaded.
+//     match exactly what was asked for is discarded, never loaded;
+//   - an entry is opened without blocking and read only if it is a regular
+//     file of this user, header first: sizes over kMaxKeyBytes or
+//     kMaxObjectBytes, or that do not add up to the file's size, are
+//     rejected before anything is allocated for them.
 // KILN_CACHE=off turns it off; KILN_CACHE_MAX_BYTES bounds its size (the
 // least recently used entries are evicted first).
 #include <atomic>
@@ -49,6 +53,11 @@ struct DiskCacheEntry {
 class DiskCache {
  public:
   static constexpr uint64_t kDefaultMaxBytes = uint64_t(1) << 30;  // 1 GiB
+  // The largest key and object an entry may hold. A kernel's object is a few
+  // KiB; the bounds let a reader refuse a huge file before allocating for
+  // it. Larger objects are not stored.
+  static constexpr uint64_t kMaxKeyBytes = uint64_t(1) << 20;      // 1 MiB
+  static constexpr uint64_t kMaxObjectBytes = uint64_t(64) << 20;  // 64 MiB
 
   // The cache the environment asks for, or null when KILN_CACHE=off or the
   // directory is refused (a warning to stderr says why). `why_not` receives

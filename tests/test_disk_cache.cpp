@@ -274,6 +274,67 @@ TEST(DiskCache, AFifoUnderAnEntryNameDoesNotHang) {
   EXPECT_EQ(kiln_test::in_child(body, 20), "");
 }
 
+namespace {
+
+// Sets RLIMIT_AS to this process's current size plus `slack` bytes, so
+// that a large allocation fails with std::bad_alloc (in a child process).
+void limit_address_space(uint64_t slack) {
+  std::ifstream statm("/proc/self/statm");
+  uint64_t pages = 0;
+  statm >> pages;
+  rlimit r;
+  r.rlim_cur = r.rlim_max = pages * uint64_t(sysconf(_SC_PAGESIZE)) + slack;
+  setrlimit(RLIMIT_AS, &r);
+}
+
+}  // namespace
+
+// An entry's claimed and actual sizes are checked before anything is
+// allocated: a huge (sparse) file threw std::bad_alloc out of eval(), a few
+// GiB cost seconds and as much memory.
+TEST(DiskCache, HugeEntriesAreRejectedBeforeTheyAreRead) {
+  TempDir d("huge");
+  DiskCache c(d.path, DiskCache::kDefaultMaxBytes);
+  const std::string key = "huge key";
+  c.store(key, "small object");
+  const std::string path = d.path + "/" + DiskCache::file_name(key);
+  const std::string good = kiln_test::read_file(path);
+  const uint64_t GiB = uint64_t(1) << 30;
+
+  struct Case {
+    std::string what;
+    uint64_t claimed_object_bytes;  // written into the header
+    uint64_t file_bytes;            // the (sparse) file's size
+  };
+  const uint64_t small = good.size() - 64 - key.size();
+  std::vector<Case> cases = {
+      {"a valid header in a 64 GiB file", small, 64 * GiB},
+      {"a header and file of 64 GiB", 64 * GiB - 64 - key.size(), 64 * GiB},
+      {"a header and file of 3 GiB", 3 * GiB - 64 - key.size(), 3 * GiB},
+      {"a header claiming 64 GiB in a small file", 64 * GiB, good.size()},
+      {"a header claiming 2^64 - 1 bytes", ~uint64_t(0), good.size()},
+  };
+  for (const Case& k : cases) {
+    std::string bytes = good;
+    std::memcpy(bytes.data() + 24, &k.claimed_object_bytes, 8);
+    kiln_test::write_file(path, bytes);
+    ASSERT_EQ(truncate(path.c_str(), off_t(k.file_bytes)), 0) << k.what;
+    auto body = [&]() -> std::string {
+      limit_address_space(256 << 20);
+      if (c.load(key)) return "loaded";
+      if (c.stats().rejected != 1) return "not counted as rejected";
+      for (const auto& e : c.list())
+        if (e.file == DiskCache::file_name(key) && e.valid) return "listed as valid";
+      return "";
+    };
+    EXPECT_EQ(kiln_test::in_child(body, 20), "") << k.what;
+  }
+  EXPECT_EQ(c.remove_invalid(), 1u);
+  // Objects above the bound are not stored either (they would be rejected).
+  c.store("too big", std::string(DiskCache::kMaxObjectBytes + 1, 'x'));
+  EXPECT_FALSE(fs::exists(d.path + "/" + DiskCache::file_name("too big")));
+}
+
 // The directory is opened once and held: entries are read and written
 // relative to it, so replacing its path by a symbolic link (possible when
 // the parent is writable by others) does not redirect them.
