@@ -15,9 +15,9 @@
 #include <cstring>
 #include <ctime>
 #include <iostream>
-#include <random>
 #include <stdexcept>
 
+#include "runtime/atomic_file.h"
 #include "runtime/unique_fd.h"
 
 namespace kiln::codegen {
@@ -267,8 +267,6 @@ std::optional<std::string> DiskCache::load(const std::string& key) {
 
 void DiskCache::store(const std::string& key, const std::string& object) {
   if (key.size() > kMaxKeyBytes || object.size() > kMaxObjectBytes) return;  // it would be rejected
-  static std::atomic<uint64_t> counter{0};
-  thread_local std::mt19937_64 rng{std::random_device{}()};
   std::string header(kHeaderBytes, '\0');
   std::memcpy(header.data(), kMagic, 8);
   uint64_t key_bytes = key.size(), object_bytes = object.size();
@@ -278,25 +276,14 @@ void DiskCache::store(const std::string& key, const std::string& object) {
   Digest d = sha256(key, object);
   std::memcpy(header.data() + 32, d.data(), 32);
 
-  std::string tmp = kTempPrefix + std::to_string(getpid()) + "-" + std::to_string(counter++) + "-" +
-                    std::to_string(rng() % 1000000007);
-  int fd = openat(dir_fd_.get(), tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-  if (fd < 0) return;
-  bool ok = true;
-  for (const std::string* part : std::initializer_list<const std::string*>{&header, &key, &object}) {
-    size_t done = 0;
-    while (ok && done < part->size()) {
-      ssize_t n = write(fd, part->data() + done, part->size() - done);
-      if (n <= 0) ok = false;
-      else done += size_t(n);
-    }
-  }
-  ok = close(fd) == 0 && ok;
-  // rename() replaces the entry atomically: readers see the old file or
-  // the new one, never a mix.
-  if (!ok || renameat(dir_fd_.get(), tmp.c_str(), dir_fd_.get(), file_name(key).c_str()) != 0) {
-    unlinkat(dir_fd_.get(), tmp.c_str(), 0);
-    return;
+  // Atomic (readers see the old entry or the new one), and unflushed: a
+  // crash may leave a partial entry, which its checksum rejects, and a
+  // flush per kernel would cost more than the cache saves on slow disks.
+  try {
+    runtime::write_file_atomically(dir_fd_.get(), file_name(key), {header, key, object}, kTempPrefix, 0600,
+                                   /*sync=*/false);
+  } catch (const std::runtime_error&) {
+    return;  // the cache is an optimization: the kernel stays in memory
   }
   writes_++;
   evict();

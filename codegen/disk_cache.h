@@ -9,9 +9,9 @@
 //   - it is opened once and held open: every entry is read, written and
 //     removed relative to that descriptor, so replacing the directory's path
 //     later (by a link elsewhere) does not redirect the cache;
-//   - an entry is written to a temporary file and renamed into place, so a
-//     reader never sees half an entry, and several processes can share the
-//     directory;
+//   - an entry is written to a temporary file of a fresh name and renamed
+//     into place (runtime/atomic_file.h), so a reader never sees half an
+//     entry, and several processes can share the directory;
 //   - an entry starts with a header (magic, format version, the full key, the
 //     object's size, a SHA-256 of key and object); anything that does not
 //     match exactly what was asked for is discarded, never loaded;
