@@ -1,6 +1,7 @@
 #include "runtime/atomic_file.h"
 
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -29,10 +30,30 @@ std::string random_suffix() {
   throw std::runtime_error(what + ": " + std::strerror(error));
 }
 
+// Under RLIMIT_FSIZE (`ulimit -f`), a write past the limit raises SIGXFSZ,
+// whose default action ends the process: a cache write would kill the
+// program. The file written here is new and written from offset 0, so if
+// its whole size is within the limit no write can cross it; checking that
+// first is enough. (The other way, ignoring SIGXFSZ process-wide, would
+// change what the signal does to the host program's own writes. A program
+// that ignores SIGXFSZ itself gets EFBIG from write(), handled like any
+// write error. Only a limit lowered from outside while the file is written
+// is not covered.)
+void check_file_size_limit(uint64_t bytes) {
+  rlimit limit;
+  if (getrlimit(RLIMIT_FSIZE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY || bytes <= limit.rlim_cur) return;
+  throw std::runtime_error("the file would be " + std::to_string(bytes) +
+                           " bytes, over this process's file size limit (ulimit -f) of " +
+                           std::to_string(limit.rlim_cur) + " bytes");
+}
+
 }  // namespace
 
 void write_file_atomically(int dir_fd, const std::string& name, std::initializer_list<std::string_view> parts,
                            const std::string& temp_prefix, mode_t mode, bool sync) {
+  uint64_t bytes = 0;
+  for (std::string_view part : parts) bytes += part.size();
+  check_file_size_limit(bytes);
   std::string tmp;
   UniqueFd fd;
   for (int attempt = 0; !fd; ++attempt) {

@@ -22,7 +22,9 @@ namespace kiln::runtime {
 // random letters; it is created with `mode` (less the umask). With `sync`,
 // the data is flushed to the disk before the rename (and the rename after
 // it), so a crash leaves the old file or the new one, not an empty one.
-// Throws std::runtime_error saying what failed.
+// Throws std::runtime_error saying what failed; a file over the process's
+// file size limit (RLIMIT_FSIZE) fails that way too, before anything is
+// written, instead of raising SIGXFSZ.
 void write_file_atomically(int dir_fd, const std::string& name, std::initializer_list<std::string_view> parts,
                            const std::string& temp_prefix, mode_t mode, bool sync);
 

@@ -104,6 +104,14 @@ int run_tool(const std::string& dir, const std::string& args, std::string* out) 
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+// Temporary files (".tmp-...") left in a cache directory.
+std::vector<std::string> temp_files(const std::string& dir) {
+  std::vector<std::string> v;
+  for (const auto& e : fs::directory_iterator(dir))
+    if (e.path().filename().string().rfind(".tmp-", 0) == 0) v.push_back(e.path().string());
+  return v;
+}
+
 void expect_correct(const Probe& p) {
   EXPECT_EQ(p.status, 0) << p.stderr_text;
   EXPECT_GE(p["max_error"], 0);
@@ -333,6 +341,31 @@ TEST(DiskCache, HugeEntriesAreRejectedBeforeTheyAreRead) {
   // Objects above the bound are not stored either (they would be rejected).
   c.store("too big", std::string(DiskCache::kMaxObjectBytes + 1, 'x'));
   EXPECT_FALSE(fs::exists(d.path + "/" + DiskCache::file_name("too big")));
+  EXPECT_TRUE(temp_files(d.path).empty());
+}
+
+// RLIMIT_FSIZE (`ulimit -f`) below an entry's size: writing it raised
+// SIGXFSZ, whose default action ends the process, and left the temporary
+// file behind. The store must fail quietly instead.
+TEST(DiskCache, AFileSizeLimitFailsTheWriteNotTheProcess) {
+  TempDir d("fsize");
+  DiskCache c(d.path, DiskCache::kDefaultMaxBytes);
+  auto body = [&]() -> std::string {
+    rlimit r;
+    r.rlim_cur = r.rlim_max = 4096;
+    if (setrlimit(RLIMIT_FSIZE, &r) != 0) return "setrlimit failed";
+    c.store("big", std::string(100000, 'x'));
+    if (c.load("big")) return "an entry over the limit was stored";
+    c.store("small", "object");
+    if (!c.load("small")) return "an entry under the limit was not stored";
+    struct sigaction sa;
+    sigaction(SIGXFSZ, nullptr, &sa);
+    if (sa.sa_handler != SIG_DFL) return "the process's SIGXFSZ disposition was changed";
+    return "";
+  };
+  EXPECT_EQ(kiln_test::in_child(body, 20), "");
+  EXPECT_TRUE(temp_files(d.path).empty());
+  EXPECT_FALSE(fs::exists(d.path + "/" + DiskCache::file_name("big")));
 }
 
 // The directory is opened once and held: entries are read and written
@@ -532,4 +565,15 @@ TEST(DiskCacheProcesses, FifosUnderEntryNamesDoNotHangEvalOrTheTool) {
   EXPECT_NE(out.find("INVALID"), std::string::npos) << out;
   EXPECT_EQ(run_tool(d.path, "verify", &out), 1) << out;
   for (const auto& f : files) EXPECT_FALSE(fs::exists(f)) << f;
+}
+
+TEST(DiskCacheProcesses, AFileSizeLimitOnlyKeepsKernelsInMemory) {
+  TempDir d("ulimit");
+  // 2 blocks (1 or 2 KiB, depending on the shell) is below any kernel
+  // object and above what the probe prints.
+  Probe p = run_probe(d.path, "chain", "", "ulimit -f 2");
+  expect_correct(p);
+  EXPECT_GE(p["kernels_compiled"], 1);
+  EXPECT_EQ(p["disk_writes"], 0);
+  EXPECT_TRUE(temp_files(d.path).empty());
 }

@@ -2,6 +2,7 @@
 // differentiate and vmap the imported function, compared with known values
 // and finite differences; the errors of bad files and bad calls; and how
 // the file is written (atomically, through no planted link, concurrently).
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -15,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "child_process.h"
 #include "test_helpers.h"
 
 namespace {
@@ -262,4 +264,29 @@ TEST(Export, ConcurrentExportsAndImportsSeeWholeFiles) {
   EXPECT_TRUE(errors.empty()) << errors.size() << " failures, the first: " << (errors.empty() ? "" : errors.front());
   EXPECT_GT(imports.load(), 0);
   EXPECT_EQ(dir.files(), std::vector<std::string>{"model.kfn"});  // no temporary file left
+}
+
+// Under a file size limit (ulimit -f) smaller than the file, writing it
+// raised SIGXFSZ, which ends the process. The export must throw instead,
+// leaving the previous file and no temporary one.
+TEST(Export, AFileSizeLimitThrowsInsteadOfEndingTheProcess) {
+  TempDir dir;
+  ASSERT_FALSE(dir.path.empty());
+  const std::string path = dir.path + "/model.kfn";
+  const std::vector<kiln::array> example = {kiln::zeros({2, 2}), kiln::zeros({2, 2})};
+  kiln::export_function(path, two_outputs, example);
+  const std::string before = kiln_test::read_file(path);
+  auto body = [&]() -> std::string {
+    rlimit r;
+    r.rlim_cur = r.rlim_max = 100;
+    if (setrlimit(RLIMIT_FSIZE, &r) != 0) return "setrlimit failed";
+    std::string message;
+    if (!throws_runtime([&] { kiln::export_function(path, two_outputs, example); }, "file size limit", &message))
+      return "no error naming the limit: '" + message + "'";
+    if (message.find(path) == std::string::npos) return "the error does not name the file: " + message;
+    return "";
+  };
+  EXPECT_EQ(kiln_test::in_child(body, 30), "");
+  EXPECT_EQ(kiln_test::read_file(path), before);
+  EXPECT_EQ(dir.files(), std::vector<std::string>{"model.kfn"});
 }
