@@ -18,6 +18,7 @@
 #include <stdexcept>
 
 #include "runtime/atomic_file.h"
+#include "runtime/env.h"
 #include "runtime/unique_fd.h"
 
 namespace kiln::codegen {
@@ -188,22 +189,17 @@ std::string DiskCache::default_directory() {
 }
 
 uint64_t DiskCache::max_bytes_from_environment() {
-  const char* m = std::getenv("KILN_CACHE_MAX_BYTES");
-  if (!m || !*m) return kDefaultMaxBytes;
-  char* end = nullptr;
-  unsigned long long v = std::strtoull(m, &end, 10);
-  if (*end == 0) return v;
-  std::cerr << "kiln: ignoring KILN_CACHE_MAX_BYTES=" << m << " (not a number of bytes)\n";
-  return kDefaultMaxBytes;
+  return uint64_t(runtime::env_int("KILN_CACHE_MAX_BYTES", int64_t(kDefaultMaxBytes), 0, int64_t(kMaxMaxBytes)));
 }
+
+bool DiskCache::off_in_environment() { return runtime::env_choice("KILN_CACHE", "on", {"on", "off"}) == "off"; }
 
 std::unique_ptr<DiskCache> DiskCache::from_environment(std::string* why_not) {
   auto refuse = [&](const std::string& why) -> std::unique_ptr<DiskCache> {
     if (why_not) *why_not = why;
     return nullptr;
   };
-  if (const char* c = std::getenv("KILN_CACHE"); c && std::string(c) == "off")
-    return refuse("KILN_CACHE=off");
+  if (off_in_environment()) return refuse("KILN_CACHE=off");
   std::string dir = default_directory();
   if (dir.empty()) return refuse("no cache directory: set KILN_CACHE_DIR or HOME");
   try {

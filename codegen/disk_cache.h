@@ -19,8 +19,10 @@
 //     file of this user, header first: sizes over kMaxKeyBytes or
 //     kMaxObjectBytes, or that do not add up to the file's size, are
 //     rejected before anything is allocated for them.
-// KILN_CACHE=off turns it off; KILN_CACHE_MAX_BYTES bounds its size (the
-// least recently used entries are evicted first).
+// KILN_CACHE=off turns it off (=on, the default, leaves it on);
+// KILN_CACHE_MAX_BYTES bounds its size (the least recently used entries are
+// evicted first). Other values are ignored with a warning
+// (runtime/env.h).
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -53,6 +55,7 @@ struct DiskCacheEntry {
 class DiskCache {
  public:
   static constexpr uint64_t kDefaultMaxBytes = uint64_t(1) << 30;  // 1 GiB
+  static constexpr uint64_t kMaxMaxBytes = uint64_t(1) << 40;      // 1 TiB: a larger bound is a mistake
   // The largest key and object an entry may hold. A kernel's object is a few
   // KiB; the bounds let a reader refuse a huge file before allocating for
   // it. Larger objects are not stored.
@@ -66,8 +69,11 @@ class DiskCache {
   // The directory the environment names (whether or not it is usable).
   static std::string default_directory();
   // KILN_CACHE_MAX_BYTES, else kDefaultMaxBytes (a warning if it is not a
-  // number of bytes).
+  // number of bytes from 0 to kMaxMaxBytes).
   static uint64_t max_bytes_from_environment();
+  // Whether KILN_CACHE=off (else "on", the default; a warning for another
+  // value).
+  static bool off_in_environment();
 
   // Opens (creating it with mode 0700 if needed) and checks `dir`, and keeps
   // it open. Throws std::runtime_error with the reason if it is not safe to
