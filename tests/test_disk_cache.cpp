@@ -1,7 +1,10 @@
 // The disk kernel cache: the DiskCache class in this process, and the whole
 // JIT across processes (tests/cache_probe.cpp run with a directory of our
 // choosing): cold then warm, every kind of corruption, processes sharing a
-// directory at once, refused directories, eviction, export/import, kiln-aot.
+// directory at once, refused directories, eviction, export/import, kiln-aot;
+// and what others may do to the directory or the process: FIFOs and huge
+// files under entry names, a file size limit, the directory swapped for a
+// link.
 #include <fcntl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
