@@ -15,10 +15,15 @@
 #include <cstring>
 #include <ctime>
 #include <iostream>
-#include <random>
 #include <stdexcept>
 
+#include "runtime/atomic_file.h"
+#include "runtime/env.h"
+#include "runtime/unique_fd.h"
+
 namespace kiln::codegen {
+
+using runtime::UniqueFd;
 
 namespace {
 
@@ -70,65 +75,102 @@ void make_directories(const std::string& path) {
   }
 }
 
-// Reads a whole file that this user owns; false if it cannot.
-bool read_owned_file(const std::string& path, std::string* out, struct stat* st) {
-  int fd = open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0) return false;
-  bool ok = fstat(fd, st) == 0 && S_ISREG(st->st_mode) && st->st_uid == geteuid();
-  if (ok) {
-    out->resize(size_t(st->st_size));
-    size_t done = 0;
-    while (done < out->size()) {
-      ssize_t n = read(fd, out->data() + done, out->size() - done);
-      if (n <= 0) break;
-      done += size_t(n);
-    }
-    out->resize(done);
+// Opens the file `name` of the directory `dir_fd` for reading if it is a
+// regular file that this user owns; otherwise returns no descriptor, with
+// *problem saying why ("" when there is no such file). Anything may sit
+// under an entry's name: O_NONBLOCK keeps open() from waiting for a writer
+// when it is a FIFO (it changes nothing for a regular file), O_NOFOLLOW
+// refuses a symbolic link, and the type and owner are checked on the open
+// file before a byte is read.
+UniqueFd open_entry(int dir_fd, const std::string& name, struct stat* st, std::string* problem) {
+  problem->clear();
+  UniqueFd fd(openat(dir_fd, name.c_str(), O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC));
+  if (!fd) {
+    if (errno == ELOOP) *problem = "a symbolic link";
+    else if (errno != ENOENT) *problem = "cannot open: " + errno_text();
+    return fd;
   }
-  close(fd);
-  return ok;
+  if (fstat(fd.get(), st) != 0) *problem = "cannot stat: " + errno_text();
+  else if (!S_ISREG(st->st_mode)) *problem = "not a regular file";
+  else if (st->st_uid != geteuid()) *problem = "owned by user id " + std::to_string(st->st_uid) + ", not by this user";
+  if (!problem->empty()) fd.reset();
+  return fd;
+}
+
+// Reads up to `size` bytes from fd (fewer if the file is shorter).
+std::string read_bytes(int fd, size_t size) {
+  std::string out(size, '\0');
+  size_t done = 0;
+  while (done < size) {
+    ssize_t n = read(fd, out.data() + done, size - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    done += size_t(n);
+  }
+  out.resize(done);
+  return out;
 }
 
 struct Parsed {
   std::string key, object, problem;
 };
 
-// Splits an entry into key and object; problem says what is wrong, if any.
-Parsed parse_entry(const std::string& bytes) {
+// Reads the entry open as fd, of st.st_size bytes, into key and object;
+// problem says what is wrong, if any. The header comes first: the sizes it
+// claims are checked against the bounds and the file's size before anything
+// is allocated for them, so a huge or lying file costs one 64-byte read.
+Parsed read_entry(int fd, const struct stat& st) {
   Parsed p;
-  if (bytes.size() < kHeaderBytes) {
+  std::string header = read_bytes(fd, kHeaderBytes);
+  if (header.size() < kHeaderBytes) {
     p.problem = "truncated header";
     return p;
   }
-  if (std::memcmp(bytes.data(), kMagic, 8) != 0) {
+  if (std::memcmp(header.data(), kMagic, 8) != 0) {
     p.problem = "not a kiln cache entry";
     return p;
   }
   uint32_t version;
   uint64_t key_bytes, object_bytes;
-  std::memcpy(&version, bytes.data() + 8, 4);
-  std::memcpy(&key_bytes, bytes.data() + 16, 8);
-  std::memcpy(&object_bytes, bytes.data() + 24, 8);
+  std::memcpy(&version, header.data() + 8, 4);
+  std::memcpy(&key_bytes, header.data() + 16, 8);
+  std::memcpy(&object_bytes, header.data() + 24, 8);
   if (version != kFormatVersion) {
     p.problem = "format version " + std::to_string(version) + ", expected " + std::to_string(kFormatVersion);
     return p;
   }
-  uint64_t body = bytes.size() - kHeaderBytes;
-  if (key_bytes > body || object_bytes != body - key_bytes) {
+  if (key_bytes > DiskCache::kMaxKeyBytes || object_bytes > DiskCache::kMaxObjectBytes) {
+    p.problem = "the header claims " + std::to_string(key_bytes) + " key and " + std::to_string(object_bytes) +
+                " object bytes, over the bounds";
+    return p;
+  }
+  // (Bounded, so this sum does not overflow.)
+  if (uint64_t(st.st_size) != kHeaderBytes + key_bytes + object_bytes) {
     p.problem = "size mismatch (truncated or extended)";
     return p;
   }
-  p.key = bytes.substr(kHeaderBytes, key_bytes);
-  p.object = bytes.substr(kHeaderBytes + key_bytes);
+  p.key = read_bytes(fd, key_bytes);
+  p.object = read_bytes(fd, object_bytes);
+  if (p.key.size() != key_bytes || p.object.size() != object_bytes) {
+    p.problem = "truncated while being read";
+    return p;
+  }
   Digest d = sha256(p.key, p.object);
-  if (std::memcmp(d.data(), bytes.data() + 32, 32) != 0) p.problem = "checksum mismatch";
+  if (std::memcmp(d.data(), header.data() + 32, 32) != 0) p.problem = "checksum mismatch";
   return p;
 }
 
-std::vector<std::string> directory_files(const std::string& dir) {
+// The names in the directory `dir_fd`. It is read through a descriptor of
+// its own (a dup would share the read position with other threads' reads).
+std::vector<std::string> directory_files(int dir_fd) {
   std::vector<std::string> names;
-  DIR* d = opendir(dir.c_str());
-  if (!d) return names;
+  int fd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return names;
+  DIR* d = fdopendir(fd);
+  if (!d) {
+    close(fd);
+    return names;
+  }
   while (dirent* e = readdir(d)) {
     std::string n = e->d_name;
     if (n != "." && n != "..") names.push_back(n);
@@ -147,22 +189,17 @@ std::string DiskCache::default_directory() {
 }
 
 uint64_t DiskCache::max_bytes_from_environment() {
-  const char* m = std::getenv("KILN_CACHE_MAX_BYTES");
-  if (!m || !*m) return kDefaultMaxBytes;
-  char* end = nullptr;
-  unsigned long long v = std::strtoull(m, &end, 10);
-  if (*end == 0) return v;
-  std::cerr << "kiln: ignoring KILN_CACHE_MAX_BYTES=" << m << " (not a number of bytes)\n";
-  return kDefaultMaxBytes;
+  return uint64_t(runtime::env_int("KILN_CACHE_MAX_BYTES", int64_t(kDefaultMaxBytes), 0, int64_t(kMaxMaxBytes)));
 }
+
+bool DiskCache::off_in_environment() { return runtime::env_choice("KILN_CACHE", "on", {"on", "off"}) == "off"; }
 
 std::unique_ptr<DiskCache> DiskCache::from_environment(std::string* why_not) {
   auto refuse = [&](const std::string& why) -> std::unique_ptr<DiskCache> {
     if (why_not) *why_not = why;
     return nullptr;
   };
-  if (const char* c = std::getenv("KILN_CACHE"); c && std::string(c) == "off")
-    return refuse("KILN_CACHE=off");
+  if (off_in_environment()) return refuse("KILN_CACHE=off");
   std::string dir = default_directory();
   if (dir.empty()) return refuse("no cache directory: set KILN_CACHE_DIR or HOME");
   try {
@@ -177,9 +214,17 @@ std::unique_ptr<DiskCache> DiskCache::from_environment(std::string* why_not) {
 DiskCache::DiskCache(std::string dir, uint64_t max_bytes) : dir_(std::move(dir)), max_bytes_(max_bytes) {
   while (dir_.size() > 1 && dir_.back() == '/') dir_.pop_back();
   make_directories(dir_);
+  // The directory is checked and used through this descriptor, never by its
+  // path again: if its parent lets someone else replace it (by a link to a
+  // directory of their choosing) after the checks, entries still go here.
+  UniqueFd fd(open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!fd) {
+    if (errno == ELOOP || errno == ENOTDIR)
+      throw std::runtime_error(dir_ + " is a symbolic link or not a directory; name the directory itself");
+    throw std::runtime_error("cannot open " + dir_ + ": " + errno_text());
+  }
   struct stat st;
-  if (stat(dir_.c_str(), &st) != 0) throw std::runtime_error("cannot stat " + dir_ + ": " + errno_text());
-  if (!S_ISDIR(st.st_mode)) throw std::runtime_error(dir_ + " is not a directory");
+  if (fstat(fd.get(), &st) != 0) throw std::runtime_error("cannot stat " + dir_ + ": " + errno_text());
   if (st.st_uid != geteuid())
     throw std::runtime_error(dir_ + " is owned by user id " + std::to_string(st.st_uid) +
                              ", not by this user (id " + std::to_string(geteuid()) + ")");
@@ -188,6 +233,7 @@ DiskCache::DiskCache(std::string dir, uint64_t max_bytes) : dir_(std::move(dir))
     std::snprintf(mode, sizeof mode, "%04o", unsigned(st.st_mode & 07777));
     throw std::runtime_error(dir_ + " is writable by other users (mode " + mode + "); chmod 700 it");
   }
+  dir_fd_ = std::move(fd);
 }
 
 std::string DiskCache::file_name(const std::string& key) {
@@ -196,26 +242,27 @@ std::string DiskCache::file_name(const std::string& key) {
 }
 
 std::optional<std::string> DiskCache::load(const std::string& key) {
-  std::string path = dir_ + "/" + file_name(key);
-  std::string bytes;
   struct stat st;
-  if (!read_owned_file(path, &bytes, &st)) {
-    misses_++;
+  std::string problem;
+  UniqueFd fd = open_entry(dir_fd_.get(), file_name(key), &st, &problem);
+  if (!fd) {
+    // A file that is there but unusable (a FIFO, a link, another user's) is
+    // discarded like a corrupt one.
+    (problem.empty() ? misses_ : rejected_)++;
     return std::nullopt;
   }
-  Parsed p = parse_entry(bytes);
+  Parsed p = read_entry(fd.get(), st);
   if (!p.problem.empty() || p.key != key) {
     rejected_++;
     return std::nullopt;
   }
-  utimensat(AT_FDCWD, path.c_str(), nullptr, 0);  // recently used: evicted last
+  futimens(fd.get(), nullptr);  // recently used: evicted last
   hits_++;
   return std::move(p.object);
 }
 
 void DiskCache::store(const std::string& key, const std::string& object) {
-  static std::atomic<uint64_t> counter{0};
-  thread_local std::mt19937_64 rng{std::random_device{}()};
+  if (key.size() > kMaxKeyBytes || object.size() > kMaxObjectBytes) return;  // it would be rejected
   std::string header(kHeaderBytes, '\0');
   std::memcpy(header.data(), kMagic, 8);
   uint64_t key_bytes = key.size(), object_bytes = object.size();
@@ -225,25 +272,14 @@ void DiskCache::store(const std::string& key, const std::string& object) {
   Digest d = sha256(key, object);
   std::memcpy(header.data() + 32, d.data(), 32);
 
-  std::string tmp = dir_ + "/" + kTempPrefix + std::to_string(getpid()) + "-" +
-                    std::to_string(counter++) + "-" + std::to_string(rng() % 1000000007);
-  int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) return;
-  bool ok = true;
-  for (const std::string* part : std::initializer_list<const std::string*>{&header, &key, &object}) {
-    size_t done = 0;
-    while (ok && done < part->size()) {
-      ssize_t n = write(fd, part->data() + done, part->size() - done);
-      if (n <= 0) ok = false;
-      else done += size_t(n);
-    }
-  }
-  ok = close(fd) == 0 && ok;
-  // rename() replaces the entry atomically: readers see the old file or
-  // the new one, never a mix.
-  if (!ok || rename(tmp.c_str(), (dir_ + "/" + file_name(key)).c_str()) != 0) {
-    unlink(tmp.c_str());
-    return;
+  // Atomic (readers see the old entry or the new one), and unflushed: a
+  // crash may leave a partial entry, which its checksum rejects, and a
+  // flush per kernel would cost more than the cache saves on slow disks.
+  try {
+    runtime::write_file_atomically(dir_fd_.get(), file_name(key), {header, key, object}, kTempPrefix, 0600,
+                                   /*sync=*/false);
+  } catch (const std::runtime_error&) {
+    return;  // the cache is an optimization: the kernel stays in memory
   }
   writes_++;
   evict();
@@ -251,23 +287,22 @@ void DiskCache::store(const std::string& key, const std::string& object) {
 
 void DiskCache::evict() {
   struct File {
-    std::string path;
+    std::string name;
     uint64_t bytes;
     int64_t mtime_ns;
   };
   std::vector<File> files;
   uint64_t total = 0;
   int64_t now = int64_t(std::time(nullptr));
-  for (const std::string& n : directory_files(dir_)) {
+  for (const std::string& n : directory_files(dir_fd_.get())) {
     struct stat st;
-    std::string path = dir_ + "/" + n;
-    if (lstat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+    if (fstatat(dir_fd_.get(), n.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode)) continue;
     if (n.rfind(kTempPrefix, 0) == 0) {
-      if (now - int64_t(st.st_mtime) > kStaleTempSeconds) unlink(path.c_str());
+      if (now - int64_t(st.st_mtime) > kStaleTempSeconds) unlinkat(dir_fd_.get(), n.c_str(), 0);
       continue;
     }
     if (!ends_with(n, kSuffix)) continue;
-    files.push_back({path, uint64_t(st.st_size), int64_t(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec});
+    files.push_back({n, uint64_t(st.st_size), int64_t(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec});
     total += uint64_t(st.st_size);
   }
   if (total <= max_bytes_) return;
@@ -275,21 +310,21 @@ void DiskCache::evict() {
   for (const File& f : files) {
     if (total <= max_bytes_) break;
     // Another process may have evicted it already: either way it is gone.
-    if (unlink(f.path.c_str()) == 0) evicted_++;
+    if (unlinkat(dir_fd_.get(), f.name.c_str(), 0) == 0) evicted_++;
     total -= f.bytes;
   }
 }
 
 std::vector<DiskCacheEntry> DiskCache::list() const {
   std::vector<DiskCacheEntry> entries;
-  for (const std::string& n : directory_files(dir_)) {
+  for (const std::string& n : directory_files(dir_fd_.get())) {
     if (!ends_with(n, kSuffix) && n.rfind(kTempPrefix, 0) != 0) continue;
     DiskCacheEntry e;
     e.file = n;
-    std::string bytes;
     struct stat st;
-    if (!read_owned_file(dir_ + "/" + n, &bytes, &st)) {
-      e.problem = "not a regular file owned by this user";
+    UniqueFd fd = open_entry(dir_fd_.get(), n, &st, &e.problem);
+    if (!fd) {
+      if (e.problem.empty()) continue;  // removed since the directory was read
       entries.push_back(e);
       continue;
     }
@@ -300,7 +335,7 @@ std::vector<DiskCacheEntry> DiskCache::list() const {
       entries.push_back(e);
       continue;
     }
-    Parsed p = parse_entry(bytes);
+    Parsed p = read_entry(fd.get(), st);
     e.key = p.key;
     e.problem = p.problem;
     if (p.problem.empty() && file_name(p.key) != n) e.problem = "file name does not match its key";
@@ -314,8 +349,8 @@ std::vector<DiskCacheEntry> DiskCache::list() const {
 
 size_t DiskCache::clear() {
   size_t removed = 0;
-  for (const std::string& n : directory_files(dir_))
-    if ((ends_with(n, kSuffix) || n.rfind(kTempPrefix, 0) == 0) && unlink((dir_ + "/" + n).c_str()) == 0)
+  for (const std::string& n : directory_files(dir_fd_.get()))
+    if ((ends_with(n, kSuffix) || n.rfind(kTempPrefix, 0) == 0) && unlinkat(dir_fd_.get(), n.c_str(), 0) == 0)
       removed++;
   return removed;
 }
@@ -323,7 +358,7 @@ size_t DiskCache::clear() {
 size_t DiskCache::remove_invalid() {
   size_t removed = 0;
   for (const DiskCacheEntry& e : list())
-    if (!e.valid && ends_with(e.file, kSuffix) && unlink((dir_ + "/" + e.file).c_str()) == 0) removed++;
+    if (!e.valid && ends_with(e.file, kSuffix) && unlinkat(dir_fd_.get(), e.file.c_str(), 0) == 0) removed++;
   return removed;
 }
 

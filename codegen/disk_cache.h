@@ -4,21 +4,33 @@
 // loaded from it runs as native code, so
 //   - the directory is per-user: $KILN_CACHE_DIR, else $XDG_CACHE_HOME/kiln,
 //     else ~/.cache/kiln, created with mode 0700; one that others can write
-//     to or that another user owns is refused (a warning, memory only);
-//   - an entry is written to a temporary file and renamed into place, so a
-//     reader never sees half an entry, and several processes can share the
-//     directory;
+//     to, that another user owns or that is a symbolic link is refused (a
+//     warning, memory only);
+//   - it is opened once and held open: every entry is read, written and
+//     removed relative to that descriptor, so replacing the directory's path
+//     later (by a link elsewhere) does not redirect the cache;
+//   - an entry is written to a temporary file of a fresh name and renamed
+//     into place (runtime/atomic_file.h), so a reader never sees half an
+//     entry, and several processes can share the directory;
 //   - an entry starts with a header (magic, format version, the full key, the
 //     object's size, a SHA-256 of key and object); anything that does not
-//     match exactly what was asked for is discarded, never loaded.
-// KILN_CACHE=off turns it off; KILN_CACHE_MAX_BYTES bounds its size (the
-// least recently used entries are evicted first).
+//     match exactly what was asked for is discarded, never loaded;
+//   - an entry is opened without blocking and read only if it is a regular
+//     file of this user, header first: sizes over kMaxKeyBytes or
+//     kMaxObjectBytes, or that do not add up to the file's size, are
+//     rejected before anything is allocated for them.
+// KILN_CACHE=off turns it off (=on, the default, leaves it on);
+// KILN_CACHE_MAX_BYTES bounds its size (the least recently used entries are
+// evicted first). Other values are ignored with a warning
+// (runtime/env.h).
 #include <atomic>
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "runtime/unique_fd.h"
 
 namespace kiln::codegen {
 
@@ -43,6 +55,12 @@ struct DiskCacheEntry {
 class DiskCache {
  public:
   static constexpr uint64_t kDefaultMaxBytes = uint64_t(1) << 30;  // 1 GiB
+  static constexpr uint64_t kMaxMaxBytes = uint64_t(1) << 40;      // 1 TiB: a larger bound is a mistake
+  // The largest key and object an entry may hold. A kernel's object is a few
+  // KiB; the bounds let a reader refuse a huge file before allocating for
+  // it. Larger objects are not stored.
+  static constexpr uint64_t kMaxKeyBytes = uint64_t(1) << 20;      // 1 MiB
+  static constexpr uint64_t kMaxObjectBytes = uint64_t(64) << 20;  // 64 MiB
 
   // The cache the environment asks for, or null when KILN_CACHE=off or the
   // directory is refused (a warning to stderr says why). `why_not` receives
@@ -51,11 +69,15 @@ class DiskCache {
   // The directory the environment names (whether or not it is usable).
   static std::string default_directory();
   // KILN_CACHE_MAX_BYTES, else kDefaultMaxBytes (a warning if it is not a
-  // number of bytes).
+  // number of bytes from 0 to kMaxMaxBytes).
   static uint64_t max_bytes_from_environment();
+  // Whether KILN_CACHE=off (else "on", the default; a warning for another
+  // value).
+  static bool off_in_environment();
 
-  // Opens (creating it with mode 0700 if needed) and checks `dir`.
-  // Throws std::runtime_error with the reason if it is not safe to use.
+  // Opens (creating it with mode 0700 if needed) and checks `dir`, and keeps
+  // it open. Throws std::runtime_error with the reason if it is not safe to
+  // use.
   DiskCache(std::string dir, uint64_t max_bytes);
 
   // The object stored under `key`, or nothing. An entry whose header, size,
@@ -83,7 +105,8 @@ class DiskCache {
  private:
   void evict();
 
-  std::string dir_;
+  std::string dir_;         // for messages only: entries are found through dir_fd_
+  runtime::UniqueFd dir_fd_;
   uint64_t max_bytes_;
   std::atomic<uint64_t> hits_{0}, misses_{0}, rejected_{0}, writes_{0}, evicted_{0};
 };

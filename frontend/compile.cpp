@@ -11,6 +11,7 @@
 #include "ir/printer.h"
 #include "passes/pass_manager.h"
 #include "runtime/dump.h"
+#include "runtime/env.h"
 
 namespace kiln {
 
@@ -146,8 +147,7 @@ void enable_compile() { g_compile_enabled = 1; }
 bool compile_enabled() {
   int v = g_compile_enabled.load();
   if (v < 0) {
-    const char* env = std::getenv("KILN_DISABLE_COMPILE");
-    v = env && *env && std::string(env) != "0" ? 0 : 1;
+    v = runtime::env_choice("KILN_DISABLE_COMPILE", "0", {"0", "1"}) == "1" ? 0 : 1;
     g_compile_enabled = v;
   }
   return v == 1;

@@ -15,6 +15,7 @@
 #include "ir/printer.h"
 #include "passes/pass_manager.h"
 #include "runtime/dump.h"
+#include "runtime/env.h"
 
 namespace kiln {
 
@@ -34,8 +35,8 @@ using NodePtr = std::shared_ptr<detail::Node>;
 }  // namespace
 
 bool detail::use_interpreter() {
-  const char* env = std::getenv("KILN_EXECUTOR");
-  return env && std::string(env) == "interp";
+  static const std::vector<std::string> kExecutors = {"jit", "interp"};
+  return runtime::env_choice("KILN_EXECUTOR", "jit", kExecutors) == "interp";
 }
 
 void eval(std::vector<array> outputs) {

@@ -21,6 +21,7 @@
 #include "ir/parser.h"
 #include "ir/printer.h"
 #include "passes/pass_manager.h"
+#include "runtime/atomic_file.h"
 
 namespace kiln {
 
@@ -70,21 +71,14 @@ void export_function(const std::string& path, const ArrayFunction& fun, const st
      << "ir-bytes " << ir.size() << "\n"
      << "ir-fnv1a64 " << fnv1a64_hex(ir) << "\n\n"
      << ir;
-  // Written beside the target and renamed over it: a reader never sees half
-  // a file, and a failed write leaves an older export intact.
-  std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out << os.str();
-    out.close();
-    if (!out) {
-      std::remove(tmp.c_str());
-      throw std::runtime_error("[export_function] cannot write " + path);
-    }
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    throw std::runtime_error("[export_function] cannot write " + path);
+  // Written to a fresh temporary file beside the target and renamed over
+  // it: a reader never sees half a file, a failed write leaves an older
+  // export intact, concurrent exports to one path do not mix, and a link
+  // planted under a temporary name cannot redirect the write.
+  try {
+    runtime::write_file_atomically(path, {os.str()}, 0666, /*sync=*/true);
+  } catch (const std::runtime_error& e) {
+    throw std::runtime_error("[export_function] cannot write " + path + ": " + e.what());
   }
 }
 

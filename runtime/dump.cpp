@@ -2,19 +2,35 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <atomic>
-#include <cstdlib>
+#include <cerrno>
 #include <fstream>
 #include <iostream>
 #include <mutex>
+#include <sstream>
+
+#include "runtime/env.h"
 
 namespace kiln::runtime {
 
 bool dump_enabled(const std::string& stage) {
-  const char* env = std::getenv("KILN_DUMP");
-  if (!env) return false;
-  std::string list = std::string(",") + env + ",";
-  return list.find("," + stage + ",") != std::string::npos || list.find(",all,") != std::string::npos;
+  std::string env = env_string("KILN_DUMP");
+  if (env.empty()) return false;
+  // A list with a name that is not a stage (a typo) is ignored as a whole,
+  // with a warning, as any malformed KILN_* value is.
+  static const char* const kStages[] = {"ir", "passes", "fusion", "llvm", "asm", "all"};
+  bool on = false;
+  std::istringstream items(env);
+  for (std::string item; std::getline(items, item, ',');) {
+    if (item.empty()) continue;
+    if (std::find(std::begin(kStages), std::end(kStages), item) == std::end(kStages)) {
+      env_warn_once("KILN_DUMP", env, "'" + item + "' is not a stage (ir, passes, fusion, llvm, asm, all); dumping nothing");
+      return false;
+    }
+    on = on || item == stage || item == "all";
+  }
+  return on;
 }
 
 void dump(const std::string& stage, const std::string& name, const std::string& text) {
@@ -22,14 +38,20 @@ void dump(const std::string& stage, const std::string& name, const std::string& 
   static std::mutex mutex;
   static std::atomic<int> sequence{0};
   std::lock_guard<std::mutex> lock(mutex);
-  const char* dir = std::getenv("KILN_DUMP_DIR");
-  if (dir && *dir) {
-    mkdir(dir, 0755);
-    char prefix[16];
-    std::snprintf(prefix, sizeof prefix, "%05d", sequence++);
-    std::string path = std::string(dir) + "/" + prefix + "-" + stage + (name.empty() ? "" : "-" + name) + ".txt";
-    std::ofstream(path) << text;
-    return;
+  std::string dir = env_string("KILN_DUMP_DIR");
+  if (!dir.empty()) {
+    struct stat st;
+    if ((mkdir(dir.c_str(), 0755) == 0 || errno == EEXIST) && stat(dir.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+      char prefix[16];
+      std::snprintf(prefix, sizeof prefix, "%05d", sequence++);
+      std::string path = dir + "/" + prefix + "-" + stage + (name.empty() ? "" : "-" + name) + ".txt";
+      std::ofstream out(path);
+      out << text;
+      if (out.flush()) return;
+      env_warn_once("KILN_DUMP_DIR", dir, "cannot write " + path + "; dumping to stderr");
+    } else {
+      env_warn_once("KILN_DUMP_DIR", dir, "not a directory that can be created; dumping to stderr");
+    }
   }
   std::cerr << "// ----- " << stage << (name.empty() ? "" : " " + name) << " -----\n" << text;
   if (!text.empty() && text.back() != '\n') std::cerr << "\n";

@@ -1,8 +1,11 @@
 #pragma once
 // Debug dumps of each compilation stage, selected by the environment:
-//   KILN_DUMP=ir,passes,fusion,llvm,asm   (or "all") prints them to stderr;
+//   KILN_DUMP=ir,passes,fusion,llvm,asm   (or "all") prints them to stderr
+//                                          (a list with another name is
+//                                          ignored, with a warning);
 //   KILN_DUMP_DIR=dir                      writes each to its own file in
-//                                          dir instead (created if needed).
+//                                          dir instead (created if needed;
+//                                          stderr, with a warning, if not).
 #include <string>
 
 namespace kiln::runtime {

@@ -1,7 +1,8 @@
 #include "runtime/thread_pool.h"
 
 #include <algorithm>
-#include <cstdlib>
+
+#include "runtime/env.h"
 
 namespace kiln::runtime {
 
@@ -12,12 +13,15 @@ thread_local bool inside_pool = false;
 }  // namespace
 
 ThreadPool& ThreadPool::global() {
-  static ThreadPool pool([] {
-    const char* env = std::getenv("KILN_NUM_THREADS");
-    int n = env ? std::atoi(env) : 0;
-    return n > 0 ? n : int(std::max(1u, std::thread::hardware_concurrency()));
-  }());
+  static ThreadPool pool(threads_from_environment());
   return pool;
+}
+
+int ThreadPool::threads_from_environment() {
+  int64_t cores = std::max(1u, std::thread::hardware_concurrency());
+  // More threads than a few per core only contend for the cores; an
+  // unchecked huge value created threads until the machine stalled.
+  return int(env_int("KILN_NUM_THREADS", cores, 1, kMaxThreadsPerCore * cores));
 }
 
 ThreadPool::ThreadPool(int threads) { start(threads); }

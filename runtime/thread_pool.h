@@ -1,7 +1,8 @@
 #pragma once
 // The runtime's threads: a kernel's outer range is split across them (no
 // OpenMP inside generated code). One process-wide pool; its size defaults
-// to the number of cores and can be set (KILN_NUM_THREADS or set_size).
+// to the number of cores and can be set (KILN_NUM_THREADS, from 1 to
+// kMaxThreadsPerCore per core, or set_size).
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -13,7 +14,11 @@ namespace kiln::runtime {
 
 class ThreadPool {
  public:
+  static constexpr int kMaxThreadsPerCore = 8;
   static ThreadPool& global();
+  // KILN_NUM_THREADS, else the number of cores (a warning if it is not a
+  // number from 1 to kMaxThreadsPerCore * cores).
+  static int threads_from_environment();
   explicit ThreadPool(int threads);
   ~ThreadPool();
 

@@ -1,22 +1,32 @@
 // The disk kernel cache: the DiskCache class in this process, and the whole
 // JIT across processes (tests/cache_probe.cpp run with a directory of our
 // choosing): cold then warm, every kind of corruption, processes sharing a
-// directory at once, refused directories, eviction, export/import, kiln-aot.
+// directory at once, refused directories, eviction, export/import, kiln-aot;
+// and what others may do to the directory or the process: FIFOs and huge
+// files under entry names, a file size limit, the directory swapped for a
+// link.
+#include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <thread>
+#include <vector>
 
+#include "child_process.h"
 #include "codegen/disk_cache.h"
 #include "test_helpers.h"
 
@@ -70,17 +80,39 @@ Probe parse_probe_output(int status, const std::string& out, const std::string& 
 }
 
 // Runs `cache_probe args` with the disk cache in `dir` (env: extra
-// variables, e.g. "KILN_CACHE_MAX_BYTES=100").
-Probe run_probe(const std::string& dir, const std::string& args, const std::string& env = "") {
+// variables, e.g. "KILN_CACHE_MAX_BYTES=100"; shell: commands run first in
+// the shell that starts it, e.g. "ulimit -f 2"). A probe that hangs is
+// killed after two minutes (exit status 124).
+Probe run_probe(const std::string& dir, const std::string& args, const std::string& env = "",
+                const std::string& shell = "") {
   static int n = 0;
   std::string base = ::testing::TempDir() + "kiln_probe_" + std::to_string(getpid()) + "_" + std::to_string(n++);
-  std::string cmd = "env -u KILN_CACHE KILN_CACHE_DIR='" + dir + "' " + env + " '" KILN_CACHE_PROBE "' " + args +
-                    " >" + base + ".out 2>" + base + ".err";
+  std::string cmd = (shell.empty() ? "" : shell + "; ") + "timeout 120 env -u KILN_CACHE KILN_CACHE_DIR='" + dir +
+                    "' " + env + " '" KILN_CACHE_PROBE "' " + args + " >" + base + ".out 2>" + base + ".err";
   int status = std::system(cmd.c_str());
   Probe p = parse_probe_output(status, kiln_test::read_file(base + ".out"), kiln_test::read_file(base + ".err"));
   std::remove((base + ".out").c_str());
   std::remove((base + ".err").c_str());
   return p;
+}
+
+// Runs `kiln-cache --dir dir args`; its exit status (124: it hung and was
+// killed after a minute) and its output.
+int run_tool(const std::string& dir, const std::string& args, std::string* out) {
+  std::string o = ::testing::TempDir() + "kiln_tool_" + std::to_string(getpid());
+  int status =
+      std::system(("timeout 60 '" KILN_CACHE_TOOL "' --dir '" + dir + "' " + args + " >" + o + " 2>&1").c_str());
+  *out = kiln_test::read_file(o);
+  std::remove(o.c_str());
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+// Temporary files (".tmp-...") left in a cache directory.
+std::vector<std::string> temp_files(const std::string& dir) {
+  std::vector<std::string> v;
+  for (const auto& e : fs::directory_iterator(dir))
+    if (e.path().filename().string().rfind(".tmp-", 0) == 0) v.push_back(e.path().string());
+  return v;
 }
 
 void expect_correct(const Probe& p) {
@@ -230,6 +262,143 @@ TEST(DiskCache, EnvironmentChoosesTheDirectory) {
   });
 }
 
+// Another user or a stray program may leave anything under an entry's
+// name; a FIFO blocked open() until a writer came, hanging every load.
+TEST(DiskCache, AFifoUnderAnEntryNameDoesNotHang) {
+  TempDir d("fifo");
+  DiskCache c(d.path, DiskCache::kDefaultMaxBytes);
+  const std::string key = "fifo key";
+  const std::string name = DiskCache::file_name(key);
+  ASSERT_EQ(mkfifo((d.path + "/" + name).c_str(), 0600), 0);
+  auto body = [&]() -> std::string {
+    if (c.load(key)) return "a FIFO was loaded as an entry";
+    if (c.stats().rejected != 1) return "the FIFO was not counted as rejected";
+    bool listed_invalid = false;
+    for (const auto& e : c.list())
+      if (e.file == name) listed_invalid = !e.valid;
+    if (!listed_invalid) return "list() did not show the FIFO as invalid";
+    if (c.remove_invalid() != 1) return "remove_invalid() did not remove the FIFO";
+    c.store(key, "object");
+    if (c.load(key) != std::optional<std::string>("object")) return "no entry stored in the FIFO's place";
+    return "";
+  };
+  EXPECT_EQ(kiln_test::in_child(body, 20), "");
+}
+
+namespace {
+
+// Sets RLIMIT_AS to this process's current size plus `slack` bytes, so
+// that a large allocation fails with std::bad_alloc (in a child process).
+void limit_address_space(uint64_t slack) {
+  std::ifstream statm("/proc/self/statm");
+  uint64_t pages = 0;
+  statm >> pages;
+  rlimit r;
+  r.rlim_cur = r.rlim_max = pages * uint64_t(sysconf(_SC_PAGESIZE)) + slack;
+  setrlimit(RLIMIT_AS, &r);
+}
+
+}  // namespace
+
+// An entry's claimed and actual sizes are checked before anything is
+// allocated: a huge (sparse) file threw std::bad_alloc out of eval(), a few
+// GiB cost seconds and as much memory.
+TEST(DiskCache, HugeEntriesAreRejectedBeforeTheyAreRead) {
+  TempDir d("huge");
+  DiskCache c(d.path, DiskCache::kDefaultMaxBytes);
+  const std::string key = "huge key";
+  c.store(key, "small object");
+  const std::string path = d.path + "/" + DiskCache::file_name(key);
+  const std::string good = kiln_test::read_file(path);
+  const uint64_t GiB = uint64_t(1) << 30;
+
+  struct Case {
+    std::string what;
+    uint64_t claimed_object_bytes;  // written into the header
+    uint64_t file_bytes;            // the (sparse) file's size
+  };
+  const uint64_t small = good.size() - 64 - key.size();
+  std::vector<Case> cases = {
+      {"a valid header in a 64 GiB file", small, 64 * GiB},
+      {"a header and file of 64 GiB", 64 * GiB - 64 - key.size(), 64 * GiB},
+      {"a header and file of 3 GiB", 3 * GiB - 64 - key.size(), 3 * GiB},
+      {"a header claiming 64 GiB in a small file", 64 * GiB, good.size()},
+      {"a header claiming 2^64 - 1 bytes", ~uint64_t(0), good.size()},
+  };
+  for (const Case& k : cases) {
+    std::string bytes = good;
+    std::memcpy(bytes.data() + 24, &k.claimed_object_bytes, 8);
+    kiln_test::write_file(path, bytes);
+    ASSERT_EQ(truncate(path.c_str(), off_t(k.file_bytes)), 0) << k.what;
+    auto body = [&]() -> std::string {
+      limit_address_space(256 << 20);
+      if (c.load(key)) return "loaded";
+      if (c.stats().rejected != 1) return "not counted as rejected";
+      for (const auto& e : c.list())
+        if (e.file == DiskCache::file_name(key) && e.valid) return "listed as valid";
+      return "";
+    };
+    EXPECT_EQ(kiln_test::in_child(body, 20), "") << k.what;
+  }
+  EXPECT_EQ(c.remove_invalid(), 1u);
+  // Objects above the bound are not stored either (they would be rejected).
+  c.store("too big", std::string(DiskCache::kMaxObjectBytes + 1, 'x'));
+  EXPECT_FALSE(fs::exists(d.path + "/" + DiskCache::file_name("too big")));
+  EXPECT_TRUE(temp_files(d.path).empty());
+}
+
+// RLIMIT_FSIZE (`ulimit -f`) below an entry's size: writing it raised
+// SIGXFSZ, whose default action ends the process, and left the temporary
+// file behind. The store must fail quietly instead.
+TEST(DiskCache, AFileSizeLimitFailsTheWriteNotTheProcess) {
+  TempDir d("fsize");
+  DiskCache c(d.path, DiskCache::kDefaultMaxBytes);
+  auto body = [&]() -> std::string {
+    rlimit r;
+    r.rlim_cur = r.rlim_max = 4096;
+    if (setrlimit(RLIMIT_FSIZE, &r) != 0) return "setrlimit failed";
+    c.store("big", std::string(100000, 'x'));
+    if (c.load("big")) return "an entry over the limit was stored";
+    c.store("small", "object");
+    if (!c.load("small")) return "an entry under the limit was not stored";
+    struct sigaction sa;
+    sigaction(SIGXFSZ, nullptr, &sa);
+    if (sa.sa_handler != SIG_DFL) return "the process's SIGXFSZ disposition was changed";
+    return "";
+  };
+  EXPECT_EQ(kiln_test::in_child(body, 20), "");
+  EXPECT_TRUE(temp_files(d.path).empty());
+  EXPECT_FALSE(fs::exists(d.path + "/" + DiskCache::file_name("big")));
+}
+
+// The directory is opened once and held: entries are read and written
+// relative to it, so replacing its path by a symbolic link (possible when
+// the parent is writable by others) does not redirect them.
+TEST(DiskCache, ReplacingTheDirectoryByASymlinkDoesNotRedirectIt) {
+  TempDir d("swap");
+  fs::create_directories(d.path);
+  const std::string dir = d.path + "/cache", moved = d.path + "/moved", other = d.path + "/other";
+  DiskCache c(dir, DiskCache::kDefaultMaxBytes);
+  c.store("before", "object before");
+  fs::create_directory(other);
+  ASSERT_EQ(rename(dir.c_str(), moved.c_str()), 0);
+  fs::create_directory_symlink(other, dir);
+
+  c.store("after", "object after");
+  EXPECT_TRUE(fs::is_empty(other));
+  EXPECT_TRUE(fs::exists(moved + "/" + DiskCache::file_name("after")));
+  // Reads come from the directory opened, not from the link's target.
+  kiln_test::write_file(other + "/" + DiskCache::file_name("before"), "planted");
+  EXPECT_EQ(c.load("before"), std::optional<std::string>("object before"));
+  EXPECT_EQ(c.list().size(), 2u);
+  EXPECT_EQ(c.clear(), 2u);
+  EXPECT_TRUE(fs::is_empty(moved));
+  EXPECT_TRUE(fs::exists(other + "/" + DiskCache::file_name("before")));
+
+  // A path that is a symbolic link is refused when the cache is opened.
+  EXPECT_THROW(DiskCache(dir, DiskCache::kDefaultMaxBytes), std::runtime_error);
+}
+
 // --- the JIT across processes ----------------------------------------------
 
 TEST(DiskCacheProcesses, ColdThenWarm) {
@@ -359,13 +528,7 @@ TEST(DiskCacheProcesses, ExportImportAndAheadOfTimeCompilation) {
 TEST(DiskCacheTool, ListVerifyClear) {
   TempDir d("tool");
   expect_correct(run_probe(d.path, "chain"));
-  auto tool = [&](const std::string& args, std::string* out) {
-    std::string o = ::testing::TempDir() + "kiln_tool_" + std::to_string(getpid());
-    int status = std::system(("'" KILN_CACHE_TOOL "' --dir '" + d.path + "' " + args + " >" + o + " 2>&1").c_str());
-    *out = kiln_test::read_file(o);
-    std::remove(o.c_str());
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  };
+  auto tool = [&](const std::string& args, std::string* out) { return run_tool(d.path, args, out); };
   std::string out;
   EXPECT_EQ(tool("list", &out), 0);
   EXPECT_NE(out.find("kernel in,f32"), std::string::npos) << out;
@@ -380,4 +543,40 @@ TEST(DiskCacheTool, ListVerifyClear) {
   EXPECT_EQ(tool("clear", &out), 0);
   EXPECT_TRUE(entries(d.path).empty());
   EXPECT_EQ(tool("frobnicate", &out), 2);
+}
+
+TEST(DiskCacheProcesses, FifosUnderEntryNamesDoNotHangEvalOrTheTool) {
+  TempDir d("fifos");
+  expect_correct(run_probe(d.path, "chain"));
+  std::vector<std::string> files = entries(d.path);
+  ASSERT_FALSE(files.empty());
+  auto plant_fifos = [&] {
+    for (const auto& f : files) {
+      fs::remove(f);
+      ASSERT_EQ(mkfifo(f.c_str(), 0600), 0) << f;
+    }
+  };
+  plant_fifos();
+  Probe p = run_probe(d.path, "chain");
+  expect_correct(p);
+  EXPECT_GE(p["kernels_compiled"], 1);
+  EXPECT_EQ(p["disk_rejected"], double(files.size()));
+
+  plant_fifos();
+  std::string out;
+  EXPECT_EQ(run_tool(d.path, "list", &out), 0) << out;
+  EXPECT_NE(out.find("INVALID"), std::string::npos) << out;
+  EXPECT_EQ(run_tool(d.path, "verify", &out), 1) << out;
+  for (const auto& f : files) EXPECT_FALSE(fs::exists(f)) << f;
+}
+
+TEST(DiskCacheProcesses, AFileSizeLimitOnlyKeepsKernelsInMemory) {
+  TempDir d("ulimit");
+  // 2 blocks (1 or 2 KiB, depending on the shell) is below any kernel
+  // object and above what the probe prints.
+  Probe p = run_probe(d.path, "chain", "", "ulimit -f 2");
+  expect_correct(p);
+  EXPECT_GE(p["kernels_compiled"], 1);
+  EXPECT_EQ(p["disk_writes"], 0);
+  EXPECT_TRUE(temp_files(d.path).empty());
 }

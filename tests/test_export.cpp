@@ -1,12 +1,22 @@
 // export_function / import_function: round trips that call, compile,
 // differentiate and vmap the imported function, compared with known values
-// and finite differences; and the errors of bad files and bad calls.
+// and finite differences; the errors of bad files and bad calls; and how
+// the file is written (atomically, through no planted link, concurrently).
+#include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cstdio>
+#include <cstdlib>
+#include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <string>
+#include <thread>
+#include <vector>
 
+#include "child_process.h"
 #include "test_helpers.h"
 
 namespace {
@@ -14,6 +24,25 @@ namespace {
 std::string temp_file(const std::string& name) {
   return ::testing::TempDir() + "kiln_export_" + name + "_" + std::to_string(getpid()) + ".kfn";
 }
+
+// A fresh directory of its own for one test, removed afterwards.
+struct TempDir {
+  std::string path;
+  TempDir() {
+    std::string pattern = ::testing::TempDir() + "kiln_export_XXXXXX";
+    path = mkdtemp(pattern.data()) ? pattern : "";
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path, ec);
+  }
+  std::vector<std::string> files() const {
+    std::vector<std::string> names;
+    for (const auto& e : std::filesystem::directory_iterator(path)) names.push_back(e.path().filename().string());
+    std::sort(names.begin(), names.end());
+    return names;
+  }
+};
 
 // f(x, w) = [sum(tanh(x @ w)), x * 2] with w a captured constant in one
 // variant; values are checked against hand-computed numbers.
@@ -163,4 +192,101 @@ TEST(Export, BadFilesGiveClearErrors) {
   }
   std::remove(path.c_str());
   EXPECT_TRUE(throws_runtime([&] { kiln::import_function(path); }, "cannot open the file"));
+}
+
+// The file was written through "<path>.tmp", a fixed name: a symbolic link
+// planted there made the export overwrite whatever it pointed to.
+TEST(Export, APlantedLinkIsNotWrittenThrough) {
+  TempDir dir;
+  ASSERT_FALSE(dir.path.empty());
+  const std::string path = dir.path + "/model.kfn", victim = dir.path + "/victim";
+  kiln_test::write_file(victim, "precious");
+  ASSERT_EQ(symlink(victim.c_str(), (path + ".tmp").c_str()), 0);
+  kiln::export_function(path, two_outputs, {kiln::zeros({2, 2}), kiln::zeros({2, 2})});
+  EXPECT_EQ(kiln_test::read_file(victim), "precious");
+  EXPECT_NO_THROW(kiln::import_function(path));
+  // Nothing but the export, the victim and the planted link remain.
+  EXPECT_EQ(dir.files(), (std::vector<std::string>{"model.kfn", "model.kfn.tmp", "victim"}));
+}
+
+// Several threads export to one path while others import it: every export
+// succeeds, and every import reads a whole file (one export or another),
+// never a mix or a part.
+TEST(Export, ConcurrentExportsAndImportsSeeWholeFiles) {
+  TempDir dir;
+  ASSERT_FALSE(dir.path.empty());
+  const std::string path = dir.path + "/model.kfn";
+  // Functions of different lengths, so that a mix of two files shows.
+  auto chain = [](int n) {
+    return kiln::ArrayFunction([n](const std::vector<kiln::array>& a) {
+      kiln::array y = a[0];
+      for (int i = 0; i < n; ++i) y = y * 1.5f + float(i);
+      return std::vector<kiln::array>{y};
+    });
+  };
+  const std::vector<kiln::array> example = {kiln::zeros({4})};
+  kiln::export_function(path, chain(1), example);
+
+  std::mutex mutex;
+  std::vector<std::string> errors;
+  auto record = [&](const std::string& what) {
+    std::lock_guard<std::mutex> lock(mutex);
+    errors.push_back(what);
+  };
+  std::atomic<bool> writing{true};
+  std::atomic<int> imports{0};
+  std::vector<std::thread> writers, readers;
+  for (int t = 0; t < 4; ++t)
+    writers.emplace_back([&, t] {
+      for (int i = 0; i < 20; ++i) {
+        try {
+          kiln::export_function(path, chain(1 + (t * 7 + i) % 16), example);
+        } catch (const std::exception& e) {
+          record(std::string("export: ") + e.what());
+        }
+      }
+    });
+  for (int t = 0; t < 2; ++t)
+    readers.emplace_back([&] {
+      while (writing) {
+        try {
+          kiln::ImportedFunction f = kiln::import_function(path);
+          if (f.input_types().size() != 1) record("import: wrong inputs");
+          imports++;
+        } catch (const std::exception& e) {
+          record(std::string("import: ") + e.what());
+        }
+      }
+    });
+  for (auto& t : writers) t.join();
+  writing = false;
+  for (auto& t : readers) t.join();
+  EXPECT_TRUE(errors.empty()) << errors.size() << " failures, the first: " << (errors.empty() ? "" : errors.front());
+  EXPECT_GT(imports.load(), 0);
+  EXPECT_EQ(dir.files(), std::vector<std::string>{"model.kfn"});  // no temporary file left
+}
+
+// Under a file size limit (ulimit -f) smaller than the file, writing it
+// raised SIGXFSZ, which ends the process. The export must throw instead,
+// leaving the previous file and no temporary one.
+TEST(Export, AFileSizeLimitThrowsInsteadOfEndingTheProcess) {
+  TempDir dir;
+  ASSERT_FALSE(dir.path.empty());
+  const std::string path = dir.path + "/model.kfn";
+  const std::vector<kiln::array> example = {kiln::zeros({2, 2}), kiln::zeros({2, 2})};
+  kiln::export_function(path, two_outputs, example);
+  const std::string before = kiln_test::read_file(path);
+  auto body = [&]() -> std::string {
+    rlimit r;
+    r.rlim_cur = r.rlim_max = 100;
+    if (setrlimit(RLIMIT_FSIZE, &r) != 0) return "setrlimit failed";
+    std::string message;
+    if (!throws_runtime([&] { kiln::export_function(path, two_outputs, example); }, "file size limit", &message))
+      return "no error naming the limit: '" + message + "'";
+    if (message.find(path) == std::string::npos) return "the error does not name the file: " + message;
+    return "";
+  };
+  EXPECT_EQ(kiln_test::in_child(body, 30), "");
+  EXPECT_EQ(kiln_test::read_file(path), before);
+  EXPECT_EQ(dir.files(), std::vector<std::string>{"model.kfn"});
 }

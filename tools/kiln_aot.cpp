@@ -15,6 +15,8 @@
 
 #include <kiln/kiln.h>
 
+#include "codegen/disk_cache.h"
+
 int main(int argc, char** argv) {
   std::vector<std::string> files;
   for (int i = 1; i < argc; ++i) {
@@ -35,7 +37,7 @@ int main(int argc, char** argv) {
     std::cerr << "usage: kiln-aot [--cache-dir DIR] FILE...\n";
     return 1;
   }
-  if (const char* c = std::getenv("KILN_CACHE"); c && std::string(c) == "off") {
+  if (kiln::codegen::DiskCache::off_in_environment()) {
     std::cerr << "kiln-aot: KILN_CACHE=off: there is no disk cache to compile into\n";
     return 1;
   }
