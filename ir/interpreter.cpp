@@ -780,13 +780,14 @@ void check_op(const Op& op, const std::vector<Tensor>& operands) {
 Tensor interpret_op(const Op& op, const std::vector<Tensor>& in) {
   check_op(op, in);
   const OpKind k = op.kind;
-  if (is_unary_elementwise(k) || is_binary_elementwise(k) || is_comparison(k)) {
-    if (k == OpKind::Cast) return cast(op, in[0]);
-    if (k == OpKind::StopGradient) return {op.type, in[0].buffer};
-    return elementwise(op, in);
-  }
-  if (is_reduction(k)) return reduce(op, in[0]);
   switch (k) {
+    KILN_UNARY_OPS(KILN_OP_CASE)
+    KILN_BINARY_OPS(KILN_OP_CASE)
+    KILN_COMPARISON_OPS(KILN_OP_CASE)
+      if (k == OpKind::Cast) return cast(op, in[0]);
+      if (k == OpKind::StopGradient) return {op.type, in[0].buffer};
+      return elementwise(op, in);
+    KILN_REDUCTION_OPS(KILN_OP_CASE) return reduce(op, in[0]);
     case OpKind::Constant: return {op.type, op.data};
     case OpKind::Select: return select(op, in);
     case OpKind::Argmax: case OpKind::Argmin: return arg_reduce(op, in[0]);
@@ -801,8 +802,8 @@ Tensor interpret_op(const Op& op, const std::vector<Tensor>& in) {
     case OpKind::TakeAlongAxis: return take_along_axis(op, in[0], in[1]);
     case OpKind::Matmul: return matmul(op, in[0], in[1]);
     case OpKind::Custom: return call(*op.custom->forward, in)[size_t(op.int_attr("index"))];
-    default: fail(k, "has no interpreter semantics");
   }
+  fail(k, "is not a valid op kind");
 }
 
 std::vector<Tensor> interpret(const Function& f, const std::vector<Tensor>& inputs) {

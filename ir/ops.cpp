@@ -326,9 +326,13 @@ Type infer_type(OpKind k, const std::vector<Type>& in, const Attrs& attrs, const
       return {in[0].dtype, out};
     }
 
-    default:
-      fail(k, "has no type rule");
+    case OpKind::Constant: case OpKind::Custom:
+    KILN_UNARY_OPS(KILN_OP_CASE)
+    KILN_BINARY_OPS(KILN_OP_CASE)
+    KILN_COMPARISON_OPS(KILN_OP_CASE)
+      break;  // handled above
   }
+  fail(k, "has no type rule");
 }
 
 }  // namespace kiln::ir

@@ -8,10 +8,11 @@
 
 namespace kiln::ir {
 
-// X(Enum, "text name", arity)
-#define KILN_OPS(X)                                                        \
-  /* a literal array; data in Op::data */                                  \
-  X(Constant, "constant", 0)                                               \
+// X(Enum, "text name", arity). Ops come in categories, one list each, so
+// that a switch can name a whole category (`KILN_UNARY_OPS(KILN_OP_CASE)`)
+// and needs no `default:`: -Wswitch then lists every switch that a new op
+// is missing from.
+#define KILN_UNARY_OPS(X)                                                  \
   /* elementwise, one operand, result has the operand's type unless noted */ \
   X(Abs, "abs", 1)            /* complex -> float32 */                     \
   X(Negative, "negative", 1)                                               \
@@ -46,8 +47,10 @@ namespace kiln::ir {
   X(LogicalNot, "logical_not", 1)  /* bool -> bool */                      \
   X(BitwiseInvert, "bitwise_invert", 1)                                    \
   X(StopGradient, "stop_gradient", 1)  /* identity; blocks autodiff */     \
-  X(Cast, "cast", 1)          /* to the result's dtype */                  \
-  /* elementwise, two operands of one type and shape */                    \
+  X(Cast, "cast", 1)          /* to the result's dtype */
+
+/* elementwise, two operands of one type and shape */
+#define KILN_BINARY_OPS(X)                                                 \
   X(Add, "add", 2)                                                         \
   X(Subtract, "subtract", 2)                                               \
   X(Multiply, "multiply", 2)                                               \
@@ -65,27 +68,28 @@ namespace kiln::ir {
   X(BitwiseOr, "bitwise_or", 2)                                            \
   X(BitwiseXor, "bitwise_xor", 2)                                          \
   X(LeftShift, "left_shift", 2)                                            \
-  X(RightShift, "right_shift", 2)                                          \
-  /* comparisons: two operands of one type and shape -> bool */            \
+  X(RightShift, "right_shift", 2)
+
+/* comparisons: two operands of one type and shape -> bool */
+#define KILN_COMPARISON_OPS(X)                                             \
   X(Equal, "equal", 2)                                                     \
   X(NotEqual, "not_equal", 2)                                              \
   X(Less, "less", 2)                                                       \
   X(LessEqual, "less_equal", 2)                                            \
   X(Greater, "greater", 2)                                                 \
-  X(GreaterEqual, "greater_equal", 2)                                      \
-  /* select(cond: bool, a, b) -> a where cond else b; all one shape */     \
-  X(Select, "select", 3)                                                   \
-  /* reductions over attribute `axes` (sorted, unique); axes are removed */ \
+  X(GreaterEqual, "greater_equal", 2)
+
+/* reductions over attribute `axes` (sorted, unique); axes are removed */
+#define KILN_REDUCTION_OPS(X)                                              \
   X(Sum, "sum", 1)                                                         \
   X(Prod, "prod", 1)                                                       \
   X(Max, "max", 1)                                                         \
   X(Min, "min", 1)                                                         \
   X(All, "all", 1)            /* bool -> bool */                           \
-  X(Any, "any", 1)            /* bool -> bool */                           \
-  /* index of the first extreme along attribute `axis` (removed), uint32 */ \
-  X(Argmax, "argmax", 1)                                                   \
-  X(Argmin, "argmin", 1)                                                   \
-  /* data movement */                                                      \
+  X(Any, "any", 1)            /* bool -> bool */
+
+/* data movement */
+#define KILN_MOVEMENT_OPS(X)                                               \
   X(Reshape, "reshape", 1)    /* to the result's shape, row-major */      \
   X(Transpose, "transpose", 1)  /* result dim i = operand dim perm[i] */   \
   X(Broadcast, "broadcast", 1)  /* NumPy broadcast to the result shape */  \
@@ -94,10 +98,27 @@ namespace kiln::ir {
   X(Concatenate, "concatenate", -1)  /* along `axis` */                    \
   X(Pad, "pad", 2)            /* (x, scalar value) with `low`, `high` */   \
   X(Take, "take", 2)          /* (x, int indices) along `axis` */          \
-  X(TakeAlongAxis, "take_along_axis", 2)  /* along `axis` */               \
+  X(TakeAlongAxis, "take_along_axis", 2)  /* along `axis` */
+
+#define KILN_OPS(X)                                                        \
+  /* a literal array; data in Op::data */                                  \
+  X(Constant, "constant", 0)                                               \
+  KILN_UNARY_OPS(X)                                                        \
+  KILN_BINARY_OPS(X)                                                       \
+  KILN_COMPARISON_OPS(X)                                                   \
+  /* select(cond: bool, a, b) -> a where cond else b; all one shape */     \
+  X(Select, "select", 3)                                                   \
+  KILN_REDUCTION_OPS(X)                                                    \
+  /* index of the first extreme along attribute `axis` (removed), uint32 */ \
+  X(Argmax, "argmax", 1)                                                   \
+  X(Argmin, "argmin", 1)                                                   \
+  KILN_MOVEMENT_OPS(X)                                                     \
   X(Matmul, "matmul", 2)      /* [..., m, k] x [..., k, n] */              \
   /* output `index` of a call of functions with custom rules (custom.h) */ \
   X(Custom, "custom", -1)
+
+// `case OpKind::E:` for each op of a list: KILN_BINARY_OPS(KILN_OP_CASE).
+#define KILN_OP_CASE(e, name, arity) case ::kiln::ir::OpKind::e:
 
 enum class OpKind : uint8_t {
 #define KILN_OP_ENUM(e, name, arity) e,

@@ -565,10 +565,18 @@ class Rule {
             });
       }
 
-      default:
-        // Non-differentiable ops never reach here (they are never active).
-        throw std::logic_error(std::string("autodiff: no rule for ") + ir::op_name(op_.kind));
+      // Never active: constants, ops without a derivative
+      // (is_differentiable) and custom ops (their own rules, passes/custom.cpp).
+      case OpKind::Constant: case OpKind::Custom: case OpKind::Sign: case OpKind::Floor:
+      case OpKind::Ceil: case OpKind::Round: case OpKind::LogicalNot: case OpKind::BitwiseInvert:
+      case OpKind::StopGradient: case OpKind::FloorDivide: case OpKind::LogicalAnd:
+      case OpKind::LogicalOr: case OpKind::BitwiseAnd: case OpKind::BitwiseOr:
+      case OpKind::BitwiseXor: case OpKind::LeftShift: case OpKind::RightShift:
+      case OpKind::All: case OpKind::Any: case OpKind::Argmax: case OpKind::Argmin:
+      KILN_COMPARISON_OPS(KILN_OP_CASE)
+        break;
     }
+    throw std::logic_error(std::string("autodiff: no rule for ") + ir::op_name(op_.kind));
   }
 
   Builder& b_;

@@ -188,19 +188,24 @@ class Batcher {
     OpKind k = op.kind;
     const auto& ops = op.operands;
 
-    if (k == OpKind::Cast) {
-      int x = val(ops[0]);
-      return {b_.op(k, {x}, {}, Type{op.type.dtype, type(x).shape}), bd(ops[0])};
-    }
-    if (ir::is_unary_elementwise(k)) return {b_.op(k, {val(ops[0])}), bd(ops[0])};
-    if (ir::is_elementwise(k)) {  // binary, comparison, select
-      int d = first_bdim(op);
-      std::vector<int> args;
-      for (int o : ops) args.push_back(batched_at(o, d));
-      return {b_.op(k, args), d};
-    }
-
     switch (k) {
+      KILN_UNARY_OPS(KILN_OP_CASE) {
+        int x = val(ops[0]);
+        if (k == OpKind::Cast) return {b_.op(k, {x}, {}, Type{op.type.dtype, type(x).shape}), bd(ops[0])};
+        return {b_.op(k, {x}), bd(ops[0])};
+      }
+      KILN_BINARY_OPS(KILN_OP_CASE)
+      KILN_COMPARISON_OPS(KILN_OP_CASE)
+      case OpKind::Select: {
+        int d = first_bdim(op);
+        std::vector<int> args;
+        for (int o : ops) args.push_back(batched_at(o, d));
+        return {b_.op(k, args), d};
+      }
+      // A constant has no batched operand, and a custom op is batched as a
+      // whole call (batch_call): neither reaches here.
+      case OpKind::Constant: case OpKind::Custom: break;
+
       case OpKind::Sum: case OpKind::Prod: case OpKind::Max: case OpKind::Min:
       case OpKind::All: case OpKind::Any: {
         int d = bd(ops[0]);
@@ -272,9 +277,8 @@ class Batcher {
 
       case OpKind::Matmul: return matmul(op);
 
-      default:
-        fail(std::string("no batching rule for op '") + ir::op_name(k) + "'");
     }
+    fail(std::string("no batching rule for op '") + ir::op_name(k) + "'");
   }
 
   // The custom op defining `id`: its whole call is batched at its first op

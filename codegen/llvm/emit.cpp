@@ -892,8 +892,18 @@ class Emitter {
       case OpKind::Round: return f ? intrinsic(llvm::Intrinsic::roundeven, x) : x;
       case OpKind::LogicalNot: return b_.CreateNot(x);
       case OpKind::BitwiseInvert: return b_.CreateNot(x);
-      default: throw std::logic_error(std::string("kiln codegen: no lowering for unary ") + ir::op_name(k));
+      // Lowered above: casts, stop_gradient and the float-only approximations.
+      case OpKind::Cast: case OpKind::StopGradient: case OpKind::Erfinv:
+      // Not unary ops.
+      case OpKind::Constant: case OpKind::Select: case OpKind::Argmax: case OpKind::Argmin:
+      case OpKind::Matmul: case OpKind::Custom:
+      KILN_BINARY_OPS(KILN_OP_CASE)
+      KILN_COMPARISON_OPS(KILN_OP_CASE)
+      KILN_REDUCTION_OPS(KILN_OP_CASE)
+      KILN_MOVEMENT_OPS(KILN_OP_CASE)
+        break;
     }
+    throw std::logic_error(std::string("kiln codegen: no lowering for unary ") + ir::op_name(k));
   }
 
   // Integer a / b made safe: the divisor with 0 and -1 replaced by 1 (no
@@ -999,8 +1009,15 @@ class Emitter {
       case OpKind::LessEqual: return f ? b_.CreateFCmpOLE(a, b) : (u || is_bool) ? b_.CreateICmpULE(a, b) : b_.CreateICmpSLE(a, b);
       case OpKind::Greater: return f ? b_.CreateFCmpOGT(a, b) : (u || is_bool) ? b_.CreateICmpUGT(a, b) : b_.CreateICmpSGT(a, b);
       case OpKind::GreaterEqual: return f ? b_.CreateFCmpOGE(a, b) : (u || is_bool) ? b_.CreateICmpUGE(a, b) : b_.CreateICmpSGE(a, b);
-      default: throw std::logic_error(std::string("kiln codegen: no lowering for binary ") + ir::op_name(k));
+      // Not binary ops.
+      case OpKind::Constant: case OpKind::Select: case OpKind::Argmax: case OpKind::Argmin:
+      case OpKind::Matmul: case OpKind::Custom:
+      KILN_UNARY_OPS(KILN_OP_CASE)
+      KILN_REDUCTION_OPS(KILN_OP_CASE)
+      KILN_MOVEMENT_OPS(KILN_OP_CASE)
+        break;
     }
+    throw std::logic_error(std::string("kiln codegen: no lowering for binary ") + ir::op_name(k));
   }
 
   const Kernel& k_;
