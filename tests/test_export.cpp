@@ -3,6 +3,7 @@
 // and finite differences; the errors of bad files and bad calls; and how
 // the file is written (atomically, through no planted link, concurrently).
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -289,4 +290,42 @@ TEST(Export, AFileSizeLimitThrowsInsteadOfEndingTheProcess) {
   EXPECT_EQ(kiln_test::in_child(body, 30), "");
   EXPECT_EQ(kiln_test::read_file(path), before);
   EXPECT_EQ(dir.files(), std::vector<std::string>{"model.kfn"});
+}
+
+// import_function opened the path with std::ifstream and read it whole: a
+// FIFO under the name hung it, and a huge file was read before its header
+// said it was wrong.
+TEST(Export, ImportRefusesFifosAndHugeFilesWithoutReadingThem) {
+  TempDir dir;
+  ASSERT_FALSE(dir.path.empty());
+  const std::string fifo = dir.path + "/pipe.kfn";
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  EXPECT_EQ(kiln_test::in_child([&]() -> std::string {
+              std::string message;
+              if (!throws_runtime([&] { kiln::import_function(fifo); }, "not a regular file", &message))
+                return "no clear error: '" + message + "'";
+              return "";
+            }, 20), "");
+
+  // A valid header followed by 16 GiB of (sparse) nothing.
+  const std::string huge = dir.path + "/huge.kfn";
+  kiln::export_function(huge, two_outputs, {kiln::zeros({2, 2}), kiln::zeros({2, 2})});
+  ASSERT_EQ(truncate(huge.c_str(), off_t(16) << 30), 0);
+  EXPECT_EQ(kiln_test::in_child([&]() -> std::string {
+              // 512 MiB of address space beyond what the process maps now:
+              // reading the file whole would fail.
+              std::ifstream status("/proc/self/status");
+              std::string line;
+              rlim_t mapped_kib = 0;
+              while (std::getline(status, line))
+                if (line.rfind("VmSize:", 0) == 0) mapped_kib = rlim_t(std::stoull(line.substr(7)));
+              if (mapped_kib == 0) return "no VmSize in /proc/self/status";
+              rlimit r;
+              r.rlim_cur = r.rlim_max = (mapped_kib << 10) + (rlim_t(512) << 20);
+              if (setrlimit(RLIMIT_AS, &r) != 0) return "setrlimit failed";
+              std::string message;
+              if (!throws_runtime([&] { kiln::import_function(huge); }, "unexpected data after the IR", &message))
+                return "no clear error: '" + message + "'";
+              return "";
+            }, 20), "");
 }
