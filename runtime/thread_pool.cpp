@@ -1,6 +1,8 @@
 #include "runtime/thread_pool.h"
 
 #include <algorithm>
+#include <stdexcept>
+#include <string>
 
 #include "runtime/env.h"
 
@@ -17,17 +19,24 @@ ThreadPool& ThreadPool::global() {
   return pool;
 }
 
+int ThreadPool::max_threads() {
+  return kMaxThreadsPerCore * int(std::max(1u, std::thread::hardware_concurrency()));
+}
+
 int ThreadPool::threads_from_environment() {
   int64_t cores = std::max(1u, std::thread::hardware_concurrency());
   // More threads than a few per core only contend for the cores; an
   // unchecked huge value created threads until the machine stalled.
-  return int(env_int("KILN_NUM_THREADS", cores, 1, kMaxThreadsPerCore * cores));
+  return int(env_int("KILN_NUM_THREADS", cores, 1, max_threads()));
 }
 
 ThreadPool::ThreadPool(int threads) { start(threads); }
 ThreadPool::~ThreadPool() { stop(); }
 
 void ThreadPool::set_size(int threads) {
+  if (threads < 1 || threads > max_threads())
+    throw std::invalid_argument("[ThreadPool::set_size] " + std::to_string(threads) +
+                                " threads: expected 1 to " + std::to_string(max_threads()) + ".");
   std::lock_guard<std::mutex> call(call_mutex_);
   stop();
   start(threads);

@@ -19,6 +19,9 @@ class ThreadPool {
   // KILN_NUM_THREADS, else the number of cores (a warning if it is not a
   // number from 1 to kMaxThreadsPerCore * cores).
   static int threads_from_environment();
+  // The most threads a pool takes (kMaxThreadsPerCore per core); set_size
+  // throws std::invalid_argument outside 1..max_threads().
+  static int max_threads();
   explicit ThreadPool(int threads);
   ~ThreadPool();
 

@@ -7,6 +7,7 @@
 #include <limits>
 #include <thread>
 
+#include "runtime/thread_pool.h"
 #include "test_helpers.h"
 
 using namespace kiln;
@@ -177,4 +178,15 @@ TEST(Regression, ErrorsNameTheUsersOp) {
   EXPECT_TRUE(array_is(isclose(c, c), bool_, {}, {1}));
   EXPECT_TRUE(array_is(isclose(c, array(complex64_t(0, 1.5f))), bool_, {}, {0}));
   EXPECT_TRUE(array_is(allclose(c, c), bool_, {}, {1}));
+}
+
+// ---- 7. Thread counts are bounded however they are set ----
+
+TEST(Regression, ThreadPoolSizeIsBounded) {
+  auto& pool = runtime::ThreadPool::global();
+  int before = pool.size();
+  EXPECT_THROW(pool.set_size(1 << 30), std::invalid_argument);
+  EXPECT_THROW(pool.set_size(0), std::invalid_argument);
+  EXPECT_EQ(pool.size(), before);
+  EXPECT_TRUE(array_is(sum(ones({1000})), float32, {}, {1000}));
 }
