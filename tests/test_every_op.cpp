@@ -19,6 +19,7 @@
 #include "ir/printer.h"
 #include "ir/type_rules.h"
 #include "passes/pass_manager.h"
+#include "passes/transforms.h"
 #include "runtime/buffer.h"
 #include "test_helpers.h"
 
@@ -298,6 +299,175 @@ TEST(EveryOp, PublicOpsAtRankZeroAndSizeZero) {
       ASSERT_EQ(jit.shape(), ref.shape());
       std::vector<double> want = kiln_test::values(ref);
       EXPECT_TRUE(kiln_test::array_is(jit, ref.dtype(), ref.shape(), want, 1e-6, 1e-5));
+    }
+  }
+}
+
+// ---- autodiff and vmap facets ---------------------------------------------
+
+namespace {
+
+// Ops whose derivative is zero almost everywhere (or undefined at the
+// sample points): their vjp/jvp give zeros, checked apart.
+bool piecewise_constant(OpKind k) {
+  switch (k) {
+    case OpKind::Sign: case OpKind::Floor: case OpKind::Ceil: case OpKind::Round:
+    case OpKind::FloorDivide: case OpKind::StopGradient:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// float64 inputs inside every op's domain (arccosh needs x > 1; the rest
+// are smooth on (0.2, 0.8)), distinct between operands so that maximum and
+// minimum have no ties.
+Tensor smooth_input(OpKind k, const Shape& s, int salt) {
+  Type t{float64, s};
+  Tensor x{t, runtime::allocate(size_t(t.nbytes()))};
+  for (int64_t i = 0; i < t.size(); ++i) {
+    double v = 0.2 + 0.6 * std::fmod(0.137 * double(i + 1) + 0.311 * salt, 1.0);
+    if (k == OpKind::Arccosh) v += 1.0;
+    store_f64(float64, x.buffer->data(), i, v);
+  }
+  return x;
+}
+
+Tensor scaled_copy(const Tensor& x, const Tensor& dir, double h) {
+  Tensor y{x.type, runtime::allocate(size_t(x.type.nbytes()))};
+  for (int64_t i = 0; i < x.type.size(); ++i)
+    store_f64(float64, y.buffer->data(), i,
+              load_f64(float64, x.buffer->data(), i) + h * load_f64(float64, dir.buffer->data(), i));
+  return y;
+}
+
+double dot(const Tensor& a, const Tensor& b) {
+  double s = 0;
+  for (int64_t i = 0; i < a.type.size(); ++i)
+    s += load_f64(float64, a.buffer->data(), i) * load_f64(float64, b.buffer->data(), i);
+  return s;
+}
+
+// One op over float64 inputs of shape s (reductions over `axes`).
+Function one_op(OpKind k, const Shape& s, const std::vector<int64_t>& axes) {
+  Function f;
+  std::vector<int> operands;
+  std::vector<Type> in(size_t(op_arity(k)), Type{float64, s});
+  for (const Type& t : in) operands.push_back(f.add_input(t));
+  Attrs attrs;
+  if (is_reduction(k)) attrs["axes"] = axes;
+  f.outputs = {f.add_op(make_op(k, operands, infer_type(k, in, attrs, {}), attrs))};
+  return f;
+}
+
+// The differentiable float ops of each category, with the axes to reduce.
+std::vector<std::pair<OpKind, std::vector<int64_t>>> float_ops() {
+  std::vector<std::pair<OpKind, std::vector<int64_t>>> out;
+  for (OpKind k : kUnary)
+    if (k != OpKind::Cast && k != OpKind::LogicalNot && k != OpKind::BitwiseInvert) out.push_back({k, {}});
+  for (OpKind k : kBinary)
+    if (!is_comparison(k) && k != OpKind::LogicalAnd && k != OpKind::LogicalOr && k != OpKind::BitwiseAnd &&
+        k != OpKind::BitwiseOr && k != OpKind::BitwiseXor && k != OpKind::LeftShift && k != OpKind::RightShift)
+      out.push_back({k, {}});
+  for (OpKind k : kReductions)
+    if (k != OpKind::All && k != OpKind::Any) {
+      out.push_back({k, {1}});
+      out.push_back({k, {}});
+    }
+  return out;
+}
+
+}  // namespace
+
+// vjp: <ct, J v> = <J^T ct, v> for the Jacobian estimated by central
+// differences; jvp: J v directly. For every differentiable op, at rank 0
+// and rank 2.
+TEST(EveryOp, VjpAndJvpMatchFiniteDifferences) {
+  const double h = 1e-6;
+  int checked = 0;
+  for (const auto& [k, axes] : float_ops()) {
+    for (const Shape& s : {Shape{}, Shape{3, 4}}) {
+      if (s.empty() && !axes.empty()) continue;
+      SCOPED_TRACE(std::string(op_name(k)) + " of shape " + shape_to_string(s));
+      Function f = one_op(k, s, axes);
+      std::vector<Tensor> x, v;
+      for (size_t i = 0; i < f.inputs.size(); ++i) {
+        x.push_back(smooth_input(k, s, int(i)));
+        v.push_back(smooth_input(OpKind::Abs, s, int(i) + 5));  // a direction
+      }
+      std::vector<int> wrt;
+      for (size_t i = 0; i < x.size(); ++i) wrt.push_back(int(i));
+      // J v by central differences (all inputs moved along v at once).
+      std::vector<Tensor> plus, minus;
+      for (size_t i = 0; i < x.size(); ++i) {
+        plus.push_back(scaled_copy(x[i], v[i], h));
+        minus.push_back(scaled_copy(x[i], v[i], -h));
+      }
+      Tensor fp = interpret(f, plus).at(0), fm = interpret(f, minus).at(0);
+      Tensor y = interpret(f, x).at(0);
+      Tensor jv{y.type, runtime::allocate(size_t(y.type.nbytes()))};
+      for (int64_t j = 0; j < y.type.size(); ++j)
+        store_f64(float64, jv.buffer->data(), j,
+                  (load_f64(float64, fp.buffer->data(), j) - load_f64(float64, fm.buffer->data(), j)) / (2 * h));
+      if (piecewise_constant(k))
+        for (int64_t j = 0; j < y.type.size(); ++j) store_f64(float64, jv.buffer->data(), j, 0.0);
+
+      // jvp
+      std::vector<Tensor> jvp_in = x;
+      jvp_in.insert(jvp_in.end(), v.begin(), v.end());
+      Tensor ty = interpret(passes::jvp(f, wrt), jvp_in).at(1);
+      EXPECT_TRUE(agree(ty, jv, true) || [&] {
+        for (int64_t j = 0; j < y.type.size(); ++j)
+          if (std::fabs(load_f64(float64, ty.buffer->data(), j) - load_f64(float64, jv.buffer->data(), j)) >
+              1e-5 * std::max(1.0, std::fabs(load_f64(float64, jv.buffer->data(), j))))
+            return false;
+        return true;
+      }()) << "jvp";
+
+      // vjp, with a cotangent ct: <ct, J v> == sum_i <dx_i, v_i>
+      Tensor ct = smooth_input(OpKind::Abs, y.type.shape, 9);
+      std::vector<Tensor> vjp_in = x;
+      vjp_in.push_back(ct);
+      std::vector<Tensor> g = interpret(passes::vjp(f, wrt), vjp_in);
+      double lhs = dot(ct, jv), rhs = 0;
+      for (size_t i = 0; i < x.size(); ++i) rhs += dot(g.at(1 + i), v[i]);
+      EXPECT_NEAR(rhs, lhs, 1e-5 * std::max(1.0, std::fabs(lhs))) << "vjp";
+      ++checked;
+    }
+  }
+  EXPECT_GT(checked, 90);
+}
+
+// vmap over a new leading axis equals the op applied to each slice.
+TEST(EveryOp, VmapMatchesALoopOverSlices) {
+  const int batch = 3;
+  for (const auto& [k, axes] : float_ops()) {
+    for (const Shape& s : {Shape{}, Shape{3, 4}}) {
+      if (s.empty() && !axes.empty()) continue;
+      SCOPED_TRACE(std::string(op_name(k)) + " of shape " + shape_to_string(s));
+      Function f = one_op(k, s, axes);
+      Shape bs = s;
+      bs.insert(bs.begin(), batch);
+      std::vector<Tensor> xb;
+      for (size_t i = 0; i < f.inputs.size(); ++i) xb.push_back(smooth_input(k, bs, int(i)));
+      Function g = passes::vmap(f, std::vector<int>(f.inputs.size(), 0), {0}, batch);
+      Tensor yb = interpret(g, xb).at(0);
+      const int64_t in_slice = shape_size(s);
+      for (int b = 0; b < batch; ++b) {
+        std::vector<Tensor> xs;
+        for (const Tensor& t : xb) {
+          Tensor one{{float64, s}, runtime::allocate(size_t(in_slice * 8))};
+          if (in_slice) std::memcpy(one.buffer->data(), static_cast<const char*>(t.buffer->data()) + b * in_slice * 8, size_t(in_slice * 8));
+          xs.push_back(one);
+        }
+        Tensor y = interpret(f, xs).at(0);
+        const int64_t out_slice = y.type.size();
+        Tensor from_batch{y.type, runtime::allocate(size_t(y.type.nbytes()))};
+        if (out_slice)
+          std::memcpy(from_batch.buffer->data(), static_cast<const char*>(yb.buffer->data()) + b * out_slice * y.type.dtype.size(),
+                      size_t(y.type.nbytes()));
+        EXPECT_TRUE(agree(from_batch, y, false)) << "batch entry " << b;
+      }
     }
   }
 }
