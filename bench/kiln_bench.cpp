@@ -211,8 +211,8 @@ void BM_sgemm_openblas(benchmark::State& state) {
 // pages, cached), the copy runs on ThreadPool::global() (all its threads),
 // and bytes_per_second counts what moves: 64 MiB read + 64 MiB written.
 //
-// The stores are non-temporal, as kiln's kernels store their large outputs
-// (Kernel::stream_output): a line written that way goes to memory without
+// The stores are non-temporal, as kiln's row kernels (softmax, layernorm)
+// store their large outputs (Kernel::stream_output): a line written that way goes to memory without
 // being read first, so the bytes counted are the bytes that cross memory
 // and the copy is the fastest one-read-one-write stream this process can
 // run. Any workload that must move its counted bytes therefore stays at or
