@@ -8,10 +8,15 @@
 //   build/bench/kiln-bench --benchmark_filter=gelu --benchmark_format=json
 //
 // bench/compare.py measures the same workloads in NumPy and PyTorch; keep
-// the two files in step (sizes, formulas, names).
+// the two files in step (sizes, formulas, names). Each memory-bound workload
+// W is preceded by copy/W, a copy through kiln's allocator and thread pool
+// whose bandwidth is the denominator of W's "% of copy bandwidth".
 #include <benchmark/benchmark.h>
 #include <cblas.h>
 #include <sys/resource.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include <atomic>
 #include <cmath>
@@ -29,6 +34,8 @@
 #include <kiln/kiln.h>
 
 #include "codegen/llvm/jit.h"
+#include "runtime/buffer.h"
+#include "runtime/thread_pool.h"
 
 namespace kx = kiln;
 
@@ -191,6 +198,81 @@ void BM_sgemm_openblas(benchmark::State& state) {
   state.SetBytesProcessed(int64_t(double(state.iterations()) * 3.0 * 4 * double(n) * n));
   state.counters["GFLOP/s"] =
       benchmark::Counter(2.0 * double(n) * n * n * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+}
+
+// ---- the copy bandwidth ----------------------------------------------------
+
+// What the memory-bound workloads are held to ("% of copy bandwidth" in
+// bench/compare.py): a copy of 64 MiB into 64 MiB, the working set of the
+// 16M-element and 4096x4096 workloads, measured in this process right
+// before each of them (registered as copy/<workload>), so that it sees the
+// same pages, the same allocator and the same load on the machine.
+// Source and destination come from runtime::allocate (2 MiB aligned, huge
+// pages, cached), the copy runs on ThreadPool::global() (all its threads),
+// and bytes_per_second counts what moves: 64 MiB read + 64 MiB written.
+//
+// The stores are non-temporal, as kiln's row kernels (softmax, layernorm)
+// store their large outputs (Kernel::stream_output): a line written that way goes to memory without
+// being read first, so the bytes counted are the bytes that cross memory
+// and the copy is the fastest one-read-one-write stream this process can
+// run. Any workload that must move its counted bytes therefore stays at or
+// under 100% of it, whatever its own stores do; a kernel with plain stores
+// (kiln's elementwise kernels) also reads each output line before writing it
+// (write-allocate) and shows that as a gap (neg_16M measures it).
+constexpr int64_t kCopyBytes = int64_t(64) << 20;
+constexpr int64_t kLine = 64;  // bytes; every runtime::Buffer starts on a line
+
+// dst[l] = src[l] for the 64-byte lines l in [begin, end).
+void copy_lines(float* dst, const float* src, int64_t begin, int64_t end) {
+  constexpr int64_t per_line = kLine / int64_t(sizeof(float));
+#if defined(__SSE2__)
+  for (int64_t i = begin * per_line; i < end * per_line; i += 4) _mm_stream_ps(dst + i, _mm_load_ps(src + i));
+  _mm_sfence();  // the streamed lines are in memory before parallel_for returns
+#else
+  // No portable non-temporal store: the C library's copy, whatever its stores.
+  std::memcpy(dst + begin * per_line, src + begin * per_line, size_t((end - begin) * kLine));
+#endif
+}
+
+void BM_copy(benchmark::State& state) {
+  namespace rt = kiln::runtime;
+  rt::BufferPtr src = rt::allocate(size_t(kCopyBytes)), dst = rt::allocate(size_t(kCopyBytes));
+  float* d = static_cast<float*>(dst->data());
+  const float* s = static_cast<const float*>(src->data());
+  const int64_t lines = kCopyBytes / kLine;
+  // The executor's chunking: a grain of 2^15 float32 elements per chunk.
+  const int64_t grain = (int64_t(1) << 15) * int64_t(sizeof(float)) / kLine;
+  rt::ThreadPool& pool = rt::ThreadPool::global();
+  auto copy = [&] { pool.parallel_for(lines, grain, [&](int64_t b, int64_t e) { copy_lines(d, s, b, e); }); };
+  // Untimed: fill the source and copy once, so that every page has been
+  // touched by the threads that stream it (as the workloads' warm-up call).
+  pool.parallel_for(int64_t(kCopyBytes / sizeof(float)), grain, [&](int64_t b, int64_t e) {
+    float* w = static_cast<float*>(src->data());
+    for (int64_t i = b; i < e; ++i) w[i] = float(i % 1000);
+  });
+  copy();
+  if (std::memcmp(d, s, size_t(kCopyBytes)) != 0) {
+    state.SkipWithError("the copy differs from its source");
+    return;
+  }
+  int64_t faults = minor_faults();
+  for (auto _ : state) {
+    copy();
+    benchmark::DoNotOptimize(d);
+    benchmark::ClobberMemory();
+  }
+  faults = minor_faults() - faults;
+  state.counters["faults/iter"] = double(faults) / double(std::max<int64_t>(1, state.iterations()));
+  state.SetBytesProcessed(int64_t(double(state.iterations()) * 2.0 * double(kCopyBytes)));
+}
+
+// kiln's cheapest elementwise kernel, -x on 16M float32 (one read, one
+// write, plain stores): how far the store strategy alone puts a kernel from
+// the copy above. (x * 1 would be folded away; negation cannot be.)
+void BM_neg(benchmark::State& state) {
+  kx::array x = input("x16m", {int(kElementwiseN)});
+  run_compiled(state, [](const std::vector<kx::array>& a) { return std::vector<kx::array>{-a[0]}; }, {x},
+               2.0 * 4 * kElementwiseN);
 }
 
 // ---- training step ----------------------------------------------------------
@@ -437,12 +519,24 @@ int mlp_check(const std::string& dir) {
 
 }  // namespace
 
-// Names are what bench/compare.py looks up.
+// Names are what bench/compare.py looks up. Google Benchmark runs them in
+// this order, all repetitions of one before the next, so copy/W is measured
+// right before W (and a --benchmark_filter that selects W selects copy/W).
+#define KILN_COPY_BEFORE(workload) \
+  BENCHMARK(BM_copy)->Name("copy/" workload)->Unit(benchmark::kMillisecond)->UseRealTime()
+KILN_COPY_BEFORE("gelu_16M");
 BENCHMARK(BM_gelu)->Name("gelu_16M")->Unit(benchmark::kMillisecond)->UseRealTime();
+KILN_COPY_BEFORE("chain10_16M");
 BENCHMARK(BM_chain10)->Name("chain10_16M")->Unit(benchmark::kMillisecond)->UseRealTime();
+KILN_COPY_BEFORE("neg_16M");
+BENCHMARK(BM_neg)->Name("neg_16M")->Unit(benchmark::kMillisecond)->UseRealTime();
+KILN_COPY_BEFORE("softmax_4096x4096");
 BENCHMARK(BM_softmax)->Name("softmax_4096x4096")->Unit(benchmark::kMillisecond)->UseRealTime();
+KILN_COPY_BEFORE("layernorm_4096x4096");
 BENCHMARK(BM_layernorm)->Name("layernorm_4096x4096")->Unit(benchmark::kMillisecond)->UseRealTime();
+KILN_COPY_BEFORE("sum_last_4096x4096");
 BENCHMARK(BM_sum_last)->Name("sum_last_4096x4096")->Unit(benchmark::kMillisecond)->UseRealTime();
+KILN_COPY_BEFORE("sum_first_4096x4096");
 BENCHMARK(BM_sum_first)->Name("sum_first_4096x4096")->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_matmul_bias_relu)->Name("matmul_bias_relu")->Arg(1024)->Arg(2048)
     ->Unit(benchmark::kMillisecond)->UseRealTime();

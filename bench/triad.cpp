@@ -6,8 +6,11 @@
 //   kiln-triad [threads] [elements per array] [passes]
 //
 // Prints one line per statistic ("triad_best_GBps 81.2", "triad_median_GBps
-// 79.9") that bench/compare.py reads; the best is the roofline it uses (as in
-// STREAM: other processes on a shared machine only ever slow a pass down).
+// 79.9") that bench/compare.py prints for reference. It is not the
+// denominator of the table's "% of copy bandwidth": this process has its own
+// footprint and plain pages, and its write-allocate traffic is not counted,
+// so kiln's kernels could exceed it; kiln-bench's in-process copy is that
+// denominator.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
