@@ -5,6 +5,7 @@
 #include <cmath>
 #include <thread>
 
+#include "runtime/lru_cache.h"
 #include "test_helpers.h"
 
 using namespace kiln;
@@ -154,4 +155,19 @@ TEST(Concurrency, EvalOfGraphsSharingPendingNodes) {
     for (auto& th : threads) th.join();
     EXPECT_EQ(wrong.load(), 0) << "round " << round;
   }
+}
+
+// --- bounded caches (issue 9, item 16) ---------------------------------------
+
+TEST(LruCache, DropsTheLeastRecentlyUsed) {
+  runtime::LruCache<int, std::string> c;
+  c.insert(1, "one");
+  c.insert(2, "two");
+  c.insert(3, "three");
+  ASSERT_NE(c.find(1), nullptr);                 // 1 is now the most recent
+  EXPECT_EQ(c.insert(2, "other"), "two");         // a present key keeps its value
+  EXPECT_EQ(c.trim(2), std::vector<std::string>{"three"});
+  EXPECT_EQ(c.find(3), nullptr);
+  EXPECT_EQ(c.trim(0), (std::vector<std::string>{"one", "two"}));  // least recent first
+  EXPECT_EQ(c.size(), 0u);
 }
