@@ -1,5 +1,5 @@
 // The JIT executor against the reference interpreter (the oracle), fusion
-// kernel counts, and the kernel cache (its bound, unloading).
+// kernel counts, and the kernel cache (its keys, its bound, unloading).
 #include <dirent.h>
 #include <unistd.h>
 
@@ -491,7 +491,7 @@ TEST(JitDifferential, StreamedOutputs) {
   }
 }
 
-// --- the bounded kernel cache (issue 9, item 16) ---------------------------
+// --- the bounded kernel cache and constants as parameters (issue 9, item 16)
 
 namespace {
 // Sets the kernel cache's limit for one test.
@@ -507,7 +507,97 @@ array unit_input(int n) {
   x.eval();
   return x;
 }
+
+const passes::Step& only_kernel(const passes::Plan& p) {
+  if (p.steps.size() != 1 || p.steps[0].kind != passes::Step::Kernel) throw std::runtime_error("not one kernel");
+  return p.steps[0];
+}
+
+passes::Plan plan_of(const ArrayFunction& fn, const std::vector<ir::Type>& types) {
+  return passes::plan_fusion(passes::simplify(detail::trace(fn, types)));
+}
 }  // namespace
+
+// Kernels differing only in a constant's value have one key; the value is
+// a parameter. Integer divisors and shift amounts stay in the code, where
+// LLVM makes them multiplies and fixed shifts.
+TEST(JitCache, ConstantValuesAreParameters) {
+  ir::Type f32{float32, {16}}, i32{int32, {16}};
+  auto scaled = [](float s) {
+    return [s](const std::vector<array>& x) { return std::vector<array>{exp(x[0] * s) + (s - 1.0f)}; };
+  };
+  passes::Plan a = plan_of(scaled(2.0f), {f32}), b = plan_of(scaled(3.5f), {f32});
+  EXPECT_EQ(only_kernel(a).kernel.key(), only_kernel(b).kernel.key());
+  EXPECT_NE(only_kernel(a).params, only_kernel(b).params);
+  EXPECT_EQ(only_kernel(b).kernel.key().find("3.5"), std::string::npos) << only_kernel(b).kernel.key();
+
+  auto divided = [](int d) {
+    return [d](const std::vector<array>& x) { return std::vector<array>{floor_divide(x[0], array(d)) + (x[0] << array(d % 5))}; };
+  };
+  EXPECT_NE(only_kernel(plan_of(divided(7), {i32})).kernel.key(), only_kernel(plan_of(divided(9), {i32})).kernel.key());
+
+  // Divisions by powers of two are multiplies, by a parameter; maximum and
+  // minimum keep their constants in the code.
+  auto op_by = [](std::function<array(const array&, float)> op, float c) {
+    return [op, c](const std::vector<array>& x) { return std::vector<array>{op(x[0], c)}; };
+  };
+  auto times = [](const array& v, float c) { return v * c; };
+  auto over = [](const array& v, float c) { return v / c; };
+  auto at_least = [](const array& v, float c) { return maximum(v, array(c)); };
+  EXPECT_EQ(only_kernel(plan_of(op_by(over, 4.0f), {f32})).kernel.key(),
+            only_kernel(plan_of(op_by(times, 3.0f), {f32})).kernel.key());
+  EXPECT_NE(only_kernel(plan_of(op_by(over, 3.0f), {f32})).kernel.key(),
+            only_kernel(plan_of(op_by(times, 3.0f), {f32})).kernel.key());
+  EXPECT_NE(only_kernel(plan_of(op_by(at_least, 0.0f), {f32})).kernel.key(),
+            only_kernel(plan_of(op_by(at_least, 1.0f), {f32})).kernel.key());
+
+  // The canonicalizer's identities still see the constants: x * 1 + 0 is x.
+  EXPECT_TRUE(plan_of([](const std::vector<array>& x) { return std::vector<array>{x[0] * 1.0f + 0.0f}; }, {f32})
+                  .steps.empty());
+}
+
+// Baked and parameter constants give the interpreter's results, for the
+// integer divisions and shifts whose constants stay in the code too. (In
+// compiled functions: eval() passes scalars as buffers.)
+TEST(JitDifferential, ConstantsAsParametersAndBaked) {
+  array i = arange(-20, 20);
+  array u = astype(arange(0, 40), uint8);
+  array x = unit_input(40) * 8.0f - 4.0f;
+  eval(i, u, x);
+  auto compiled = [](const array& in, std::function<array(const array&)> fn) {
+    return both([&] { return compile(fn)(in); });
+  };
+  for (int d : {-7, -1, 0, 1, 3, 8}) {
+    auto [j, r] = compiled(i, [d](const array& v) { return floor_divide(v, array(d)) * 3 + remainder(v, array(d)); });
+    EXPECT_TRUE(same(j, r, 0)) << d;
+  }
+  for (int s : {0, 1, 3, 7, 9}) {
+    auto [j, r] = compiled(u, [s](const array& v) {
+      return (v << astype(array(s), uint8)) + (v >> astype(array(s), uint8));
+    });
+    EXPECT_TRUE(same(j, r, 0)) << s;
+    auto [j2, r2] = compiled(i, [s](const array& v) { return right_shift(v, array(s)) + left_shift(v, array(s)); });
+    EXPECT_TRUE(same(j2, r2, 0)) << s;
+  }
+  for (float c : {-2.5f, 0.0f, 0.5f, 3.0f}) {
+    auto [j, r] = compiled(x, [c](const array& v) {
+      return maximum(v, array(c)) * c + power(abs(v), array(c)) - minimum(array(c), v / c);
+    });
+    EXPECT_TRUE(same(j, r, 1e-5)) << c;
+  }
+  // Division by a power of two is a multiply by its reciprocal where that
+  // is exact (bit for bit), a division elsewhere.
+  array tiny = x * 1e-38f;
+  array h = astype(x, float16);
+  eval(tiny, h);
+  for (float c : {2.0f, 0.5f, -4.0f, 0x1p127f, 0x1p-126f, 0x1p-149f, 3.0f, 0.0f}) {
+    for (const array& in : {x, tiny, h}) {
+      if (in.dtype() == float16 && std::abs(c) > 1e4f) continue;
+      auto [j, r] = compiled(in, [c](const array& v) { return v / astype(array(c), v.dtype()); });
+      EXPECT_TRUE(same(j, r, 0)) << c << " " << in.dtype();
+    }
+  }
+}
 
 // Over the limit, the least recently used kernels leave the cache; one an
 // executable holds stays loaded and runs; once nothing holds them, dropped
