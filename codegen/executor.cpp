@@ -156,7 +156,7 @@ std::vector<ir::Tensor> Executable::run(const std::vector<ir::Tensor>& inputs) c
       }
       argv[a++] = out.buffer->data();
       argv[a++] = const_cast<int64_t*>(st.params.data());
-      launch(kernels_[s], st.kernel, op.type, work, argv);
+      launch(kernels_[s]->fn, st.kernel, op.type, work, argv);
       values[st.value] = std::move(out);
     }
     for (int v : st.args)

@@ -24,7 +24,7 @@ class Executable {
  private:
   ir::Function f_;
   passes::Plan plan_;
-  std::vector<KernelFn> kernels_;  // per step (null for host ops)
+  std::vector<KernelHandle> kernels_;  // per step (null for host ops); held, so never unloaded under us
   std::vector<int> last_use_;      // step after which a value can be freed
   std::vector<int> donor_;         // per step: the arg whose buffer the output takes, or -1 (donation.h)
 };

@@ -1,10 +1,13 @@
-// compile(): a per-signature cache of traced and simplified functions.
+// compile(): a per-signature cache of traced and simplified functions,
+// bounded: each compiled function keeps its trace_cache_limit() most
+// recently used signatures (a function called with ever new shapes would
+// otherwise keep a trace and an executable for each one forever).
 #include <atomic>
 #include <cstdlib>
-#include <map>
 #include <memory>
 #include <mutex>
 #include <sstream>
+#include <stdexcept>
 
 #include "codegen/executor.h"
 #include "frontend/transforms.h"
@@ -12,6 +15,7 @@
 #include "passes/pass_manager.h"
 #include "runtime/dump.h"
 #include "runtime/env.h"
+#include "runtime/lru_cache.h"
 
 namespace kiln {
 
@@ -19,7 +23,15 @@ namespace {
 
 std::atomic<uint64_t> g_traces{0};
 std::atomic<uint64_t> g_trace_hits{0};
+std::atomic<uint64_t> g_trace_evictions{0};
 std::atomic<int> g_compile_enabled{-1};  // -1: not read from the environment yet
+std::atomic<int64_t> g_trace_limit{-1};  // -1: not read from the environment yet
+
+// Signatures kept per compiled function: a model called with a few dozen
+// batch shapes keeps them all; one called with a new shape every time
+// (variable-length inputs) stays within a few MB.
+constexpr int64_t kDefaultTraceCacheLimit = 64;
+constexpr int64_t kMaxTraceCacheLimit = int64_t(1) << 20;
 
 // The trace cache key: each input's dtype and shape.
 using Signature = std::vector<std::pair<int, Shape>>;
@@ -50,7 +62,7 @@ struct Trace {
 struct CompiledFunction {
   ArrayFunction fun;
   std::mutex mutex;
-  std::map<Signature, std::shared_ptr<Trace>> traces;
+  runtime::LruCache<Signature, std::shared_ptr<Trace>> traces;
 
   std::vector<array> operator()(const std::vector<array>& args) {
     if (!compile_enabled()) return fun(args);
@@ -67,8 +79,7 @@ struct CompiledFunction {
     }
     {
       std::lock_guard<std::mutex> lock(mutex);
-      auto it = traces.find(sig);
-      if (it != traces.end()) t = it->second;
+      if (auto* found = traces.find(sig)) t = *found;
     }
     if (t) {
       g_trace_hits++;
@@ -86,8 +97,13 @@ struct CompiledFunction {
       }
       t = std::make_shared<Trace>();
       t->f = std::move(traced);
+      // Dropped traces are destroyed after the lock is released; a call
+      // running one still holds it (t), so it finishes unharmed.
+      std::vector<std::shared_ptr<Trace>> dropped;
       std::lock_guard<std::mutex> lock(mutex);
-      t = traces.emplace(sig, t).first->second;
+      t = traces.insert(sig, t);
+      dropped = traces.trim(trace_cache_limit());
+      g_trace_evictions += dropped.size();
     }
     // Inside another transformation the call is recorded lazily, so that
     // transformation sees (and can differentiate or batch) its ops.
@@ -153,16 +169,47 @@ bool compile_enabled() {
   return v == 1;
 }
 
+size_t trace_cache_limit() {
+  int64_t v = g_trace_limit.load();
+  if (v < 0) {
+    v = runtime::env_int("KILN_TRACE_CACHE_LIMIT", kDefaultTraceCacheLimit, 1, kMaxTraceCacheLimit);
+    g_trace_limit = v;
+  }
+  return size_t(v);
+}
+void set_trace_cache_limit(size_t traces) {
+  if (traces < 1 || traces > size_t(kMaxTraceCacheLimit))
+    throw std::invalid_argument("[set_trace_cache_limit] expected 1 to " + std::to_string(kMaxTraceCacheLimit) +
+                                " traces, got " + std::to_string(traces));
+  g_trace_limit = int64_t(traces);
+}
+
+size_t kernel_cache_limit() { return codegen::kernel_cache_limit(); }
+void set_kernel_cache_limit(size_t kernels) { codegen::set_kernel_cache_limit(kernels); }
+
 JitStats jit_stats() {
   auto k = codegen::kernel_cache_stats();
-  return {g_traces.load(), g_trace_hits.load(), k.kernels_compiled, k.kernel_cache_hits, k.compile_ms,
-          k.disk_hits,     k.disk_rejected,     k.disk_writes,      codegen::buffers_donated()};
+  JitStats s;
+  s.traces = g_traces.load();
+  s.trace_cache_hits = g_trace_hits.load();
+  s.kernels_compiled = k.kernels_compiled;
+  s.kernel_cache_hits = k.kernel_cache_hits;
+  s.compile_ms = k.compile_ms;
+  s.disk_cache_hits = k.disk_hits;
+  s.disk_cache_rejected = k.disk_rejected;
+  s.disk_cache_writes = k.disk_writes;
+  s.buffers_donated = codegen::buffers_donated();
+  s.trace_cache_evictions = g_trace_evictions.load();
+  s.kernel_cache_evictions = k.evictions;
+  s.kernels_in_memory = k.kernels_in_memory;
+  return s;
 }
 std::string kernel_cache_directory() { return codegen::disk_cache_directory(); }
 
 void reset_jit_stats() {
   g_traces = 0;
   g_trace_hits = 0;
+  g_trace_evictions = 0;
   codegen::reset_kernel_cache_stats();
   codegen::reset_buffers_donated();
 }

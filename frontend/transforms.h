@@ -1,5 +1,6 @@
 #pragma once
 // Function transformations, as in mlx::core's transforms.h / compile.h.
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <ostream>
@@ -16,7 +17,9 @@ namespace kiln {
 // `fun` captures are constants of the trace. Calling eval()/item() on a
 // traced value inside `fun` throws std::invalid_argument. Outputs are lazy
 // arrays, like any op's. `shapeless` is accepted for MLX compatibility; for
-// now a new shape still makes a new trace.
+// now a new shape still makes a new trace. Each compiled function keeps the
+// traces of its trace_cache_limit() most recently used signatures; a
+// signature dropped from it is traced again on its next call.
 ArrayFunction compile(ArrayFunction fun, bool shapeless = false);
 std::function<array(const array&)> compile(std::function<array(const array&)> fun,
                                            bool shapeless = false);
@@ -37,6 +40,22 @@ void disable_compile();
 void enable_compile();
 bool compile_enabled();
 
+// Bounds of the in-memory caches behind compile() and eval(). The trace
+// cache keeps, per compiled function, the traces (simplified function and
+// executable) of its most recently used input signatures: 64 by default,
+// or KILN_TRACE_CACHE_LIMIT. The kernel cache keeps the most recently used
+// native kernels, process-wide: 4096 by default, or KILN_KERNEL_CACHE_LIMIT.
+// Both variables take 1 to 1048576. A kernel dropped from the cache is
+// unloaded once no executable (a compiled function's trace) uses it any
+// more; a later evaluation that needs it compiles it again, or loads it
+// from the disk cache. The setters throw std::invalid_argument outside 1 to
+// 1048576; a smaller kernel limit drops kernels at once, a smaller trace
+// limit applies to each compiled function when it next adds a trace.
+size_t trace_cache_limit();
+void set_trace_cache_limit(size_t traces);
+size_t kernel_cache_limit();
+void set_kernel_cache_limit(size_t kernels);
+
 // Counters that users and tests can read (process-wide, thread-safe), for
 // compile() and for the kernels behind every evaluation.
 struct JitStats {
@@ -49,6 +68,9 @@ struct JitStats {
   uint64_t disk_cache_rejected = 0;  // disk entries discarded (corrupt, foreign)
   uint64_t disk_cache_writes = 0;    // kernels stored in the disk cache
   uint64_t buffers_donated = 0;      // kernel outputs written into a dying intermediate's buffer
+  uint64_t trace_cache_evictions = 0;   // traces dropped by compiled functions over their limit
+  uint64_t kernel_cache_evictions = 0;  // kernels dropped from the kernel cache over its limit
+  uint64_t kernels_in_memory = 0;       // native kernels loaded now (cached or in use); not reset
 };
 // (The disk cache's directory, or "" when it is off or refused.)
 std::string kernel_cache_directory();

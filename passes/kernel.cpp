@@ -1,5 +1,6 @@
 #include "passes/kernel.h"
 
+#include <cstdio>
 #include <sstream>
 
 namespace kiln::kernel {
@@ -33,9 +34,12 @@ void print_node(std::ostream& os, const Node& n, bool with_values) {
     if (with_values) os << " off p" << n.offset_param;
   }
   if (n.kind == NodeKind::Constant) {
+    // A parameter's value is not part of the kernel's structure.
     char buf[64];
     std::snprintf(buf, sizeof buf, " %.17g/%lld", n.fvalue, (long long)n.ivalue);
-    os << buf;
+    if (n.value_param < 0) os << buf;
+    else if (with_values) os << " p" << n.value_param << " =" << buf;
+    else os << " param";
   }
   if (n.kind == NodeKind::Reduce) {
     os << " v" << n.var;

@@ -39,7 +39,14 @@ struct Node {
   int arg = -1;
   int offset_param = -1;
   std::vector<Stride> strides;  // one per loop variable in scope (index = variable)
-  // Constant (a scalar)
+  // Constant (a scalar). Its value is params[value_param] (a double's bits
+  // for floating dtypes, else the integer, truncated to the dtype), so
+  // kernels that differ only in the values of their constants are one
+  // kernel (x * s for every captured scalar s); fvalue and ivalue then only
+  // show it in dumps. With value_param = -1 the value is fvalue (floating
+  // dtypes) or ivalue, built into the code: fusion keeps that for operands
+  // whose value LLVM turns into cheaper code (fusion.cpp, bakes_operand).
+  int value_param = -1;
   double fvalue = 0;
   int64_t ivalue = 0;
   // Reduce

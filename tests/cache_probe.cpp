@@ -5,11 +5,13 @@
 //
 //   cache_probe chain            a 10-op elementwise function
 //   cache_probe rows             a row reduction (other kernels than chain)
+//   cache_probe scaled S         chain times the constant S (one kernel for every S)
 //   cache_probe export FILE      exports chain's function to FILE
 //   cache_probe import FILE      imports FILE and calls it like chain
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -56,9 +58,12 @@ int main(int argc, char** argv) {
   else if (mode == "rows") fn = kiln::compile(kiln::ArrayFunction([](const std::vector<kiln::array>& a) {
     return std::vector<kiln::array>{rows(a[0])};
   }));
+  else if (mode == "scaled") fn = kiln::compile(kiln::ArrayFunction([s = std::atof(file.c_str())](const std::vector<kiln::array>& a) {
+    return std::vector<kiln::array>{chain(a[0]) * float(s)};
+  }));
   else if (mode == "import") fn = kiln::import_function(file);
   else {
-    std::fprintf(stderr, "usage: cache_probe chain|rows|export FILE|import FILE\n");
+    std::fprintf(stderr, "usage: cache_probe chain|rows|scaled S|export FILE|import FILE\n");
     return 2;
   }
 
@@ -76,8 +81,9 @@ int main(int argc, char** argv) {
       max_error = std::max(max_error, std::abs(out[r] - s) / (1 + std::abs(s)));
     }
   } else {
+    double scale = mode == "scaled" ? double(float(std::atof(file.c_str()))) : 1.0;
     for (size_t i = 0; i < host.size(); ++i)
-      max_error = std::max(max_error, std::abs(out[i] - chain_reference(host[i])));
+      max_error = std::max(max_error, std::abs(out[i] - chain_reference(host[i]) * scale) / std::max(1.0, scale));
   }
   kiln::JitStats s = kiln::jit_stats();
   std::printf("kernels_compiled %llu\ndisk_hits %llu\ndisk_rejected %llu\ndisk_writes %llu\n"

@@ -421,6 +421,22 @@ TEST(DiskCacheProcesses, ColdThenWarm) {
   EXPECT_GE(rows["kernels_compiled"], 1);
 }
 
+// Constants are kernel parameters, not part of the key: a process using
+// another value of a constant loads the kernel another one stored.
+TEST(DiskCacheProcesses, OtherConstantValuesLoadTheStoredKernel) {
+  TempDir d("scaled");
+  Probe cold = run_probe(d.path, "scaled 2.5");
+  expect_correct(cold);
+  EXPECT_GE(cold["kernels_compiled"], 1);
+  EXPECT_EQ(cold["disk_writes"], cold["kernels_compiled"]);
+  for (const char* other : {"scaled 2.5", "scaled -7.25", "scaled 1000"}) {
+    Probe warm = run_probe(d.path, other);
+    expect_correct(warm);
+    EXPECT_EQ(warm["kernels_compiled"], 0) << other;
+    EXPECT_EQ(warm["disk_hits"], cold["kernels_compiled"]) << other;
+  }
+}
+
 TEST(DiskCacheProcesses, CorruptEntriesAreRecompiled) {
   TempDir d("recompile");
   expect_correct(run_probe(d.path, "chain"));

@@ -1,5 +1,5 @@
 // The JIT executor against the reference interpreter (the oracle), fusion
-// kernel counts, and the kernel cache.
+// kernel counts, and the kernel cache (its keys, its bound, unloading).
 #include <dirent.h>
 #include <unistd.h>
 
@@ -9,7 +9,9 @@
 #include <functional>
 #include <random>
 #include <sstream>
+#include <thread>
 
+#include "codegen/executor.h"
 #include "codegen/llvm/jit.h"
 #include "frontend/trace.h"
 #include "passes/fusion.h"
@@ -390,7 +392,8 @@ TEST(JitKernels, ElementRangesCutRows) {
   const passes::Step& st = plan.steps[0];
   ASSERT_EQ(st.kind, passes::Step::Kernel);
   ASSERT_FALSE(st.kernel.has_reduction());
-  codegen::KernelFn fn = codegen::get_kernel(st.kernel);
+  codegen::KernelHandle kernel = codegen::get_kernel(st.kernel);
+  codegen::KernelFn fn = kernel->fn;
   std::vector<float> a(35), b(35), out(35, -1.0f);
   for (int i = 0; i < 35; ++i) {
     a[i] = float(i);
@@ -486,4 +489,192 @@ TEST(JitDifferential, StreamedOutputs) {
     auto [j2, r2] = both([&] { return softmax(x, -1); });
     EXPECT_TRUE(same(j2, r2, t == float64 ? 1e-12 : 1e-6)) << "softmax " << shape[0] << "x" << shape[1];
   }
+}
+
+// --- the bounded kernel cache and constants as parameters (issue 9, item 16)
+
+namespace {
+// Sets the kernel cache's limit for one test.
+struct KernelLimit {
+  size_t saved = codegen::kernel_cache_limit();
+  explicit KernelLimit(size_t n) { codegen::set_kernel_cache_limit(n); }
+  ~KernelLimit() { codegen::set_kernel_cache_limit(saved); }
+};
+
+// A materialized float32 input in (0, 1).
+array unit_input(int n) {
+  array x = (astype(arange(n), float32) + 0.5f) / float(n);
+  x.eval();
+  return x;
+}
+
+const passes::Step& only_kernel(const passes::Plan& p) {
+  if (p.steps.size() != 1 || p.steps[0].kind != passes::Step::Kernel) throw std::runtime_error("not one kernel");
+  return p.steps[0];
+}
+
+passes::Plan plan_of(const ArrayFunction& fn, const std::vector<ir::Type>& types) {
+  return passes::plan_fusion(passes::simplify(detail::trace(fn, types)));
+}
+}  // namespace
+
+// Kernels differing only in a constant's value have one key; the value is
+// a parameter. Integer divisors and shift amounts stay in the code, where
+// LLVM makes them multiplies and fixed shifts.
+TEST(JitCache, ConstantValuesAreParameters) {
+  ir::Type f32{float32, {16}}, i32{int32, {16}};
+  auto scaled = [](float s) {
+    return [s](const std::vector<array>& x) { return std::vector<array>{exp(x[0] * s) + (s - 1.0f)}; };
+  };
+  passes::Plan a = plan_of(scaled(2.0f), {f32}), b = plan_of(scaled(3.5f), {f32});
+  EXPECT_EQ(only_kernel(a).kernel.key(), only_kernel(b).kernel.key());
+  EXPECT_NE(only_kernel(a).params, only_kernel(b).params);
+  EXPECT_EQ(only_kernel(b).kernel.key().find("3.5"), std::string::npos) << only_kernel(b).kernel.key();
+
+  auto divided = [](int d) {
+    return [d](const std::vector<array>& x) { return std::vector<array>{floor_divide(x[0], array(d)) + (x[0] << array(d % 5))}; };
+  };
+  EXPECT_NE(only_kernel(plan_of(divided(7), {i32})).kernel.key(), only_kernel(plan_of(divided(9), {i32})).kernel.key());
+
+  // Divisions by powers of two are multiplies, by a parameter; maximum and
+  // minimum keep their constants in the code.
+  auto op_by = [](std::function<array(const array&, float)> op, float c) {
+    return [op, c](const std::vector<array>& x) { return std::vector<array>{op(x[0], c)}; };
+  };
+  auto times = [](const array& v, float c) { return v * c; };
+  auto over = [](const array& v, float c) { return v / c; };
+  auto at_least = [](const array& v, float c) { return maximum(v, array(c)); };
+  EXPECT_EQ(only_kernel(plan_of(op_by(over, 4.0f), {f32})).kernel.key(),
+            only_kernel(plan_of(op_by(times, 3.0f), {f32})).kernel.key());
+  EXPECT_NE(only_kernel(plan_of(op_by(over, 3.0f), {f32})).kernel.key(),
+            only_kernel(plan_of(op_by(times, 3.0f), {f32})).kernel.key());
+  EXPECT_NE(only_kernel(plan_of(op_by(at_least, 0.0f), {f32})).kernel.key(),
+            only_kernel(plan_of(op_by(at_least, 1.0f), {f32})).kernel.key());
+
+  // The canonicalizer's identities still see the constants: x * 1 + 0 is x.
+  EXPECT_TRUE(plan_of([](const std::vector<array>& x) { return std::vector<array>{x[0] * 1.0f + 0.0f}; }, {f32})
+                  .steps.empty());
+}
+
+// Baked and parameter constants give the interpreter's results, for the
+// integer divisions and shifts whose constants stay in the code too. (In
+// compiled functions: eval() passes scalars as buffers.)
+TEST(JitDifferential, ConstantsAsParametersAndBaked) {
+  array i = arange(-20, 20);
+  array u = astype(arange(0, 40), uint8);
+  array x = unit_input(40) * 8.0f - 4.0f;
+  eval(i, u, x);
+  auto compiled = [](const array& in, std::function<array(const array&)> fn) {
+    return both([&] { return compile(fn)(in); });
+  };
+  for (int d : {-7, -1, 0, 1, 3, 8}) {
+    auto [j, r] = compiled(i, [d](const array& v) { return floor_divide(v, array(d)) * 3 + remainder(v, array(d)); });
+    EXPECT_TRUE(same(j, r, 0)) << d;
+  }
+  for (int s : {0, 1, 3, 7, 9}) {
+    auto [j, r] = compiled(u, [s](const array& v) {
+      return (v << astype(array(s), uint8)) + (v >> astype(array(s), uint8));
+    });
+    EXPECT_TRUE(same(j, r, 0)) << s;
+    auto [j2, r2] = compiled(i, [s](const array& v) { return right_shift(v, array(s)) + left_shift(v, array(s)); });
+    EXPECT_TRUE(same(j2, r2, 0)) << s;
+  }
+  for (float c : {-2.5f, 0.0f, 0.5f, 3.0f}) {
+    auto [j, r] = compiled(x, [c](const array& v) {
+      return maximum(v, array(c)) * c + power(abs(v), array(c)) - minimum(array(c), v / c);
+    });
+    EXPECT_TRUE(same(j, r, 1e-5)) << c;
+  }
+  // Division by a power of two is a multiply by its reciprocal where that
+  // is exact (bit for bit), a division elsewhere.
+  array tiny = x * 1e-38f;
+  array h = astype(x, float16);
+  eval(tiny, h);
+  for (float c : {2.0f, 0.5f, -4.0f, 0x1p127f, 0x1p-126f, 0x1p-149f, 3.0f, 0.0f}) {
+    for (const array& in : {x, tiny, h}) {
+      if (in.dtype() == float16 && std::abs(c) > 1e4f) continue;
+      auto [j, r] = compiled(in, [c](const array& v) { return v / astype(array(c), v.dtype()); });
+      EXPECT_TRUE(same(j, r, 0)) << c << " " << in.dtype();
+    }
+  }
+}
+
+// Over the limit, the least recently used kernels leave the cache; one an
+// executable holds stays loaded and runs; once nothing holds them, dropped
+// kernels are unloaded (their JIT memory freed), and a later use compiles
+// them again. Also run under ThreadSanitizer (scripts/test.sh).
+TEST(JitCache, EvictionKeepsKernelsInUse) {
+  array x = unit_input(1000);
+  codegen::clear_kernel_cache();
+  uint64_t held_elsewhere = codegen::kernel_cache_stats().kernels_in_memory;
+  std::vector<double> want;
+  for (float v : kiln_test::values(x)) want.push_back(std::log1p(double(v)) * 2.0 - std::sqrt(double(v)));
+  {
+    KernelLimit limit(2);
+    auto expected = [&](const array& y) {
+      std::vector<double> got = kiln_test::values(y);
+      for (size_t k = 0; k < got.size(); ++k)
+        if (std::abs(got[k] - want[k]) > 1e-5) return false;
+      return got.size() == want.size();
+    };
+    // Made before the evictions: a compiled function (its trace holds an
+    // executable) and an executable of the same function.
+    auto fn = [](const std::vector<array>& v) { return std::vector<array>{log1p(v[0]) * 2.0f - sqrt(v[0])}; };
+    ArrayFunction compiled = compile(ArrayFunction(fn));
+    EXPECT_TRUE(expected(compiled({x})[0]));
+    auto exe = std::make_unique<codegen::Executable>(passes::simplify(detail::trace(fn, {x.node()->type})));
+
+    codegen::reset_kernel_cache_stats();
+    std::vector<std::function<array(const array&)>> others = {
+        [](const array& v) { return exp(v); },     [](const array& v) { return sin(v); },
+        [](const array& v) { return cos(v); },     [](const array& v) { return tanh(v); },
+        [](const array& v) { return sigmoid(v); }, [](const array& v) { return erf(v); },
+        [](const array& v) { return expm1(v); },   [](const array& v) { return square(v) - v; }};
+    for (auto& op : others) {
+      auto [j, r] = both([&] { return op(x); });
+      EXPECT_TRUE(same(j, r, 1e-5));
+    }
+    codegen::KernelCacheStats s = codegen::kernel_cache_stats();
+    EXPECT_EQ(s.kernels_compiled, others.size());
+    EXPECT_EQ(s.evictions, others.size() - 1) << "the first pushed out the compiled function's";
+    EXPECT_LE(s.kernels_in_memory, held_elsewhere + 2 + 1) << "the cache's two, and the one in use";
+
+    // The evicted kernel still runs, from both holders.
+    EXPECT_TRUE(expected(compiled({x})[0]));
+    std::vector<ir::Tensor> out = exe->run({{x.node()->type, x.node()->buffer}});
+    EXPECT_TRUE(expected(detail::make_materialized(out[0].type, out[0].buffer)));
+    // A new function needing it shares it instead of compiling it again.
+    EXPECT_TRUE(expected(compile(ArrayFunction(fn))({x})[0]));
+    EXPECT_EQ(codegen::kernel_cache_stats().kernels_compiled, others.size());
+
+    // Nothing holds it any more: unloaded, then compiled again when needed.
+    compiled = nullptr;
+    exe.reset();
+    codegen::clear_kernel_cache();
+    EXPECT_EQ(codegen::kernel_cache_stats().kernels_in_memory, held_elsewhere);
+    EXPECT_TRUE(expected(compile(ArrayFunction(fn))({x})[0]));
+    EXPECT_EQ(codegen::kernel_cache_stats().kernels_compiled, others.size() + 1);
+  }
+  EXPECT_TRUE(kiln_test::throws_invalid([] { codegen::set_kernel_cache_limit(0); }, "[set_kernel_cache_limit]"));
+}
+
+// Threads compiling and running more kernels than the cache keeps.
+TEST(JitCache, EvictionUnderConcurrentUse) {
+  KernelLimit limit(1);
+  array x = unit_input(256);
+  std::atomic<int> wrong{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 12; ++i) {
+        // Three structures, so kernels keep leaving the cache of one.
+        array y = (i + t) % 3 == 0 ? exp(x) : (i + t) % 3 == 1 ? sqrt(x) : x * x;
+        double v = double(x.data<float>()[17]);
+        double want = (i + t) % 3 == 0 ? std::exp(v) : (i + t) % 3 == 1 ? std::sqrt(v) : v * v;
+        if (std::abs(y.data<float>()[17] - want) > 1e-5 * want) wrong++;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(wrong.load(), 0);
 }

@@ -69,6 +69,12 @@ class Emitter {
     llvm::Value* end = fn_->getArg(unsigned(n_in + 3));
     for (int i = 0; i < k_.num_params; ++i)
       params_.push_back(b_.CreateLoad(i64, b_.CreateConstInBoundsGEP1_64(i64, params_ptr_, i)));
+    // Constants passed as parameters, converted here in the entry block,
+    // which dominates every use.
+    constant_values_.assign(k_.nodes.size(), nullptr);
+    for (size_t i = 0; i < k_.nodes.size(); ++i)
+      if (k_.nodes[i].kind == NodeKind::Constant && k_.nodes[i].value_param >= 0)
+        constant_values_[i] = constant_param(k_.nodes[i]);
     compute_deps();
     vars_.assign(k_.num_vars, nullptr);
     memo_.emplace_back();
@@ -419,7 +425,18 @@ class Emitter {
     return nullptr;
   }
 
+  // The value of a constant passed as a parameter (kernel.h): the bits of
+  // a double for floating dtypes, else the integer, truncated.
+  llvm::Value* constant_param(const Node& n) {
+    llvm::Type* t = compute_type(n.dtype);
+    llvm::Value* bits = params_[n.value_param];
+    if (!t->isFloatingPointTy()) return b_.CreateTrunc(bits, t);
+    llvm::Value* d = b_.CreateBitCast(bits, b_.getDoubleTy());
+    return t->isDoubleTy() ? d : b_.CreateFPTrunc(d, t);
+  }
+
   llvm::Value* emit(int node) {
+    if (constant_values_[node]) return constant_values_[node];
     if (llvm::Value* v = lookup(node)) return v;
     llvm::Value* v = emit_node(k_.nodes[node]);
     memo_.back().values[node] = v;
@@ -1026,6 +1043,7 @@ class Emitter {
   llvm::IRBuilder<> b_;
   llvm::Function* fn_ = nullptr;
   std::vector<llvm::Value*> inputs_, params_, vars_;
+  std::vector<llvm::Value*> constant_values_;  // per node: a constant parameter's value, or null
   llvm::Value* out_ = nullptr;
   llvm::Value* params_ptr_ = nullptr;
   std::vector<uint64_t> deps_;
