@@ -1,5 +1,7 @@
 #include "codegen/disk_cache.h"
 
+#include "codegen/disk_cache_entry.h"
+
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -22,14 +24,6 @@ namespace kiln::codegen {
 
 namespace {
 
-// Entry layout (little-endian, as written by this machine; a foreign byte
-// order fails the magic):
-//   0  magic "KILNOBJ\n"   8  format version (u32)   12  zero (u32)
-//   16 key bytes (u64)     24 object bytes (u64)     32  SHA-256(key ++ object)
-//   64 key, then object
-constexpr char kMagic[8] = {'K', 'I', 'L', 'N', 'O', 'B', 'J', '\n'};
-constexpr uint32_t kFormatVersion = 1;
-constexpr size_t kHeaderBytes = 64;
 constexpr const char* kSuffix = ".kobj";
 constexpr const char* kTempPrefix = ".tmp-";
 // A temporary file this old was left by a process that died mid-write.
@@ -87,42 +81,6 @@ bool read_owned_file(const std::string& path, std::string* out, struct stat* st)
   }
   close(fd);
   return ok;
-}
-
-struct Parsed {
-  std::string key, object, problem;
-};
-
-// Splits an entry into key and object; problem says what is wrong, if any.
-Parsed parse_entry(const std::string& bytes) {
-  Parsed p;
-  if (bytes.size() < kHeaderBytes) {
-    p.problem = "truncated header";
-    return p;
-  }
-  if (std::memcmp(bytes.data(), kMagic, 8) != 0) {
-    p.problem = "not a kiln cache entry";
-    return p;
-  }
-  uint32_t version;
-  uint64_t key_bytes, object_bytes;
-  std::memcpy(&version, bytes.data() + 8, 4);
-  std::memcpy(&key_bytes, bytes.data() + 16, 8);
-  std::memcpy(&object_bytes, bytes.data() + 24, 8);
-  if (version != kFormatVersion) {
-    p.problem = "format version " + std::to_string(version) + ", expected " + std::to_string(kFormatVersion);
-    return p;
-  }
-  uint64_t body = bytes.size() - kHeaderBytes;
-  if (key_bytes > body || object_bytes != body - key_bytes) {
-    p.problem = "size mismatch (truncated or extended)";
-    return p;
-  }
-  p.key = bytes.substr(kHeaderBytes, key_bytes);
-  p.object = bytes.substr(kHeaderBytes + key_bytes);
-  Digest d = sha256(p.key, p.object);
-  if (std::memcmp(d.data(), bytes.data() + 32, 32) != 0) p.problem = "checksum mismatch";
-  return p;
 }
 
 std::vector<std::string> directory_files(const std::string& dir) {
@@ -203,7 +161,7 @@ std::optional<std::string> DiskCache::load(const std::string& key) {
     misses_++;
     return std::nullopt;
   }
-  Parsed p = parse_entry(bytes);
+  DecodedCacheEntry p = decode_cache_entry(bytes);
   if (!p.problem.empty() || p.key != key) {
     rejected_++;
     return std::nullopt;
@@ -216,27 +174,18 @@ std::optional<std::string> DiskCache::load(const std::string& key) {
 void DiskCache::store(const std::string& key, const std::string& object) {
   static std::atomic<uint64_t> counter{0};
   thread_local std::mt19937_64 rng{std::random_device{}()};
-  std::string header(kHeaderBytes, '\0');
-  std::memcpy(header.data(), kMagic, 8);
-  uint64_t key_bytes = key.size(), object_bytes = object.size();
-  std::memcpy(header.data() + 8, &kFormatVersion, 4);
-  std::memcpy(header.data() + 16, &key_bytes, 8);
-  std::memcpy(header.data() + 24, &object_bytes, 8);
-  Digest d = sha256(key, object);
-  std::memcpy(header.data() + 32, d.data(), 32);
+  std::string entry = encode_cache_entry(key, object);
 
   std::string tmp = dir_ + "/" + kTempPrefix + std::to_string(getpid()) + "-" +
                     std::to_string(counter++) + "-" + std::to_string(rng() % 1000000007);
   int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) return;
   bool ok = true;
-  for (const std::string* part : std::initializer_list<const std::string*>{&header, &key, &object}) {
-    size_t done = 0;
-    while (ok && done < part->size()) {
-      ssize_t n = write(fd, part->data() + done, part->size() - done);
-      if (n <= 0) ok = false;
-      else done += size_t(n);
-    }
+  size_t done = 0;
+  while (ok && done < entry.size()) {
+    ssize_t n = write(fd, entry.data() + done, entry.size() - done);
+    if (n <= 0) ok = false;
+    else done += size_t(n);
   }
   ok = close(fd) == 0 && ok;
   // rename() replaces the entry atomically: readers see the old file or
@@ -300,7 +249,7 @@ std::vector<DiskCacheEntry> DiskCache::list() const {
       entries.push_back(e);
       continue;
     }
-    Parsed p = parse_entry(bytes);
+    DecodedCacheEntry p = decode_cache_entry(bytes);
     e.key = p.key;
     e.problem = p.problem;
     if (p.problem.empty() && file_name(p.key) != n) e.problem = "file name does not match its key";

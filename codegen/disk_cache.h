@@ -9,8 +9,9 @@
 //     reader never sees half an entry, and several processes can share the
 //     directory;
 //   - an entry starts with a header (magic, format version, the full key, the
-//     object's size, a SHA-256 of key and object); anything that does not
-//     match exactly what was asked for is discarded, never loaded.
+//     object's size, a SHA-256 of key and object: disk_cache_entry.h);
+//     anything that does not match exactly what was asked for is discarded,
+//     never loaded.
 // KILN_CACHE=off turns it off; KILN_CACHE_MAX_BYTES bounds its size (the
 // least recently used entries are evicted first).
 #include <atomic>

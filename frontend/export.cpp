@@ -92,6 +92,10 @@ ImportedFunction import_function(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) fail(path, "cannot open the file");
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return detail::import_function_bytes(text, path);
+}
+
+ImportedFunction detail::import_function_bytes(const std::string& text, const std::string& path) {
   if (text.rfind("kiln-function ", 0) != 0) fail(path, "not a kiln exported function (no 'kiln-function' header)");
   size_t pos = 0;
   std::string version = header_field(path, text, pos, "kiln-function");

@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "codegen/disk_cache.h"
+#include "codegen/disk_cache_entry.h"
 #include "test_helpers.h"
 
 namespace fs = std::filesystem;
@@ -151,6 +152,19 @@ TEST(DiskCache, RejectsEveryCorruption) {
   EXPECT_FALSE(fs::exists(path));
   c.store(key, object);  // recompiled and stored again
   EXPECT_EQ(*c.load(key), object);
+}
+
+// The entry format alone (disk_cache_entry.h): what DiskCache writes
+// decodes to its key and object; every shorter prefix is rejected.
+TEST(DiskCache, EntryFormatRoundTrips) {
+  const std::string key = "kernel k\nir-sha256 00", object("\x7f" "ELF\0\1", 6);
+  const std::string bytes = kiln::codegen::encode_cache_entry(key, object);
+  kiln::codegen::DecodedCacheEntry e = kiln::codegen::decode_cache_entry(bytes);
+  EXPECT_EQ(e.problem, "");
+  EXPECT_EQ(e.key, key);
+  EXPECT_EQ(e.object, object);
+  for (size_t len = 0; len < bytes.size(); ++len)
+    EXPECT_NE(kiln::codegen::decode_cache_entry(std::string_view(bytes).substr(0, len)).problem, "") << len;
 }
 
 TEST(DiskCache, EvictsLeastRecentlyUsedUnderTheBound) {

@@ -1,0 +1,70 @@
+#include "codegen/disk_cache_entry.h"
+
+#include <llvm/ADT/StringRef.h>
+#include <llvm/Support/SHA256.h>
+
+#include <array>
+#include <cstdint>
+#include <cstring>
+
+namespace kiln::codegen {
+
+namespace {
+
+constexpr char kMagic[8] = {'K', 'I', 'L', 'N', 'O', 'B', 'J', '\n'};
+constexpr uint32_t kFormatVersion = 1;
+constexpr size_t kHeaderBytes = 64;
+
+std::array<uint8_t, 32> sha256(std::string_view a, std::string_view b) {
+  llvm::SHA256 h;
+  h.update(llvm::StringRef(a.data(), a.size()));
+  h.update(llvm::StringRef(b.data(), b.size()));
+  return h.final();
+}
+
+}  // namespace
+
+std::string encode_cache_entry(const std::string& key, const std::string& object) {
+  std::string bytes(kHeaderBytes, '\0');
+  uint64_t key_bytes = key.size(), object_bytes = object.size();
+  std::memcpy(bytes.data(), kMagic, 8);
+  std::memcpy(bytes.data() + 8, &kFormatVersion, 4);
+  std::memcpy(bytes.data() + 16, &key_bytes, 8);
+  std::memcpy(bytes.data() + 24, &object_bytes, 8);
+  std::array<uint8_t, 32> d = sha256(key, object);
+  std::memcpy(bytes.data() + 32, d.data(), 32);
+  return bytes + key + object;
+}
+
+DecodedCacheEntry decode_cache_entry(std::string_view bytes) {
+  DecodedCacheEntry p;
+  if (bytes.size() < kHeaderBytes) {
+    p.problem = "truncated header";
+    return p;
+  }
+  if (std::memcmp(bytes.data(), kMagic, 8) != 0) {
+    p.problem = "not a kiln cache entry";
+    return p;
+  }
+  uint32_t version;
+  uint64_t key_bytes, object_bytes;
+  std::memcpy(&version, bytes.data() + 8, 4);
+  std::memcpy(&key_bytes, bytes.data() + 16, 8);
+  std::memcpy(&object_bytes, bytes.data() + 24, 8);
+  if (version != kFormatVersion) {
+    p.problem = "format version " + std::to_string(version) + ", expected " + std::to_string(kFormatVersion);
+    return p;
+  }
+  uint64_t body = bytes.size() - kHeaderBytes;
+  if (key_bytes > body || object_bytes != body - key_bytes) {
+    p.problem = "size mismatch (truncated or extended)";
+    return p;
+  }
+  p.key = std::string(bytes.substr(kHeaderBytes, key_bytes));
+  p.object = std::string(bytes.substr(kHeaderBytes + key_bytes));
+  std::array<uint8_t, 32> d = sha256(p.key, p.object);
+  if (std::memcmp(d.data(), bytes.data() + 32, 32) != 0) p.problem = "checksum mismatch";
+  return p;
+}
+
+}  // namespace kiln::codegen
