@@ -46,13 +46,19 @@ DecodedCacheEntry decode_cache_entry(std::string_view bytes) {
     p.problem = "not a kiln cache entry";
     return p;
   }
-  uint32_t version;
+  uint32_t version, reserved;
   uint64_t key_bytes, object_bytes;
   std::memcpy(&version, bytes.data() + 8, 4);
+  std::memcpy(&reserved, bytes.data() + 12, 4);
   std::memcpy(&key_bytes, bytes.data() + 16, 8);
   std::memcpy(&object_bytes, bytes.data() + 24, 8);
   if (version != kFormatVersion) {
     p.problem = "format version " + std::to_string(version) + ", expected " + std::to_string(kFormatVersion);
+    return p;
+  }
+  // The checksum covers key and object only: every header field is checked.
+  if (reserved != 0) {
+    p.problem = "reserved header field not zero";
     return p;
   }
   uint64_t body = bytes.size() - kHeaderBytes;
