@@ -4,10 +4,12 @@
 // the file's bytes; any other as IR text, put under a header with the right
 // length and checksum, so that mutations also reach the IR's parsing and
 // the imported function's compilation, not only the checksum test (and the
-// IR tests, tests/ir, seed it). A finding is a crash, a sanitizer report
-// or an exception only a bug throws (fuzz_common.h).
+// IR tests, tests/ir, seed it; such inputs also get fuzz_ir's structural
+// mutations). A finding is a crash, a sanitizer report or an exception
+// only a bug throws (fuzz_common.h).
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -15,6 +17,7 @@
 
 #include "frontend/export.h"
 #include "fuzz_common.h"
+#include "ir_mutator.h"
 
 using namespace kiln;
 
@@ -35,6 +38,19 @@ std::string exported_file(const std::string& ir) {
 }
 
 }  // namespace
+
+extern "C" size_t LLVMFuzzerMutate(uint8_t* data, size_t size, size_t max_size);
+
+// IR inputs get fuzz_ir's structure-aware mutations half of the time.
+extern "C" size_t LLVMFuzzerCustomMutator(uint8_t* data, size_t size, size_t max_size, unsigned seed) {
+  std::string text(reinterpret_cast<const char*>(data), size);
+  if (seed % 2 == 0 && text.rfind("kiln-function", 0) != 0 && fuzz::IrMutator(seed).mutate(text) &&
+      text.size() <= max_size) {
+    std::memcpy(data, text.data(), text.size());
+    return text.size();
+  }
+  return LLVMFuzzerMutate(data, size, max_size);
+}
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
   fuzz::set_up_process();
