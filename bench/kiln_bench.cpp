@@ -139,6 +139,14 @@ void BM_chain10(benchmark::State& state) {
                {x}, 2.0 * 4 * kElementwiseN);
 }
 
+// sin on 16M float32: the vectorized polynomial with its range reduction
+// (codegen/llvm/math.cpp); kiln-only, not in compare.py's table.
+void BM_sin(benchmark::State& state) {
+  kx::array x = input("x16m", {int(kElementwiseN)});
+  run_compiled(state, [](const std::vector<kx::array>& a) { return std::vector<kx::array>{kx::sin(a[0])}; },
+               {x}, 2.0 * 4 * kElementwiseN);
+}
+
 void BM_softmax(benchmark::State& state) {
   kx::array x = input("x4k", {kRows, kCols});
   run_compiled(state, [](const std::vector<kx::array>& a) { return std::vector<kx::array>{kx::softmax(a[0], -1)}; },
@@ -535,6 +543,7 @@ KILN_COPY_BEFORE("chain10_16M");
 BENCHMARK(BM_chain10)->Name("chain10_16M")->Unit(benchmark::kMillisecond)->UseRealTime();
 KILN_COPY_BEFORE("neg_16M");
 BENCHMARK(BM_neg)->Name("neg_16M")->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_sin)->Name("sin_16M")->Unit(benchmark::kMillisecond)->UseRealTime();
 KILN_COPY_BEFORE("softmax_4096x4096");
 BENCHMARK(BM_softmax)->Name("softmax_4096x4096")->Unit(benchmark::kMillisecond)->UseRealTime();
 KILN_COPY_BEFORE("layernorm_4096x4096");

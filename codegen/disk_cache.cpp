@@ -1,5 +1,7 @@
 #include "codegen/disk_cache.h"
 
+#include "codegen/disk_cache_entry.h"
+
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -27,14 +29,6 @@ using runtime::UniqueFd;
 
 namespace {
 
-// Entry layout (little-endian, as written by this machine; a foreign byte
-// order fails the magic):
-//   0  magic "KILNOBJ\n"   8  format version (u32)   12  zero (u32)
-//   16 key bytes (u64)     24 object bytes (u64)     32  SHA-256(key ++ object)
-//   64 key, then object
-constexpr char kMagic[8] = {'K', 'I', 'L', 'N', 'O', 'B', 'J', '\n'};
-constexpr uint32_t kFormatVersion = 1;
-constexpr size_t kHeaderBytes = 64;
 constexpr const char* kSuffix = ".kobj";
 constexpr const char* kTempPrefix = ".tmp-";
 // A temporary file this old was left by a process that died mid-write.
@@ -97,66 +91,26 @@ UniqueFd open_entry(int dir_fd, const std::string& name, struct stat* st, std::s
   return fd;
 }
 
-// Reads up to `size` bytes from fd (fewer if the file is shorter).
-std::string read_bytes(int fd, size_t size) {
-  std::string out(size, '\0');
-  size_t done = 0;
-  while (done < size) {
-    ssize_t n = read(fd, out.data() + done, size - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    done += size_t(n);
-  }
-  out.resize(done);
-  return out;
-}
-
-struct Parsed {
-  std::string key, object, problem;
-};
-
-// Reads the entry open as fd, of st.st_size bytes, into key and object;
-// problem says what is wrong, if any. The header comes first: the sizes it
-// claims are checked against the bounds and the file's size before anything
-// is allocated for them, so a huge or lying file costs one 64-byte read.
-Parsed read_entry(int fd, const struct stat& st) {
-  Parsed p;
-  std::string header = read_bytes(fd, kHeaderBytes);
-  if (header.size() < kHeaderBytes) {
-    p.problem = "truncated header";
-    return p;
-  }
-  if (std::memcmp(header.data(), kMagic, 8) != 0) {
-    p.problem = "not a kiln cache entry";
-    return p;
-  }
-  uint32_t version;
-  uint64_t key_bytes, object_bytes;
-  std::memcpy(&version, header.data() + 8, 4);
-  std::memcpy(&key_bytes, header.data() + 16, 8);
-  std::memcpy(&object_bytes, header.data() + 24, 8);
-  if (version != kFormatVersion) {
-    p.problem = "format version " + std::to_string(version) + ", expected " + std::to_string(kFormatVersion);
-    return p;
-  }
-  if (key_bytes > DiskCache::kMaxKeyBytes || object_bytes > DiskCache::kMaxObjectBytes) {
-    p.problem = "the header claims " + std::to_string(key_bytes) + " key and " + std::to_string(object_bytes) +
+// Reads the entry open as fd, of st.st_size bytes (disk_cache_entry.h). The
+// header comes first: the sizes it claims are checked against the bounds
+// and the file's size before anything is allocated for them, so a huge or
+// lying file costs one 64-byte read.
+DecodedCacheEntry read_entry(int fd, const struct stat& st) {
+  DecodedCacheEntry p;
+  std::string bytes = runtime::read_up_to(fd, kCacheEntryHeaderBytes);
+  CacheEntryHeader h = decode_cache_entry_header(bytes);
+  if (!h.problem.empty()) {
+    p.problem = h.problem;
+  } else if (h.key_bytes > DiskCache::kMaxKeyBytes || h.object_bytes > DiskCache::kMaxObjectBytes) {
+    p.problem = "the header claims " + std::to_string(h.key_bytes) + " key and " + std::to_string(h.object_bytes) +
                 " object bytes, over the bounds";
-    return p;
-  }
-  // (Bounded, so this sum does not overflow.)
-  if (uint64_t(st.st_size) != kHeaderBytes + key_bytes + object_bytes) {
+  } else if (uint64_t(st.st_size) != kCacheEntryHeaderBytes + h.key_bytes + h.object_bytes) {
+    // (Bounded, so this sum does not overflow.)
     p.problem = "size mismatch (truncated or extended)";
-    return p;
+  } else {
+    bytes += runtime::read_up_to(fd, size_t(h.key_bytes + h.object_bytes));
+    p = decode_cache_entry(bytes);  // checks the sizes read and the checksum
   }
-  p.key = read_bytes(fd, key_bytes);
-  p.object = read_bytes(fd, object_bytes);
-  if (p.key.size() != key_bytes || p.object.size() != object_bytes) {
-    p.problem = "truncated while being read";
-    return p;
-  }
-  Digest d = sha256(p.key, p.object);
-  if (std::memcmp(d.data(), header.data() + 32, 32) != 0) p.problem = "checksum mismatch";
   return p;
 }
 
@@ -251,7 +205,7 @@ std::optional<std::string> DiskCache::load(const std::string& key) {
     (problem.empty() ? misses_ : rejected_)++;
     return std::nullopt;
   }
-  Parsed p = read_entry(fd.get(), st);
+  DecodedCacheEntry p = read_entry(fd.get(), st);
   if (!p.problem.empty() || p.key != key) {
     rejected_++;
     return std::nullopt;
@@ -263,21 +217,12 @@ std::optional<std::string> DiskCache::load(const std::string& key) {
 
 void DiskCache::store(const std::string& key, const std::string& object) {
   if (key.size() > kMaxKeyBytes || object.size() > kMaxObjectBytes) return;  // it would be rejected
-  std::string header(kHeaderBytes, '\0');
-  std::memcpy(header.data(), kMagic, 8);
-  uint64_t key_bytes = key.size(), object_bytes = object.size();
-  std::memcpy(header.data() + 8, &kFormatVersion, 4);
-  std::memcpy(header.data() + 16, &key_bytes, 8);
-  std::memcpy(header.data() + 24, &object_bytes, 8);
-  Digest d = sha256(key, object);
-  std::memcpy(header.data() + 32, d.data(), 32);
-
   // Atomic (readers see the old entry or the new one), and unflushed: a
   // crash may leave a partial entry, which its checksum rejects, and a
   // flush per kernel would cost more than the cache saves on slow disks.
   try {
-    runtime::write_file_atomically(dir_fd_.get(), file_name(key), {header, key, object}, kTempPrefix, 0600,
-                                   /*sync=*/false);
+    runtime::write_file_atomically(dir_fd_.get(), file_name(key), {encode_cache_entry(key, object)}, kTempPrefix,
+                                   0600, /*sync=*/false);
   } catch (const std::runtime_error&) {
     return;  // the cache is an optimization: the kernel stays in memory
   }
@@ -335,7 +280,7 @@ std::vector<DiskCacheEntry> DiskCache::list() const {
       entries.push_back(e);
       continue;
     }
-    Parsed p = read_entry(fd.get(), st);
+    DecodedCacheEntry p = read_entry(fd.get(), st);
     e.key = p.key;
     e.problem = p.problem;
     if (p.problem.empty() && file_name(p.key) != n) e.problem = "file name does not match its key";

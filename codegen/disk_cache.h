@@ -13,8 +13,9 @@
 //     into place (runtime/atomic_file.h), so a reader never sees half an
 //     entry, and several processes can share the directory;
 //   - an entry starts with a header (magic, format version, the full key, the
-//     object's size, a SHA-256 of key and object); anything that does not
-//     match exactly what was asked for is discarded, never loaded;
+//     object's size, a SHA-256 of key and object: disk_cache_entry.h);
+//     anything that does not match exactly what was asked for is discarded,
+//     never loaded;
 //   - an entry is opened without blocking and read only if it is a regular
 //     file of this user, header first: sizes over kMaxKeyBytes or
 //     kMaxObjectBytes, or that do not add up to the file's size, are

@@ -90,52 +90,40 @@ void export_function(const std::string& path, const ArrayFunction& fun, const st
   }
 }
 
-// Reads up to `size` bytes at the descriptor's position (fewer at the end).
-std::string read_up_to(int fd, size_t size) {
-  std::string out(size, '\0');
-  size_t done = 0;
-  while (done < size) {
-    ssize_t n = read(fd, out.data() + done, size - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    done += size_t(n);
-  }
-  out.resize(done);
-  return out;
-}
-
-struct ExportedFile {
-  std::string text;   // the header, and the IR when the sizes agree
-  uint64_t size = 0;  // of the whole file
-};
-
-// The header, then the IR bytes it announces. A FIFO under the name would
-// block open() and read() forever, so the file is opened without waiting
-// and read only if it is a regular file; its size is checked against the
-// header before the IR is read, so a huge or truncated file costs one
-// short read (import_function then reports the mismatch).
-ExportedFile read_exported_file(const std::string& path) {
+// The file's bytes. A FIFO under the name would block open() and read()
+// forever, so the file is opened without waiting and read only if it is a
+// regular file; the IR's size that the header announces is checked against
+// the file's before the IR is read, so a huge or truncated file costs one
+// short read.
+std::string read_exported_file(const std::string& path) {
   runtime::UniqueFd fd(open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
   if (!fd) fail(path, std::string("cannot open the file: ") + std::strerror(errno));
   struct stat st;
   if (fstat(fd.get(), &st) != 0) fail(path, std::string("cannot stat the file: ") + std::strerror(errno));
   if (!S_ISREG(st.st_mode)) fail(path, "not a regular file");
-  ExportedFile file{"", uint64_t(st.st_size)};
+  const uint64_t size = uint64_t(st.st_size);
   constexpr size_t kMaxHeaderBytes = 4096;
-  file.text = read_up_to(fd.get(), std::min<uint64_t>(kMaxHeaderBytes, file.size));
-  size_t blank = file.text.find("\n\n");
-  size_t ir_bytes_at = file.text.find("\nir-bytes ");
-  if (blank != std::string::npos && ir_bytes_at != std::string::npos && ir_bytes_at < blank) {
-    uint64_t announced = std::strtoull(file.text.c_str() + ir_bytes_at + 10, nullptr, 10);
-    if (announced <= file.size && blank + 2 + announced == file.size)
-      file.text += read_up_to(fd.get(), size_t(file.size - file.text.size()));
+  std::string text = runtime::read_up_to(fd.get(), size_t(std::min<uint64_t>(kMaxHeaderBytes, size)));
+  size_t blank = text.find("\n\n");
+  size_t at = text.find("\nir-bytes ");
+  if (blank != std::string::npos && at != std::string::npos && at < blank) {
+    std::string field = text.substr(at + 10, text.find('\n', at + 1) - (at + 10));
+    if (!field.empty() && field.size() < 20 && field.find_first_not_of("0123456789") == std::string::npos) {
+      uint64_t announced = std::stoull(field), present = size - (blank + 2);
+      if (present < announced)
+        fail(path, "truncated: the IR has " + std::to_string(present) + " of " + std::to_string(announced) + " bytes");
+      if (present > announced) fail(path, "unexpected data after the IR's " + std::to_string(announced) + " bytes");
+    }
   }
-  return file;
+  // (A malformed header is reported by import_function_bytes.)
+  return text + runtime::read_up_to(fd.get(), size_t(size - text.size()));
 }
 
 ImportedFunction import_function(const std::string& path) {
-  ExportedFile file = read_exported_file(path);
-  const std::string& text = file.text;
+  return detail::import_function_bytes(read_exported_file(path), path);
+}
+
+ImportedFunction detail::import_function_bytes(const std::string& text, const std::string& path) {
   if (text.rfind("kiln-function ", 0) != 0) fail(path, "not a kiln exported function (no 'kiln-function' header)");
   size_t pos = 0;
   std::string version = header_field(path, text, pos, "kiln-function");
@@ -155,12 +143,9 @@ ImportedFunction import_function(const std::string& path) {
     fail(path, "malformed header: ir-bytes '" + bytes + "' is not a number");
   }
   std::string ir = text.substr(pos);
-  // read_exported_file stops after the header when the file's size
-  // disagrees with it: compare the sizes, not the bytes read.
-  uint64_t file_ir_bytes = file.size - pos;
-  if (file_ir_bytes < expected)
-    fail(path, "truncated: the IR has " + std::to_string(file_ir_bytes) + " of " + std::to_string(expected) + " bytes");
-  if (file_ir_bytes > expected) fail(path, "unexpected data after the IR's " + std::to_string(expected) + " bytes");
+  if (ir.size() < expected)
+    fail(path, "truncated: the IR has " + std::to_string(ir.size()) + " of " + std::to_string(expected) + " bytes");
+  if (ir.size() > expected) fail(path, "unexpected data after the IR's " + std::to_string(expected) + " bytes");
   if (fnv1a64_hex(ir) != checksum) fail(path, "checksum mismatch: the file is corrupted");
 
   ImportedFunction fn;

@@ -22,6 +22,15 @@ namespace kiln {
 void export_function(const std::string& path, const ArrayFunction& fun, const std::vector<array>& args,
                      bool shapeless = false);
 
+class ImportedFunction;
+
+namespace detail {
+// import_function on a file's contents; `name` stands for the file in error
+// messages. (import_function reads the file and calls it; the importer's
+// fuzzer, tests/fuzz/fuzz_import.cpp, calls it on arbitrary bytes.)
+ImportedFunction import_function_bytes(const std::string& bytes, const std::string& name);
+}  // namespace detail
+
 // A function read back by import_function. Calling it with arrays of the
 // exported dtypes and shapes returns lazy outputs, like any op; the first
 // call per process compiles it (with the in-memory and disk kernel caches),
@@ -36,6 +45,7 @@ class ImportedFunction {
 
  private:
   friend ImportedFunction import_function(const std::string& path);
+  friend ImportedFunction detail::import_function_bytes(const std::string& bytes, const std::string& name);
   std::shared_ptr<const ir::Function> f_;
   ArrayFunction compiled_;
 };

@@ -128,9 +128,13 @@ double erfinv(double x) {
   return std::copysign(y, x);
 }
 
+// The formula of the JIT (codegen/llvm/math.cpp), float inputs in double
+// as there: max + log1p(exp(-|a - b|)); equal arguments (also equal
+// infinities) give a + ln2 with ln2 as head + tail, so that
+// logaddexp(-ln2, -ln2) is ln2 - fl(ln2) = 2.3e-17, not 0.
 double logaddexp(double a, double b) {
   if (std::isnan(a) || std::isnan(b)) return kNan;
-  if (a == b) return a + std::numbers::ln2;  // also both +inf or both -inf
+  if (a == b) return (a + 0x1.62e42fefa39efp-1) + 0x1.abc9e3b39803fp-56;
   double m = std::max(a, b);
   return m + std::log1p(std::exp(-std::fabs(a - b)));
 }

@@ -4,6 +4,8 @@
 // exception.
 #include <unistd.h>
 
+#include <cerrno>
+#include <string>
 #include <utility>
 
 namespace kiln::runtime {
@@ -36,5 +38,20 @@ class UniqueFd {
  private:
   int fd_ = -1;
 };
+
+// Reads up to `size` bytes at fd's position: fewer only at the end of the
+// file or on an error (retried on EINTR).
+inline std::string read_up_to(int fd, size_t size) {
+  std::string out(size, '\0');
+  size_t done = 0;
+  while (done < size) {
+    ssize_t n = ::read(fd, out.data() + done, size - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    done += size_t(n);
+  }
+  out.resize(done);
+  return out;
+}
 
 }  // namespace kiln::runtime

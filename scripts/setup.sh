@@ -6,6 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build ccache pkg-config
   llvm-19-dev llvm-19-tools          # ORC JIT (codegen) and FileCheck (IR tests)
+  clang-19 libclang-rt-19-dev        # libFuzzer and its sanitizers (scripts/fuzz.sh)
   libopenblas-dev                    # matmul / conv (runtime)
   libgtest-dev libgmock-dev libbenchmark-dev
   ocl-icd-opencl-dev opencl-headers pocl-opencl-icd

@@ -3,8 +3,11 @@
 #   1. every test (unit, FileCheck, install of an outside project), optimized;
 #   2. the unit tests again under AddressSanitizer + UBSan;
 #   3. the concurrency-heavy tests (compile from several threads, the JIT's
-#      kernel cache and thread pool) under ThreadSanitizer.
-# KILN_SKIP_SANITIZERS=1 skips steps 2 and 3 (for quick local runs).
+#      kernel cache and thread pool) under ThreadSanitizer;
+#   4. the libFuzzer targets of tests/fuzz for a bounded time each
+#      (scripts/fuzz.sh; KILN_FUZZ_SECONDS, default 60).
+# KILN_SKIP_SANITIZERS=1 skips steps 2 and 3, KILN_SKIP_FUZZ=1 step 4 (for
+# quick local runs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -28,4 +31,9 @@ if [ "${KILN_SKIP_SANITIZERS:-0}" != 1 ]; then
   cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DKILN_TSAN=ON >/dev/null
   cmake --build build-tsan -j "$jobs" --target test_compile test_jit
   (cd build-tsan && TSAN_OPTIONS=halt_on_error=1 ctest --output-on-failure -j "$jobs" -R '^test_(compile|jit)$')
+fi
+
+if [ "${KILN_SKIP_FUZZ:-0}" != 1 ]; then
+  echo "== libFuzzer (tests/fuzz)"
+  scripts/fuzz.sh
 fi

@@ -28,6 +28,7 @@
 
 #include "child_process.h"
 #include "codegen/disk_cache.h"
+#include "codegen/disk_cache_entry.h"
 #include "test_helpers.h"
 
 namespace fs = std::filesystem;
@@ -155,7 +156,10 @@ TEST(DiskCache, RejectsEveryCorruption) {
   ASSERT_EQ(*c.load(key), object);
 
   std::vector<std::pair<std::string, std::string>> bad;
-  for (size_t at : {size_t(0), size_t(9), size_t(20), size_t(40), size_t(64), good.size() - 1}) {
+  // (12: the reserved field, which the checksum does not cover; found by
+  // tests/fuzz/fuzz_cache_entry.cpp.)
+  for (size_t at : {size_t(0), size_t(9), size_t(12), size_t(14), size_t(20), size_t(40), size_t(64),
+                    good.size() - 1}) {
     std::string flipped = good;
     flipped[at] ^= 0x10;
     bad.push_back({"flipped byte " + std::to_string(at), flipped});
@@ -183,6 +187,19 @@ TEST(DiskCache, RejectsEveryCorruption) {
   EXPECT_FALSE(fs::exists(path));
   c.store(key, object);  // recompiled and stored again
   EXPECT_EQ(*c.load(key), object);
+}
+
+// The entry format alone (disk_cache_entry.h): what DiskCache writes
+// decodes to its key and object; every shorter prefix is rejected.
+TEST(DiskCache, EntryFormatRoundTrips) {
+  const std::string key = "kernel k\nir-sha256 00", object("\x7f" "ELF\0\1", 6);
+  const std::string bytes = kiln::codegen::encode_cache_entry(key, object);
+  kiln::codegen::DecodedCacheEntry e = kiln::codegen::decode_cache_entry(bytes);
+  EXPECT_EQ(e.problem, "");
+  EXPECT_EQ(e.key, key);
+  EXPECT_EQ(e.object, object);
+  for (size_t len = 0; len < bytes.size(); ++len)
+    EXPECT_NE(kiln::codegen::decode_cache_entry(std::string_view(bytes).substr(0, len)).problem, "") << len;
 }
 
 TEST(DiskCache, EvictsLeastRecentlyUsedUnderTheBound) {

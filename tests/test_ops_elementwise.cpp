@@ -412,6 +412,18 @@ TEST(Binary, LogAddExpWithInfinities) {
   EXPECT_TRUE(array_is(logaddexp(F({kNanF}), F({1})), float32, {1}, {kNan}));
 }
 
+// Near the zero of logaddexp its two terms cancel (issue 9, item 9: in
+// float the first pair was 1e5 ulp off, the second gave 0). Reference
+// values from mpmath (60 digits): -9.0455498939e-7, ln2 - fl32(ln2),
+// ln2 - fl64(ln2).
+TEST(Binary, LogAddExpNearZero) {
+  const float ln2f = 0.6931471805599453f;
+  EXPECT_TRUE(array_is(logaddexp(F({-0.0953317f, -ln2f}), F({-2.39769f, -ln2f})), float32, {2},
+                       {-9.04554989394248e-07, -1.904654299957768e-09}, 0, 2.5e-7));
+  const double ln2 = 0.6931471805599453;
+  EXPECT_TRUE(array_is(logaddexp(array(-ln2, float64), array(-ln2, float64)), float64, {}, {2.3190468138462996e-17}, 0, 5e-16));
+}
+
 TEST(Binary, Comparisons) {
   array a = F({1, 2, 3, kNanF});
   array b = F({2, 2, 2, kNanF});

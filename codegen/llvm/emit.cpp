@@ -948,6 +948,8 @@ class Emitter {
     bool f = ty->isFloatingPointTy();
     bool u = is_unsigned(t);
     bool is_bool = t == bool_;
+    // logaddexp has its only lowering there (kernels compute floats in
+    // float or double, which math.cpp covers).
     if (f) {
       if (llvm::Value* v = emit_binary_math(k, b_, a, b)) return v;
     }
@@ -997,18 +999,6 @@ class Emitter {
       case OpKind::Maximum: return max_or_min(true, t, a, b);
       case OpKind::Minimum: return max_or_min(false, t, a, b);
       case OpKind::Arctan2: return call_libm("atan2", a, b);
-      case OpKind::LogAddExp: {
-        // max + log1p(exp(-|a - b|)); equal infinities give themselves.
-        llvm::Value* m = b_.CreateBinaryIntrinsic(llvm::Intrinsic::maxnum, a, b);
-        llvm::Value* d = intrinsic(llvm::Intrinsic::fabs, b_.CreateFSub(a, b));
-        llvm::Value* e = emit_unary(OpKind::Exp, t, t, b_.CreateFNeg(d));
-        llvm::Value* r = b_.CreateFAdd(m, emit_unary(OpKind::Log1p, t, t, e));
-        r = b_.CreateSelect(b_.CreateFCmpOEQ(a, b), b_.CreateFAdd(a, fconst(ty, std::log(2.0))), r);
-        r = b_.CreateSelect(b_.CreateFCmpOEQ(intrinsic(llvm::Intrinsic::fabs, a), fconst(ty, INFINITY)),
-                            b_.CreateSelect(b_.CreateFCmpOEQ(a, b), a, m), r);
-        r = b_.CreateSelect(b_.CreateFCmpOEQ(intrinsic(llvm::Intrinsic::fabs, b), fconst(ty, INFINITY)), m, r);
-        return b_.CreateSelect(b_.CreateFCmpUNO(a, b), b_.CreateFAdd(a, b), r);
-      }
       case OpKind::LogicalAnd: case OpKind::BitwiseAnd: return b_.CreateAnd(a, b);
       case OpKind::LogicalOr: case OpKind::BitwiseOr: return b_.CreateOr(a, b);
       case OpKind::BitwiseXor: return b_.CreateXor(a, b);
@@ -1026,6 +1016,8 @@ class Emitter {
       case OpKind::LessEqual: return f ? b_.CreateFCmpOLE(a, b) : (u || is_bool) ? b_.CreateICmpULE(a, b) : b_.CreateICmpSLE(a, b);
       case OpKind::Greater: return f ? b_.CreateFCmpOGT(a, b) : (u || is_bool) ? b_.CreateICmpUGT(a, b) : b_.CreateICmpSGT(a, b);
       case OpKind::GreaterEqual: return f ? b_.CreateFCmpOGE(a, b) : (u || is_bool) ? b_.CreateICmpUGE(a, b) : b_.CreateICmpSGE(a, b);
+      // Lowered above: the float-only approximations (math.cpp).
+      case OpKind::LogAddExp:
       // Not binary ops.
       case OpKind::Constant: case OpKind::Select: case OpKind::Argmax: case OpKind::Argmin:
       case OpKind::Matmul: case OpKind::Custom:

@@ -27,6 +27,7 @@
 #include <unordered_set>
 
 #include "codegen/disk_cache.h"
+#include "codegen/llvm/cold_lanes.h"
 #include "codegen/llvm/emit.h"
 #include "runtime/dump.h"
 #include "runtime/env.h"
@@ -38,7 +39,7 @@ namespace {
 
 // How kernels are optimized and generated. It is part of the disk cache key:
 // change it whenever the pipeline below changes.
-constexpr const char* kCodegenOptions = "O2 loop-vectorize slp-vectorize unroll codegen-O3 object-v1";
+constexpr const char* kCodegenOptions = "O2 loop-vectorize slp-vectorize unroll inline-cold-lanes codegen-O3 object-v1";
 
 // Kernels kept in memory: far more than a model's working set (a training
 // step has tens), while a program making ever new kernels stays within
@@ -319,6 +320,9 @@ class Jit {
     pb.registerLoopAnalyses(lam);
     pb.crossRegisterProxies(lam, fam, cgam, mam);
     pb.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O2).run(m, mam);
+    // After vectorization: the slow paths of rare inputs (math.cpp) become
+    // branches inside the vector loop.
+    inline_cold_lanes(m);
   }
 
   std::unique_ptr<llvm::TargetMachine> tm_;

@@ -1,7 +1,9 @@
 // Transcendental functions as plain LLVM IR: range reduction, then a
 // polynomial, then reconstruction; every special case (inf, nan, -0,
 // subnormals, overflow) is a select, never a branch, so the loop vectorizer
-// widens the whole thing. See math.h.
+// widens the whole thing. See math.h. The one exception, trigonometric
+// functions of |x| >= 2^25, goes through cold_lanes.h, which keeps the
+// loop vectorizable too.
 //
 // Where the coefficients come from: every polynomial below is a minimax fit
 // that we computed ourselves with a Remez exchange (mpmath, 60 digits,
@@ -27,14 +29,19 @@
 // The exactness arguments hold whether or not a*b+c is contracted.
 #include "codegen/llvm/math.h"
 
+#include "codegen/llvm/cold_lanes.h"
+#include "codegen/llvm/payne_hanek.h"
+
 #include <llvm/IR/Constants.h>
 #include <llvm/IR/DerivedTypes.h>
 #include <llvm/IR/IRBuilder.h>
 #include <llvm/IR/Intrinsics.h>
+#include <llvm/IR/Module.h>
 
 #include <cstdint>
 #include <initializer_list>
 #include <limits>
+#include <string>
 
 namespace kiln::codegen {
 namespace {
@@ -505,23 +512,25 @@ constexpr double kPio2_2 = 0x1.10b4612p-30;
 constexpr double kPio2_3 = -0x1.676733ap-60;
 constexpr double kPio2_4 = -0x1.d1fc8f8cbb5bfp-89;
 
-struct SinCos {
-  Value* s;  // sin(r)
-  Value* c;  // cos(r)
-  Value* q;  // quadrant n mod 4, an integer of the double shape
+// Below this |x| the Cody-Waite reduction is exact enough for every
+// result (|n| < 2^25: see the constants above); from it on, up to the
+// largest double, lanes take the Payne-Hanek path (cold_lanes.h).
+constexpr double kTrigColdThreshold = 0x1p25;
+
+// x = q pi/2 + r + rl (modulo 2 pi).
+struct Pio2 {
+  Value* r;
+  Value* rl;  // null where the caller needs no tail (float results)
+  Value* q;   // quadrant n mod 4, an integer of the double shape
 };
 
 // Always in double (float inputs are widened: the reduction and the
 // polynomials are then far below float's rounding). x = n pi/2 + r,
-// |r| <= pi/4, four-part Cody-Waite: accurate for |x| < 2^25 pi/2
-// (about 5.2e7); beyond, the error of r grows like |x| 2^-78 until 2^50,
-// and |x| >= 2^50 is reduced as if it were 0 (bounded garbage; only inf
-// and nan give nan). sin r = r + r^3 S(r^2), cos r = 1 - r^2/2 + r^4 C(r^2):
-// Remez fits on [0, (pi/4)^2] for relative error: for float results
-// S degree 3 (2^-37.5), C degree 2 (2^-33.0); for double S degree 6
-// (2^-57.1), C degree 5 (2^-59.6).
-SinCos sincos_reduce(Em& d, Value* x, bool float_result) {
-  Value* xr = d.sel(d.olt(d.abs(x), d.c(0x1p50)), x, d.c(0.0));
+// |r| <= pi/4, four-part Cody-Waite, accurate for |x| < 2^25 pi/2 (about
+// 5.2e7). Lanes with |x| >= kTrigColdThreshold are reduced as if x were 0
+// here: emit_trig replaces their results.
+Pio2 cody_waite_pio2(Em& d, Value* x, bool float_result) {
+  Value* xr = d.sel(d.olt(d.abs(x), d.c(kTrigColdThreshold)), x, d.c(0.0));
   Value* n = d.round_int(d.mul(xr, d.c(0.6366197723675814)));
   Value* nn = d.neg(n);
   Value* r = d.fma(nn, d.c(kPio2_1), xr);  // exact
@@ -545,6 +554,21 @@ SinCos sincos_reduce(Em& d, Value* x, bool float_result) {
     rl = d.sub(rl, d.sub(h, r));
     r = h;
   }
+  return {r, rl, d.iand(d.to_int(n), d.ci(3))};
+}
+
+struct SinCos {
+  Value* s;  // sin(r + rl)
+  Value* c;  // cos(r + rl)
+};
+
+// sin r = r + r^3 S(r^2), cos r = 1 - r^2/2 + r^4 C(r^2) for |r| <= pi/4,
+// in double: Remez fits on [0, (pi/4)^2] for relative error: for float
+// results S degree 3 (2^-37.5), C degree 2 (2^-33.0); for double S degree
+// 6 (2^-57.1), C degree 5 (2^-59.6).
+SinCos sincos_poly(Em& d, const Pio2& p, bool float_result) {
+  Value* r = p.r;
+  Value* rl = p.rl;
   Value* z = d.mul(r, r);
   Value *sp, *cp;
   if (float_result) {
@@ -565,34 +589,63 @@ SinCos sincos_reduce(Em& d, Value* x, bool float_result) {
   Value* s = d.add(r, d.fma(d.mul(r, z), sp, s_extra));
   // 1 - hz rounded, plus its exact rounding error, plus the z^2 C term.
   Value* c = d.add(w, d.fma(d.mul(z, z), cp, d.sub(d.sub(d.sub(d.c(1.0), w), hz), c_extra)));
-  Value* q = d.iand(d.to_int(n), d.ci(3));
-  return {s, c, q};
+  return {s, c};
 }
 
 enum class Trig { Sin, Cos, Tan };
 
+// sin, cos or tan of q pi/2 + r from sin r and cos r.
+Value* trig_of_quadrant(Em& d, const SinCos& sc, Value* q, Trig which) {
+  Value* odd = d.ine(d.iand(q, d.ci(1)), d.ci(0));
+  if (which == Trig::Tan) {
+    Value* t = d.div(d.sel(odd, sc.c, sc.s), d.sel(odd, sc.s, sc.c));
+    return d.sel(odd, d.neg(t), t);
+  }
+  Value* qq = which == Trig::Sin ? q : d.iadd(q, d.ci(1));
+  Value* negate = d.ine(d.iand(qq, d.ci(2)), d.ci(0));
+  Value* v = which == Trig::Sin ? d.sel(odd, sc.c, sc.s) : d.sel(odd, sc.s, sc.c);
+  return d.sel(negate, d.neg(v), v);
+}
+
+// The cold path of emit_trig: a scalar function of the module computing
+// sin, cos or tan of x with |x| >= kTrigColdThreshold (float or double)
+// through the Payne-Hanek reduction and the double polynomials; inf gives
+// nan.
+llvm::Function* trig_cold_function(llvm::Module& mod, llvm::Type* elt, Trig which) {
+  const char* names[] = {"sin", "cos", "tan"};
+  std::string name = std::string("kiln_") + names[int(which)] + (elt->isDoubleTy() ? "_f64" : "_f32") + "_huge";
+  if (llvm::Function* f = mod.getFunction(name)) return f;
+  auto* f = llvm::Function::Create(llvm::FunctionType::get(elt, {elt}, false), llvm::Function::InternalLinkage,
+                                   name, mod);
+  f->setDoesNotAccessMemory();
+  f->setDoesNotThrow();
+  f->addFnAttr(llvm::Attribute::WillReturn);
+  llvm::IRBuilder<> b(llvm::BasicBlock::Create(mod.getContext(), "entry", f));
+  Em d(b, b.getDoubleTy());
+  llvm::Value* x = f->getArg(0);
+  llvm::Value* xd = elt->isDoubleTy() ? x : b.CreateFPExt(x, d.ty);
+  Pio2Reduction red = emit_payne_hanek(b, xd);
+  Value* res = trig_of_quadrant(d, sincos_poly(d, {red.r, red.rl, red.q}, false), red.q, which);
+  res = d.sel(d.isinf(xd), d.c(kNaN), res);
+  b.CreateRet(elt->isDoubleTy() ? res : b.CreateFPTrunc(res, elt));
+  return f;
+}
+
 // Budget: float 1 ulp, double 1 ulp (sin, cos; measured 0.50, 0.75), float
-// 1 ulp, double 2.5 ulp (tan; measured 0.50, 1.94), for |x| < 5e7; see
-// sincos_reduce for larger |x|. inf and nan give nan.
+// 1 ulp, double 2.5 ulp (tan; measured 0.50, 1.94), for every finite x:
+// Cody-Waite below kTrigColdThreshold, Payne-Hanek from there on (a
+// cold path per lane, so the fast path stays vectorized). inf and nan
+// give nan.
 Value* emit_trig(Em& m, Value* x, Trig which) {
   Em d(m.b, m.double_type());
   Value* xd = m.dbl ? x : m.b.CreateFPExt(x, d.ty);
-  SinCos sc = sincos_reduce(d, xd, !m.dbl);
-  Value* odd = d.ine(d.iand(sc.q, d.ci(1)), d.ci(0));
-  Value* res;
-  if (which == Trig::Tan) {
-    Value* t = d.div(d.sel(odd, sc.c, sc.s), d.sel(odd, sc.s, sc.c));
-    res = d.sel(odd, d.neg(t), t);
-  } else {
-    Value* qq = which == Trig::Sin ? sc.q : d.iadd(sc.q, d.ci(1));
-    Value* negate = d.ine(d.iand(qq, d.ci(2)), d.ci(0));
-    Value* v = which == Trig::Sin ? d.sel(odd, sc.c, sc.s) : d.sel(odd, sc.s, sc.c);
-    res = d.sel(negate, d.neg(v), v);
-  }
+  Pio2 p = cody_waite_pio2(d, xd, !m.dbl);
+  Value* res = trig_of_quadrant(d, sincos_poly(d, p, !m.dbl), p.q, which);
   if (!m.dbl) res = m.b.CreateFPTrunc(res, m.ty);
   res = m.sel(m.lor(m.isinf(x), m.isnan(x)), m.c(kNaN), res);
   if (which != Trig::Cos) res = m.sel(m.oeq(x, m.c(0.0)), x, res);  // keeps -0
-  return res;
+  llvm::Module& mod = *m.b.GetInsertBlock()->getModule();
+  return emit_cold_lanes(m.b, x, res, kTrigColdThreshold, trig_cold_function(mod, m.ty->getScalarType(), which));
 }
 
 // ------------------------------------------------------------- arctan --
@@ -653,14 +706,34 @@ Value* emit_atan2(Em& m, Value* y, Value* x) {
 
 // ---------------------------------------------------------- logaddexp --
 
-// log(e^x + e^y) = max + log1p(exp(-|x - y|)); equal arguments (also equal
-// infinities) give max + log1p(1). Budget: 2 ulp of max(|result|, 1)
-// (absolute near the zero of the result, where it cancels); measured 0.82.
+// log(e^x + e^y) = max + log1p(exp(-|x - y|)), in double also for float.
+// The result has a zero where e^x + e^y = 1, and the two terms cancel
+// there (max in [-ln2, 0)): the log1p term's rounding, an absolute 2^-53,
+// becomes the error. For float that is far below float's ulp down to
+// results of about 2^-27 (in float the cancellation cost 1e5 ulp at
+// logaddexp(-0.0953317, -2.39769) = -9.05e-7). Equal arguments give
+// (x + ln2_hi) + ln2_lo, exact where it cancels (logaddexp(-ln2, -ln2) is
+// ln2 - fl(ln2), not 0) and right for equal infinities. Unequal
+// infinities: d = inf, the log1p term 0. nan propagates.
+// Budget: float 2 ulp of max(|result|, 2^-26), double 2 ulp of
+// max(|result|, 1/2) (measured 0.55, 1.06); ir/interpreter.cpp computes
+// the same formula. Below those floors the error is absolute, about
+// 2^-53 (float: 400 ulp at a result of 1.5e-12); relative accuracy there
+// would need exp and log1p in double-double.
+Value* logaddexp_core(Em& d, Value* x, Value* y) {
+  Value* mx = d.sel(d.ogt(x, y), x, y);
+  Value* diff = d.abs(d.sub(x, y));  // nan for equal infinities: replaced below
+  Value* res = d.add(mx, emit_log1p(d, emit_exp(d, d.neg(diff))));
+  Value* same = d.add(d.add(x, d.c(0x1.62e42fefa39efp-1)), d.c(0x1.abc9e3b39803fp-56));  // ln2 head, tail
+  res = d.sel(d.oeq(x, y), same, res);
+  return d.sel(d.lor(d.isnan(x), d.isnan(y)), d.add(x, y), res);
+}
+
 Value* emit_logaddexp(Em& m, Value* x, Value* y) {
-  Value* mx = m.sel(m.ogt(x, y), x, y);  // a nan x gives y: the nan then comes through d
-  Value* d = m.sel(m.oeq(x, y), m.c(0.0), m.abs(m.sub(x, y)));
-  Value* res = m.add(mx, emit_log1p(m, emit_exp(m, m.neg(d))));
-  return m.sel(m.lor(m.isnan(x), m.isnan(y)), m.add(x, y), res);
+  if (m.dbl) return logaddexp_core(m, x, y);
+  Em d(m.b, m.double_type());
+  Value* r = logaddexp_core(d, m.b.CreateFPExt(x, d.ty), m.b.CreateFPExt(y, d.ty));
+  return m.b.CreateFPTrunc(r, m.ty);
 }
 
 // -------------------------------------------------------------- power --
