@@ -5,11 +5,12 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
-#include <fstream>
 #include <iostream>
 #include <mutex>
 #include <sstream>
+#include <stdexcept>
 
+#include "runtime/atomic_file.h"
 #include "runtime/env.h"
 
 namespace kiln::runtime {
@@ -45,10 +46,14 @@ void dump(const std::string& stage, const std::string& name, const std::string& 
       char prefix[16];
       std::snprintf(prefix, sizeof prefix, "%05d", sequence++);
       std::string path = dir + "/" + prefix + "-" + stage + (name.empty() ? "" : "-" + name) + ".txt";
-      std::ofstream out(path);
-      out << text;
-      if (out.flush()) return;
-      env_warn_once("KILN_DUMP_DIR", dir, "cannot write " + path + "; dumping to stderr");
+      // Through a fresh temporary file renamed into place: a link planted
+      // under a dump's predictable name is replaced, never written through.
+      try {
+        write_file_atomically(path, {text}, 0644, /*sync=*/false);
+        return;
+      } catch (const std::runtime_error& e) {
+        env_warn_once("KILN_DUMP_DIR", dir, std::string(e.what()) + "; dumping to stderr");
+      }
     } else {
       env_warn_once("KILN_DUMP_DIR", dir, "not a directory that can be created; dumping to stderr");
     }

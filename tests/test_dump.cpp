@@ -1,6 +1,10 @@
 // KILN_DUMP / KILN_DUMP_DIR write every stage of a compilation, and
 // export_to_dot writes the lazy graph.
 #include <dirent.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
 
 #include <fstream>
 #include <sstream>
@@ -42,6 +46,36 @@ TEST(Dump, EveryStageToFiles) {
   EXPECT_NE(by_stage["-fusion"].find("1 kernels"), std::string::npos) << by_stage["-fusion"];
   EXPECT_NE(by_stage["-llvm-"].find("define void @kiln_"), std::string::npos);
   EXPECT_NE(by_stage["-asm-"].find("ret"), std::string::npos);
+  std::filesystem::remove_all(dir);
+}
+
+// Dump files have predictable names: a link planted under one was written
+// through (std::ofstream follows links).
+TEST(Dump, APlantedLinkIsReplacedNotWrittenThrough) {
+  std::string dir = ::testing::TempDir() + "kiln_dump_link_test_" + std::to_string(getpid());
+  std::string victim = dir + "-victim.txt";
+  std::filesystem::create_directories(dir);
+  kiln_test::write_file(victim, "precious");
+  // Whatever the sequence number has reached in this process, the next
+  // 'ir' dump is named <number>-ir-traced.txt with a number below 1000.
+  for (int i = 0; i < 1000; ++i) {
+    char name[32];
+    std::snprintf(name, sizeof name, "/%05d-ir-traced.txt", i);
+    ASSERT_EQ(symlink(victim.c_str(), (dir + name).c_str()), 0);
+  }
+  setenv("KILN_DUMP", "ir", 1);
+  setenv("KILN_DUMP_DIR", dir.c_str(), 1);
+  array y = exp(array({1.0f, 2.0f})) * 2.5f;
+  y.eval();
+  unsetenv("KILN_DUMP");
+  unsetenv("KILN_DUMP_DIR");
+  EXPECT_EQ(kiln_test::read_file(victim), "precious");
+  int dumps = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir))
+    if (!e.is_symlink() && kiln_test::read_file(e.path()).find("exp(") != std::string::npos) ++dumps;
+  EXPECT_EQ(dumps, 1);
+  std::filesystem::remove_all(dir);
+  std::filesystem::remove(victim);
 }
 
 TEST(Dump, ExportToDot) {

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <fstream>
+#include <filesystem>
 #include <functional>
 #include <limits>
 #include <random>
@@ -90,6 +91,7 @@ std::string optimized_llvm(const std::function<void()>& run) {
     }
     closedir(d);
   }
+  std::filesystem::remove_all(dir);
   return text;
 }
 
