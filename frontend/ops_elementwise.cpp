@@ -103,12 +103,13 @@ array round(const array& a, int decimals) {
   if (decimals == 0) return unary(OpKind::Round, a);
   Dtype t = a.dtype();
   array scale = detail::scalar(std::pow(10.0, decimals), t);
+  const double scale_in_t = scale.item<double>();  // 10^decimals rounded to t
   // Rounding to more digits than the dtype holds changes nothing;
   // round(x, 400) would otherwise be inf / inf = nan.
-  if (std::isinf(scale.item<double>())) return a;
+  if (std::isinf(scale_in_t)) return a;
   // Far enough to the left, everything finite rounds to zero (and 0 / 0
   // would be nan).
-  if (scale.item<double>() == 0) return multiply(a, detail::scalar(0.0, t));
+  if (scale_in_t == 0) return multiply(a, detail::scalar(0.0, t));
   array scaled = multiply(a, scale);
   // Past 2^(mantissa bits) a float is an integer already: keep x, not the
   // inexact (x * scale) / scale, and never overflow to inf / inf.
