@@ -64,6 +64,16 @@ std::string header_field(const std::string& path, const std::string& text, size_
 
 }  // namespace
 
+std::string detail::exported_file_bytes(const std::string& ir) {
+  std::ostringstream os;
+  os << "kiln-function " << kFormatVersion << "\n"
+     << "kiln-version " << KILN_VERSION << "\n"
+     << "ir-bytes " << ir.size() << "\n"
+     << "ir-fnv1a64 " << fnv1a64_hex(ir) << "\n\n"
+     << ir;
+  return os.str();
+}
+
 void export_function(const std::string& path, const ArrayFunction& fun, const std::vector<array>& args,
                      bool shapeless) {
   if (shapeless)
@@ -71,20 +81,13 @@ void export_function(const std::string& path, const ArrayFunction& fun, const st
   if (detail::tracing())
     throw std::invalid_argument("[export_function] cannot export from inside a transformation (compile, grad, vmap)");
   ir::Function f = detail::trace(fun, detail::types_of(args));
-  std::string ir = ir::print(passes::simplify(std::move(f)));
-
-  std::ostringstream os;
-  os << "kiln-function " << kFormatVersion << "\n"
-     << "kiln-version " << KILN_VERSION << "\n"
-     << "ir-bytes " << ir.size() << "\n"
-     << "ir-fnv1a64 " << fnv1a64_hex(ir) << "\n\n"
-     << ir;
+  std::string bytes = detail::exported_file_bytes(ir::print(passes::simplify(std::move(f))));
   // Written to a fresh temporary file beside the target and renamed over
   // it: a reader never sees half a file, a failed write leaves an older
   // export intact, concurrent exports to one path do not mix, and a link
   // planted under a temporary name cannot redirect the write.
   try {
-    runtime::write_file_atomically(path, {os.str()}, 0666, /*sync=*/true);
+    runtime::write_file_atomically(path, {bytes}, 0666, /*sync=*/true);
   } catch (const std::runtime_error& e) {
     throw std::runtime_error("[export_function] cannot write " + path + ": " + e.what());
   }

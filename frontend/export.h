@@ -29,6 +29,10 @@ namespace detail {
 // messages. (import_function reads the file and calls it; the importer's
 // fuzzer, tests/fuzz/fuzz_import.cpp, calls it on arbitrary bytes.)
 ImportedFunction import_function_bytes(const std::string& bytes, const std::string& name);
+// The bytes export_function writes for a function's IR text: the header
+// (with the IR's length and checksum), then the IR. (Also used by the
+// importer's fuzzer to wrap IR inputs.)
+std::string exported_file_bytes(const std::string& ir);
 }  // namespace detail
 
 // A function read back by import_function. Calling it with arrays of the

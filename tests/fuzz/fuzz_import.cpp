@@ -8,9 +8,9 @@
 // mutations). A finding is a crash, a sanitizer report or an exception
 // only a bug throws (fuzz_common.h).
 #include <cstdint>
-#include <cstdio>
 #include <cstring>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <kiln/kiln.h>
@@ -21,35 +21,11 @@
 
 using namespace kiln;
 
-namespace {
-
-// The header export_function writes (frontend/export.cpp), with its
-// FNV-1a checksum of the IR.
-std::string exported_file(const std::string& ir) {
-  uint64_t h = 0xcbf29ce484222325ull;
-  for (unsigned char c : ir) {
-    h ^= c;
-    h *= 0x100000001b3ull;
-  }
-  char sum[17];
-  std::snprintf(sum, sizeof sum, "%016llx", static_cast<unsigned long long>(h));
-  return "kiln-function 1\nkiln-version 0.1.0\nir-bytes " + std::to_string(ir.size()) + "\nir-fnv1a64 " + sum +
-         "\n\n" + ir;
-}
-
-}  // namespace
-
-extern "C" size_t LLVMFuzzerMutate(uint8_t* data, size_t size, size_t max_size);
-
-// IR inputs get fuzz_ir's structure-aware mutations half of the time.
+// IR inputs get fuzz_ir's structure-aware mutations half of the time;
+// whole exported files only libFuzzer's.
 extern "C" size_t LLVMFuzzerCustomMutator(uint8_t* data, size_t size, size_t max_size, unsigned seed) {
-  std::string text(reinterpret_cast<const char*>(data), size);
-  if (seed % 2 == 0 && text.rfind("kiln-function", 0) != 0 && fuzz::IrMutator(seed).mutate(text) &&
-      text.size() <= max_size) {
-    std::memcpy(data, text.data(), text.size());
-    return text.size();
-  }
-  return LLVMFuzzerMutate(data, size, max_size);
+  bool is_file = std::string_view(reinterpret_cast<const char*>(data), size).rfind("kiln-function", 0) == 0;
+  return fuzz::mutate_ir_or_bytes(data, size, max_size, is_file ? 1 : seed);
 }
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
@@ -59,7 +35,7 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string input(reinterpret_cast<const char*>(data), size);
-  std::string bytes = input.rfind("kiln-function", 0) == 0 ? input : exported_file(input);
+  std::string bytes = input.rfind("kiln-function", 0) == 0 ? input : detail::exported_file_bytes(input);
   try {
     ImportedFunction fn = detail::import_function_bytes(bytes, "fuzz.kfn");
     if (!fuzz::small_function(fn.function())) return 0;

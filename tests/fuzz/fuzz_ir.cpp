@@ -20,19 +20,10 @@
 
 using namespace kiln;
 
-extern "C" size_t LLVMFuzzerMutate(uint8_t* data, size_t size, size_t max_size);
-
 // Half of the mutations are structural (ir_mutator.h), half libFuzzer's
 // own on the bytes (which also exercise the parser's error paths).
 extern "C" size_t LLVMFuzzerCustomMutator(uint8_t* data, size_t size, size_t max_size, unsigned seed) {
-  if (seed % 2 == 0) {
-    std::string text(reinterpret_cast<const char*>(data), size);
-    if (fuzz::IrMutator(seed).mutate(text) && text.size() <= max_size) {
-      std::memcpy(data, text.data(), text.size());
-      return text.size();
-    }
-  }
-  return LLVMFuzzerMutate(data, size, max_size);
+  return fuzz::mutate_ir_or_bytes(data, size, max_size, seed);
 }
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {

@@ -7,6 +7,7 @@
 // reach (fusion, kernels): an empty axes list, a zero-sized dimension, a
 // negative stride.
 #include <cstdint>
+#include <cstring>
 #include <random>
 #include <string>
 #include <vector>
@@ -16,6 +17,8 @@
 #include "ir/parser.h"
 #include "ir/printer.h"
 #include "ir/type_rules.h"
+
+extern "C" size_t LLVMFuzzerMutate(uint8_t* data, size_t size, size_t max_size);  // libFuzzer's
 
 namespace kiln::fuzz {
 
@@ -181,5 +184,20 @@ class IrMutator {
 
   std::mt19937 rng_;
 };
+
+// A custom mutator's body: for an even seed, IrMutator's structural
+// mutation of the input as IR text (when it parses and the result fits);
+// otherwise, or when that fails, libFuzzer's own mutation of the bytes
+// (which also exercises the parser's error paths).
+inline size_t mutate_ir_or_bytes(uint8_t* data, size_t size, size_t max_size, unsigned seed) {
+  if (seed % 2 == 0) {
+    std::string text(reinterpret_cast<const char*>(data), size);
+    if (IrMutator(seed).mutate(text) && text.size() <= max_size) {
+      std::memcpy(data, text.data(), text.size());
+      return text.size();
+    }
+  }
+  return LLVMFuzzerMutate(data, size, max_size);
+}
 
 }  // namespace kiln::fuzz
