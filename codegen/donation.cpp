@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "ir/interpreter.h"
+#include "ir/tensor.h"
 
 namespace kiln::codegen {
 

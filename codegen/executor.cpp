@@ -7,13 +7,13 @@
 #include <stdexcept>
 
 #include "codegen/donation.h"
-#include "codegen/llvm/jit.h"
+#include "ir/interpreter.h"
+#include "codegen/llvm/cpu_backend.h"
 #include "passes/custom.h"
 #include "passes/fusion.h"
 #include "passes/pass_manager.h"
 #include "runtime/blas.h"
 #include "runtime/dump.h"
-#include "runtime/thread_pool.h"
 
 namespace kiln::codegen {
 
@@ -24,34 +24,20 @@ std::atomic<uint64_t> g_buffers_donated{0};
 // Outputs from this size on are stored past the caches (Kernel::stream_output).
 constexpr int64_t kStreamBytes = int64_t(8) << 20;
 
-// Work per chunk: enough elements that a thread's share outweighs waking it.
-constexpr int64_t kGrainElements = 1 << 15;
-
-// `work` estimates the elements the kernel touches (reductions read more
-// than they write), so a reduction's few outputs still split across threads.
-void launch(KernelFn fn, const kernel::Kernel& k, const ir::Type& out, int64_t work, void** args) {
-  if (k.rank == 0 || out.size() == 0) {
-    if (out.size()) fn(args, 0, 1);
-    return;
-  }
-  bool rows = k.rank >= 2 && k.has_reduction();  // else elements (jit.h)
-  int64_t inner = rows ? out.shape.back() : 1;
-  int64_t outer = out.size() / inner;
-  int64_t per_outer = std::max<int64_t>(1, std::max(work, out.size()) / outer);
-  int64_t grain = std::max<int64_t>(1, kGrainElements / per_outer);
-  runtime::ThreadPool::global().parallel_for(outer, grain, [&](int64_t b, int64_t e) { fn(args, b, e); });
-}
-
 // Matmul of float32/float64 through BLAS, reading operands transposed in
 // place where the plan says so.
-void run_blas(const ir::Op& op, const passes::Step& st, const std::vector<ir::Tensor>& in, ir::Tensor* out) {
+void run_blas(runtime::Backend& backend, const ir::Op& op, const passes::Step& st, const std::vector<ir::Tensor>& in,
+              ir::Tensor* out) {
   Dtype t = op.type.dtype;
   const ir::Shape& s = op.type.shape;
   const ir::Shape& as = in[0].type.shape;
   int64_t m = s[s.size() - 2], n = s.back(), k = st.transposed[0] ? as[as.size() - 2] : as.back();
   int64_t batch = op.type.size() / std::max<int64_t>(1, m * n);
   if (m * n == 0) batch = 0;
-  *out = {op.type, runtime::allocate(size_t(op.type.nbytes()))};
+  *out = {op.type, backend.allocate(size_t(op.type.nbytes()))};
+  if (backend.matmul(t == float64, batch, m, n, k, *in[0].buffer, st.transposed[0], *in[1].buffer, st.transposed[1],
+                     *out->buffer))
+    return;
   if (t == float32)
     runtime::matmul_f32(batch, m, n, k, static_cast<const float*>(in[0].buffer->data()), st.transposed[0],
                         static_cast<const float*>(in[1].buffer->data()), st.transposed[1],
@@ -74,8 +60,8 @@ ir::Function without_calls(ir::Function f) {
 }
 }  // namespace
 
-Executable::Executable(ir::Function f)
-    : f_(without_calls(std::move(f))), plan_(passes::plan_fusion(f_)) {
+Executable::Executable(ir::Function f, runtime::Backend& backend)
+    : f_(without_calls(std::move(f))), plan_(passes::plan_fusion(f_)), backend_(&backend) {
   // Free intermediates after their last reader.
   last_use_.assign(f_.num_values(), -1);
   for (size_t s = 0; s < plan_.steps.size(); ++s) {
@@ -97,7 +83,7 @@ Executable::Executable(ir::Function f)
   }
   if (runtime::dump_enabled("fusion")) runtime::dump("fusion", "", passes::plan_to_string(f_, plan_));
   for (const auto& st : plan_.steps)
-    kernels_.push_back(st.kind == passes::Step::Kernel ? get_kernel(st.kernel) : nullptr);
+    kernels_.push_back(st.kind == passes::Step::Kernel ? backend_->compile(st.kernel) : nullptr);
 }
 
 std::vector<ir::Tensor> Executable::run(const std::vector<ir::Tensor>& inputs) const {
@@ -123,7 +109,7 @@ std::vector<ir::Tensor> Executable::run(const std::vector<ir::Tensor>& inputs) c
     if (st.kind == passes::Step::HostOp) {
       std::vector<ir::Tensor> operands;
       for (int o : st.args) operands.push_back(values[o]);
-      if (runs_on_blas(op)) run_blas(op, st, operands, &values[st.value]);
+      if (runs_on_blas(op)) run_blas(*backend_, op, st, operands, &values[st.value]);
       else values[st.value] = ir::interpret_op(op, operands);
     } else {
       ir::Tensor out{op.type, nullptr};
@@ -135,28 +121,24 @@ std::vector<ir::Tensor> Executable::run(const std::vector<ir::Tensor>& inputs) c
           out.buffer = src;
           g_buffers_donated.fetch_add(1, std::memory_order_relaxed);
         } else {
-          out.buffer = runtime::allocate(size_t(op.type.nbytes()));
+          out.buffer = backend_->allocate(size_t(op.type.nbytes()));
           std::memcpy(out.buffer->data(), src->data(), size_t(op.type.nbytes()));
         }
       } else {
-        out.buffer = runtime::allocate(size_t(op.type.nbytes()));
+        out.buffer = backend_->allocate(size_t(op.type.nbytes()));
       }
-      void* args[64];
-      std::vector<void*> many;
-      void** argv = args;
-      if (st.args.size() + 2 > 64) {
-        many.resize(st.args.size() + 2);
-        argv = many.data();
-      }
-      size_t a = 0;
-      int64_t work = 0;
+      runtime::Launch l;
+      l.kernel = &st.kernel;
+      l.compiled = kernels_[s].get();
+      l.work = op.type.size();
       for (int v : st.args) {
-        argv[a++] = const_cast<void*>(values[v].buffer->data());
-        work = std::max(work, values[v].type.size());
+        l.inputs.push_back(values[v].buffer.get());
+        l.work = std::max(l.work, values[v].type.size());
       }
-      argv[a++] = out.buffer->data();
-      argv[a++] = const_cast<int64_t*>(st.params.data());
-      launch(kernels_[s]->fn, st.kernel, op.type, work, argv);
+      l.output = out.buffer.get();
+      l.params = st.params.data();
+      l.outer = st.kernel.outer_extent(op.type.shape);
+      backend_->launch(l);
       values[st.value] = std::move(out);
     }
     for (int v : st.args)
@@ -170,8 +152,9 @@ std::vector<ir::Tensor> Executable::run(const std::vector<ir::Tensor>& inputs) c
 uint64_t buffers_donated() { return g_buffers_donated.load(std::memory_order_relaxed); }
 void reset_buffers_donated() { g_buffers_donated.store(0, std::memory_order_relaxed); }
 
-std::vector<ir::Tensor> execute(const ir::Function& f, const std::vector<ir::Tensor>& inputs) {
-  return Executable(f).run(inputs);
+std::vector<ir::Tensor> execute(const ir::Function& f, const std::vector<ir::Tensor>& inputs,
+                                runtime::Backend& backend) {
+  return Executable(f, backend).run(inputs);
 }
 
 }  // namespace kiln::codegen

@@ -8,15 +8,15 @@
 // function() is the function after that.
 #include <vector>
 
-#include "codegen/llvm/jit.h"
-#include "ir/interpreter.h"
+#include "codegen/llvm/cpu_backend.h"
+#include "ir/tensor.h"
 #include "passes/fusion.h"
 
 namespace kiln::codegen {
 
 class Executable {
  public:
-  explicit Executable(ir::Function f);
+  explicit Executable(ir::Function f, runtime::Backend& backend = cpu_backend());
   // Inputs must match the function's input types.
   std::vector<ir::Tensor> run(const std::vector<ir::Tensor>& inputs) const;
   const ir::Function& function() const { return f_; }
@@ -24,7 +24,8 @@ class Executable {
  private:
   ir::Function f_;
   passes::Plan plan_;
-  std::vector<KernelHandle> kernels_;  // per step (null for host ops); held, so never unloaded under us
+  runtime::Backend* backend_;
+  std::vector<runtime::KernelHandle> kernels_;  // per step (null for host ops); held, so never unloaded under us
   std::vector<int> last_use_;      // step after which a value can be freed
   std::vector<int> donor_;         // per step: the arg whose buffer the output takes, or -1 (donation.h)
 };
@@ -34,6 +35,7 @@ uint64_t buffers_donated();
 void reset_buffers_donated();
 
 // Executable(f).run(inputs), for one-off evaluation.
-std::vector<ir::Tensor> execute(const ir::Function& f, const std::vector<ir::Tensor>& inputs);
+std::vector<ir::Tensor> execute(const ir::Function& f, const std::vector<ir::Tensor>& inputs,
+                                runtime::Backend& backend = cpu_backend());
 
 }  // namespace kiln::codegen

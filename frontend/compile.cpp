@@ -10,6 +10,7 @@
 #include <stdexcept>
 
 #include "codegen/executor.h"
+#include "codegen/llvm/jit.h"
 #include "frontend/transforms.h"
 #include "ir/printer.h"
 #include "passes/pass_manager.h"

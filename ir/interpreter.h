@@ -3,19 +3,13 @@
 // exactly, one op at a time, computing every element in a wide domain
 // (int64 / uint64 / double / complex<double>, see element.h) and rounding
 // once to the result dtype. It is the oracle the JIT is tested against, and
-// the executor behind eval() until the JIT replaces it.
+// the executor behind KILN_EXECUTOR=interp; production paths never run it.
 #include <vector>
 
 #include "ir/function.h"
-#include "runtime/buffer.h"
+#include "ir/tensor.h"
 
 namespace kiln::ir {
-
-// A materialized value: contiguous, row-major elements of `type`.
-struct Tensor {
-  Type type;
-  runtime::BufferPtr buffer;
-};
 
 // Runs f on `inputs` (which must match f.inputs in type) and returns one
 // tensor per output. Inputs are never written. Throws std::invalid_argument

@@ -54,6 +54,14 @@ bool Kernel::has_reduction() const {
   return false;
 }
 
+int64_t Kernel::outer_extent(const std::vector<int>& shape) const {
+  int64_t size = 1;
+  for (int d : shape) size *= d;
+  if (size == 0) return 0;
+  if (rank == 0) return 1;
+  return range_is_rows() ? size / shape.back() : size;
+}
+
 std::string Kernel::key() const {
   std::ostringstream os;
   os << "in";

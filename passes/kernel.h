@@ -77,6 +77,15 @@ struct Kernel {
   // Whether any node is a reduction. A kernel without one computes each
   // output element on its own, so its range may be split anywhere (jit.h).
   bool has_reduction() const;
+  // The range rule: how many independent units of work a launch over an
+  // output of `shape` has. Elements (row-major) for rank 1 and for kernels
+  // without reductions, so that a few long rows (4 x 4M) spread over every
+  // thread; rows (all but the last dimension) for the other kernels of rank
+  // >= 2, since a row with reductions is computed by one thread, which
+  // computes each of them once; 1 for rank 0; 0 for an empty output.
+  int64_t outer_extent(const std::vector<int>& shape) const;
+  // Whether the units of outer_extent are rows.
+  bool range_is_rows() const { return rank >= 2 && has_reduction(); }
 
   // The structural identity used as the kernel cache key (sizes, strides
   // and offsets, being parameters, are not in it).

@@ -234,7 +234,7 @@ class Jit {
   // it is gone. Made last in build(), so that nothing after it can throw
   // and release it while mutex_ is held.
   KernelHandle handle(const Linked& l, const std::string& key) {
-    KernelHandle h(new CompiledKernel{l.fn}, [this, tracker = l.tracker, name = l.name, key](const CompiledKernel* k) {
+    KernelHandle h(new CompiledKernel(l.fn), [this, tracker = l.tracker, name = l.name, key](const CompiledKernel* k) {
       delete k;
       unload(tracker, name, key);
     });

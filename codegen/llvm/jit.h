@@ -14,22 +14,20 @@
 #include <string>
 
 #include "passes/kernel.h"
+#include "runtime/backend.h"
 
 namespace kiln::codegen {
 
 // args: the input buffers, then the output buffer, then a pointer to the
 // int64 parameters. The kernel computes outputs [begin, end) of its outer
-// range: elements (row-major) for rank 1 and for kernels without
-// reductions (Kernel::has_reduction), rows (all but the last dimension)
-// for the other kernels of rank >= 2, [0, 1) for rank 0. Elements let a
-// few long rows (4 x 4M) spread over every thread; a row with reductions
-// is computed by one thread, which computes each of them once.
+// range (kernel::Kernel::outer_extent, runtime/backend.h).
 using KernelFn = void (*)(void** args, int64_t begin, int64_t end);
 
 // A compiled kernel. Its code stays loaded while any handle to it exists:
 // the kernel cache holds one, each executable that launches it another, so
 // dropping it from the cache never unloads code that is still in use.
-struct CompiledKernel {
+struct CompiledKernel : runtime::CompiledKernel {
+  explicit CompiledKernel(KernelFn f) : fn(f) {}
   KernelFn fn = nullptr;
 };
 using KernelHandle = std::shared_ptr<const CompiledKernel>;

@@ -1,0 +1,27 @@
+#include "codegen/backends.h"
+
+#include <stdexcept>
+
+#include "codegen/llvm/cpu_backend.h"
+
+namespace kiln::codegen {
+
+bool backend_available(const Device& d, std::string* why) {
+  if (d.type == Device::cpu) {
+    if (d.index == 0) return true;
+    if (why) *why = "there is one cpu device (index 0), not " + std::to_string(d.index);
+    return false;
+  }
+  if (why) *why = "kiln was built without an OpenCL backend";
+  return false;
+}
+
+runtime::Backend& backend_for(const Device& d) {
+  std::string why;
+  if (!backend_available(d, &why))
+    throw std::invalid_argument(std::string("[device] ") + (d.type == Device::cpu ? "cpu" : "gpu") +
+                                " is not available: " + why);
+  return cpu_backend();
+}
+
+}  // namespace kiln::codegen
