@@ -3,6 +3,7 @@
 #include <stdexcept>
 
 #include "codegen/llvm/cpu_backend.h"
+#include "codegen/opencl/opencl_backend.h"
 
 namespace kiln::codegen {
 
@@ -12,8 +13,11 @@ bool backend_available(const Device& d, std::string* why) {
     if (why) *why = "there is one cpu device (index 0), not " + std::to_string(d.index);
     return false;
   }
-  if (why) *why = "kiln was built without an OpenCL backend";
-  return false;
+  if (d.index != 0) {
+    if (why) *why = "there is one gpu device (index 0, chosen by KILN_OPENCL_DEVICE), not " + std::to_string(d.index);
+    return false;
+  }
+  return opencl_backend(why) != nullptr;
 }
 
 runtime::Backend& backend_for(const Device& d) {
@@ -21,7 +25,7 @@ runtime::Backend& backend_for(const Device& d) {
   if (!backend_available(d, &why))
     throw std::invalid_argument(std::string("[device] ") + (d.type == Device::cpu ? "cpu" : "gpu") +
                                 " is not available: " + why);
-  return cpu_backend();
+  return d.type == Device::cpu ? cpu_backend() : *opencl_backend();
 }
 
 }  // namespace kiln::codegen

@@ -20,13 +20,13 @@ bool dump_enabled(const std::string& stage) {
   if (env.empty()) return false;
   // A list with a name that is not a stage (a typo) is ignored as a whole,
   // with a warning, as any malformed KILN_* value is.
-  static const char* const kStages[] = {"ir", "passes", "fusion", "llvm", "asm", "all"};
+  static const char* const kStages[] = {"ir", "passes", "fusion", "llvm", "asm", "opencl", "all"};
   bool on = false;
   std::istringstream items(env);
   for (std::string item; std::getline(items, item, ',');) {
     if (item.empty()) continue;
     if (std::find(std::begin(kStages), std::end(kStages), item) == std::end(kStages)) {
-      env_warn_once("KILN_DUMP", env, "'" + item + "' is not a stage (ir, passes, fusion, llvm, asm, all); dumping nothing");
+      env_warn_once("KILN_DUMP", env, "'" + item + "' is not a stage (ir, passes, fusion, llvm, asm, opencl, all); dumping nothing");
       return false;
     }
     on = on || item == stage || item == "all";

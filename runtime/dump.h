@@ -1,6 +1,6 @@
 #pragma once
 // Debug dumps of each compilation stage, selected by the environment:
-//   KILN_DUMP=ir,passes,fusion,llvm,asm   (or "all") prints them to stderr
+//   KILN_DUMP=ir,passes,fusion,llvm,asm,opencl (or "all") prints them to stderr
 //                                          (a list with another name is
 //                                          ignored, with a warning);
 //   KILN_DUMP_DIR=dir                      writes each to its own file in

@@ -9,7 +9,8 @@ packages=(
   clang-19 libclang-rt-19-dev        # libFuzzer and its sanitizers (scripts/fuzz.sh)
   libopenblas-dev                    # matmul / conv (runtime)
   libgtest-dev libgmock-dev libbenchmark-dev
-  ocl-icd-opencl-dev opencl-headers pocl-opencl-icd
+  ocl-icd-opencl-dev opencl-headers pocl-opencl-icd   # OpenCL backend (PoCL: a CPU device for tests)
+  libclblast-dev                     # matmul on OpenCL devices (Apache-2.0)
   python3
 )
 
