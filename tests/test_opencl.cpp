@@ -1,0 +1,372 @@
+// The OpenCL backend (Device::gpu) against the reference interpreter: every
+// elementwise op, cast and reduction for every dtype, named workloads
+// (softmax, layernorm, GELU, slices, transposes, broadcasts, matmul through
+// CLBlast) in float32/float64/float16/bfloat16, empty, 0-d and large
+// shapes; the build error path (KILN_DUMP=opencl) and the binary cache.
+//
+// Without an OpenCL device the tests skip, unless KILN_REQUIRE_OPENCL=1
+// (CI sets it, with PoCL installed): then they fail.
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <random>
+
+#include "codegen/backends.h"
+#include "codegen/disk_cache.h"
+#include "codegen/executor.h"
+#include "codegen/opencl/opencl_backend.h"
+#include "codegen/opencl/program.h"
+#include "frontend/trace.h"
+#include "ir/interpreter.h"
+#include "ir/ops.h"
+#include "ir/type_rules.h"
+#include "ir_test_helpers.h"
+#include "passes/pass_manager.h"
+#include "test_helpers.h"
+
+using namespace kiln;
+using namespace kiln::ir;
+using kiln_test::agree;
+using kiln_test::make_input;
+
+namespace {
+
+// The backend's disk cache lives in a directory of this process (ctest
+// turns the cache off for the other tests): set before the backend opens.
+struct CacheDir {
+  std::string path;
+  CacheDir() {
+    path = std::filesystem::temp_directory_path() / ("kiln_test_opencl_" + std::to_string(getpid()));
+    std::filesystem::remove_all(path);
+    setenv("KILN_CACHE_DIR", path.c_str(), 1);
+    setenv("KILN_CACHE", "on", 1);
+  }
+  ~CacheDir() { std::filesystem::remove_all(path); }
+} g_cache_dir;
+
+#define REQUIRE_OPENCL()                                                              \
+  do {                                                                                \
+    std::string why_;                                                                 \
+    if (!codegen::backend_available(Device::gpu, &why_)) {                            \
+      const char* req_ = std::getenv("KILN_REQUIRE_OPENCL");                          \
+      if (req_ && std::string(req_) == "1") FAIL() << "no OpenCL device: " << why_;   \
+      GTEST_SKIP() << "no OpenCL device: " << why_;                                   \
+    }                                                                                 \
+  } while (0)
+
+runtime::Backend& gpu() { return codegen::backend_for(Device::gpu); }
+
+std::vector<OpKind> kinds_of(std::initializer_list<OpKind> ks) { return ks; }
+#define KILN_TEST_KIND(e, name, arity) OpKind::e,
+const std::vector<OpKind> kUnary = kinds_of({KILN_UNARY_OPS(KILN_TEST_KIND)});
+const std::vector<OpKind> kBinary = kinds_of({KILN_BINARY_OPS(KILN_TEST_KIND) KILN_COMPARISON_OPS(KILN_TEST_KIND)});
+const std::vector<OpKind> kReductions = kinds_of({KILN_REDUCTION_OPS(KILN_TEST_KIND)});
+#undef KILN_TEST_KIND
+
+std::vector<Dtype> all_dtypes() {
+  std::vector<Dtype> ds;
+  for (int i = 0; i < kNumDtypes; ++i) ds.push_back(Dtype(Dtype::Val(i)));
+  return ds;
+}
+
+// f on the OpenCL device and on the interpreter.
+::testing::AssertionResult on_gpu_matches(const Function& f, const std::vector<Tensor>& inputs,
+                                          bool approximate = true) {
+  std::vector<Tensor> want = interpret(f, inputs);
+  std::vector<Tensor> got = codegen::Executable(f, gpu()).run(inputs);
+  for (size_t i = 0; i < want.size(); ++i) {
+    auto r = agree(got[i], want[i], approximate);
+    if (!r) return r << " (output " << i << ")\n" << print(f);
+  }
+  return ::testing::AssertionSuccess();
+}
+
+Tensor random_tensor(const Type& t, uint32_t seed, double lo = -3, double hi = 3) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<double> ud(lo, hi);
+  Tensor x{t, runtime::allocate(size_t(t.nbytes()))};
+  for (int64_t i = 0; i < t.size(); ++i) {
+    if (is_floating(t.dtype)) store_f64(t.dtype, x.buffer->data(), i, ud(rng));
+    else store_i64(t.dtype, x.buffer->data(), i, int64_t(std::floor(ud(rng))));
+  }
+  return x;
+}
+
+// The traced, simplified function of array code.
+Function traced(const ArrayFunction& fn, const std::vector<Type>& types) {
+  passes::PassManager pm;
+  pm.add_pipeline("canonicalize,cse,dce");
+  return pm.run(detail::trace(fn, types));
+}
+
+array gelu(const array& x) { return 0.5f * x * (1.0f + tanh(0.7978845608f * (x + 0.044715f * x * x * x))); }
+
+array layernorm(const array& x, const array& w, const array& b) {
+  array mu = mean(x, -1, true);
+  array xc = x - mu;
+  array var_ = mean(xc * xc, -1, true);
+  return xc * rsqrt(var_ + 1e-5f) * w + b;
+}
+
+}  // namespace
+
+TEST(OpenclDevice, Opens) {
+  REQUIRE_OPENCL();
+  EXPECT_EQ(gpu().name().rfind("opencl:", 0), 0u) << gpu().name();
+  std::string why;
+  EXPECT_FALSE(codegen::backend_available(Device(Device::gpu, 1), &why));
+  EXPECT_NE(why.find("index"), std::string::npos) << why;
+}
+
+TEST(OpenclEveryOp, ElementwiseMatchesTheInterpreter) {
+  REQUIRE_OPENCL();
+  int checked = 0;
+  for (const std::vector<OpKind>* list : {&kUnary, &kBinary}) {
+    for (OpKind k : *list) {
+      if (k == OpKind::Cast) continue;  // CastsBetweenEveryPairOfDtypes
+      for (Dtype d : all_dtypes()) {
+        for (const Shape& s : {Shape{}, Shape{0}, Shape{3, 4}}) {
+          Type t{d, s};
+          std::vector<Type> in(size_t(op_arity(k)), t);
+          Type out;
+          try {
+            out = infer_type(k, in, {}, {});
+          } catch (const std::invalid_argument&) {
+            continue;
+          }
+          Function f;
+          std::vector<int> operands;
+          std::vector<Tensor> inputs;
+          for (size_t i = 0; i < in.size(); ++i) {
+            operands.push_back(f.add_input(t));
+            inputs.push_back(make_input(t, int(i)));
+          }
+          f.outputs = {f.add_op(make_op(k, operands, out))};
+          EXPECT_TRUE(on_gpu_matches(f, inputs));
+          ++checked;
+        }
+      }
+    }
+  }
+  EXPECT_GT(checked, 500);
+}
+
+TEST(OpenclEveryOp, CastsBetweenEveryPairOfDtypes) {
+  REQUIRE_OPENCL();
+  for (Dtype from : all_dtypes())
+    for (Dtype to : all_dtypes())
+      for (const Shape& s : {Shape{}, Shape{3, 4}}) {
+        Function f;
+        int x = f.add_input({from, s});
+        f.outputs = {f.add_op(make_op(OpKind::Cast, {x}, {to, s}))};
+        EXPECT_TRUE(on_gpu_matches(f, {make_input({from, s}, 0)}, false));
+        // Values beyond the integer ranges saturate; NaN gives 0.
+        if (is_floating(from)) {
+          Tensor big = random_tensor({from, s}, 7, -1e5, 1e5);
+          store_f64(from, big.buffer->data(), 0, std::nan(""));
+          EXPECT_TRUE(on_gpu_matches(f, {big}, false));
+        }
+      }
+}
+
+TEST(OpenclEveryOp, ReductionsMatchTheInterpreter) {
+  REQUIRE_OPENCL();
+  for (OpKind k : kReductions) {
+    for (Dtype d : all_dtypes()) {
+      for (const Shape& s : {Shape{}, Shape{0}, Shape{3, 4}, Shape{2, 0}}) {
+        std::vector<std::vector<int64_t>> axes_list = {{}};
+        if (s.size() == 1) axes_list.push_back({0});
+        if (s.size() == 2) axes_list = {{}, {0}, {1}, {0, 1}};
+        for (const auto& axes : axes_list) {
+          Type t{d, s};
+          Type out;
+          try {
+            out = infer_type(k, {t}, {{"axes", axes}}, {});
+          } catch (const std::invalid_argument&) {
+            continue;
+          }
+          bool empty_reduced = false;
+          for (auto a : axes) empty_reduced = empty_reduced || s[size_t(a)] == 0;
+          if (empty_reduced && (k == OpKind::Max || k == OpKind::Min)) continue;  // no identity
+          Function f;
+          int x = f.add_input(t);
+          f.outputs = {f.add_op(make_op(k, {x}, out, {{"axes", axes}}))};
+          EXPECT_TRUE(on_gpu_matches(f, {make_input(t, 0)}));
+        }
+      }
+    }
+  }
+}
+
+// Float max/min propagate NaN; infinities and signed zeros.
+TEST(OpenclEveryOp, MaxMinWithNanAndInfinities) {
+  REQUIRE_OPENCL();
+  for (Dtype d : {float32, float64, float16, bfloat16}) {
+    Type t{d, {4, 5}};
+    Tensor x = random_tensor(t, 3);
+    store_f64(d, x.buffer->data(), 2, std::nan(""));
+    store_f64(d, x.buffer->data(), 7, INFINITY);
+    store_f64(d, x.buffer->data(), 13, -INFINITY);
+    store_f64(d, x.buffer->data(), 16, -0.0);
+    for (OpKind k : {OpKind::Max, OpKind::Min})
+      for (std::vector<int64_t> axes : {std::vector<int64_t>{1}, {0}, {0, 1}}) {
+        Function f;
+        int v = f.add_input(t);
+        f.outputs = {f.add_op(make_op(k, {v}, infer_type(k, {t}, {{"axes", axes}}, {}), {{"axes", axes}}))};
+        EXPECT_TRUE(on_gpu_matches(f, {x}));
+      }
+  }
+}
+
+// Named workloads, traced from array code, in each float dtype.
+TEST(OpenclWorkloads, MatchTheInterpreter) {
+  REQUIRE_OPENCL();
+  using Fn = std::function<array(const array&, const array&)>;
+  const std::vector<std::pair<const char*, Fn>> work = {
+      {"gelu", [](const array& x, const array&) { return gelu(x); }},
+      {"softmax", [](const array& x, const array&) { return softmax(x, -1); }},
+      {"softmax axis 0", [](const array& x, const array&) { return softmax(x, 0); }},
+      {"layernorm", [](const array& x, const array& w) { return layernorm(x, w, w * 0.5f); }},
+      {"sum rows", [](const array& x, const array&) { return sum(x, -1); }},
+      {"sum columns", [](const array& x, const array&) { return sum(x, 0); }},
+      {"max all", [](const array& x, const array&) { return max(x); }},
+      {"transpose + add", [](const array& x, const array&) { return transpose(x) * 2.0f + 1.0f; }},
+      {"strided slice", [](const array& x, const array&) { return exp(slice(x, {1, 30}, {60, 2}, {3, -4})); }},
+      {"broadcast outer", [](const array& x, const array&) { return reshape(sum(x, 1), {64, 1}) - x; }},
+      {"broadcast row", [](const array& x, const array& w) { return x * w + w; }},
+      {"logsumexp", [](const array& x, const array&) { return logsumexp(x, 1); }},
+      {"var", [](const array& x, const array&) { return var(x, 0); }},
+      {"nested", [](const array& x, const array&) {
+         array r = reshape(x, {8, 8, 33});
+         return sum(r, std::vector<int>{0, 2}) + max(sum(r * r, 2), 1);
+       }},
+      {"row minus column mean", [](const array& x, const array&) { return x - mean(x, 0, true) - mean(x, 1, true); }},
+      {"flatten", [](const array& x, const array&) { return sum(reshape(transpose(x), {-1}) * 3.0f); }},
+      {"matmul a^T b", [](const array& x, const array&) { return matmul(transpose(x), x); }},
+      {"matmul a b^T", [](const array& x, const array&) { return matmul(x, transpose(x)); }},
+      {"batched matmul", [](const array& x, const array&) {
+         array b = reshape(slice(x, {0, 0}, {64, 32}), {4, 16, 32});
+         return matmul(swapaxes(b, 1, 2), b) + 1.0f;
+       }},
+  };
+  for (Dtype d : {float32, float64, float16, bfloat16}) {
+    Type xt{d, {64, 33}}, wt{d, {33}};
+    Tensor x = random_tensor(xt, 1), w = random_tensor(wt, 2, 0.5, 1.5);
+    for (const auto& [name, fn] : work) {
+      SCOPED_TRACE(std::string(name) + " " + dtype_name(d));
+      Function f = traced([&](const std::vector<array>& a) { return std::vector<array>{fn(a[0], a[1])}; }, {xt, wt});
+      EXPECT_TRUE(on_gpu_matches(f, {x, w}));
+    }
+  }
+}
+
+// A million and more elements: elementwise, reductions over everything
+// (one work-item) and along rows.
+TEST(OpenclWorkloads, LargeSizes) {
+  REQUIRE_OPENCL();
+  Type big{float32, {(1 << 20) + 3}};
+  Tensor x = random_tensor(big, 5);
+  for (auto fn : std::vector<std::function<array(const array&)>>{
+           [](const array& v) { return gelu(v); },
+           [](const array& v) { return softmax(v, -1); },
+           [](const array& v) { return sum(v); },
+           [](const array& v) { return reshape(v, {1, -1}) * 2.0f; }}) {
+    Function f = traced([&](const std::vector<array>& a) { return std::vector<array>{fn(a[0])}; }, {big});
+    EXPECT_TRUE(on_gpu_matches(f, {x}));
+  }
+  Type mat{float32, {1024, 1027}};
+  Tensor m = random_tensor(mat, 6);
+  Function f = traced([](const std::vector<array>& a) { return std::vector<array>{softmax(a[0], -1)}; }, {mat});
+  EXPECT_TRUE(on_gpu_matches(f, {m}));
+}
+
+// Matmuls run on CLBlast (counted), with the results of the host's BLAS.
+TEST(OpenclWorkloads, MatmulRunsOnClblast) {
+  REQUIRE_OPENCL();
+  for (Dtype d : {float32, float64}) {
+    Type at{d, {3, 37, 19}}, bt{d, {3, 19, 23}};
+    Function f = traced([](const std::vector<array>& a) { return std::vector<array>{matmul(a[0], a[1])}; }, {at, bt});
+    codegen::reset_opencl_stats();
+    EXPECT_TRUE(on_gpu_matches(f, {random_tensor(at, 1), random_tensor(bt, 2)}));
+    EXPECT_EQ(codegen::opencl_stats().matmuls, 1u) << dtype_name(d);
+  }
+}
+
+// A program the device's compiler refuses: a runtime_error naming the
+// kernel and the compiler's first error, the build log under
+// KILN_DUMP=opencl; never an abort.
+TEST(OpenclBuild, ErrorsNameTheKernelAndTheCompilerError) {
+  REQUIRE_OPENCL();
+  auto device = codegen::opencl::Device::open();
+  const std::string bad = "__kernel void kiln_bad(__global float* out) { out[0] = undeclared_thing; }\n";
+  setenv("KILN_DUMP", "opencl", 1);
+  ::testing::internal::CaptureStderr();
+  std::string message;
+  try {
+    codegen::opencl::build_program(*device, bad, "kiln_bad", nullptr);
+  } catch (const std::runtime_error& e) {
+    message = e.what();
+  }
+  std::string dumped = ::testing::internal::GetCapturedStderr();
+  unsetenv("KILN_DUMP");
+  EXPECT_NE(message.find("kiln_bad"), std::string::npos) << message;
+  EXPECT_NE(message.find("undeclared_thing"), std::string::npos) << message;
+  EXPECT_NE(dumped.find("undeclared_thing"), std::string::npos) << dumped;
+}
+
+// KILN_DUMP=opencl prints each new kernel's source.
+TEST(OpenclBuild, DumpPrintsTheSource) {
+  REQUIRE_OPENCL();
+  Type t{float32, {5}};
+  Function f = traced([](const std::vector<array>& a) { return std::vector<array>{a[0] * 3.0f + 0.125f}; }, {t});
+  setenv("KILN_DUMP", "opencl", 1);
+  ::testing::internal::CaptureStderr();
+  codegen::clear_opencl_kernel_cache();
+  codegen::Executable e(f, gpu());
+  std::string dumped = ::testing::internal::GetCapturedStderr();
+  unsetenv("KILN_DUMP");
+  EXPECT_NE(dumped.find("__kernel void kiln_"), std::string::npos) << dumped;
+}
+
+// Program binaries are kept in the disk cache: a second build of the same
+// source loads the binary; an entry the driver refuses is rebuilt.
+TEST(OpenclCache, BinariesComeFromTheDiskCache) {
+  REQUIRE_OPENCL();
+  auto device = codegen::opencl::Device::open();
+  std::string dir = std::filesystem::temp_directory_path() / ("kiln_test_opencl_bin_" + std::to_string(getpid()));
+  std::filesystem::remove_all(dir);
+  {
+    codegen::DiskCache disk(dir, codegen::DiskCache::kDefaultMaxBytes);
+    const std::string src = "__kernel void kiln_twice(__global float* out) { out[get_global_id(0)] *= 2.0f; }\n";
+    EXPECT_FALSE(codegen::opencl::build_program(*device, src, "kiln_twice", &disk).from_disk);
+    EXPECT_EQ(disk.stats().writes, 1u);
+    EXPECT_TRUE(codegen::opencl::build_program(*device, src, "kiln_twice", &disk).from_disk);
+    // A checksummed entry that is no binary: discarded, built again.
+    disk.store(codegen::opencl::program_cache_key(*device, src), "not a program binary");
+    EXPECT_FALSE(codegen::opencl::build_program(*device, src, "kiln_twice", &disk).from_disk);
+    EXPECT_TRUE(codegen::opencl::build_program(*device, src, "kiln_twice", &disk).from_disk);
+  }
+  std::filesystem::remove_all(dir);
+}
+
+// The backend's kernels: from memory, else from the disk cache.
+TEST(OpenclCache, KernelsReloadFromTheDiskCache) {
+  REQUIRE_OPENCL();
+  Type t{int16, {7, 3}};
+  Function f = traced([](const std::vector<array>& a) { return std::vector<array>{(a[0] ^ 0x55) * a[0]}; }, {t});
+  Tensor x = random_tensor(t, 9, -100, 100);
+  codegen::clear_opencl_kernel_cache();
+  codegen::reset_opencl_stats();
+  EXPECT_TRUE(on_gpu_matches(f, {x}));
+  codegen::OpenclStats first = codegen::opencl_stats();
+  EXPECT_EQ(first.programs_built + first.binaries_loaded, 1u);
+  EXPECT_TRUE(on_gpu_matches(f, {x}));
+  EXPECT_EQ(codegen::opencl_stats().kernel_cache_hits, 1u);
+  codegen::clear_opencl_kernel_cache();
+  codegen::reset_opencl_stats();
+  EXPECT_TRUE(on_gpu_matches(f, {x}));
+  codegen::OpenclStats again = codegen::opencl_stats();
+  EXPECT_EQ(again.programs_built, 0u);
+  EXPECT_EQ(again.binaries_loaded, 1u);
+}
