@@ -407,9 +407,10 @@ class Emitter {
       case OpKind::Log2: return math(t, "log2", x);
       case OpKind::Log10: return math(t, "log10", x);
       case OpKind::Log1p: return math(t, "log1p", x);
-      case OpKind::Sin: return math(t, "sin", x);
-      case OpKind::Cos: return math(t, "cos", x);
-      case OpKind::Tan: return math(t, "tan", x);
+      // Double sin, cos, tan: see prelude.cpp.
+      case OpKind::Sin: return t == float64 ? need("kl_sin_d") + "(" + x + ")" : math(t, "sin", x);
+      case OpKind::Cos: return t == float64 ? need("kl_cos_d") + "(" + x + ")" : math(t, "cos", x);
+      case OpKind::Tan: return t == float64 ? need("kl_tan_d") + "(" + x + ")" : math(t, "tan", x);
       case OpKind::Arcsin: return math(t, "asin", x);
       case OpKind::Arccos: return math(t, "acos", x);
       case OpKind::Arctan: return math(t, "atan", x);

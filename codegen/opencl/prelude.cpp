@@ -1,6 +1,10 @@
 #include "codegen/opencl/prelude.h"
 
+#include "codegen/two_over_pi.h"
+
+#include <cstdio>
 #include <stdexcept>
+#include <iterator>
 #include <vector>
 
 namespace kiln::codegen::opencl {
@@ -106,6 +110,124 @@ $T kl_erfinv_$S($T x) {
   }
   return copysign(y, x);
 })"},
+
+      // Double sin, cos and tan within the CPU's budgets (1, 1 and 2.5
+      // ulp; OpenCL allows 4, and PoCL's measure 1.4 and 2.9): the
+      // algorithm of codegen/llvm/math.cpp. x = q pi/2 + r + rl by a
+      // four-part Cody-Waite reduction below 2^25, by Payne-Hanek above
+      // (kl_two_over_pi: codegen/two_over_pi.h); sin and cos of r + rl by
+      // Remez polynomials on [-pi/4, pi/4].
+      {"kl_payne_hanek", false, false, {"kl_two_over_pi"}, R"(
+void kl_payne_hanek(double x, double* r_out, double* rl_out, int* q_out) {
+  ulong bits = as_ulong(x);
+  long ex = (long)((bits >> 52) & 0x7ffUL);
+  ulong sig = (bits & 0xfffffffffffffUL) | 0x10000000000000UL;
+  long off = ex - 1013;
+  if (off < 0) off = 0;
+  int word = (int)(off >> 6);
+  uint shift = (uint)(off & 63);
+  ulong w[3];
+  for (int k = 0; k < 3; ++k) {
+    ulong a = kl_two_over_pi[word + k], b = kl_two_over_pi[word + k + 1];
+    w[k] = shift ? (a << shift) | (b >> (64 - shift)) : a;
+  }
+  /* sig * W mod 2^192 in three limbs, least significant first. */
+  ulong lo0 = sig * w[2];
+  ulong c = mul_hi(sig, w[2]);
+  ulong a1 = sig * w[1];
+  ulong lo1 = a1 + c;
+  ulong c2 = mul_hi(sig, w[1]) + (lo1 < a1 ? 1UL : 0UL);
+  ulong lo2 = sig * w[0] + c2;
+  /* The quadrant and the 128 fraction bits below it, rounded to the
+     nearest quadrant: a fraction >= 1/2 is negative as a signed number. */
+  int q = (int)(lo2 >> 62);
+  ulong fh = (lo2 << 2) | (lo1 >> 62), fl = (lo1 << 2) | (lo0 >> 62);
+  int neg = (long)fh < 0;
+  q = (q + neg) & 3;
+  if (neg) {
+    fl = ~fl + 1UL;
+    fh = ~fh + (fl == 0 ? 1UL : 0UL);
+  }
+  /* |f| as a double-double: normalized, its top 53 bits and the next 63. */
+  int lz = fh != 0 ? (int)clz(fh) : 64 + (int)clz(fl);
+  if (lz > 127) lz = 127;
+  if (lz >= 64) {
+    fh = fl << (lz - 64);
+    fl = 0;
+  } else if (lz > 0) {
+    fh = (fh << lz) | (fl >> (64 - lz));
+    fl <<= lz;
+  }
+  double head = (double)(long)(fh >> 11);
+  double tail = (double)(long)(((fl >> 12) | (fh << 52)) & 0x7fffffffffffffffUL);
+  double h = head * as_double((ulong)(-53 - lz + 1023) << 52);
+  double l = tail * as_double((ulong)(-116 - lz + 1023) << 52);
+  const double pio2_hi = 0x1.921fb54442d18p+0, pio2_lo = 0x1.1a62633145c07p-54;
+  double rh = h * pio2_hi;
+  double rl = fma(h, pio2_hi, -rh) + (h * pio2_lo + l * pio2_hi);
+  double r = rh + rl;
+  rl = rl - (r - rh);
+  int xneg = (long)bits < 0;
+  if (xneg != neg) {
+    r = -r;
+    rl = -rl;
+  }
+  *r_out = r;
+  *rl_out = rl;
+  *q_out = xneg ? (-q) & 3 : q;
+})"},
+      {"kl_trig_d", false, false, {"kl_payne_hanek"}, R"(
+/* which: 0 sin, 1 cos, 2 tan. */
+double kl_trig_d(double x, int which) {
+  if (isinf(x) || isnan(x)) return NAN;
+  if (x == 0 && which != 1) return x;
+  double r, rl;
+  int q;
+  if (fabs(x) < 0x1p25) {
+    double nn = -rint(x * 0.6366197723675814);
+    r = fma(nn, 0x1.921fb54p+0, x);
+    rl = 0;
+    const double parts[3] = {0x1.10b4612p-30, -0x1.676733ap-60, -0x1.d1fc8f8cbb5bfp-89};
+    for (int i = 0; i < 3; ++i) {
+      double w = nn * parts[i];
+      double sum = r + w;
+      double bb = sum - r;
+      rl += (r - (sum - bb)) + (w - bb);
+      r = sum;
+    }
+    double hh = r + rl;
+    rl = rl - (hh - r);
+    r = hh;
+    q = (int)((long)(-nn) & 3);
+  } else {
+    kl_payne_hanek(x, &r, &rl, &q);
+  }
+  double z = r * r;
+  double sp = fma(fma(fma(fma(fma(fma(-7.578526699260211e-13, z, 1.6058362894851785e-10), z,
+      -2.5052104879764827e-08), z, 2.7557319214056964e-06), z, -0.00019841269841254784), z,
+      0.008333333333333323), z, -0.16666666666666666);
+  double cp = fma(fma(fma(fma(fma(-1.1358513922166289e-11, z, 2.0875700415486565e-09), z,
+      -2.755731417623535e-07), z, 2.480158728884138e-05), z, -0.001388888888887304), z,
+      0.041666666666666595);
+  double hz = 0.5 * z;
+  double w = 1.0 - hz;
+  double s = r + fma(r * z, sp, rl * w);
+  double c = w + fma(z * z, cp, ((1.0 - w) - hz) - rl * r);
+  int odd = q & 1;
+  if (which == 2) {
+    double t = (odd ? c : s) / (odd ? s : c);
+    return odd ? -t : t;
+  }
+  int negate = ((which == 0 ? q : q + 1) & 2) != 0;
+  double v = which == 0 ? (odd ? c : s) : (odd ? s : c);
+  return negate ? -v : v;
+})"},
+      {"kl_sin_d", false, false, {"kl_trig_d"}, R"(
+double kl_sin_d(double x) { return kl_trig_d(x, 0); })"},
+      {"kl_cos_d", false, false, {"kl_trig_d"}, R"(
+double kl_cos_d(double x) { return kl_trig_d(x, 1); })"},
+      {"kl_tan_d", false, false, {"kl_trig_d"}, R"(
+double kl_tan_d(double x) { return kl_trig_d(x, 2); })"},
   };
   return list;
 }
@@ -122,6 +244,16 @@ class Writer {
   void add(const std::string& full) {
     if (done_.count(full)) return;
     done_.insert(full);
+    if (full == "kl_two_over_pi") {
+      out_ += "\n__constant ulong kl_two_over_pi[] = {";
+      for (size_t i = 0; i < std::size(kTwoOverPi); ++i) {
+        char buf[32];
+        std::snprintf(buf, sizeof buf, "%s0x%016llxUL", i ? ", " : "", static_cast<unsigned long long>(kTwoOverPi[i]));
+        out_ += buf;
+      }
+      out_ += "};\n";
+      return;
+    }
     std::string base = full;
     char suffix = 0;
     if (full.size() > 2 && full[full.size() - 2] == '_' && (full.back() == 'f' || full.back() == 'd')) {
