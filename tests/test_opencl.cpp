@@ -1,8 +1,9 @@
-// The OpenCL backend (Device::gpu) against the reference interpreter: every
-// elementwise op, cast and reduction for every dtype, named workloads
-// (softmax, layernorm, GELU, slices, transposes, broadcasts, matmul through
-// CLBlast) in float32/float64/float16/bfloat16, empty, 0-d and large
-// shapes; the build error path (KILN_DUMP=opencl) and the binary cache.
+// The OpenCL backend (Device::gpu) against the reference interpreter: named
+// workloads (softmax, layernorm, GELU, slices, transposes, broadcasts,
+// nested reductions, matmul through CLBlast) in float32/float64/float16/
+// bfloat16, NaN and infinities in max/min, large shapes; the build error
+// path (KILN_DUMP=opencl) and the binary cache. Every op, cast and
+// reduction: test_opencl_every_op; transcendental budgets: test_opencl_math.
 //
 // Without an OpenCL device the tests skip, unless KILN_REQUIRE_OPENCL=1
 // (CI sets it, with PoCL installed): then they fail.
@@ -14,21 +15,19 @@
 
 #include "codegen/backends.h"
 #include "codegen/disk_cache.h"
-#include "codegen/executor.h"
 #include "codegen/opencl/opencl_backend.h"
 #include "codegen/opencl/program.h"
 #include "frontend/trace.h"
-#include "ir/interpreter.h"
-#include "ir/ops.h"
 #include "ir/type_rules.h"
-#include "ir_test_helpers.h"
+#include "opencl_test.h"
 #include "passes/pass_manager.h"
 #include "test_helpers.h"
 
 using namespace kiln;
 using namespace kiln::ir;
-using kiln_test::agree;
-using kiln_test::make_input;
+using kiln_test::gpu;
+using kiln_test::on_gpu_matches;
+using kiln_test::random_tensor;
 
 namespace {
 
@@ -44,54 +43,6 @@ struct CacheDir {
   }
   ~CacheDir() { std::filesystem::remove_all(path); }
 } g_cache_dir;
-
-#define REQUIRE_OPENCL()                                                              \
-  do {                                                                                \
-    std::string why_;                                                                 \
-    if (!codegen::backend_available(Device::gpu, &why_)) {                            \
-      const char* req_ = std::getenv("KILN_REQUIRE_OPENCL");                          \
-      if (req_ && std::string(req_) == "1") FAIL() << "no OpenCL device: " << why_;   \
-      GTEST_SKIP() << "no OpenCL device: " << why_;                                   \
-    }                                                                                 \
-  } while (0)
-
-runtime::Backend& gpu() { return codegen::backend_for(Device::gpu); }
-
-std::vector<OpKind> kinds_of(std::initializer_list<OpKind> ks) { return ks; }
-#define KILN_TEST_KIND(e, name, arity) OpKind::e,
-const std::vector<OpKind> kUnary = kinds_of({KILN_UNARY_OPS(KILN_TEST_KIND)});
-const std::vector<OpKind> kBinary = kinds_of({KILN_BINARY_OPS(KILN_TEST_KIND) KILN_COMPARISON_OPS(KILN_TEST_KIND)});
-const std::vector<OpKind> kReductions = kinds_of({KILN_REDUCTION_OPS(KILN_TEST_KIND)});
-#undef KILN_TEST_KIND
-
-std::vector<Dtype> all_dtypes() {
-  std::vector<Dtype> ds;
-  for (int i = 0; i < kNumDtypes; ++i) ds.push_back(Dtype(Dtype::Val(i)));
-  return ds;
-}
-
-// f on the OpenCL device and on the interpreter.
-::testing::AssertionResult on_gpu_matches(const Function& f, const std::vector<Tensor>& inputs,
-                                          bool approximate = true) {
-  std::vector<Tensor> want = interpret(f, inputs);
-  std::vector<Tensor> got = codegen::Executable(f, gpu()).run(inputs);
-  for (size_t i = 0; i < want.size(); ++i) {
-    auto r = agree(got[i], want[i], approximate);
-    if (!r) return r << " (output " << i << ")\n" << print(f);
-  }
-  return ::testing::AssertionSuccess();
-}
-
-Tensor random_tensor(const Type& t, uint32_t seed, double lo = -3, double hi = 3) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<double> ud(lo, hi);
-  Tensor x{t, runtime::allocate(size_t(t.nbytes()))};
-  for (int64_t i = 0; i < t.size(); ++i) {
-    if (is_floating(t.dtype)) store_f64(t.dtype, x.buffer->data(), i, ud(rng));
-    else store_i64(t.dtype, x.buffer->data(), i, int64_t(std::floor(ud(rng))));
-  }
-  return x;
-}
 
 // The traced, simplified function of array code.
 Function traced(const ArrayFunction& fn, const std::vector<Type>& types) {
@@ -117,106 +68,6 @@ TEST(OpenclDevice, Opens) {
   std::string why;
   EXPECT_FALSE(codegen::backend_available(Device(Device::gpu, 1), &why));
   EXPECT_NE(why.find("index"), std::string::npos) << why;
-}
-
-TEST(OpenclEveryOp, ElementwiseMatchesTheInterpreter) {
-  REQUIRE_OPENCL();
-  int checked = 0;
-  for (const std::vector<OpKind>* list : {&kUnary, &kBinary}) {
-    for (OpKind k : *list) {
-      if (k == OpKind::Cast) continue;  // CastsBetweenEveryPairOfDtypes
-      for (Dtype d : all_dtypes()) {
-        for (const Shape& s : {Shape{}, Shape{0}, Shape{3, 4}}) {
-          Type t{d, s};
-          std::vector<Type> in(size_t(op_arity(k)), t);
-          Type out;
-          try {
-            out = infer_type(k, in, {}, {});
-          } catch (const std::invalid_argument&) {
-            continue;
-          }
-          Function f;
-          std::vector<int> operands;
-          std::vector<Tensor> inputs;
-          for (size_t i = 0; i < in.size(); ++i) {
-            operands.push_back(f.add_input(t));
-            inputs.push_back(make_input(t, int(i)));
-          }
-          f.outputs = {f.add_op(make_op(k, operands, out))};
-          EXPECT_TRUE(on_gpu_matches(f, inputs));
-          ++checked;
-        }
-      }
-    }
-  }
-  EXPECT_GT(checked, 500);
-}
-
-TEST(OpenclEveryOp, CastsBetweenEveryPairOfDtypes) {
-  REQUIRE_OPENCL();
-  for (Dtype from : all_dtypes())
-    for (Dtype to : all_dtypes())
-      for (const Shape& s : {Shape{}, Shape{3, 4}}) {
-        Function f;
-        int x = f.add_input({from, s});
-        f.outputs = {f.add_op(make_op(OpKind::Cast, {x}, {to, s}))};
-        EXPECT_TRUE(on_gpu_matches(f, {make_input({from, s}, 0)}, false));
-        // Values beyond the integer ranges saturate; NaN gives 0.
-        if (is_floating(from)) {
-          Tensor big = random_tensor({from, s}, 7, -1e5, 1e5);
-          store_f64(from, big.buffer->data(), 0, std::nan(""));
-          EXPECT_TRUE(on_gpu_matches(f, {big}, false));
-        }
-      }
-}
-
-TEST(OpenclEveryOp, ReductionsMatchTheInterpreter) {
-  REQUIRE_OPENCL();
-  for (OpKind k : kReductions) {
-    for (Dtype d : all_dtypes()) {
-      for (const Shape& s : {Shape{}, Shape{0}, Shape{3, 4}, Shape{2, 0}}) {
-        std::vector<std::vector<int64_t>> axes_list = {{}};
-        if (s.size() == 1) axes_list.push_back({0});
-        if (s.size() == 2) axes_list = {{}, {0}, {1}, {0, 1}};
-        for (const auto& axes : axes_list) {
-          Type t{d, s};
-          Type out;
-          try {
-            out = infer_type(k, {t}, {{"axes", axes}}, {});
-          } catch (const std::invalid_argument&) {
-            continue;
-          }
-          bool empty_reduced = false;
-          for (auto a : axes) empty_reduced = empty_reduced || s[size_t(a)] == 0;
-          if (empty_reduced && (k == OpKind::Max || k == OpKind::Min)) continue;  // no identity
-          Function f;
-          int x = f.add_input(t);
-          f.outputs = {f.add_op(make_op(k, {x}, out, {{"axes", axes}}))};
-          EXPECT_TRUE(on_gpu_matches(f, {make_input(t, 0)}));
-        }
-      }
-    }
-  }
-}
-
-// Float max/min propagate NaN; infinities and signed zeros.
-TEST(OpenclEveryOp, MaxMinWithNanAndInfinities) {
-  REQUIRE_OPENCL();
-  for (Dtype d : {float32, float64, float16, bfloat16}) {
-    Type t{d, {4, 5}};
-    Tensor x = random_tensor(t, 3);
-    store_f64(d, x.buffer->data(), 2, std::nan(""));
-    store_f64(d, x.buffer->data(), 7, INFINITY);
-    store_f64(d, x.buffer->data(), 13, -INFINITY);
-    store_f64(d, x.buffer->data(), 16, -0.0);
-    for (OpKind k : {OpKind::Max, OpKind::Min})
-      for (std::vector<int64_t> axes : {std::vector<int64_t>{1}, {0}, {0, 1}}) {
-        Function f;
-        int v = f.add_input(t);
-        f.outputs = {f.add_op(make_op(k, {v}, infer_type(k, {t}, {{"axes", axes}}, {}), {{"axes", axes}}))};
-        EXPECT_TRUE(on_gpu_matches(f, {x}));
-      }
-  }
 }
 
 // Named workloads, traced from array code, in each float dtype.

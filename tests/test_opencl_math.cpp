@@ -15,6 +15,7 @@
 #include "ir/element.h"
 #include "ir/ops.h"
 #include "math_sweep.h"
+#include "opencl_test.h"
 #include "runtime/buffer.h"
 
 using namespace kiln_test::math;
@@ -55,12 +56,7 @@ size_t sweep() {
 }  // namespace
 
 TEST(OpenclMath, WithinBudget) {
-  std::string why;
-  if (!kiln::codegen::backend_available(kiln::Device::gpu, &why)) {
-    const char* req = std::getenv("KILN_REQUIRE_OPENCL");
-    if (req && std::string(req) == "1") FAIL() << "no OpenCL device: " << why;
-    GTEST_SKIP() << "no OpenCL device: " << why;
-  }
+  REQUIRE_OPENCL();
   printf("%s:\n", kiln::codegen::backend_for(kiln::Device::gpu).name().c_str());
   for (const UnaryCase& c : unary_cases()) {
     if (std::string(c.op) == "erfinv") continue;  // not fused (passes/fusion.cpp): a host step

@@ -23,9 +23,13 @@ namespace {
 
 using namespace opencl;
 
+// Work-items per work-group (or the kernel's maximum, if smaller).
+constexpr size_t kLocalSize = 64;
+
 struct OpenclKernel final : runtime::CompiledKernel {
   Program program;
   KernelObject kernel;
+  size_t local_size = 1;
 };
 
 // A kernel's name: a hash of its structural key, so that the same kernel
@@ -77,6 +81,11 @@ class OpenclBackend final : public runtime::Backend {
     cl_int err = CL_SUCCESS;
     compiled->kernel = KernelObject(clCreateKernel(built.program.get(), name.c_str(), &err));
     check(err, "cannot create kernel " + name);
+    size_t max_local = 1;
+    check(clGetKernelWorkGroupInfo(compiled->kernel.get(), device_->info().id, CL_KERNEL_WORK_GROUP_SIZE,
+                                   sizeof max_local, &max_local, nullptr),
+          "cannot query kernel " + name);
+    compiled->local_size = std::clamp<size_t>(max_local, 1, kLocalSize);
     compiled->program = std::move(built.program);
     cache_[key] = compiled;
     return compiled;
@@ -114,8 +123,12 @@ class OpenclBackend final : public runtime::Backend {
     check(clSetKernelArg(kern, arg++, sizeof pm, &pm), "cannot set a kernel argument");
     cl_long outer = l.outer;
     check(clSetKernelArg(kern, arg++, sizeof outer, &outer), "cannot set a kernel argument");
-    size_t global = size_t(opencl_items(k, l.outer));
-    check(clEnqueueNDRangeKernel(device_->queue(), kern, 1, nullptr, &global, nullptr, 0, nullptr, nullptr),
+    // Work-groups of a fixed size (the kernel returns past `outer`): a
+    // size left to the driver changes with the range, and PoCL compiles
+    // the kernel again for each new one (~75 ms).
+    size_t local = ck->local_size;
+    size_t global = (size_t(opencl_items(k, l.outer)) + local - 1) / local * local;
+    check(clEnqueueNDRangeKernel(device_->queue(), kern, 1, nullptr, &global, &local, 0, nullptr, nullptr),
           "cannot launch a kernel");
     read_back(out, l.output->size());
   }
