@@ -15,11 +15,13 @@
 
 #include "codegen/backends.h"
 #include "codegen/disk_cache.h"
+#include "codegen/opencl/emit.h"
 #include "codegen/opencl/opencl_backend.h"
 #include "codegen/opencl/program.h"
 #include "frontend/trace.h"
 #include "ir/type_rules.h"
 #include "opencl_test.h"
+#include "passes/fusion.h"
 #include "passes/pass_manager.h"
 #include "test_helpers.h"
 
@@ -247,4 +249,46 @@ TEST(OpenclWorkloads, OutputsInDonatedBuffers) {
                 return std::vector<array>{exp(h) * sum(h)};
               }), 1u);
   }
+}
+
+// For devices without float64: float kernels rendered without it use no
+// double anywhere (transcendentals, sums, helpers), and build.
+TEST(OpenclBuild, FloatKernelsWithoutFloat64) {
+  REQUIRE_OPENCL();
+  auto device = codegen::opencl::Device::open();
+  std::vector<OpKind> ops;
+#define KILN_TEST_KIND(e, name, arity) ops.push_back(OpKind::e);
+  KILN_UNARY_OPS(KILN_TEST_KIND)
+  KILN_BINARY_OPS(KILN_TEST_KIND)
+#undef KILN_TEST_KIND
+  Type t{float32, {4, 5}};
+  Function f;
+  int x = f.add_input(t), y = f.add_input(t);
+  for (OpKind k : ops) {
+    if (k == OpKind::Cast || is_comparison(k) || k == OpKind::LogicalNot || k == OpKind::LogicalAnd ||
+        k == OpKind::LogicalOr || k == OpKind::BitwiseInvert || k == OpKind::BitwiseAnd || k == OpKind::BitwiseOr ||
+        k == OpKind::BitwiseXor || k == OpKind::LeftShift || k == OpKind::RightShift || k == OpKind::Erfinv)
+      continue;
+    std::vector<int> operands{x};
+    if (op_arity(k) == 2) operands.push_back(y);
+    int v = f.add_op(make_op(k, operands, t));
+    f.outputs.push_back(f.add_op(make_op(OpKind::Sum, {v}, {float32, {4}}, {{"axes", std::vector<int64_t>{1}}})));
+  }
+  codegen::opencl::EmitOptions no_f64;
+  no_f64.float64 = false;
+  std::string all;
+  for (const passes::Step& st : passes::plan_fusion(f).steps) {
+    if (st.kind != passes::Step::Kernel) continue;
+    all += codegen::opencl::opencl_source(st.kernel, "kiln_no_f64", no_f64);
+  }
+  EXPECT_EQ(all.find("double"), std::string::npos) << all;
+  EXPECT_EQ(all.find("fp64"), std::string::npos);
+  int n = 0;
+  for (const passes::Step& st : passes::plan_fusion(f).steps)
+    if (st.kind == passes::Step::Kernel) {
+      std::string name = "kiln_no_f64_" + std::to_string(n++);
+      EXPECT_NO_THROW(codegen::opencl::build_program(*device, codegen::opencl::opencl_source(st.kernel, name, no_f64),
+                                                     name, nullptr));
+    }
+  EXPECT_GT(n, 20);
 }
