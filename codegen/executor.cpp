@@ -61,7 +61,7 @@ ir::Function without_calls(ir::Function f) {
 }  // namespace
 
 Executable::Executable(ir::Function f, runtime::Backend& backend)
-    : f_(without_calls(std::move(f))), plan_(passes::plan_fusion(f_)), backend_(&backend) {
+    : f_(without_calls(std::move(f))), plan_(passes::plan_fusion(f_, backend.capabilities())), backend_(&backend) {
   // Free intermediates after their last reader.
   last_use_.assign(f_.num_values(), -1);
   for (size_t s = 0; s < plan_.steps.size(); ++s) {

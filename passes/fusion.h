@@ -15,6 +15,7 @@
 
 #include "ir/function.h"
 #include "passes/kernel.h"
+#include "runtime/backend.h"
 
 namespace kiln::passes {
 
@@ -35,7 +36,19 @@ struct Plan {
   std::vector<Step> steps;  // in execution order
 };
 
-Plan plan_fusion(const ir::Function& f);
+// Fusion proper: which values are materialized, and by which kind of step
+// (Kernel steps get their `value` and `reason`; the kernel is lowering's).
+// Ops the backend's kernels cannot compute (`caps`) become host steps.
+Plan partition(const ir::Function& f, const runtime::Capabilities& caps = {});
+// partition, then lowering (passes/lower.h).
+Plan plan_fusion(const ir::Function& f, const runtime::Capabilities& caps = {});
+
 std::string plan_to_string(const ir::Function& f, const Plan& p);
+
+// Shared by fusion and lowering.
+// Views: re-indexings that a kernel folds into its loads.
+bool is_view(ir::OpKind k);
+// A constant whose elements are all equal (a scalar in kernels, not a buffer).
+bool is_splat(const ir::Op& op);
 
 }  // namespace kiln::passes
