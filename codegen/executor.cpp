@@ -7,7 +7,7 @@
 #include <stdexcept>
 
 #include "codegen/donation.h"
-#include "ir/interpreter.h"
+#include "codegen/host_kernels.h"
 #include "codegen/llvm/cpu_backend.h"
 #include "passes/custom.h"
 #include "passes/fusion.h"
@@ -110,7 +110,7 @@ std::vector<ir::Tensor> Executable::run(const std::vector<ir::Tensor>& inputs) c
       std::vector<ir::Tensor> operands;
       for (int o : st.args) operands.push_back(values[o]);
       if (runs_on_blas(op)) run_blas(*backend_, op, st, operands, &values[st.value]);
-      else values[st.value] = ir::interpret_op(op, operands);
+      else values[st.value] = run_host_op(op, operands);
     } else {
       ir::Tensor out{op.type, nullptr};
       if (donor_[s] >= 0) {

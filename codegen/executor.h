@@ -1,8 +1,8 @@
 #pragma once
 // Runs an ir::Function through the JIT: the fusion plan's kernels (compiled
 // or taken from the kernel cache) launched on the thread pool, matmuls
-// through BLAS, and the ops that do not fuse run by the reference
-// interpreter. An Executable does the planning and compiling once, so a
+// through BLAS, and the other ops that do not fuse run by native host
+// kernels (host_kernels.h), never by the reference interpreter. An Executable does the planning and compiling once, so a
 // compiled function's repeated calls only launch. Custom ops (calls of
 // functions with custom rules) are inlined first (passes/inline.cpp);
 // function() is the function after that.

@@ -46,7 +46,6 @@ bool is_fusible(const Function& f, const Op& op) {
   for (int o : op.operands)
     if (is_complex(f.value_type(o).dtype)) return false;
   if (op.kind == OpKind::Power && !is_floating(op.type.dtype)) return false;
-  if (op.kind == OpKind::Erfinv) return false;  // no inline form yet
   if (op.kind == OpKind::Cast && f.value_type(op.operands[0]).dtype == float64 &&
       (op.type.dtype == float16 || op.type.dtype == bfloat16))
     return false;
