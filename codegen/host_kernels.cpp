@@ -343,8 +343,15 @@ Tensor take(const Op& op, const Tensor& x, const Tensor& idx) {
   const size_t row = size_t(inner) * op.type.dtype.size();
   const char* src = bytes(x);
   char* dst = bytes(out);
+  // The rows are read in index order, which the hardware prefetcher cannot
+  // guess: fetch a row kAhead rows early.
+  constexpr int64_t kAhead = 16;
   parallel(outer * m, int64_t(row), [&](int64_t begin, int64_t end) {
     for (int64_t r = begin; r < end; ++r) {
+      if (r + kAhead < end) {
+        const int64_t o = (r + kAhead) / m, j = r + kAhead - o * m;
+        __builtin_prefetch(src + (o * n + pos[size_t(j)]) * int64_t(row));
+      }
       const int64_t o = r / m, j = r - o * m;
       copy_bytes(dst + r * int64_t(row), src + (o * n + pos[size_t(j)]) * int64_t(row), row);
     }
@@ -710,10 +717,36 @@ Tensor cast(const Op& op, const Tensor& x) {
 
 // --- matmul -----------------------------------------------------------------------------
 
-// [..., m, k] x [..., k, n] in double, as the interpreter: each output row
-// accumulates k rows of b scaled by a's entries, in order of k, and is
-// rounded once to the result dtype. (float32 and float64 run on BLAS; the
-// type rule leaves float16 and bfloat16 here.)
+// C[R x W] = A[R x k] B[k x W] (leading dimensions lda, ldb, ldc), each
+// element accumulated from +0 in order of k: the interpreter's order, so
+// the sums are bit for bit its own. The R * W independent accumulators
+// keep the core busy and let each loaded row of B serve R rows of A.
+template <int R, int W>
+void matmul_block(const double* A, int64_t lda, const double* B, int64_t ldb, int64_t k, double* C, int64_t ldc) {
+  double acc[R][W] = {};
+  for (int64_t q = 0; q < k; ++q) {
+    const double* b = B + q * ldb;
+    for (int r = 0; r < R; ++r) {
+      const double x = A[r * lda + q];
+      for (int c = 0; c < W; ++c) acc[r][c] += x * b[c];
+    }
+  }
+  for (int r = 0; r < R; ++r)
+    for (int c = 0; c < W; ++c) C[r * ldc + c] = acc[r][c];
+}
+
+// rows x n outputs of one batch entry: 4 x 8 blocks, then the edges.
+template <int R>
+void matmul_rows(const double* A, const double* B, int64_t k, int64_t n, double* C) {
+  int64_t j = 0;
+  for (; j + 8 <= n; j += 8) matmul_block<R, 8>(A, k, B + j, n, k, C + j, n);
+  for (; j < n; ++j) matmul_block<R, 1>(A, k, B + j, n, k, C + j, n);
+}
+
+// [..., m, k] x [..., k, n] in double, as the interpreter: each output
+// element is the sum over k, in order, of products of a's and b's entries
+// widened to double, rounded once to the result dtype. (float32 and
+// float64 run on BLAS; the type rule leaves float16 and bfloat16 here.)
 Tensor matmul(const Op& op, const Tensor& a, const Tensor& b) {
   const Shape& as = a.type.shape;
   const size_t r = as.size();
@@ -731,17 +764,18 @@ Tensor matmul(const Op& op, const Tensor& a, const Tensor& b) {
   const std::vector<double> av = widened(a), bv = widened(b);
   Tensor out = fresh(op.type);
   void* o = out.buffer->data();
-  parallel(batch * m, k * n * 8, [&](int64_t begin, int64_t end) {
-    std::vector<double> row(static_cast<size_t>(n));
-    for (int64_t ri = begin; ri < end; ++ri) {
-      const int64_t p = ri / m;
-      std::fill(row.begin(), row.end(), 0.0);
-      for (int64_t q = 0; q < k; ++q) {
-        const double x = av[size_t(ri * k + q)];
-        const double* brow = &bv[size_t((p * k + q) * n)];
-        for (int64_t j = 0; j < n; ++j) row[size_t(j)] += x * brow[j];
-      }
-      for (int64_t j = 0; j < n; ++j) store_f64(t, o, ri * n + j, row[size_t(j)]);
+  constexpr int64_t kRows = 4;
+  const int64_t tiles = (m + kRows - 1) / kRows;  // per batch entry
+  parallel(batch * tiles, kRows * k * n * 8, [&](int64_t begin, int64_t end) {
+    std::vector<double> c(static_cast<size_t>(kRows * n));
+    for (int64_t u = begin; u < end; ++u) {
+      const int64_t p = u / tiles, i0 = (u - p * tiles) * kRows, rows = std::min(kRows, m - i0);
+      const double* A = av.data() + (p * m + i0) * k;
+      const double* B = bv.data() + p * k * n;
+      if (rows == kRows) matmul_rows<kRows>(A, B, k, n, c.data());
+      else
+        for (int64_t i = 0; i < rows; ++i) matmul_rows<1>(A + i * k, B, k, n, c.data() + i * n);
+      for (int64_t e = 0; e < rows * n; ++e) store_f64(t, o, (p * m + i0) * n + e, c[size_t(e)]);
     }
   });
   return out;

@@ -4,9 +4,11 @@
 // slice updates and views of values the JIT does not fuse, argmax/argmin,
 // complex arithmetic and reductions, integer powers, casts the JIT does
 // not emit, and matmuls of dtypes that BLAS lacks. Each computes what the
-// reference interpreter (ir/interpreter.h) computes, bit for bit, but on
-// typed pointers or whole rows of bytes, split over the runtime's thread
-// pool; the interpreter itself never runs in production.
+// reference interpreter (ir/interpreter.h) computes, bit for bit but for
+// the sign and payload of a nan (they follow the operand order that the
+// C++ compiler picks for an instruction), on typed pointers or whole rows
+// of bytes, split over the runtime's thread pool. The interpreter itself
+// never runs in production.
 //
 // Results are fresh buffers, except where the op changes no byte (reshape,
 // stop_gradient, a cast to the same dtype, a reduction over no axes): then
