@@ -371,6 +371,8 @@ Tensor take_along_axis(const Op& op, const Tensor& x, const Tensor& idx) {
   const size_t es = op.type.dtype.size();
   const char* src = bytes(x);
   char* dst = bytes(out);
+  int64_t probe;
+  positions(idx, 0, 1, n, &probe);  // throws for a non-integer dtype here, not on a pool thread
   parallel(outer * m, inner * int64_t(es + 8), [&](int64_t begin, int64_t end) {
     std::vector<int64_t> pos(size_t((end - begin) * inner));
     positions(idx, begin * inner, (end - begin) * inner, n, pos.data());
@@ -434,6 +436,60 @@ inline bool beats(K a, K b) {
   return Max ? a > b : a < b;
 }
 
+// The first index of the extreme of n contiguous elements. Blocks of
+// kBlock are first summarized by kLanes independent running extremes and
+// nan flags (a loop the compiler vectorizes); a block is searched for the
+// index only when it holds a nan (the first nan wins) or beats the best so
+// far (the first element equal to its extreme).
+template <class T, bool Max>
+int64_t arg_extreme_contiguous(const T* x, int64_t n) {
+  using K = typename Key<T>::type;
+  constexpr int kLanes = 8;
+  constexpr int64_t kBlock = 1024;
+  auto nan = [](K v) {
+    if constexpr (std::is_floating_point_v<K>) return v != v;
+    else return false;
+  };
+  auto pick = [](K v, K acc) { return (Max ? v > acc : v < acc) ? v : acc; };
+  K best = Key<T>::of(x[0]);
+  int64_t best_i = 0;
+  if (nan(best)) return 0;
+  for (int64_t b0 = 0; b0 < n; b0 += kBlock) {
+    const T* blk = x + b0;
+    const int64_t w = std::min(kBlock, n - b0);
+    K lane[kLanes];
+    uint8_t lane_nan[kLanes] = {};
+    for (int l = 0; l < kLanes; ++l) lane[l] = Key<T>::of(blk[0]);
+    int64_t i = 0;
+    for (; i + kLanes <= w; i += kLanes)
+      for (int l = 0; l < kLanes; ++l) {
+        const K v = Key<T>::of(blk[i + l]);
+        lane_nan[l] |= uint8_t(nan(v));
+        lane[l] = pick(v, lane[l]);
+      }
+    for (; i < w; ++i) {
+      const K v = Key<T>::of(blk[i]);
+      lane_nan[0] |= uint8_t(nan(v));
+      lane[0] = pick(v, lane[0]);
+    }
+    K m = lane[0];
+    uint8_t any_nan = lane_nan[0];
+    for (int l = 1; l < kLanes; ++l) m = pick(lane[l], m), any_nan |= lane_nan[l];
+    if (any_nan) {
+      for (int64_t j = 0; j < w; ++j)
+        if (nan(Key<T>::of(blk[j]))) return b0 + j;
+    }
+    if (beats<Max>(m, best)) {
+      for (int64_t j = 0; j < w; ++j)
+        if (Key<T>::of(blk[j]) == m) {
+          best = m, best_i = b0 + j;
+          break;
+        }
+    }
+  }
+  return best_i;
+}
+
 // Over [outer, n, inner]: units are (o, block of up to kBlock inner
 // positions); a block keeps its running best values in a small array, so
 // the n rows are read contiguously.
@@ -449,14 +505,8 @@ void arg_reduce_typed(const void* data, uint32_t* out, int64_t outer, int64_t n,
       const int64_t o = u / blocks, i0 = (u - o * blocks) * kBlock, w = std::min(kBlock, inner - i0);
       const T* base = x + o * n * inner + i0;
       uint32_t* res = out + o * inner + i0;
-      if (w == 1) {
-        K bv = Key<T>::of(base[0]);
-        int64_t bi = 0;
-        for (int64_t j = 1; j < n; ++j) {
-          K v = Key<T>::of(base[j * inner]);
-          if (beats<Max>(v, bv)) bv = v, bi = j;
-        }
-        res[0] = uint32_t(bi);
+      if (inner == 1) {
+        res[0] = uint32_t(arg_extreme_contiguous<T, Max>(base, n));
         continue;
       }
       for (int64_t i = 0; i < w; ++i) best[i] = Key<T>::of(base[i]), res[i] = 0;

@@ -212,6 +212,22 @@ TEST(HostKernels, ArgmaxAndArgminOfEveryRealDtypeWithNansAndTies) {
         }
     }
   }
+  // Long rows (several blocks of the contiguous scan) without nans, with
+  // ties, signed zeros, rising and falling runs, and a late nan in one row.
+  for (Dtype d : {float16, float32, float64, int32, uint8}) {
+    Shape s{6, 3000};
+    Tensor x{{d, s}, runtime::allocate(size_t(shape_size(s) * d.size()))};
+    for (int64_t r = 0; r < 6; ++r)
+      for (int64_t j = 0; j < 3000; ++j) {
+        double v = r == 0 ? double(j % 1500) : r == 1 ? -double(j % 1700) : r == 2 ? (j % 2 ? 0.0 : -0.0)
+                 : double((j * 7919) % 113);
+        if (r == 3 && j == 2500 && is_floating(d)) v = kNan;
+        if (r == 4 && j == 1025) v = 500;
+        store_f64(d, x.buffer->data(), r * 3000 + j, v);
+      }
+    for (OpKind k : {OpKind::Argmax, OpKind::Argmin})
+      check(one_op(k, {{d, s}}, {{"axis", int64_t(1)}}), {x});
+  }
   // A nan is the extreme and the first one wins; equal values keep the first.
   Function f = one_op(OpKind::Argmax, {{float32, {6}}}, {{"axis", int64_t(0)}});
   Tensor x{{float32, {6}}, runtime::allocate(24)};
