@@ -767,30 +767,44 @@ Tensor cast(const Op& op, const Tensor& x) {
 
 // --- matmul -----------------------------------------------------------------------------
 
-// C[R x W] = A[R x k] B[k x W] (leading dimensions lda, ldb, ldc), each
+// Two doubles in one SSE register; its + and * are the scalar IEEE
+// operations lane by lane, so the rounding is the scalar loop's.
+typedef double v2d __attribute__((vector_size(16)));
+
+// C[R x 2V] = A[R x k] B[k x 2V] (leading dimensions lda, ldb, ldc), each
 // element accumulated from +0 in order of k: the interpreter's order, so
-// the sums are bit for bit its own. The R * W independent accumulators
-// keep the core busy and let each loaded row of B serve R rows of A.
-template <int R, int W>
+// the sums are bit for bit its own. The R * V independent accumulators stay
+// in registers and each loaded row of B serves R rows of A.
+template <int R, int V>
 void matmul_block(const double* A, int64_t lda, const double* B, int64_t ldb, int64_t k, double* C, int64_t ldc) {
-  double acc[R][W] = {};
+  v2d acc[R][V] = {};
   for (int64_t q = 0; q < k; ++q) {
-    const double* b = B + q * ldb;
+    v2d b[V];
+    std::memcpy(b, B + q * ldb, sizeof b);
     for (int r = 0; r < R; ++r) {
       const double x = A[r * lda + q];
-      for (int c = 0; c < W; ++c) acc[r][c] += x * b[c];
+      const v2d xx = {x, x};
+      for (int c = 0; c < V; ++c) acc[r][c] += xx * b[c];
     }
   }
-  for (int r = 0; r < R; ++r)
-    for (int c = 0; c < W; ++c) C[r * ldc + c] = acc[r][c];
+  for (int r = 0; r < R; ++r) std::memcpy(C + r * ldc, acc[r], sizeof acc[r]);
 }
 
-// rows x n outputs of one batch entry: 4 x 8 blocks, then the edges.
+// One output column, the same order.
+template <int R>
+void matmul_column(const double* A, int64_t lda, const double* B, int64_t ldb, int64_t k, double* C, int64_t ldc) {
+  double acc[R] = {};
+  for (int64_t q = 0; q < k; ++q)
+    for (int r = 0; r < R; ++r) acc[r] += A[r * lda + q] * B[q * ldb];
+  for (int r = 0; r < R; ++r) C[r * ldc] = acc[r];
+}
+
+// R rows of n outputs of one batch entry: blocks of 4 columns, then the edge.
 template <int R>
 void matmul_rows(const double* A, const double* B, int64_t k, int64_t n, double* C) {
   int64_t j = 0;
-  for (; j + 8 <= n; j += 8) matmul_block<R, 8>(A, k, B + j, n, k, C + j, n);
-  for (; j < n; ++j) matmul_block<R, 1>(A, k, B + j, n, k, C + j, n);
+  for (; j + 4 <= n; j += 4) matmul_block<R, 2>(A, k, B + j, n, k, C + j, n);
+  for (; j < n; ++j) matmul_column<R>(A, k, B + j, n, k, C + j, n);
 }
 
 // [..., m, k] x [..., k, n] in double, as the interpreter: each output
