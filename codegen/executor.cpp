@@ -7,7 +7,7 @@
 #include <stdexcept>
 
 #include "codegen/donation.h"
-#include "ir/interpreter.h"
+#include "codegen/host_kernels.h"
 #include "codegen/llvm/cpu_backend.h"
 #include "passes/custom.h"
 #include "passes/fusion.h"
@@ -111,7 +111,7 @@ Executable::Executable(ir::Function f, runtime::Backend& backend)
         for (size_t i = 0; i < args.size(); ++i) operands.push_back({types[i], args[i]});
         ir::Tensor out;
         if (runs_on_blas(op)) run_blas(backend, op, st, operands, &out);
-        else out = ir::interpret_op(op, operands);
+        else out = run_host_op(op, operands);
         return out.buffer;
       };
     }

@@ -3,7 +3,8 @@
 // (runtime/backend.h): the fusion plan for that backend's capabilities,
 // each kernel compiled once (or taken from the backend's kernel cache),
 // matmuls through the backend or the host's BLAS, and the ops that do not
-// fuse as native host kernels. An Executable does the planning and
+// fuse as native host kernels (host_kernels.h; never the reference
+// interpreter). An Executable does the planning and
 // compiling once, so a compiled function's repeated calls only launch
 // (runtime/executable.h runs the steps). Custom ops (calls of functions
 // with custom rules) are inlined first (passes/inline.cpp); function() is

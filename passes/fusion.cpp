@@ -56,7 +56,6 @@ bool is_fusible(const Function& f, const Op& op, const runtime::Capabilities& ca
     if (!kernels_hold(f.value_type(o).dtype, caps)) return false;
   if (!caps.approximations && is_approximated(op.kind)) return false;
   if (op.kind == OpKind::Power && !is_floating(op.type.dtype)) return false;
-  if (op.kind == OpKind::Erfinv) return false;  // no inline form yet
   if (op.kind == OpKind::Cast && f.value_type(op.operands[0]).dtype == float64 &&
       (op.type.dtype == float16 || op.type.dtype == bfloat16))
     return false;
