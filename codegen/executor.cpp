@@ -21,9 +21,6 @@ namespace {
 
 std::atomic<uint64_t> g_buffers_donated{0};
 
-// Outputs from this size on are stored past the caches (Kernel::stream_output).
-constexpr int64_t kStreamBytes = int64_t(8) << 20;
-
 // Matmul of float32/float64 through BLAS, reading operands transposed in
 // place where the plan says so.
 void run_blas(runtime::Backend& backend, const ir::Op& op, const passes::Step& st, const std::vector<ir::Tensor>& in,
@@ -60,8 +57,18 @@ ir::Function without_calls(ir::Function f) {
 }
 }  // namespace
 
+namespace {
+// What the backend's kernels can do that their schedules depend on.
+kernel::ScheduleOptions schedule_options(const runtime::Backend& backend) {
+  kernel::ScheduleOptions o;
+  o.prefetch = backend.capabilities().prefetch;
+  o.streaming_stores = backend.capabilities().streaming_stores;
+  return o;
+}
+}  // namespace
+
 Executable::Executable(ir::Function f, runtime::Backend& backend)
-    : f_(without_calls(std::move(f))), plan_(passes::plan_fusion(f_)), backend_(&backend) {
+    : f_(without_calls(std::move(f))), plan_(passes::plan_fusion(f_, schedule_options(backend))), backend_(&backend) {
   // Free intermediates after their last reader.
   last_use_.assign(f_.num_values(), -1);
   for (size_t s = 0; s < plan_.steps.size(); ++s) {
@@ -70,16 +77,14 @@ Executable::Executable(ir::Function f, runtime::Backend& backend)
   }
   for (int v : f_.outputs) last_use_[v] = int(plan_.steps.size());
   // Outputs that reuse the buffer of an input dying in the same step.
+  // Those kernels are scheduled again, to read that input through the
+  // output pointer.
   donor_ = plan_donations(f_, plan_, last_use_);
   for (size_t s = 0; s < plan_.steps.size(); ++s) {
-    kernel::Kernel& k = plan_.steps[s].kernel;
-    k.in_place = donor_[s];
-    // Non-temporal output stores (Kernel::stream_output) where the output
-    // is far larger than the caches and each row is read several times.
-    // Elementwise kernels stream well as they are (measured: no gain).
-    k.stream_output = plan_.steps[s].kind == passes::Step::Kernel && k.rank >= 2 && k.has_reduction() &&
-                      (k.output == float32 || k.output == float64) &&
-                      f_.value_type(plan_.steps[s].value).nbytes() >= kStreamBytes;
+    passes::Step& st = plan_.steps[s];
+    if (donor_[s] >= 0)
+      st.kernel.schedule = kernel::schedule_kernel(st.kernel, schedule_options(backend),
+                                                   {donor_[s], f_.value_type(st.value).nbytes()});
   }
   if (runtime::dump_enabled("fusion")) runtime::dump("fusion", "", passes::plan_to_string(f_, plan_));
   for (const auto& st : plan_.steps)

@@ -432,7 +432,7 @@ class KernelBuilder {
 
 }  // namespace
 
-Plan plan_fusion(const Function& f) {
+Plan plan_fusion(const Function& f, const kernel::ScheduleOptions& target) {
   int n_in = int(f.inputs.size());
   std::vector<std::set<int>> users(f.num_values());
   for (size_t i = 0; i < f.ops.size(); ++i)
@@ -574,6 +574,7 @@ Plan plan_fusion(const Function& f) {
       s.value = v;
       s.reason = reason[v];
       KernelBuilder(f, materialized, s).build(v);
+      s.kernel.schedule = kernel::schedule_kernel(s.kernel, target, {-1, op.type.nbytes()});
       plan.steps.push_back(std::move(s));
     }
   }

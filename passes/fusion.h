@@ -9,7 +9,8 @@
 //   shared reduction  - it contains a reduction and has several users
 //   merging reshape   - a reshape that merges dimensions reads it
 // Each materialized value is computed by one kernel (its lowering, see
-// kernel.h) or, for ops that do not fuse, by one host step.
+// kernel.h, with its schedule) or, for ops that do not fuse, by one host
+// step.
 #include <string>
 #include <vector>
 
@@ -35,7 +36,10 @@ struct Plan {
   std::vector<Step> steps;  // in execution order
 };
 
-Plan plan_fusion(const ir::Function& f);
+// Each kernel of the plan comes scheduled (kernel_schedule.h) for `target`,
+// not in place, with its output's size; the executor schedules again where
+// it donates a buffer.
+Plan plan_fusion(const ir::Function& f, const kernel::ScheduleOptions& target = {});
 std::string plan_to_string(const ir::Function& f, const Plan& p);
 
 }  // namespace kiln::passes
