@@ -19,9 +19,6 @@ namespace kiln::codegen {
 
 namespace {
 
-// Outputs from this size on are stored past the caches (Kernel::stream_output).
-constexpr int64_t kStreamBytes = int64_t(8) << 20;
-
 // Matmul of float32/float64 through BLAS, reading operands transposed in
 // place where the plan says so.
 void run_blas(runtime::Backend& backend, const ir::Op& op, const passes::Step& st, const std::vector<ir::Tensor>& in,
@@ -58,8 +55,10 @@ ir::Function without_calls(ir::Function f) {
 }
 }  // namespace
 
+
 Executable::Executable(ir::Function f, runtime::Backend& backend)
     : f_(without_calls(std::move(f))), plan_(passes::plan_fusion(f_, backend.capabilities())) {
+  auto backend_of = [&](const passes::Step& st) -> runtime::Backend& { return st.on_host ? cpu_backend() : backend; };
   const ir::Function& fn = f_;
   int n_in = int(fn.inputs.size());
   // Free intermediates after their last reader.
@@ -69,15 +68,13 @@ Executable::Executable(ir::Function f, runtime::Backend& backend)
   for (int v : fn.outputs) last_use[v] = int(plan_.steps.size());
   // Outputs that reuse the buffer of an input dying in the same step.
   std::vector<int> donor = plan_donations(fn, plan_, last_use);
+  // Those kernels are scheduled again, to read that input through the
+  // output pointer.
   for (size_t s = 0; s < plan_.steps.size(); ++s) {
-    kernel::Kernel& k = plan_.steps[s].kernel;
-    k.in_place = donor[s];
-    // Non-temporal output stores (Kernel::stream_output) where the output
-    // is far larger than the caches and each row is read several times.
-    // Elementwise kernels stream well as they are (measured: no gain).
-    k.stream_output = plan_.steps[s].kind == passes::Step::Kernel && k.rank >= 2 && k.has_reduction() &&
-                      (k.output == float32 || k.output == float64) &&
-                      fn.value_type(plan_.steps[s].value).nbytes() >= kStreamBytes;
+    passes::Step& st = plan_.steps[s];
+    if (donor[s] >= 0)
+      st.kernel.schedule = kernel::schedule_kernel(st.kernel, passes::schedule_options(backend_of(st).capabilities()),
+                                                   {donor[s], fn.value_type(st.value).nbytes()});
   }
   if (runtime::dump_enabled("fusion")) runtime::dump("fusion", "", passes::plan_to_string(fn, plan_));
 
@@ -96,7 +93,8 @@ Executable::Executable(ir::Function f, runtime::Backend& backend)
     e.out = st.value;
     e.out_bytes = size_t(op.type.nbytes());
     if (st.kind == passes::Step::Kernel) {
-      e.kernel = backend.compile(st.kernel);
+      e.backend = &backend_of(st);
+      e.kernel = e.backend->compile(st.kernel);
       e.kernel_desc = &st.kernel;
       e.params = st.params;
       e.outer = st.kernel.outer_extent(op.type.shape);

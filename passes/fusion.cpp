@@ -21,6 +21,10 @@ using ir::Op;
 using ir::OpKind;
 using ir::Shape;
 
+// The CPU backend's (codegen/llvm/cpu_backend.cpp): ops that a device
+// cannot compute run as host kernels where these allow.
+const runtime::Capabilities kHostCapabilities{};
+
 constexpr int kMaxKernelDepth = 200;  // fused ops along one path
 constexpr int64_t kMaxDuplicatedCost = 8;  // ops worth recomputing per extra user
 
@@ -239,7 +243,14 @@ Plan partition(const Function& f, const runtime::Capabilities& caps) {
     const Op& op = f.ops[i];
     int v = n_in + int(i);
     if (op.kind == OpKind::Constant) continue;
-    if (!fusible(op)) {
+    if (!fusible(op) && is_fusible(f, op, kHostCapabilities)) {
+      Step s;
+      s.kind = Step::Kernel;
+      s.on_host = true;
+      s.value = v;
+      s.reason = "not computable on the device";
+      plan.steps.push_back(std::move(s));
+    } else if (!fusible(op)) {
       Step s;
       s.kind = Step::HostOp;
       for (size_t i = 0; i < op.operands.size(); ++i) {
@@ -261,9 +272,20 @@ Plan partition(const Function& f, const runtime::Capabilities& caps) {
   return plan;
 }
 
+kernel::ScheduleOptions schedule_options(const runtime::Capabilities& caps) {
+  kernel::ScheduleOptions o;
+  o.prefetch = caps.prefetch;
+  o.streaming_stores = caps.streaming_stores;
+  return o;
+}
+
 Plan plan_fusion(const Function& f, const runtime::Capabilities& caps) {
   Plan plan = partition(f, caps);
   lower_kernels(f, plan);
+  for (Step& s : plan.steps)
+    if (s.kind == Step::Kernel)
+      s.kernel.schedule = kernel::schedule_kernel(s.kernel, schedule_options(s.on_host ? kHostCapabilities : caps),
+                                                  {-1, f.value_type(s.value).nbytes()});
   return plan;
 }
 
@@ -296,7 +318,7 @@ std::string plan_to_string(const Function& f, const Plan& p) {
         os << (i ? ", " : "") << "%" << s.args[i] << (i < 2 && s.transposed[i] ? "^T" : "");
       os << ")\n";
     } else {
-      os << "kernel(";
+      os << (s.on_host ? "host kernel(" : "kernel(");
       for (size_t i = 0; i < s.args.size(); ++i) os << (i ? ", " : "") << "%" << s.args[i];
       os << ")\n" << s.kernel.to_string();
     }

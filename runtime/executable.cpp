@@ -25,6 +25,7 @@ std::vector<BufferPtr> Executable::run(const std::vector<BufferPtr>& inputs) con
       for (int a : st.args) args.push_back(slots[size_t(a)]);
       slots[size_t(st.out)] = st.host(args);
     } else {
+      Backend* b = st.backend ? st.backend : backend;
       BufferPtr out;
       if (st.donor >= 0) {
         // The kernel reads that input through the output pointer: hand it
@@ -34,11 +35,11 @@ std::vector<BufferPtr> Executable::run(const std::vector<BufferPtr>& inputs) con
           out = src;
           g_buffers_donated.fetch_add(1, std::memory_order_relaxed);
         } else {
-          out = backend->allocate(st.out_bytes);
+          out = b->allocate(st.out_bytes);
           std::memcpy(out->data(), src->data(), st.out_bytes);
         }
       } else {
-        out = backend->allocate(st.out_bytes);
+        out = b->allocate(st.out_bytes);
       }
       Launch l;
       l.kernel = st.kernel_desc;
@@ -48,7 +49,7 @@ std::vector<BufferPtr> Executable::run(const std::vector<BufferPtr>& inputs) con
       l.params = st.params.data();
       l.outer = st.outer;
       l.work = st.work;
-      backend->launch(l);
+      b->launch(l);
       slots[size_t(st.out)] = std::move(out);
     }
     for (int s : st.frees) slots[size_t(s)].reset();

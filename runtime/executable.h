@@ -23,6 +23,7 @@ struct ExecStep {
   // A kernel launch when `kernel` is set (kernel_desc, params, outer and
   // work as in Launch), else a host call.
   KernelHandle kernel;
+  Backend* backend = nullptr;  // the launch's, if not the executable's
   const kernel::Kernel* kernel_desc = nullptr;
   std::vector<int64_t> params;
   int64_t outer = 0, work = 0;

@@ -468,7 +468,7 @@ TEST(JitDifferential, MaxMinWithNanAndInfinities) {
 }
 
 // Large outputs of kernels that reduce along rows are stored past the
-// caches (Kernel::stream_output): computed in blocks, copied out in aligned
+// caches (Schedule::stream_output, passes/kernel_schedule.h): computed in blocks, copied out in aligned
 // lines with the unaligned columns at each end on their own. Rows of odd
 // lengths, shorter and longer than a block, float32 and float64.
 TEST(JitDifferential, StreamedOutputs) {
@@ -522,6 +522,38 @@ passes::Plan plan_of(const ArrayFunction& fn, const std::vector<ir::Type>& types
   return passes::plan_fusion(passes::simplify(detail::trace(fn, types)));
 }
 }  // namespace
+
+// The key holds the schedule: one softmax kernel, streamed at a large
+// size and not at a small one, or scheduled for a target without
+// non-temporal stores or prefetches, is several kernels in the cache.
+TEST(JitCache, KeyHoldsTheSchedule) {
+  auto norm = [](const std::vector<array>& x) {
+    array xc = x[0] - mean(x[0], -1, true);
+    return std::vector<array>{xc * rsqrt(mean(xc * xc, -1, true) + 1e-5f)};
+  };
+  ir::Type small{float32, {8, 16}}, large{float32, {2048, 1024}};
+  passes::Plan small_plan = plan_of(norm, {small}), large_plan = plan_of(norm, {large});
+  const passes::Step& a = only_kernel(small_plan);
+  const passes::Step& b = only_kernel(large_plan);
+  EXPECT_FALSE(a.kernel.schedule.stream_output);
+  EXPECT_TRUE(b.kernel.schedule.stream_output);
+  EXPECT_NE(a.kernel.key(), b.kernel.key());
+  kernel::Kernel k = b.kernel;
+  k.schedule.stream_output = false;
+  k.schedule.stream_block = 0;
+  EXPECT_EQ(a.kernel.key(), k.key()) << "the same nodes, the same schedule";
+
+  // A target without prefetches or streaming stores: neither in the schedule.
+  kernel::ScheduleOptions plain;
+  plain.prefetch = false;
+  plain.streaming_stores = false;
+  kernel::Schedule s = kernel::schedule_kernel(b.kernel, plain, {-1, large.nbytes()});
+  EXPECT_FALSE(s.stream_output);
+  EXPECT_LT(s.prefetch.reduce, 0);
+  EXPECT_GE(b.kernel.schedule.prefetch.reduce, 0);
+  k.schedule = s;
+  EXPECT_NE(k.key(), b.kernel.key());
+}
 
 // Kernels differing only in a constant's value have one key; the value is
 // a parameter. Integer divisors and shift amounts stay in the code, where
@@ -743,7 +775,8 @@ TEST(JitMath, TrigOfHugeArguments) {
 }
 
 // Fusion asks the backend what its kernels can do (runtime::Capabilities):
-// what they cannot compute becomes host steps, and kernels read at most
+// what they cannot compute becomes host steps (one-op kernels of the CPU
+// backend, over the same memory), and kernels read at most
 // max_kernel_inputs buffers. Results stay those of the interpreter.
 TEST(FusionCapabilities, HostStepsForWhatKernelsCannotDo) {
   ir::Type t32{float32, {4, 5}}, t64{float64, {4, 5}};
@@ -753,7 +786,7 @@ TEST(FusionCapabilities, HostStepsForWhatKernelsCannotDo) {
   ir::Function f = passes::simplify(detail::trace(fn, {t32, t64}));
   auto host_ops = [](const passes::Plan& p) {
     int n = 0;
-    for (const auto& s : p.steps) n += s.kind == passes::Step::HostOp;
+    for (const auto& s : p.steps) n += s.kind == passes::Step::HostOp || s.on_host;
     return n;
   };
   EXPECT_EQ(host_ops(passes::plan_fusion(f)), 0);
