@@ -220,7 +220,7 @@ void BM_sgemm_openblas(benchmark::State& state) {
 // and bytes_per_second counts what moves: 64 MiB read + 64 MiB written.
 //
 // The stores are non-temporal, as kiln's row kernels (softmax, layernorm)
-// store their large outputs (Kernel::stream_output): a line written that way goes to memory without
+// store their large outputs (Schedule::stream_output, passes/kernel_schedule.h): a line written that way goes to memory without
 // being read first, so the bytes counted are the bytes that cross memory
 // and the copy is the fastest one-read-one-write stream this process can
 // run. Any workload that must move its counted bytes therefore stays at or

@@ -6,8 +6,9 @@
 //
 // Only buffers the executable itself allocated are donated: results of
 // kernels and of BLAS calls that no later step and no output reads. Never
-// the caller's inputs, constants of the function, or results of
-// interpreted host ops (which may share their operands' buffers). And only
+// the caller's inputs, constants of the function, or results of host
+// kernels (host_kernels.h: a no-op such as a reshape returns its operand's
+// buffer, so such a result may be shared). And only
 // where the kernel is a plain elementwise map of that input: no reduction
 // in the kernel, every load of the input at exactly the index the kernel
 // writes (no broadcast, transposed, sliced or shifted reads), and the same

@@ -1,13 +1,13 @@
 #include "codegen/executor.h"
 
-#include <atomic>
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
 #include <stdexcept>
 
 #include "codegen/donation.h"
-#include "ir/interpreter.h"
+#include "codegen/host_kernels.h"
 #include "codegen/llvm/cpu_backend.h"
 #include "passes/custom.h"
 #include "passes/fusion.h"
@@ -18,11 +18,6 @@
 namespace kiln::codegen {
 
 namespace {
-
-std::atomic<uint64_t> g_buffers_donated{0};
-
-// Outputs from this size on are stored past the caches (Kernel::stream_output).
-constexpr int64_t kStreamBytes = int64_t(8) << 20;
 
 // Matmul of float32/float64 through BLAS, reading operands transposed in
 // place where the plan says so.
@@ -60,30 +55,69 @@ ir::Function without_calls(ir::Function f) {
 }
 }  // namespace
 
+
 Executable::Executable(ir::Function f, runtime::Backend& backend)
-    : f_(without_calls(std::move(f))), plan_(passes::plan_fusion(f_)), backend_(&backend) {
+    : f_(without_calls(std::move(f))), plan_(passes::plan_fusion(f_, backend.capabilities())) {
+  auto backend_of = [&](const passes::Step& st) -> runtime::Backend& { return st.on_host ? cpu_backend() : backend; };
+  const ir::Function& fn = f_;
+  int n_in = int(fn.inputs.size());
   // Free intermediates after their last reader.
-  last_use_.assign(f_.num_values(), -1);
-  for (size_t s = 0; s < plan_.steps.size(); ++s) {
-    const auto& st = plan_.steps[s];
-    for (int v : st.args) last_use_[v] = int(s);
-  }
-  for (int v : f_.outputs) last_use_[v] = int(plan_.steps.size());
+  std::vector<int> last_use(fn.num_values(), -1);
+  for (size_t s = 0; s < plan_.steps.size(); ++s)
+    for (int v : plan_.steps[s].args) last_use[v] = int(s);
+  for (int v : fn.outputs) last_use[v] = int(plan_.steps.size());
   // Outputs that reuse the buffer of an input dying in the same step.
-  donor_ = plan_donations(f_, plan_, last_use_);
+  std::vector<int> donor = plan_donations(fn, plan_, last_use);
+  // Those kernels are scheduled again, to read that input through the
+  // output pointer.
   for (size_t s = 0; s < plan_.steps.size(); ++s) {
-    kernel::Kernel& k = plan_.steps[s].kernel;
-    k.in_place = donor_[s];
-    // Non-temporal output stores (Kernel::stream_output) where the output
-    // is far larger than the caches and each row is read several times.
-    // Elementwise kernels stream well as they are (measured: no gain).
-    k.stream_output = plan_.steps[s].kind == passes::Step::Kernel && k.rank >= 2 && k.has_reduction() &&
-                      (k.output == float32 || k.output == float64) &&
-                      f_.value_type(plan_.steps[s].value).nbytes() >= kStreamBytes;
+    passes::Step& st = plan_.steps[s];
+    if (donor[s] >= 0)
+      st.kernel.schedule = kernel::schedule_kernel(st.kernel, passes::schedule_options(backend_of(st).capabilities()),
+                                                   {donor[s], fn.value_type(st.value).nbytes()});
   }
-  if (runtime::dump_enabled("fusion")) runtime::dump("fusion", "", passes::plan_to_string(f_, plan_));
-  for (const auto& st : plan_.steps)
-    kernels_.push_back(st.kind == passes::Step::Kernel ? backend_->compile(st.kernel) : nullptr);
+  if (runtime::dump_enabled("fusion")) runtime::dump("fusion", "", passes::plan_to_string(fn, plan_));
+
+  // The executable's slots are the function's values.
+  exe_.backend = &backend;
+  exe_.num_slots = fn.num_values();
+  for (int i = 0; i < n_in; ++i) exe_.input_slots.push_back(i);
+  for (size_t i = 0; i < fn.ops.size(); ++i)
+    if (fn.ops[i].kind == ir::OpKind::Constant) exe_.constants.emplace_back(n_in + int(i), fn.ops[i].data);
+  exe_.output_slots = fn.outputs;
+  for (size_t s = 0; s < plan_.steps.size(); ++s) {
+    const passes::Step& st = plan_.steps[s];
+    const ir::Op& op = fn.def(st.value);
+    runtime::ExecStep e;
+    e.args = st.args;
+    e.out = st.value;
+    e.out_bytes = size_t(op.type.nbytes());
+    if (st.kind == passes::Step::Kernel) {
+      e.backend = &backend_of(st);
+      e.kernel = e.backend->compile(st.kernel);
+      e.kernel_desc = &st.kernel;
+      e.params = st.params;
+      e.outer = st.kernel.outer_extent(op.type.shape);
+      e.work = op.type.size();
+      for (int v : st.args) e.work = std::max(e.work, fn.value_type(v).size());
+      e.donor = donor[s];
+    } else {
+      std::vector<ir::Type> types;
+      for (int v : st.args) types.push_back(fn.value_type(v));
+      e.host = [&backend, &op, &st, types](const std::vector<runtime::BufferPtr>& args) {
+        std::vector<ir::Tensor> operands;
+        for (size_t i = 0; i < args.size(); ++i) operands.push_back({types[i], args[i]});
+        ir::Tensor out;
+        if (runs_on_blas(op)) run_blas(backend, op, st, operands, &out);
+        else out = run_host_op(op, operands);
+        return out.buffer;
+      };
+    }
+    for (int v : st.args)
+      if (last_use[v] == int(s) && v >= n_in && std::find(e.frees.begin(), e.frees.end(), v) == e.frees.end())
+        e.frees.push_back(v);
+    exe_.steps.push_back(std::move(e));
+  }
 }
 
 std::vector<ir::Tensor> Executable::run(const std::vector<ir::Tensor>& inputs) const {
@@ -91,66 +125,19 @@ std::vector<ir::Tensor> Executable::run(const std::vector<ir::Tensor>& inputs) c
   if (inputs.size() != f.inputs.size())
     throw std::invalid_argument("[execute] expected " + std::to_string(f.inputs.size()) + " inputs, got " +
                                 std::to_string(inputs.size()));
-  int n_in = int(f.inputs.size());
-  std::vector<ir::Tensor> values(f.num_values());
-  for (int i = 0; i < n_in; ++i) {
+  std::vector<runtime::BufferPtr> buffers;
+  for (size_t i = 0; i < inputs.size(); ++i) {
     if (inputs[i].type != f.inputs[i])
       throw std::invalid_argument("[execute] input " + std::to_string(i) + " has type " +
                                   ir::type_to_string(inputs[i].type) + ", expected " +
                                   ir::type_to_string(f.inputs[i]));
-    values[i] = inputs[i];
+    buffers.push_back(inputs[i].buffer);
   }
-  for (size_t i = 0; i < f.ops.size(); ++i)
-    if (f.ops[i].kind == ir::OpKind::Constant) values[n_in + i] = {f.ops[i].type, f.ops[i].data};
-
-  for (size_t s = 0; s < plan_.steps.size(); ++s) {
-    const auto& st = plan_.steps[s];
-    const ir::Op& op = f.def(st.value);
-    if (st.kind == passes::Step::HostOp) {
-      std::vector<ir::Tensor> operands;
-      for (int o : st.args) operands.push_back(values[o]);
-      if (runs_on_blas(op)) run_blas(*backend_, op, st, operands, &values[st.value]);
-      else values[st.value] = ir::interpret_op(op, operands);
-    } else {
-      ir::Tensor out{op.type, nullptr};
-      if (donor_[s] >= 0) {
-        // The kernel reads that input through the output pointer: hand it
-        // the buffer, or (should anything else still hold the buffer) a copy.
-        runtime::BufferPtr& src = values[st.args[donor_[s]]].buffer;
-        if (src.use_count() == 1) {
-          out.buffer = src;
-          g_buffers_donated.fetch_add(1, std::memory_order_relaxed);
-        } else {
-          out.buffer = backend_->allocate(size_t(op.type.nbytes()));
-          std::memcpy(out.buffer->data(), src->data(), size_t(op.type.nbytes()));
-        }
-      } else {
-        out.buffer = backend_->allocate(size_t(op.type.nbytes()));
-      }
-      runtime::Launch l;
-      l.kernel = &st.kernel;
-      l.compiled = kernels_[s].get();
-      l.work = op.type.size();
-      for (int v : st.args) {
-        l.inputs.push_back(values[v].buffer.get());
-        l.work = std::max(l.work, values[v].type.size());
-      }
-      l.output = out.buffer.get();
-      l.params = st.params.data();
-      l.outer = st.kernel.outer_extent(op.type.shape);
-      backend_->launch(l);
-      values[st.value] = std::move(out);
-    }
-    for (int v : st.args)
-      if (last_use_[v] == int(s) && v >= n_in) values[v].buffer.reset();
-  }
+  std::vector<runtime::BufferPtr> results = exe_.run(buffers);
   std::vector<ir::Tensor> outputs;
-  for (int v : f.outputs) outputs.push_back(values[v]);
+  for (size_t i = 0; i < results.size(); ++i) outputs.push_back({f.value_type(f.outputs[i]), results[i]});
   return outputs;
 }
-
-uint64_t buffers_donated() { return g_buffers_donated.load(std::memory_order_relaxed); }
-void reset_buffers_donated() { g_buffers_donated.store(0, std::memory_order_relaxed); }
 
 std::vector<ir::Tensor> execute(const ir::Function& f, const std::vector<ir::Tensor>& inputs,
                                 runtime::Backend& backend) {

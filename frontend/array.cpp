@@ -49,6 +49,7 @@ array make_node(ir::OpKind kind, std::vector<array> inputs, ir::Attrs attrs,
     std::string problem = ir::custom_op_problem(op, types);
     if (!problem.empty()) throw std::invalid_argument("[custom] " + problem);
   }
+  n->stream = current_stream();
   n->kind = kind;
   n->attrs = std::move(attrs);
   n->inputs = std::move(inputs);

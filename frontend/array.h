@@ -14,6 +14,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "frontend/stream.h"
 #include "ir/dtype.h"
 #include "ir/function.h"
 #include "runtime/buffer.h"
@@ -157,6 +158,9 @@ struct Node {
   std::vector<array> inputs;
   // Custom ops only: the functions the op calls (ir/custom.h).
   std::shared_ptr<const ir::Custom> custom;
+  // Pending: the stream the op runs on (eval runs it on stream.device),
+  // the one in force when the op was created (frontend/stream.h).
+  Stream stream{0, Device::cpu};
   // A stand-in for an input of a function being traced (compile, grad,
   // vmap): it has no value and cannot be evaluated.
   bool placeholder = false;

@@ -8,9 +8,12 @@
 #include <mutex>
 #include <sstream>
 #include <stdexcept>
+#include <tuple>
 
+#include "codegen/backends.h"
 #include "codegen/executor.h"
 #include "codegen/llvm/jit.h"
+#include "frontend/stream.h"
 #include "frontend/transforms.h"
 #include "ir/printer.h"
 #include "passes/pass_manager.h"
@@ -34,12 +37,23 @@ std::atomic<int64_t> g_trace_limit{-1};  // -1: not read from the environment ye
 constexpr int64_t kDefaultTraceCacheLimit = 64;
 constexpr int64_t kMaxTraceCacheLimit = int64_t(1) << 20;
 
-// The trace cache key: each input's dtype and shape.
-using Signature = std::vector<std::pair<int, Shape>>;
+// The trace cache key: each input's dtype and shape, and the device that
+// runs the call (the default device then), whose backend the executable
+// was built for.
+struct Signature {
+  std::vector<std::pair<int, Shape>> inputs;
+  int device_type = 0;
+  int device_index = 0;
+  bool operator<(const Signature& o) const {
+    return std::tie(inputs, device_type, device_index) < std::tie(o.inputs, o.device_type, o.device_index);
+  }
+};
 
-Signature signature_of(const std::vector<array>& args) {
+Signature signature_of(const std::vector<array>& args, const Device& d) {
   Signature s;
-  for (const auto& a : args) s.push_back({int(a.dtype().val), a.shape()});
+  for (const auto& a : args) s.inputs.push_back({int(a.dtype().val), a.shape()});
+  s.device_type = int(d.type);
+  s.device_index = d.index;
   return s;
 }
 
@@ -67,7 +81,8 @@ struct CompiledFunction {
 
   std::vector<array> operator()(const std::vector<array>& args) {
     if (!compile_enabled()) return fun(args);
-    Signature sig = signature_of(args);
+    Device device = to_stream({}).device;
+    Signature sig = signature_of(args, device);
     std::shared_ptr<Trace> t;
     // Inside another transformation, fun may capture that trace's values:
     // trace afresh (a cached trace would have baked them in as constants).
@@ -114,7 +129,8 @@ struct CompiledFunction {
       if (detail::depends_on_placeholder(a)) return detail::inline_function(t->f, args);
     // Otherwise it runs now on the cached executable: no re-planning, no
     // kernel lookups, just launches.
-    std::call_once(t->built, [&] { t->exe = std::make_unique<codegen::Executable>(t->f); });
+    std::call_once(t->built,
+                   [&] { t->exe = std::make_unique<codegen::Executable>(t->f, codegen::backend_for(device)); });
     std::vector<ir::Tensor> inputs;
     for (auto a : args) {
       a.eval();
@@ -156,7 +172,8 @@ void precompile(const ArrayFunction& fun, const std::vector<array>& example_inpu
   if (detail::tracing())
     throw std::invalid_argument("[precompile] cannot precompile inside a transformation (compile, grad, vmap)");
   // Planning an executable compiles (or loads) every kernel it launches.
-  codegen::Executable exe(simplified_trace(detail::trace(fun, detail::types_of(example_inputs))));
+  codegen::Executable exe(simplified_trace(detail::trace(fun, detail::types_of(example_inputs))),
+                          codegen::backend_for(to_stream({}).device));
 }
 
 void disable_compile() { g_compile_enabled = 0; }

@@ -2,198 +2,216 @@
 // The array operations, mirroring mlx::core's ops.h: names, argument order,
 // defaults, dtype promotion and error behaviour. Bad arguments throw
 // std::invalid_argument("[op] ...") naming the offending shapes/axes/dtypes.
-// (MLX's trailing StreamOrDevice argument is not taken: kiln picks the
-// device itself.)
+// Every op takes MLX's trailing `StreamOrDevice s = {}`: the stream (or the
+// device's default stream) it runs on; see frontend/stream.h.
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "frontend/array.h"
+#include "frontend/stream.h"
 
 namespace kiln {
 
 // ---- creation --------------------------------------------------------------
-array arange(double start, double stop, double step, Dtype dtype);
-array arange(double start, double stop, double step);  // float32
-array arange(double start, double stop, Dtype dtype);
-array arange(double start, double stop);
-array arange(double stop, Dtype dtype);
-array arange(double stop);
-array arange(int start, int stop, int step);  // int32
-array arange(int start, int stop);
-array arange(int stop);
-array linspace(double start, double stop, int num = 50, Dtype dtype = float32);
+array arange(double start, double stop, double step, Dtype dtype, StreamOrDevice s = {});
+array arange(double start, double stop, double step, StreamOrDevice s = {});  // float32
+array arange(double start, double stop, Dtype dtype, StreamOrDevice s = {});
+array arange(double start, double stop, StreamOrDevice s = {});
+array arange(double stop, Dtype dtype, StreamOrDevice s = {});
+array arange(double stop, StreamOrDevice s = {});
+array arange(int start, int stop, int step, StreamOrDevice s = {});  // int32
+array arange(int start, int stop, StreamOrDevice s = {});
+array arange(int stop, StreamOrDevice s = {});
+array linspace(double start, double stop, int num = 50, Dtype dtype = float32, StreamOrDevice s = {});
 
-array astype(array a, Dtype dtype);
-array copy(array a);
+array astype(array a, Dtype dtype, StreamOrDevice s = {});
+array copy(array a, StreamOrDevice s = {});
 
-array full(Shape shape, array vals, Dtype dtype);
-array full(Shape shape, array vals);
+array full(Shape shape, array vals, Dtype dtype, StreamOrDevice s = {});
+array full(Shape shape, array vals, StreamOrDevice s = {});
 template <typename T>
-array full(Shape shape, T val, Dtype dtype) { return full(std::move(shape), array(val, dtype)); }
+array full(Shape shape, T val, Dtype dtype, StreamOrDevice s = {}) {
+  return full(std::move(shape), array(val, dtype), std::move(s));
+}
 template <typename T>
-array full(Shape shape, T val) { return full(std::move(shape), array(val)); }
-array zeros(const Shape& shape, Dtype dtype);
-inline array zeros(const Shape& shape) { return zeros(shape, float32); }
-array zeros_like(const array& a);
-array ones(const Shape& shape, Dtype dtype);
-inline array ones(const Shape& shape) { return ones(shape, float32); }
-array ones_like(const array& a);
+array full(Shape shape, T val, StreamOrDevice s = {}) { return full(std::move(shape), array(val), std::move(s)); }
+array zeros(const Shape& shape, Dtype dtype, StreamOrDevice s = {});
+inline array zeros(const Shape& shape, StreamOrDevice s = {}) { return zeros(shape, float32, std::move(s)); }
+array zeros_like(const array& a, StreamOrDevice s = {});
+array ones(const Shape& shape, Dtype dtype, StreamOrDevice s = {});
+inline array ones(const Shape& shape, StreamOrDevice s = {}) { return ones(shape, float32, std::move(s)); }
+array ones_like(const array& a, StreamOrDevice s = {});
 // full_like(a, v): a's shape and dtype, every element v.
-array full_like(const array& a, array vals);
-array full_like(const array& a, array vals, Dtype dtype);
+array full_like(const array& a, array vals, StreamOrDevice s = {});
+array full_like(const array& a, array vals, Dtype dtype, StreamOrDevice s = {});
 template <typename T>
-array full_like(const array& a, T val) { return full_like(a, array(val, a.dtype())); }
+array full_like(const array& a, T val, StreamOrDevice s = {}) {
+  return full_like(a, array(val, a.dtype()), std::move(s));
+}
 template <typename T>
-array full_like(const array& a, T val, Dtype dtype) { return full_like(a, array(val, dtype), dtype); }
+array full_like(const array& a, T val, Dtype dtype, StreamOrDevice s = {}) {
+  return full_like(a, array(val, dtype), dtype, std::move(s));
+}
 
-array eye(int n, int m, int k, Dtype dtype);
-inline array eye(int n, Dtype dtype) { return eye(n, n, 0, dtype); }
-inline array eye(int n, int m) { return eye(n, m, 0, float32); }
-inline array eye(int n, int m, int k) { return eye(n, m, k, float32); }
-inline array eye(int n) { return eye(n, n, 0, float32); }
-inline array identity(int n, Dtype dtype) { return eye(n, n, 0, dtype); }
-inline array identity(int n) { return eye(n, n, 0, float32); }
-array tri(int n, int m, int k, Dtype type);
-inline array tri(int n, Dtype type) { return tri(n, n, 0, type); }
-array tril(array x, int k = 0);
-array triu(array x, int k = 0);
+array eye(int n, int m, int k, Dtype dtype, StreamOrDevice s = {});
+inline array eye(int n, Dtype dtype, StreamOrDevice s = {}) { return eye(n, n, 0, dtype, std::move(s)); }
+inline array eye(int n, int m, StreamOrDevice s = {}) { return eye(n, m, 0, float32, std::move(s)); }
+inline array eye(int n, int m, int k, StreamOrDevice s = {}) { return eye(n, m, k, float32, std::move(s)); }
+inline array eye(int n, StreamOrDevice s = {}) { return eye(n, n, 0, float32, std::move(s)); }
+inline array identity(int n, Dtype dtype, StreamOrDevice s = {}) { return eye(n, n, 0, dtype, std::move(s)); }
+inline array identity(int n, StreamOrDevice s = {}) { return eye(n, n, 0, float32, std::move(s)); }
+array tri(int n, int m, int k, Dtype type, StreamOrDevice s = {});
+inline array tri(int n, Dtype type, StreamOrDevice s = {}) { return tri(n, n, 0, type, std::move(s)); }
+array tril(array x, int k = 0, StreamOrDevice s = {});
+array triu(array x, int k = 0, StreamOrDevice s = {});
 
 // ---- shape and data movement ----------------------------------------------
-array reshape(const array& a, Shape shape);  // one dimension may be -1
-array flatten(const array& a, int start_axis, int end_axis = -1);
-array flatten(const array& a);
-array squeeze(const array& a, const std::vector<int>& axes);
-array squeeze(const array& a, int axis);
-array squeeze(const array& a);
-array expand_dims(const array& a, const std::vector<int>& axes);
-array expand_dims(const array& a, int axis);
-array transpose(const array& a, std::vector<int> axes);
-array transpose(const array& a);
-array swapaxes(const array& a, int axis1, int axis2);
-array moveaxis(const array& a, int source, int destination);
-array broadcast_to(const array& a, const Shape& shape);
-std::vector<array> broadcast_arrays(const std::vector<array>& inputs);
-array slice(const array& a, Shape start, Shape stop, Shape strides);
-array slice(const array& a, Shape start, Shape stop);
-array slice_update(const array& src, const array& update, Shape start, Shape stop, Shape strides);
-array slice_update(const array& src, const array& update, Shape start, Shape stop);
-std::vector<array> split(const array& a, int num_splits, int axis);
-std::vector<array> split(const array& a, int num_splits);
-std::vector<array> split(const array& a, const Shape& indices, int axis);
-std::vector<array> split(const array& a, const Shape& indices);
-array concatenate(std::vector<array> arrays, int axis);
-array concatenate(std::vector<array> arrays);  // flattens, then joins
-array stack(const std::vector<array>& arrays, int axis);
-array stack(const std::vector<array>& arrays);
-array repeat(const array& arr, int repeats, int axis);
-array repeat(const array& arr, int repeats);  // flattened
-array tile(const array& arr, std::vector<int> reps);
+array reshape(const array& a, Shape shape, StreamOrDevice s = {});  // one dimension may be -1
+array flatten(const array& a, int start_axis, int end_axis = -1, StreamOrDevice s = {});
+array flatten(const array& a, StreamOrDevice s = {});
+array squeeze(const array& a, const std::vector<int>& axes, StreamOrDevice s = {});
+array squeeze(const array& a, int axis, StreamOrDevice s = {});
+array squeeze(const array& a, StreamOrDevice s = {});
+array expand_dims(const array& a, const std::vector<int>& axes, StreamOrDevice s = {});
+array expand_dims(const array& a, int axis, StreamOrDevice s = {});
+array transpose(const array& a, std::vector<int> axes, StreamOrDevice s = {});
+inline array transpose(const array& a, std::initializer_list<int> axes, StreamOrDevice s = {}) {
+  return transpose(a, std::vector<int>(axes), std::move(s));
+}
+array transpose(const array& a, StreamOrDevice s = {});
+array swapaxes(const array& a, int axis1, int axis2, StreamOrDevice s = {});
+array moveaxis(const array& a, int source, int destination, StreamOrDevice s = {});
+array broadcast_to(const array& a, const Shape& shape, StreamOrDevice s = {});
+std::vector<array> broadcast_arrays(const std::vector<array>& inputs, StreamOrDevice s = {});
+array slice(const array& a, Shape start, Shape stop, Shape strides, StreamOrDevice s = {});
+array slice(const array& a, Shape start, Shape stop, StreamOrDevice s = {});
+array slice_update(const array& src, const array& update, Shape start, Shape stop, Shape strides, StreamOrDevice s = {});
+array slice_update(const array& src, const array& update, Shape start, Shape stop, StreamOrDevice s = {});
+std::vector<array> split(const array& a, int num_splits, int axis, StreamOrDevice s = {});
+std::vector<array> split(const array& a, int num_splits, StreamOrDevice s = {});
+std::vector<array> split(const array& a, const Shape& indices, int axis, StreamOrDevice s = {});
+std::vector<array> split(const array& a, const Shape& indices, StreamOrDevice s = {});
+array concatenate(std::vector<array> arrays, int axis, StreamOrDevice s = {});
+array concatenate(std::vector<array> arrays, StreamOrDevice s = {});  // flattens, then joins
+array stack(const std::vector<array>& arrays, int axis, StreamOrDevice s = {});
+array stack(const std::vector<array>& arrays, StreamOrDevice s = {});
+array repeat(const array& arr, int repeats, int axis, StreamOrDevice s = {});
+array repeat(const array& arr, int repeats, StreamOrDevice s = {});  // flattened
+array tile(const array& arr, std::vector<int> reps, StreamOrDevice s = {});
 // mode: "constant" (pad with pad_value) or "edge" (repeat the edge values).
 array pad(const array& a, const std::vector<int>& axes, const Shape& low_pad_size,
           const Shape& high_pad_size, const array& pad_value = array(0),
-          const std::string& mode = "constant");
+          const std::string& mode = "constant", StreamOrDevice s = {});
 array pad(const array& a, const std::vector<std::pair<int, int>>& pad_width,
-          const array& pad_value = array(0), const std::string& mode = "constant");
+          const array& pad_value = array(0), const std::string& mode = "constant", StreamOrDevice s = {});
 array pad(const array& a, const std::pair<int, int>& pad_width,
-          const array& pad_value = array(0), const std::string& mode = "constant");
+          const array& pad_value = array(0), const std::string& mode = "constant", StreamOrDevice s = {});
 array pad(const array& a, int pad_width, const array& pad_value = array(0),
-          const std::string& mode = "constant");
+          const std::string& mode = "constant", StreamOrDevice s = {});
 
 // ---- indexing and linear algebra ------------------------------------------
 // Indices may be negative (counted from the end); indices still out of range
 // are clamped to the nearest valid one, as in JAX.
-array take(const array& a, const array& indices, int axis);
-array take(const array& a, const array& indices);  // from the flattened array
-array take(const array& a, int index, int axis);
-array take(const array& a, int index);
-array take_along_axis(const array& a, const array& indices, int axis);
-array matmul(const array& a, const array& b);
-array inner(const array& a, const array& b);
-array outer(const array& a, const array& b);
+array take(const array& a, const array& indices, int axis, StreamOrDevice s = {});
+array take(const array& a, const array& indices, StreamOrDevice s = {});  // from the flattened array
+array take(const array& a, int index, int axis, StreamOrDevice s = {});
+array take(const array& a, int index, StreamOrDevice s = {});
+array take_along_axis(const array& a, const array& indices, int axis, StreamOrDevice s = {});
+array matmul(const array& a, const array& b, StreamOrDevice s = {});
+array inner(const array& a, const array& b, StreamOrDevice s = {});
+array outer(const array& a, const array& b, StreamOrDevice s = {});
 
 // ---- elementwise, one operand ---------------------------------------------
-array abs(const array& a);
-array negative(const array& a);
-array sign(const array& a);
-array square(const array& a);
-array sqrt(const array& a);
-array rsqrt(const array& a);
-array reciprocal(const array& a);
-array exp(const array& a);
-array expm1(const array& a);
-array log(const array& a);
-array log2(const array& a);
-array log10(const array& a);
-array log1p(const array& a);
-array sin(const array& a);
-array cos(const array& a);
-array tan(const array& a);
-array arcsin(const array& a);
-array arccos(const array& a);
-array arctan(const array& a);
-array sinh(const array& a);
-array cosh(const array& a);
-array tanh(const array& a);
-array arcsinh(const array& a);
-array arccosh(const array& a);
-array arctanh(const array& a);
-array sigmoid(const array& a);
-array erf(const array& a);
-array erfinv(const array& a);
-array floor(const array& a);
-array ceil(const array& a);
-array round(const array& a, int decimals = 0);  // halves to even
-array isnan(const array& a);
-array isinf(const array& a);
-array isfinite(const array& a);
-array isposinf(const array& a);
-array isneginf(const array& a);
-array logical_not(const array& a);
-array bitwise_invert(const array& a);
-array stop_gradient(const array& a);
+array abs(const array& a, StreamOrDevice s = {});
+array negative(const array& a, StreamOrDevice s = {});
+array sign(const array& a, StreamOrDevice s = {});
+array square(const array& a, StreamOrDevice s = {});
+array sqrt(const array& a, StreamOrDevice s = {});
+array rsqrt(const array& a, StreamOrDevice s = {});
+array reciprocal(const array& a, StreamOrDevice s = {});
+array exp(const array& a, StreamOrDevice s = {});
+array expm1(const array& a, StreamOrDevice s = {});
+array log(const array& a, StreamOrDevice s = {});
+array log2(const array& a, StreamOrDevice s = {});
+array log10(const array& a, StreamOrDevice s = {});
+array log1p(const array& a, StreamOrDevice s = {});
+array sin(const array& a, StreamOrDevice s = {});
+array cos(const array& a, StreamOrDevice s = {});
+array tan(const array& a, StreamOrDevice s = {});
+array arcsin(const array& a, StreamOrDevice s = {});
+array arccos(const array& a, StreamOrDevice s = {});
+array arctan(const array& a, StreamOrDevice s = {});
+array sinh(const array& a, StreamOrDevice s = {});
+array cosh(const array& a, StreamOrDevice s = {});
+array tanh(const array& a, StreamOrDevice s = {});
+array arcsinh(const array& a, StreamOrDevice s = {});
+array arccosh(const array& a, StreamOrDevice s = {});
+array arctanh(const array& a, StreamOrDevice s = {});
+array sigmoid(const array& a, StreamOrDevice s = {});
+array erf(const array& a, StreamOrDevice s = {});
+array erfinv(const array& a, StreamOrDevice s = {});
+array floor(const array& a, StreamOrDevice s = {});
+array ceil(const array& a, StreamOrDevice s = {});
+array round(const array& a, int decimals, StreamOrDevice s = {});  // halves to even
+inline array round(const array& a, StreamOrDevice s = {}) { return round(a, 0, std::move(s)); }
+array isnan(const array& a, StreamOrDevice s = {});
+array isinf(const array& a, StreamOrDevice s = {});
+array isfinite(const array& a, StreamOrDevice s = {});
+array isposinf(const array& a, StreamOrDevice s = {});
+array isneginf(const array& a, StreamOrDevice s = {});
+array logical_not(const array& a, StreamOrDevice s = {});
+array bitwise_invert(const array& a, StreamOrDevice s = {});
+array stop_gradient(const array& a, StreamOrDevice s = {});
 
 // ---- elementwise, two or three operands (broadcasting, promoting) ---------
-array add(const array& a, const array& b);
-array subtract(const array& a, const array& b);
-array multiply(const array& a, const array& b);
-array divide(const array& a, const array& b);
-array floor_divide(const array& a, const array& b);
-array remainder(const array& a, const array& b);
-array power(const array& a, const array& b);
-array maximum(const array& a, const array& b);
-array minimum(const array& a, const array& b);
-array arctan2(const array& a, const array& b);
-array logaddexp(const array& a, const array& b);
-array equal(const array& a, const array& b);
-array not_equal(const array& a, const array& b);
-array less(const array& a, const array& b);
-array less_equal(const array& a, const array& b);
-array greater(const array& a, const array& b);
-array greater_equal(const array& a, const array& b);
-array logical_and(const array& a, const array& b);
-array logical_or(const array& a, const array& b);
-array bitwise_and(const array& a, const array& b);
-array bitwise_or(const array& a, const array& b);
-array bitwise_xor(const array& a, const array& b);
-array left_shift(const array& a, const array& b);
-array right_shift(const array& a, const array& b);
-array where(const array& condition, const array& x, const array& y);
-array clip(const array& a, const std::optional<array>& a_min, const std::optional<array>& a_max);
+array add(const array& a, const array& b, StreamOrDevice s = {});
+array subtract(const array& a, const array& b, StreamOrDevice s = {});
+array multiply(const array& a, const array& b, StreamOrDevice s = {});
+array divide(const array& a, const array& b, StreamOrDevice s = {});
+array floor_divide(const array& a, const array& b, StreamOrDevice s = {});
+array remainder(const array& a, const array& b, StreamOrDevice s = {});
+array power(const array& a, const array& b, StreamOrDevice s = {});
+array maximum(const array& a, const array& b, StreamOrDevice s = {});
+array minimum(const array& a, const array& b, StreamOrDevice s = {});
+array arctan2(const array& a, const array& b, StreamOrDevice s = {});
+array logaddexp(const array& a, const array& b, StreamOrDevice s = {});
+array equal(const array& a, const array& b, StreamOrDevice s = {});
+array not_equal(const array& a, const array& b, StreamOrDevice s = {});
+array less(const array& a, const array& b, StreamOrDevice s = {});
+array less_equal(const array& a, const array& b, StreamOrDevice s = {});
+array greater(const array& a, const array& b, StreamOrDevice s = {});
+array greater_equal(const array& a, const array& b, StreamOrDevice s = {});
+array logical_and(const array& a, const array& b, StreamOrDevice s = {});
+array logical_or(const array& a, const array& b, StreamOrDevice s = {});
+array bitwise_and(const array& a, const array& b, StreamOrDevice s = {});
+array bitwise_or(const array& a, const array& b, StreamOrDevice s = {});
+array bitwise_xor(const array& a, const array& b, StreamOrDevice s = {});
+array left_shift(const array& a, const array& b, StreamOrDevice s = {});
+array right_shift(const array& a, const array& b, StreamOrDevice s = {});
+array where(const array& condition, const array& x, const array& y, StreamOrDevice s = {});
+array clip(const array& a, const std::optional<array>& a_min = std::nullopt,
+           const std::optional<array>& a_max = std::nullopt, StreamOrDevice s = {});
 
 // Comparisons of whole arrays.
-array array_equal(const array& a, const array& b, bool equal_nan = false);
+array array_equal(const array& a, const array& b, bool equal_nan, StreamOrDevice s = {});
+inline array array_equal(const array& a, const array& b, StreamOrDevice s = {}) {
+  return array_equal(a, b, false, std::move(s));
+}
 array isclose(const array& a, const array& b, double rtol = 1e-5, double atol = 1e-8,
-              bool equal_nan = false);
+              bool equal_nan = false, StreamOrDevice s = {});
 array allclose(const array& a, const array& b, double rtol = 1e-5, double atol = 1e-8,
-               bool equal_nan = false);
+               bool equal_nan = false, StreamOrDevice s = {});
 
 // ---- reductions -------------------------------------------------------------
-#define KILN_REDUCTION(name)                                                      \
-  array name(const array& a, bool keepdims = false);                              \
-  array name(const array& a, const std::vector<int>& axes, bool keepdims = false); \
-  array name(const array& a, int axis, bool keepdims = false);
+// As MLX: name(a, keepdims) has no default keepdims, so that name(a, s)
+// (all axes, a stream or device) is its own overload.
+#define KILN_REDUCTION(name)                                                                   \
+  array name(const array& a, bool keepdims, StreamOrDevice s = {});                            \
+  inline array name(const array& a, StreamOrDevice s = {}) { return name(a, false, std::move(s)); } \
+  array name(const array& a, const std::vector<int>& axes, bool keepdims = false, StreamOrDevice s = {}); \
+  array name(const array& a, int axis, bool keepdims = false, StreamOrDevice s = {});
 KILN_REDUCTION(all)
 KILN_REDUCTION(any)
 KILN_REDUCTION(sum)
@@ -203,19 +221,23 @@ KILN_REDUCTION(min)
 KILN_REDUCTION(mean)
 KILN_REDUCTION(logsumexp)
 #undef KILN_REDUCTION
-array var(const array& a, bool keepdims = false, int ddof = 0);
-array var(const array& a, const std::vector<int>& axes, bool keepdims = false, int ddof = 0);
-array var(const array& a, int axis, bool keepdims = false, int ddof = 0);
-array std(const array& a, bool keepdims = false, int ddof = 0);
-array std(const array& a, const std::vector<int>& axes, bool keepdims = false, int ddof = 0);
-array std(const array& a, int axis, bool keepdims = false, int ddof = 0);
-array argmax(const array& a, bool keepdims = false);
-array argmax(const array& a, int axis, bool keepdims = false);
-array argmin(const array& a, bool keepdims = false);
-array argmin(const array& a, int axis, bool keepdims = false);
-array softmax(const array& a, const std::vector<int>& axes, bool precise = false);
-array softmax(const array& a, int axis, bool precise = false);
-array softmax(const array& a, bool precise = false);
+array var(const array& a, bool keepdims, int ddof = 0, StreamOrDevice s = {});
+inline array var(const array& a, StreamOrDevice s = {}) { return var(a, false, 0, std::move(s)); }
+array var(const array& a, const std::vector<int>& axes, bool keepdims = false, int ddof = 0, StreamOrDevice s = {});
+array var(const array& a, int axis, bool keepdims = false, int ddof = 0, StreamOrDevice s = {});
+array std(const array& a, bool keepdims, int ddof = 0, StreamOrDevice s = {});
+inline array std(const array& a, StreamOrDevice s = {}) { return std(a, false, 0, std::move(s)); }
+array std(const array& a, const std::vector<int>& axes, bool keepdims = false, int ddof = 0, StreamOrDevice s = {});
+array std(const array& a, int axis, bool keepdims = false, int ddof = 0, StreamOrDevice s = {});
+array argmax(const array& a, bool keepdims, StreamOrDevice s = {});
+inline array argmax(const array& a, StreamOrDevice s = {}) { return argmax(a, false, std::move(s)); }
+array argmax(const array& a, int axis, bool keepdims = false, StreamOrDevice s = {});
+array argmin(const array& a, bool keepdims, StreamOrDevice s = {});
+inline array argmin(const array& a, StreamOrDevice s = {}) { return argmin(a, false, std::move(s)); }
+array argmin(const array& a, int axis, bool keepdims = false, StreamOrDevice s = {});
+array softmax(const array& a, const std::vector<int>& axes, bool precise = false, StreamOrDevice s = {});
+array softmax(const array& a, int axis, bool precise = false, StreamOrDevice s = {});
+array softmax(const array& a, bool precise = false, StreamOrDevice s = {});
 
 // ---- operators ---------------------------------------------------------------
 // A C++ scalar operand is "weak", as a Python scalar in MLX: it takes the

@@ -43,33 +43,73 @@ array bitwise(OpKind k, const array& a, const array& b) {
 
 }  // namespace
 
-array abs(const array& a) {
+array abs(const array& a, StreamOrDevice s) {
+  detail::OpStream on_stream(s);
   if (is_unsigned(a.dtype()) || a.dtype() == bool_) return a;
   return unary(OpKind::Abs, a);
 }
-array negative(const array& a) {
+array negative(const array& a, StreamOrDevice s) {
+  detail::OpStream on_stream(s);
   if (a.dtype() == bool_) throw_invalid("negative", "Not supported for bool, use logical_not instead.");
   return unary(OpKind::Negative, a);
 }
-array sign(const array& a) { return a.dtype() == bool_ ? a : unary(OpKind::Sign, a); }
-array square(const array& a) { return a.dtype() == bool_ ? a : unary(OpKind::Square, a); }
-array sqrt(const array& a) { return float_unary(OpKind::Sqrt, a); }
-array rsqrt(const array& a) { return float_unary(OpKind::Rsqrt, a); }
-array reciprocal(const array& a) {
+array sign(const array& a, StreamOrDevice s) {
+  detail::OpStream on_stream(s);
+  return a.dtype() == bool_ ? a : unary(OpKind::Sign, a);
+}
+array square(const array& a, StreamOrDevice s) {
+  detail::OpStream on_stream(s);
+  return a.dtype() == bool_ ? a : unary(OpKind::Square, a);
+}
+array sqrt(const array& a, StreamOrDevice s) {
+  detail::OpStream on_stream(s);
+  return float_unary(OpKind::Sqrt, a);
+}
+array rsqrt(const array& a, StreamOrDevice s) {
+  detail::OpStream on_stream(s);
+  return float_unary(OpKind::Rsqrt, a);
+}
+array reciprocal(const array& a, StreamOrDevice s) {
+  detail::OpStream on_stream(s);
   Dtype t = detail::at_least_float(a.dtype());
   return divide(detail::scalar(1.0, t), a);
 }
-array exp(const array& a) { return float_unary(OpKind::Exp, a); }
-array log(const array& a) { return float_unary(OpKind::Log, a); }
-array sin(const array& a) { return float_unary(OpKind::Sin, a); }
-array cos(const array& a) { return float_unary(OpKind::Cos, a); }
-array tan(const array& a) { return float_unary(OpKind::Tan, a); }
-array sinh(const array& a) { return float_unary(OpKind::Sinh, a); }
-array cosh(const array& a) { return float_unary(OpKind::Cosh, a); }
-array tanh(const array& a) { return float_unary(OpKind::Tanh, a); }
+array exp(const array& a, StreamOrDevice s) {
+  detail::OpStream on_stream(s);
+  return float_unary(OpKind::Exp, a);
+}
+array log(const array& a, StreamOrDevice s) {
+  detail::OpStream on_stream(s);
+  return float_unary(OpKind::Log, a);
+}
+array sin(const array& a, StreamOrDevice s) {
+  detail::OpStream on_stream(s);
+  return float_unary(OpKind::Sin, a);
+}
+array cos(const array& a, StreamOrDevice s) {
+  detail::OpStream on_stream(s);
+  return float_unary(OpKind::Cos, a);
+}
+array tan(const array& a, StreamOrDevice s) {
+  detail::OpStream on_stream(s);
+  return float_unary(OpKind::Tan, a);
+}
+array sinh(const array& a, StreamOrDevice s) {
+  detail::OpStream on_stream(s);
+  return float_unary(OpKind::Sinh, a);
+}
+array cosh(const array& a, StreamOrDevice s) {
+  detail::OpStream on_stream(s);
+  return float_unary(OpKind::Cosh, a);
+}
+array tanh(const array& a, StreamOrDevice s) {
+  detail::OpStream on_stream(s);
+  return float_unary(OpKind::Tanh, a);
+}
 
 #define KILN_REAL_FLOAT_UNARY(fn, kind)             \
-  array fn(const array& a) {                        \
+  array fn(const array& a, StreamOrDevice s) {      \
+    detail::OpStream on_stream(s);                  \
     require_not_complex(#fn, a);                    \
     return float_unary(OpKind::kind, a);            \
   }
@@ -89,15 +129,18 @@ KILN_REAL_FLOAT_UNARY(erfinv, Erfinv)
 #undef KILN_REAL_FLOAT_UNARY
 
 // Rounding is the identity on integers.
-array floor(const array& a) {
+array floor(const array& a, StreamOrDevice s) {
+  detail::OpStream on_stream(s);
   require_not_complex("floor", a);
   return is_floating(a.dtype()) ? unary(OpKind::Floor, a) : a;
 }
-array ceil(const array& a) {
+array ceil(const array& a, StreamOrDevice s) {
+  detail::OpStream on_stream(s);
   require_not_complex("ceil", a);
   return is_floating(a.dtype()) ? unary(OpKind::Ceil, a) : a;
 }
-array round(const array& a, int decimals) {
+array round(const array& a, int decimals, StreamOrDevice s) {
+  detail::OpStream on_stream(s);
   require_not_complex("round", a);
   if (!is_floating(a.dtype())) return a;
   if (decimals == 0) return unary(OpKind::Round, a);
@@ -118,44 +161,69 @@ array round(const array& a, int decimals) {
   return where(integral, a, divide(unary(OpKind::Round, scaled), scale));
 }
 
-array isnan(const array& a) {
+array isnan(const array& a, StreamOrDevice s) {
+  detail::OpStream on_stream(s);
   if (!is_inexact(a.dtype())) return full(a.shape(), array(false));
   return not_equal(a, a);
 }
-array isposinf(const array& a) {
+array isposinf(const array& a, StreamOrDevice s) {
+  detail::OpStream on_stream(s);
   if (!is_floating(a.dtype())) return full(a.shape(), array(false));
   return equal(a, detail::scalar(std::numeric_limits<double>::infinity(), a.dtype()));
 }
-array isneginf(const array& a) {
+array isneginf(const array& a, StreamOrDevice s) {
+  detail::OpStream on_stream(s);
   if (!is_floating(a.dtype())) return full(a.shape(), array(false));
   return equal(a, detail::scalar(-std::numeric_limits<double>::infinity(), a.dtype()));
 }
-array isinf(const array& a) {
+array isinf(const array& a, StreamOrDevice s) {
+  detail::OpStream on_stream(s);
   if (is_complex(a.dtype())) return isinf(abs(a));
   if (!is_floating(a.dtype())) return full(a.shape(), array(false));
   return equal(abs(a), detail::scalar(std::numeric_limits<double>::infinity(), a.dtype()));
 }
-array isfinite(const array& a) { return logical_not(logical_or(isnan(a), isinf(a))); }
+array isfinite(const array& a, StreamOrDevice s) {
+  detail::OpStream on_stream(s);
+  return logical_not(logical_or(isnan(a), isinf(a)));
+}
 
-array logical_not(const array& a) { return unary(OpKind::LogicalNot, cast_to(a, bool_)); }
-array bitwise_invert(const array& a) {
+array logical_not(const array& a, StreamOrDevice s) {
+  detail::OpStream on_stream(s);
+  return unary(OpKind::LogicalNot, cast_to(a, bool_));
+}
+array bitwise_invert(const array& a, StreamOrDevice s) {
+  detail::OpStream on_stream(s);
   if (!is_integral(a.dtype()) && a.dtype() != bool_)
     throw_invalid("bitwise_invert", "Bitwise inversion is only allowed on integer and boolean types, got " +
                                         dtype_name(a.dtype()) + ".");
   return unary(OpKind::BitwiseInvert, a);
 }
-array stop_gradient(const array& a) { return unary(OpKind::StopGradient, a); }
+array stop_gradient(const array& a, StreamOrDevice s) {
+  detail::OpStream on_stream(s);
+  return unary(OpKind::StopGradient, a);
+}
 
-array add(const array& a, const array& b) { return binary(OpKind::Add, a, b); }
-array subtract(const array& a, const array& b) {
+array add(const array& a, const array& b, StreamOrDevice s) {
+  detail::OpStream on_stream(s);
+  return binary(OpKind::Add, a, b);
+}
+array subtract(const array& a, const array& b, StreamOrDevice s) {
+  detail::OpStream on_stream(s);
   if (a.dtype() == bool_ && b.dtype() == bool_)
     throw_invalid("subtract", "Not supported for bool operands, use not_equal or bitwise_xor instead.");
   return binary(OpKind::Subtract, a, b);
 }
-array multiply(const array& a, const array& b) { return binary(OpKind::Multiply, a, b); }
-array divide(const array& a, const array& b) { return float_binary(OpKind::Divide, a, b); }
+array multiply(const array& a, const array& b, StreamOrDevice s) {
+  detail::OpStream on_stream(s);
+  return binary(OpKind::Multiply, a, b);
+}
+array divide(const array& a, const array& b, StreamOrDevice s) {
+  detail::OpStream on_stream(s);
+  return float_binary(OpKind::Divide, a, b);
+}
 
-array floor_divide(const array& a, const array& b) {
+array floor_divide(const array& a, const array& b, StreamOrDevice s) {
+  detail::OpStream on_stream(s);
   Dtype t = promote_types(a.dtype(), b.dtype());
   if (is_complex(t)) throw_invalid("floor_divide", "Not supported for complex64.");
   // Floats too use the primitive: floor(a / b) with the quotient rounded to
@@ -164,43 +232,56 @@ array floor_divide(const array& a, const array& b) {
   if (t == bool_) return floor_divide(cast_to(a, int32), cast_to(b, int32));
   return binary(OpKind::FloorDivide, a, b);
 }
-array remainder(const array& a, const array& b) {
+array remainder(const array& a, const array& b, StreamOrDevice s) {
+  detail::OpStream on_stream(s);
   Dtype t = promote_types(a.dtype(), b.dtype());
   if (is_complex(t)) throw_invalid("remainder", "Not supported for complex64.");
   if (t == bool_) return remainder(cast_to(a, int32), cast_to(b, int32));
   return binary(OpKind::Remainder, a, b);
 }
-array power(const array& a, const array& b) {
+array power(const array& a, const array& b, StreamOrDevice s) {
+  detail::OpStream on_stream(s);
   Dtype t = promote_types(a.dtype(), b.dtype());
   if (t == bool_) return power(cast_to(a, int32), cast_to(b, int32));
   return binary(OpKind::Power, a, b);
 }
-array maximum(const array& a, const array& b) {
+array maximum(const array& a, const array& b, StreamOrDevice s) {
+  detail::OpStream on_stream(s);
   if (is_complex(promote_types(a.dtype(), b.dtype())))
     throw_invalid("maximum", "Not supported for complex64.");
   return binary(OpKind::Maximum, a, b);
 }
-array minimum(const array& a, const array& b) {
+array minimum(const array& a, const array& b, StreamOrDevice s) {
+  detail::OpStream on_stream(s);
   if (is_complex(promote_types(a.dtype(), b.dtype())))
     throw_invalid("minimum", "Not supported for complex64.");
   return binary(OpKind::Minimum, a, b);
 }
-array arctan2(const array& a, const array& b) {
+array arctan2(const array& a, const array& b, StreamOrDevice s) {
+  detail::OpStream on_stream(s);
   if (is_complex(promote_types(a.dtype(), b.dtype())))
     throw_invalid("arctan2", "Not supported for complex64.");
   return float_binary(OpKind::Arctan2, a, b);
 }
-array logaddexp(const array& a, const array& b) {
+array logaddexp(const array& a, const array& b, StreamOrDevice s) {
+  detail::OpStream on_stream(s);
   if (is_complex(promote_types(a.dtype(), b.dtype())))
     throw_invalid("logaddexp", "Not supported for complex64.");
   return float_binary(OpKind::LogAddExp, a, b);
 }
 
-array equal(const array& a, const array& b) { return binary(OpKind::Equal, a, b); }
-array not_equal(const array& a, const array& b) { return binary(OpKind::NotEqual, a, b); }
+array equal(const array& a, const array& b, StreamOrDevice s) {
+  detail::OpStream on_stream(s);
+  return binary(OpKind::Equal, a, b);
+}
+array not_equal(const array& a, const array& b, StreamOrDevice s) {
+  detail::OpStream on_stream(s);
+  return binary(OpKind::NotEqual, a, b);
+}
 
 #define KILN_ORDERED_COMPARISON(fn, kind)                                 \
-  array fn(const array& a, const array& b) {                              \
+  array fn(const array& a, const array& b, StreamOrDevice s) {            \
+    detail::OpStream on_stream(s);                                        \
     if (is_complex(promote_types(a.dtype(), b.dtype())))                  \
       throw_invalid(#fn, "Complex numbers are not ordered.");             \
     return binary(OpKind::kind, a, b);                                    \
@@ -211,28 +292,48 @@ KILN_ORDERED_COMPARISON(greater, Greater)
 KILN_ORDERED_COMPARISON(greater_equal, GreaterEqual)
 #undef KILN_ORDERED_COMPARISON
 
-array logical_and(const array& a, const array& b) {
+array logical_and(const array& a, const array& b, StreamOrDevice s) {
+  detail::OpStream on_stream(s);
   return binary(OpKind::LogicalAnd, cast_to(a, bool_), cast_to(b, bool_));
 }
-array logical_or(const array& a, const array& b) {
+array logical_or(const array& a, const array& b, StreamOrDevice s) {
+  detail::OpStream on_stream(s);
   return binary(OpKind::LogicalOr, cast_to(a, bool_), cast_to(b, bool_));
 }
-array bitwise_and(const array& a, const array& b) { return bitwise(OpKind::BitwiseAnd, a, b); }
-array bitwise_or(const array& a, const array& b) { return bitwise(OpKind::BitwiseOr, a, b); }
-array bitwise_xor(const array& a, const array& b) { return bitwise(OpKind::BitwiseXor, a, b); }
-array left_shift(const array& a, const array& b) { return bitwise(OpKind::LeftShift, a, b); }
-array right_shift(const array& a, const array& b) { return bitwise(OpKind::RightShift, a, b); }
-
-array where(const array& condition, const array& x, const array& y) {
-  Dtype t = promote_types(x.dtype(), y.dtype());
-  Shape s = detail::broadcast_shapes("where", condition.shape(), x.shape());
-  s = detail::broadcast_shapes("where", s, y.shape());
-  return detail::make_node(OpKind::Select, {broadcast_to(cast_to(condition, bool_), s),
-                                            broadcast_to(cast_to(x, t), s),
-                                            broadcast_to(cast_to(y, t), s)});
+array bitwise_and(const array& a, const array& b, StreamOrDevice s) {
+  detail::OpStream on_stream(s);
+  return bitwise(OpKind::BitwiseAnd, a, b);
+}
+array bitwise_or(const array& a, const array& b, StreamOrDevice s) {
+  detail::OpStream on_stream(s);
+  return bitwise(OpKind::BitwiseOr, a, b);
+}
+array bitwise_xor(const array& a, const array& b, StreamOrDevice s) {
+  detail::OpStream on_stream(s);
+  return bitwise(OpKind::BitwiseXor, a, b);
+}
+array left_shift(const array& a, const array& b, StreamOrDevice s) {
+  detail::OpStream on_stream(s);
+  return bitwise(OpKind::LeftShift, a, b);
+}
+array right_shift(const array& a, const array& b, StreamOrDevice s) {
+  detail::OpStream on_stream(s);
+  return bitwise(OpKind::RightShift, a, b);
 }
 
-array clip(const array& a, const std::optional<array>& a_min, const std::optional<array>& a_max) {
+array where(const array& condition, const array& x, const array& y, StreamOrDevice s) {
+  detail::OpStream on_stream(s);
+  Dtype t = promote_types(x.dtype(), y.dtype());
+  Shape shape = detail::broadcast_shapes("where", condition.shape(), x.shape());
+  shape = detail::broadcast_shapes("where", shape, y.shape());
+  return detail::make_node(OpKind::Select, {broadcast_to(cast_to(condition, bool_), shape),
+                                            broadcast_to(cast_to(x, t), shape),
+                                            broadcast_to(cast_to(y, t), shape)});
+}
+
+array clip(const array& a, const std::optional<array>& a_min, const std::optional<array>& a_max,
+           StreamOrDevice s) {
+  detail::OpStream on_stream(s);
   if (!a_min && !a_max) throw_invalid("clip", "At most one of a_min and a_max may be None.");
   require_not_complex("clip", a);  // complex numbers are not ordered
   array out = a;
@@ -241,14 +342,16 @@ array clip(const array& a, const std::optional<array>& a_min, const std::optiona
   return out;
 }
 
-array array_equal(const array& a, const array& b, bool equal_nan) {
+array array_equal(const array& a, const array& b, bool equal_nan, StreamOrDevice s) {
+  detail::OpStream on_stream(s);
   if (a.shape() != b.shape()) return array(false);
   array eq = equal(a, b);
   if (equal_nan) eq = logical_or(eq, logical_and(isnan(a), isnan(b)));
   return all(eq);
 }
 
-array isclose(const array& a, const array& b, double rtol, double atol, bool equal_nan) {
+array isclose(const array& a, const array& b, double rtol, double atol, bool equal_nan, StreamOrDevice s) {
+  detail::OpStream on_stream(s);
   // |a - b| <= atol + rtol * |b|, with equal infinities close and nans
   // close to each other only when equal_nan is set.
   Dtype t = detail::at_least_float(promote_types(a.dtype(), b.dtype()));
@@ -263,7 +366,8 @@ array isclose(const array& a, const array& b, double rtol, double atol, bool equ
   return close;
 }
 
-array allclose(const array& a, const array& b, double rtol, double atol, bool equal_nan) {
+array allclose(const array& a, const array& b, double rtol, double atol, bool equal_nan, StreamOrDevice s) {
+  detail::OpStream on_stream(s);
   return all(isclose(a, b, rtol, atol, equal_nan));
 }
 

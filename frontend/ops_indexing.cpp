@@ -15,7 +15,8 @@ void check_indices(const char* op, const array& indices) {
 }
 }  // namespace
 
-array take(const array& a, const array& indices, int axis) {
+array take(const array& a, const array& indices, int axis, StreamOrDevice s) {
+  detail::OpStream on_stream(s);
   check_indices("take", indices);
   if (a.ndim() == 0) throw_invalid("take", "Cannot take from a 0-dimensional array.");
   int ax = detail::normalize_axis("take", axis, int(a.ndim()));
@@ -23,11 +24,18 @@ array take(const array& a, const array& indices, int axis) {
     throw_invalid("take", "Cannot take from an empty axis of shape " + str(a.shape()) + ".");
   return detail::make_node(OpKind::Take, {a, indices}, {{"axis", int64_t(ax)}});
 }
-array take(const array& a, const array& indices) { return take(reshape(a, {-1}), indices, 0); }
-array take(const array& a, int index, int axis) { return take(a, array(index), axis); }
-array take(const array& a, int index) { return take(reshape(a, {-1}), array(index), 0); }
+array take(const array& a, const array& indices, StreamOrDevice s) {
+  detail::OpStream on_stream(s);
+  return take(reshape(a, {-1}), indices, 0);
+}
+array take(const array& a, int index, int axis, StreamOrDevice s) { return take(a, array(index), axis, s); }
+array take(const array& a, int index, StreamOrDevice s) {
+  detail::OpStream on_stream(s);
+  return take(reshape(a, {-1}), array(index), 0);
+}
 
-array take_along_axis(const array& a, const array& indices, int axis) {
+array take_along_axis(const array& a, const array& indices, int axis, StreamOrDevice s) {
+  detail::OpStream on_stream(s);
   check_indices("take_along_axis", indices);
   if (indices.ndim() != a.ndim())
     throw_invalid("take_along_axis", "Indices of shape " + str(indices.shape()) +
@@ -46,7 +54,8 @@ array take_along_axis(const array& a, const array& indices, int axis) {
                            {{"axis", int64_t(ax)}});
 }
 
-array matmul(const array& a_in, const array& b_in) {
+array matmul(const array& a_in, const array& b_in, StreamOrDevice s) {
+  detail::OpStream on_stream(s);
   if (a_in.ndim() == 0 || b_in.ndim() == 0)
     throw_invalid("matmul", "Got 0-dimensional input(s) of shapes " + str(a_in.shape()) + " and " +
                                 str(b_in.shape()) + "; use multiply for scalars.");
@@ -73,7 +82,8 @@ array matmul(const array& a_in, const array& b_in) {
   return out;
 }
 
-array inner(const array& a, const array& b) {
+array inner(const array& a, const array& b, StreamOrDevice s) {
+  detail::OpStream on_stream(s);
   if (a.ndim() == 0 || b.ndim() == 0) return multiply(a, b);
   if (a.shape(-1) != b.shape(-1))
     throw_invalid("inner", "Last dimensions of shapes " + str(a.shape()) + " and " + str(b.shape()) +
@@ -94,7 +104,8 @@ array inner(const array& a, const array& b) {
   return reshape(r, out);
 }
 
-array outer(const array& a, const array& b) {
+array outer(const array& a, const array& b, StreamOrDevice s) {
+  detail::OpStream on_stream(s);
   return multiply(reshape(a, {-1, 1}), reshape(b, {1, -1}));
 }
 

@@ -60,16 +60,21 @@ array arg_reduce_all(OpKind k, const array& a, bool keepdims) {
 
 }  // namespace
 
-#define KILN_SIMPLE_REDUCTION(fn, kind)                                          \
-  array fn(const array& a, const std::vector<int>& axes, bool keepdims) {        \
-    return reduce(OpKind::kind, a, axes, keepdims);                              \
-  }                                                                              \
-  array fn(const array& a, bool keepdims) {                                      \
-    return fn(a, detail::all_axes(a), keepdims);                                 \
-  }                                                                              \
-  array fn(const array& a, int axis, bool keepdims) {                            \
-    return fn(a, std::vector<int>{axis}, keepdims);                              \
+// The all-axes and one-axis forms of a reduction over a list of axes.
+#define KILN_AXES_OVERLOADS(fn)                                                       \
+  array fn(const array& a, bool keepdims, StreamOrDevice s) {                         \
+    return fn(a, detail::all_axes(a), keepdims, std::move(s));                        \
+  }                                                                                   \
+  array fn(const array& a, int axis, bool keepdims, StreamOrDevice s) {               \
+    return fn(a, std::vector<int>{axis}, keepdims, std::move(s));                     \
   }
+
+#define KILN_SIMPLE_REDUCTION(fn, kind)                                                  \
+  array fn(const array& a, const std::vector<int>& axes, bool keepdims, StreamOrDevice s) { \
+    detail::OpStream on_stream(s);                                                       \
+    return reduce(OpKind::kind, a, axes, keepdims);                                      \
+  }                                                                                      \
+  KILN_AXES_OVERLOADS(fn)
 KILN_SIMPLE_REDUCTION(all, All)
 KILN_SIMPLE_REDUCTION(any, Any)
 KILN_SIMPLE_REDUCTION(sum, Sum)
@@ -78,17 +83,13 @@ KILN_SIMPLE_REDUCTION(max, Max)
 KILN_SIMPLE_REDUCTION(min, Min)
 #undef KILN_SIMPLE_REDUCTION
 
-#define KILN_AXES_OVERLOADS(fn)                                                  \
-  array fn(const array& a, bool keepdims) { return fn(a, detail::all_axes(a), keepdims); } \
-  array fn(const array& a, int axis, bool keepdims) {                            \
-    return fn(a, std::vector<int>{axis}, keepdims);                              \
-  }
 
 // The dtype in which mean and var accumulate: float32 for 16-bit floats,
 // as MLX and NumPy (100 float16 values of 60000 sum past float16's range).
 Dtype accumulation_dtype(Dtype t) { return t == float16 || t == bfloat16 ? float32 : t; }
 
-array mean(const array& a, const std::vector<int>& axes, bool keepdims) {
+array mean(const array& a, const std::vector<int>& axes, bool keepdims, StreamOrDevice s) {
+  detail::OpStream on_stream(s);
   auto ax = detail::normalize_axes("mean", axes, int(a.ndim()));
   Dtype t = detail::at_least_float(a.dtype());
   Dtype acc = accumulation_dtype(t);
@@ -98,7 +99,8 @@ array mean(const array& a, const std::vector<int>& axes, bool keepdims) {
 }
 KILN_AXES_OVERLOADS(mean)
 
-array logsumexp(const array& a, const std::vector<int>& axes, bool keepdims) {
+array logsumexp(const array& a, const std::vector<int>& axes, bool keepdims, StreamOrDevice s) {
+  detail::OpStream on_stream(s);
   auto ax = detail::normalize_axes("logsumexp", axes, int(a.ndim()));  // errors under this op's name
   array x = cast_to(a, detail::at_least_float(a.dtype()));
   // The log of an empty sum is -inf; there is no maximum to shift by.
@@ -113,7 +115,8 @@ array logsumexp(const array& a, const std::vector<int>& axes, bool keepdims) {
 }
 KILN_AXES_OVERLOADS(logsumexp)
 
-array var(const array& a, const std::vector<int>& axes, bool keepdims, int ddof) {
+array var(const array& a, const std::vector<int>& axes, bool keepdims, int ddof, StreamOrDevice s) {
+  detail::OpStream on_stream(s);
   auto ax = detail::normalize_axes("var", axes, int(a.ndim()));
   Dtype t = detail::at_least_float(a.dtype());
   array x = cast_to(a, accumulation_dtype(t));
@@ -125,25 +128,35 @@ array var(const array& a, const std::vector<int>& axes, bool keepdims, int ddof)
   array v = divide(sum(squared, axes, keepdims), detail::scalar(std::max(n, 0.0), squared.dtype()));
   return is_complex(t) ? v : cast_to(v, t);
 }
-array var(const array& a, bool keepdims, int ddof) { return var(a, detail::all_axes(a), keepdims, ddof); }
-array var(const array& a, int axis, bool keepdims, int ddof) {
-  return var(a, std::vector<int>{axis}, keepdims, ddof);
-}
-array std(const array& a, const std::vector<int>& axes, bool keepdims, int ddof) {
+array var(const array& a, bool keepdims, int ddof, StreamOrDevice s) { return var(a, detail::all_axes(a), keepdims, ddof, s); }
+array var(const array& a, int axis, bool keepdims, int ddof, StreamOrDevice s) { return var(a, std::vector<int>{axis}, keepdims, ddof, s); }
+array std(const array& a, const std::vector<int>& axes, bool keepdims, int ddof, StreamOrDevice s) {
+  detail::OpStream on_stream(s);
   detail::normalize_axes("std", axes, int(a.ndim()));
   return sqrt(var(a, axes, keepdims, ddof));
 }
-array std(const array& a, bool keepdims, int ddof) { return std(a, detail::all_axes(a), keepdims, ddof); }
-array std(const array& a, int axis, bool keepdims, int ddof) {
-  return std(a, std::vector<int>{axis}, keepdims, ddof);
+array std(const array& a, bool keepdims, int ddof, StreamOrDevice s) { return std(a, detail::all_axes(a), keepdims, ddof, s); }
+array std(const array& a, int axis, bool keepdims, int ddof, StreamOrDevice s) { return std(a, std::vector<int>{axis}, keepdims, ddof, s); }
+
+array argmax(const array& a, int axis, bool keepdims, StreamOrDevice s) {
+  detail::OpStream on_stream(s);
+  return arg_reduce(OpKind::Argmax, a, axis, keepdims);
+}
+array argmax(const array& a, bool keepdims, StreamOrDevice s) {
+  detail::OpStream on_stream(s);
+  return arg_reduce_all(OpKind::Argmax, a, keepdims);
+}
+array argmin(const array& a, int axis, bool keepdims, StreamOrDevice s) {
+  detail::OpStream on_stream(s);
+  return arg_reduce(OpKind::Argmin, a, axis, keepdims);
+}
+array argmin(const array& a, bool keepdims, StreamOrDevice s) {
+  detail::OpStream on_stream(s);
+  return arg_reduce_all(OpKind::Argmin, a, keepdims);
 }
 
-array argmax(const array& a, int axis, bool keepdims) { return arg_reduce(OpKind::Argmax, a, axis, keepdims); }
-array argmax(const array& a, bool keepdims) { return arg_reduce_all(OpKind::Argmax, a, keepdims); }
-array argmin(const array& a, int axis, bool keepdims) { return arg_reduce(OpKind::Argmin, a, axis, keepdims); }
-array argmin(const array& a, bool keepdims) { return arg_reduce_all(OpKind::Argmin, a, keepdims); }
-
-array softmax(const array& a, const std::vector<int>& axes, bool precise) {
+array softmax(const array& a, const std::vector<int>& axes, bool precise, StreamOrDevice s) {
+  detail::OpStream on_stream(s);
   detail::normalize_axes("softmax", axes, int(a.ndim()));
   Dtype out_t = detail::at_least_float(a.dtype());
   // precise: accumulate half-precision inputs in float32.
@@ -153,7 +166,7 @@ array softmax(const array& a, const std::vector<int>& axes, bool precise) {
   array e = exp(subtract(x, m));
   return cast_to(divide(e, sum(e, axes, true)), out_t);
 }
-array softmax(const array& a, int axis, bool precise) { return softmax(a, std::vector<int>{axis}, precise); }
-array softmax(const array& a, bool precise) { return softmax(a, detail::all_axes(a), precise); }
+array softmax(const array& a, int axis, bool precise, StreamOrDevice s) { return softmax(a, std::vector<int>{axis}, precise, s); }
+array softmax(const array& a, bool precise, StreamOrDevice s) { return softmax(a, detail::all_axes(a), precise, s); }
 
 }  // namespace kiln

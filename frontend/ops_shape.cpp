@@ -12,7 +12,8 @@ using detail::str;
 using detail::throw_invalid;
 using ir::OpKind;
 
-array reshape(const array& a, Shape shape) {
+array reshape(const array& a, Shape shape, StreamOrDevice s) {
+  detail::OpStream on_stream(s);
   int infer = -1;
   int64_t known = 1;
   for (size_t i = 0; i < shape.size(); ++i) {
@@ -40,33 +41,35 @@ array reshape(const array& a, Shape shape) {
   return detail::make_node(OpKind::Reshape, {a}, {}, ir::Type{a.dtype(), shape});
 }
 
-array flatten(const array& a, int start_axis, int end_axis) {
-  // As MLX: the axes are clamped to the array's (flatten(x, 1, 3) of a 3-d
+array flatten(const array& a, int start_axis, int end_axis, StreamOrDevice s) {
+  detail::OpStream on_stream(s);
+  // As MLX: the axes are clamped to the array'first (flatten(x, 1, 3) of a 3-d
   // x flattens axes 1..2); only an empty or wholly outside range is an error.
   int nd = int(a.ndim());
-  int s = std::max(0, start_axis < 0 ? start_axis + nd : start_axis);
+  int first = std::max(0, start_axis < 0 ? start_axis + nd : start_axis);
   int e = std::min(nd - 1, end_axis < 0 ? end_axis + nd : end_axis);
   if (a.ndim() == 0) return reshape(a, {1});
-  if (s > e)
+  if (first > e)
     throw_invalid("flatten", "start_axis " + std::to_string(start_axis) + " must not be after end_axis " +
                                  std::to_string(end_axis) + " for an array with " + std::to_string(nd) +
                                  " dimensions.");
-  if (s >= nd)
+  if (first >= nd)
     throw_invalid("flatten", "Invalid start_axis " + std::to_string(start_axis) + " for an array with " +
                                  std::to_string(nd) + " dimensions.");
   if (e < 0)
     throw_invalid("flatten", "Invalid end_axis " + std::to_string(end_axis) + " for an array with " +
                                  std::to_string(nd) + " dimensions.");
-  Shape out(a.shape().begin(), a.shape().begin() + s);
+  Shape out(a.shape().begin(), a.shape().begin() + first);
   int64_t n = 1;
-  for (int i = s; i <= e; ++i) n *= a.shape()[i];
+  for (int i = first; i <= e; ++i) n *= a.shape()[i];
   out.push_back(int32_t(n));
   out.insert(out.end(), a.shape().begin() + e + 1, a.shape().end());
   return reshape(a, out);
 }
-array flatten(const array& a) { return flatten(a, 0, -1); }
+array flatten(const array& a, StreamOrDevice s) { return flatten(a, 0, -1, s); }
 
-array squeeze(const array& a, const std::vector<int>& axes) {
+array squeeze(const array& a, const std::vector<int>& axes, StreamOrDevice s) {
+  detail::OpStream on_stream(s);
   auto ax = detail::normalize_axes("squeeze", axes, int(a.ndim()));
   Shape out;
   for (size_t d = 0; d < a.ndim(); ++d) {
@@ -78,15 +81,17 @@ array squeeze(const array& a, const std::vector<int>& axes) {
   }
   return reshape(a, out);
 }
-array squeeze(const array& a, int axis) { return squeeze(a, std::vector<int>{axis}); }
-array squeeze(const array& a) {
+array squeeze(const array& a, int axis, StreamOrDevice s) { return squeeze(a, std::vector<int>{axis}, s); }
+array squeeze(const array& a, StreamOrDevice s) {
+  detail::OpStream on_stream(s);
   std::vector<int> ones;
   for (size_t d = 0; d < a.ndim(); ++d)
     if (a.shape()[d] == 1) ones.push_back(int(d));
   return squeeze(a, ones);
 }
 
-array expand_dims(const array& a, const std::vector<int>& axes) {
+array expand_dims(const array& a, const std::vector<int>& axes, StreamOrDevice s) {
+  detail::OpStream on_stream(s);
   int out_nd = int(a.ndim() + axes.size());
   auto ax = detail::normalize_axes("expand_dims", axes, out_nd);
   Shape out;
@@ -97,9 +102,10 @@ array expand_dims(const array& a, const std::vector<int>& axes) {
   }
   return reshape(a, out);
 }
-array expand_dims(const array& a, int axis) { return expand_dims(a, std::vector<int>{axis}); }
+array expand_dims(const array& a, int axis, StreamOrDevice s) { return expand_dims(a, std::vector<int>{axis}, s); }
 
-array transpose(const array& a, std::vector<int> axes) {
+array transpose(const array& a, std::vector<int> axes, StreamOrDevice s) {
+  detail::OpStream on_stream(s);
   int nd = int(a.ndim());
   if (int(axes.size()) != nd)
     throw_invalid("transpose", "Received " + std::to_string(axes.size()) + " axes " + str(axes) +
@@ -117,12 +123,14 @@ array transpose(const array& a, std::vector<int> axes) {
   if (identity) return a;
   return detail::make_node(OpKind::Transpose, {a}, {{"perm", perm}});
 }
-array transpose(const array& a) {
+array transpose(const array& a, StreamOrDevice s) {
+  detail::OpStream on_stream(s);
   std::vector<int> axes(a.ndim());
   std::iota(axes.rbegin(), axes.rend(), 0);
   return transpose(a, axes);
 }
-array swapaxes(const array& a, int axis1, int axis2) {
+array swapaxes(const array& a, int axis1, int axis2, StreamOrDevice s) {
+  detail::OpStream on_stream(s);
   int nd = int(a.ndim());
   int x = detail::normalize_axis("swapaxes", axis1, nd);
   int y = detail::normalize_axis("swapaxes", axis2, nd);
@@ -131,18 +139,20 @@ array swapaxes(const array& a, int axis1, int axis2) {
   std::swap(axes[x], axes[y]);
   return transpose(a, axes);
 }
-array moveaxis(const array& a, int source, int destination) {
+array moveaxis(const array& a, int source, int destination, StreamOrDevice s) {
+  detail::OpStream on_stream(s);
   int nd = int(a.ndim());
-  int s = detail::normalize_axis("moveaxis", source, nd);
+  int src = detail::normalize_axis("moveaxis", source, nd);
   int d = detail::normalize_axis("moveaxis", destination, nd);
   std::vector<int> axes;
   for (int i = 0; i < nd; ++i)
-    if (i != s) axes.push_back(i);
-  axes.insert(axes.begin() + d, s);
+    if (i != src) axes.push_back(i);
+  axes.insert(axes.begin() + d, src);
   return transpose(a, axes);
 }
 
-array broadcast_to(const array& a, const Shape& shape) {
+array broadcast_to(const array& a, const Shape& shape, StreamOrDevice s) {
+  detail::OpStream on_stream(s);
   if (a.shape() == shape) return a;
   detail::check_shape("broadcast_to", shape, a.dtype());
   if (detail::broadcast_shapes("broadcast_to", a.shape(), shape) != shape)
@@ -151,12 +161,13 @@ array broadcast_to(const array& a, const Shape& shape) {
   return detail::make_node(OpKind::Broadcast, {a}, {}, ir::Type{a.dtype(), shape});
 }
 
-std::vector<array> broadcast_arrays(const std::vector<array>& inputs) {
+std::vector<array> broadcast_arrays(const std::vector<array>& inputs, StreamOrDevice s) {
+  detail::OpStream on_stream(s);
   if (inputs.empty()) return {};
-  Shape s = inputs[0].shape();
-  for (auto& x : inputs) s = detail::broadcast_shapes("broadcast_arrays", s, x.shape());
+  Shape shape = inputs[0].shape();
+  for (auto& x : inputs) shape = detail::broadcast_shapes("broadcast_arrays", shape, x.shape());
   std::vector<array> out;
-  for (auto& x : inputs) out.push_back(broadcast_to(x, s));
+  for (auto& x : inputs) out.push_back(broadcast_to(x, shape));
   return out;
 }
 
@@ -187,14 +198,14 @@ ir::Attrs slice_attrs(const char* op, const array& a, const Shape& start, const 
 
 }  // namespace
 
-array slice(const array& a, Shape start, Shape stop, Shape strides) {
+array slice(const array& a, Shape start, Shape stop, Shape strides, StreamOrDevice s) {
+  detail::OpStream on_stream(s);
   return detail::make_node(OpKind::Slice, {a}, slice_attrs("slice", a, start, stop, strides));
 }
-array slice(const array& a, Shape start, Shape stop) {
-  return slice(a, std::move(start), std::move(stop), Shape(a.ndim(), 1));
-}
+array slice(const array& a, Shape start, Shape stop, StreamOrDevice s) { return slice(a, std::move(start), std::move(stop), Shape(a.ndim(), 1), s); }
 
-array slice_update(const array& src, const array& update, Shape start, Shape stop, Shape strides) {
+array slice_update(const array& src, const array& update, Shape start, Shape stop, Shape strides, StreamOrDevice s) {
+  detail::OpStream on_stream(s);
   ir::Attrs attrs = slice_attrs("slice_update", src, start, stop, strides);
   Shape region = ir::infer_type(OpKind::Slice, {{src.dtype(), src.shape()}}, attrs, {}).shape;
   if (detail::broadcast_shapes("slice_update", update.shape(), region) != region)
@@ -203,11 +214,10 @@ array slice_update(const array& src, const array& update, Shape start, Shape sto
   array u = broadcast_to(cast_to(update, src.dtype()), region);
   return detail::make_node(OpKind::SliceUpdate, {src, u}, std::move(attrs));
 }
-array slice_update(const array& src, const array& update, Shape start, Shape stop) {
-  return slice_update(src, update, std::move(start), std::move(stop), Shape(src.ndim(), 1));
-}
+array slice_update(const array& src, const array& update, Shape start, Shape stop, StreamOrDevice s) { return slice_update(src, update, std::move(start), std::move(stop), Shape(src.ndim(), 1), s); }
 
-std::vector<array> split(const array& a, const Shape& indices, int axis) {
+std::vector<array> split(const array& a, const Shape& indices, int axis, StreamOrDevice s) {
+  detail::OpStream on_stream(s);
   int ax = detail::normalize_axis("split", axis, int(a.ndim()));
   int32_t n = a.shape()[ax];
   std::vector<array> out;
@@ -224,8 +234,9 @@ std::vector<array> split(const array& a, const Shape& indices, int axis) {
   }
   return out;
 }
-std::vector<array> split(const array& a, const Shape& indices) { return split(a, indices, 0); }
-std::vector<array> split(const array& a, int num_splits, int axis) {
+std::vector<array> split(const array& a, const Shape& indices, StreamOrDevice s) { return split(a, indices, 0, s); }
+std::vector<array> split(const array& a, int num_splits, int axis, StreamOrDevice s) {
+  detail::OpStream on_stream(s);
   int ax = detail::normalize_axis("split", axis, int(a.ndim()));
   int32_t n = a.shape()[ax];
   if (num_splits <= 0 || n % num_splits != 0)
@@ -235,9 +246,10 @@ std::vector<array> split(const array& a, int num_splits, int axis) {
   for (int i = 1; i < num_splits; ++i) indices.push_back(i * (n / num_splits));
   return split(a, indices, ax);
 }
-std::vector<array> split(const array& a, int num_splits) { return split(a, num_splits, 0); }
+std::vector<array> split(const array& a, int num_splits, StreamOrDevice s) { return split(a, num_splits, 0, s); }
 
-array concatenate(std::vector<array> arrays, int axis) {
+array concatenate(std::vector<array> arrays, int axis, StreamOrDevice s) {
+  detail::OpStream on_stream(s);
   if (arrays.empty()) throw_invalid("concatenate", "No arrays to concatenate.");
   size_t nd = arrays[0].ndim();
   if (nd == 0) throw_invalid("concatenate", "Zero-dimensional arrays cannot be concatenated.");
@@ -257,12 +269,14 @@ array concatenate(std::vector<array> arrays, int axis) {
   for (auto& x : arrays) x = cast_to(x, t);
   return detail::make_node(OpKind::Concatenate, std::move(arrays), {{"axis", int64_t(ax)}});
 }
-array concatenate(std::vector<array> arrays) {
+array concatenate(std::vector<array> arrays, StreamOrDevice s) {
+  detail::OpStream on_stream(s);
   for (auto& x : arrays) x = reshape(x, {-1});
   return concatenate(std::move(arrays), 0);
 }
 
-array stack(const std::vector<array>& arrays, int axis) {
+array stack(const std::vector<array>& arrays, int axis, StreamOrDevice s) {
+  detail::OpStream on_stream(s);
   if (arrays.empty()) throw_invalid("stack", "No arrays to stack.");
   for (auto& x : arrays)
     if (x.shape() != arrays[0].shape())
@@ -273,9 +287,10 @@ array stack(const std::vector<array>& arrays, int axis) {
   for (auto& x : arrays) expanded.push_back(expand_dims(x, ax));
   return concatenate(expanded, ax);
 }
-array stack(const std::vector<array>& arrays) { return stack(arrays, 0); }
+array stack(const std::vector<array>& arrays, StreamOrDevice s) { return stack(arrays, 0, s); }
 
-array repeat(const array& arr, int repeats, int axis) {
+array repeat(const array& arr, int repeats, int axis, StreamOrDevice s) {
+  detail::OpStream on_stream(s);
   int ax = detail::normalize_axis("repeat", axis, int(arr.ndim()));
   if (repeats < 0) throw_invalid("repeat", "Number of repeats cannot be negative, got " +
                                                std::to_string(repeats) + ".");
@@ -288,9 +303,13 @@ array repeat(const array& arr, int repeats, int axis) {
   detail::check_shape("repeat", out, arr.dtype());
   return reshape(broadcast_to(x, b), out);
 }
-array repeat(const array& arr, int repeats) { return repeat(reshape(arr, {-1}), repeats, 0); }
+array repeat(const array& arr, int repeats, StreamOrDevice s) {
+  detail::OpStream on_stream(s);
+  return repeat(reshape(arr, {-1}), repeats, 0);
+}
 
-array tile(const array& arr, std::vector<int> reps) {
+array tile(const array& arr, std::vector<int> reps, StreamOrDevice s) {
+  detail::OpStream on_stream(s);
   for (int r : reps)
     if (r < 0) throw_invalid("tile", "Repetitions must be non-negative, got " + str(reps) + ".");
   size_t nd = std::max(arr.ndim(), reps.size());
@@ -309,7 +328,8 @@ array tile(const array& arr, std::vector<int> reps) {
 }
 
 array pad(const array& a, const std::vector<int>& axes, const Shape& low, const Shape& high,
-          const array& pad_value, const std::string& mode) {
+          const array& pad_value, const std::string& mode, StreamOrDevice s) {
+  detail::OpStream on_stream(s);
   if (axes.size() != low.size() || axes.size() != high.size())
     throw_invalid("pad", "Received " + std::to_string(axes.size()) + " axes but " +
                              std::to_string(low.size()) + " low and " + std::to_string(high.size()) +
@@ -356,7 +376,8 @@ array pad(const array& a, const std::vector<int>& axes, const Shape& low, const 
 }
 
 array pad(const array& a, const std::vector<std::pair<int, int>>& pad_width, const array& pad_value,
-          const std::string& mode) {
+          const std::string& mode, StreamOrDevice s) {
+  detail::OpStream on_stream(s);
   if (pad_width.size() != 1 && pad_width.size() != a.ndim())
     throw_invalid("pad", "Expected 1 or " + std::to_string(a.ndim()) + " pad widths for shape " +
                              str(a.shape()) + ", got " + std::to_string(pad_width.size()) + ".");
@@ -371,11 +392,7 @@ array pad(const array& a, const std::vector<std::pair<int, int>>& pad_width, con
   return pad(a, axes, lo, hi, pad_value, mode);
 }
 array pad(const array& a, const std::pair<int, int>& pad_width, const array& pad_value,
-          const std::string& mode) {
-  return pad(a, std::vector<std::pair<int, int>>{pad_width}, pad_value, mode);
-}
-array pad(const array& a, int pad_width, const array& pad_value, const std::string& mode) {
-  return pad(a, std::vector<std::pair<int, int>>{{pad_width, pad_width}}, pad_value, mode);
-}
+          const std::string& mode, StreamOrDevice s) { return pad(a, std::vector<std::pair<int, int>>{pad_width}, pad_value, mode, s); }
+array pad(const array& a, int pad_width, const array& pad_value, const std::string& mode, StreamOrDevice s) { return pad(a, std::vector<std::pair<int, int>>{{pad_width, pad_width}}, pad_value, mode, s); }
 
 }  // namespace kiln

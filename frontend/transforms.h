@@ -20,6 +20,12 @@ namespace kiln {
 // now a new shape still makes a new trace. Each compiled function keeps the
 // traces of its trace_cache_limit() most recently used signatures; a
 // signature dropped from it is traced again on its next call.
+//
+// A compiled call runs on the device of the default stream at the time of
+// the call (to_stream({}), e.g. inside a StreamContext): the device is part
+// of the cache key, so switching the default device mid-program runs the
+// next call on the new device's backend (with its own executable), and
+// precompile() builds the kernels of the default device.
 ArrayFunction compile(ArrayFunction fun, bool shapeless = false);
 std::function<array(const array&)> compile(std::function<array(const array&)> fun,
                                            bool shapeless = false);

@@ -10,6 +10,7 @@
 
 #include "ir/element.h"
 #include "ir/printer.h"
+#include "passes/lower.h"
 
 namespace kiln::passes {
 
@@ -20,33 +21,45 @@ using ir::Op;
 using ir::OpKind;
 using ir::Shape;
 
+// The CPU backend's (codegen/llvm/cpu_backend.cpp): ops that a device
+// cannot compute run as host kernels where these allow.
+const runtime::Capabilities kHostCapabilities{};
+
 constexpr int kMaxKernelDepth = 200;  // fused ops along one path
 constexpr int64_t kMaxDuplicatedCost = 8;  // ops worth recomputing per extra user
 
-bool is_view(OpKind k) {
-  return k == OpKind::Broadcast || k == OpKind::Transpose || k == OpKind::Slice || k == OpKind::Reshape;
+// Ops computed by approximations in kernels (codegen/llvm/math.h).
+bool is_approximated(OpKind k) {
+  switch (k) {
+    case OpKind::Exp: case OpKind::Expm1: case OpKind::Log: case OpKind::Log2: case OpKind::Log10:
+    case OpKind::Log1p: case OpKind::Sin: case OpKind::Cos: case OpKind::Tan: case OpKind::Arcsin:
+    case OpKind::Arccos: case OpKind::Arctan: case OpKind::Sinh: case OpKind::Cosh: case OpKind::Tanh:
+    case OpKind::Arcsinh: case OpKind::Arccosh: case OpKind::Arctanh: case OpKind::Sigmoid: case OpKind::Erf:
+    case OpKind::Erfinv: case OpKind::Power: case OpKind::Arctan2: case OpKind::LogAddExp:
+      return true;
+    default:
+      return false;
+  }
 }
 
-// True for a constant whose elements are all equal (it becomes a scalar in
-// the kernel instead of a buffer).
-bool is_splat(const Op& op) {
-  if (op.kind != OpKind::Constant || op.type.size() == 0) return false;
-  const char* p = static_cast<const char*>(op.data->data());
-  size_t w = op.type.dtype.size();
-  for (int64_t i = 1; i < op.type.size(); ++i)
-    if (std::memcmp(p, p + i * w, w) != 0) return false;
+// Whether a backend with `caps` can compute the dtype in kernels.
+bool kernels_hold(Dtype t, const runtime::Capabilities& caps) {
+  if (is_complex(t)) return false;
+  if (t == float64) return caps.float64;
+  if (t == float16 || t == bfloat16) return caps.float16;
   return true;
 }
 
-// Ops the kernel emitter implements. Complex values, integer power and
-// narrowing casts from float64 to 16-bit floats run as host ops.
-bool is_fusible(const Function& f, const Op& op) {
+// Ops the kernel emitters implement, as far as the backend's capabilities
+// allow. Complex values, integer power and narrowing casts from float64
+// to 16-bit floats run as host ops.
+bool is_fusible(const Function& f, const Op& op, const runtime::Capabilities& caps) {
   if (op.kind == OpKind::Constant) return false;
-  if (is_complex(op.type.dtype)) return false;
+  if (!kernels_hold(op.type.dtype, caps)) return false;
   for (int o : op.operands)
-    if (is_complex(f.value_type(o).dtype)) return false;
+    if (!kernels_hold(f.value_type(o).dtype, caps)) return false;
+  if (!caps.approximations && is_approximated(op.kind)) return false;
   if (op.kind == OpKind::Power && !is_floating(op.type.dtype)) return false;
-  if (op.kind == OpKind::Erfinv) return false;  // no inline form yet
   if (op.kind == OpKind::Cast && f.value_type(op.operands[0]).dtype == float64 &&
       (op.type.dtype == float16 || op.type.dtype == bfloat16))
     return false;
@@ -86,353 +99,10 @@ bool is_splitting_reshape(const Shape& in, const Shape& out) {
   return j == b.size();
 }
 
-// An affine function of the kernel's loop variables.
-struct Affine {
-  int64_t c = 0;
-  std::map<int, int64_t> coef;  // variable -> coefficient
-  static Affine var(int v) { Affine a; a.coef[v] = 1; return a; }
-  static Affine constant(int64_t c) { Affine a; a.c = c; return a; }
-  Affine scaled(int64_t s) const {
-    Affine a;
-    a.c = c * s;
-    for (auto [v, k] : coef) if (k * s != 0) a.coef[v] = k * s;
-    return a;
-  }
-  Affine plus(const Affine& o) const {
-    Affine a = *this;
-    a.c += o.c;
-    for (auto [v, k] : o.coef) {
-      a.coef[v] += k;
-      if (!a.coef[v]) a.coef.erase(v);
-    }
-    return a;
-  }
-  std::string str() const {
-    std::string s = std::to_string(c);
-    for (auto [v, k] : coef) s += "+" + std::to_string(k) + "v" + std::to_string(v);
-    return s;
-  }
-};
-using Index = std::vector<Affine>;  // one per dimension of a value
-
-class KernelBuilder {
- public:
-  KernelBuilder(const Function& f, const std::set<int>& materialized, Step& step)
-      : f_(f), m_(materialized), step_(step), k_(step.kernel) {}
-
-  void build(int root) {
-    root_ = root;
-    const ir::Type& t = f_.value_type(root);
-    k_.output = t.dtype;
-    k_.rank = int(t.shape.size());
-    k_.num_vars = k_.rank;
-    for (auto d : t.shape) k_.size_params.push_back(param(d));
-    Index idx;
-    for (int d = 0; d < k_.rank; ++d) idx.push_back(Affine::var(d));
-    k_.root = emit(root, idx);
-    for (auto& n : k_.nodes)
-      if (n.kind == kernel::NodeKind::Load) n.strides.resize(k_.num_vars);
-  }
-
- private:
-  int param(int64_t v) {
-    step_.params.push_back(v);
-    return k_.num_params++;
-  }
-
-  int add(kernel::Node n) {
-    k_.nodes.push_back(std::move(n));
-    return int(k_.nodes.size()) - 1;
-  }
-
-  bool is_buffer(int v) const {
-    if (f_.is_input(v) || (m_.count(v) && v != root_)) return true;
-    const Op& op = f_.def(v);
-    if (op.kind == OpKind::Constant) return !is_splat(op);
-    return !is_fusible(f_, op);  // host ops write their result to memory
-  }
-
-  // A load of buffer value v (row-major) at idx.
-  int load(int v, const Index& idx) {
-    auto rs = ir::row_major_strides(f_.value_type(v).shape);
-    Affine off;
-    for (size_t d = 0; d < idx.size(); ++d) off = off.plus(idx[d].scaled(rs[d]));
-    return load_flat(v, off);
-  }
-
-  // A load of buffer value v at element offset `off`.
-  int load_flat(int v, const Affine& off) {
-    const ir::Type& t = f_.value_type(v);
-    kernel::Node n;
-    n.kind = kernel::NodeKind::Load;
-    n.dtype = t.dtype;
-    auto it = arg_of_.find(v);
-    if (it == arg_of_.end()) {
-      it = arg_of_.emplace(v, int(k_.inputs.size())).first;
-      k_.inputs.push_back(t.dtype);
-      step_.args.push_back(v);
-    }
-    n.arg = it->second;
-    n.offset_param = param(off.c);
-    for (auto [var, c] : off.coef) {
-      if (int(n.strides.size()) <= var) n.strides.resize(var + 1);
-      // A unit stride matters (it vectorizes) along the innermost output
-      // dimension and along reductions; elsewhere it stays a parameter.
-      bool unit_matters = var == k_.rank - 1 || var >= k_.rank;
-      if (c == 1 && unit_matters) n.strides[var] = {kernel::StrideKind::One, -1};
-      else n.strides[var] = {kernel::StrideKind::Param, param(c)};
-    }
-    return add(std::move(n));
-  }
-
-  int emit(int v, const Index& idx) {
-    std::string key = std::to_string(v) + "@";
-    for (auto& a : idx) key += a.str() + ",";
-    auto memo = memo_.find(key);
-    if (memo != memo_.end()) return memo->second;
-    int id = emit_uncached(v, idx);
-    memo_[key] = id;
-    return id;
-  }
-
-  int emit_uncached(int v, const Index& idx) {
-    if (is_buffer(v)) return load(v, idx);
-    const Op& op = f_.def(v);
-    kernel::Node n;
-    n.kind = kernel::NodeKind::Unary;
-    n.op = op.kind;
-    n.dtype = op.type.dtype;
-    switch (op.kind) {
-      case OpKind::Constant:
-        return constant(op, /*baked=*/false);
-      case OpKind::Broadcast: {
-        const Shape& s = f_.value_type(op.operands[0]).shape;
-        size_t lead = op.type.shape.size() - s.size();
-        Index in;
-        for (size_t d = 0; d < s.size(); ++d)
-          in.push_back(s[d] == 1 ? Affine::constant(0) : idx[d + lead]);
-        return emit(op.operands[0], in);
-      }
-      case OpKind::Transpose: {
-        const auto& perm = op.ints_attr("perm");
-        Index in(idx.size());
-        for (size_t i = 0; i < perm.size(); ++i) in[perm[i]] = idx[i];
-        return emit(op.operands[0], in);
-      }
-      case OpKind::Slice: {
-        const auto& start = op.ints_attr("start");
-        const auto& strides = op.ints_attr("strides");
-        Index in;
-        for (size_t d = 0; d < idx.size(); ++d)
-          in.push_back(Affine::constant(start[d]).plus(idx[d].scaled(strides[d])));
-        return emit(op.operands[0], in);
-      }
-      case OpKind::Reshape: {
-        int src = op.operands[0];
-        // A reshape of a row-major buffer reads it with the new shape's strides.
-        if (is_buffer(src)) {
-          Affine flat;
-          auto rs = ir::row_major_strides(op.type.shape);
-          for (size_t d = 0; d < idx.size(); ++d) flat = flat.plus(idx[d].scaled(rs[d]));
-          return load_flat(src, flat);
-        }
-        return emit(src, split_index(idx, op.type.shape, f_.value_type(src).shape));
-      }
-      default:
-        break;
-    }
-    if (ir::is_reduction(op.kind) && op.ints_attr("axes").empty()) {
-      // Reducing no axis (a 0-d operand, or an empty axes list) is the
-      // identity, up to the result's dtype (sum of bool is int32).
-      n.op = OpKind::Cast;
-      n.operands = {emit(op.operands[0], idx)};
-      return add(std::move(n));
-    }
-    if (ir::is_reduction(op.kind)) {
-      const auto& axes = op.ints_attr("axes");
-      const Shape& s = f_.value_type(op.operands[0]).shape;
-      Index in(s.size());
-      size_t kept = 0;
-      std::vector<int> vars;
-      int column = reuses_column(idx, s[axes.back()]) ? k_.rank - 1 : -1;
-      for (size_t d = 0; d < s.size(); ++d) {
-        if (std::find(axes.begin(), axes.end(), int64_t(d)) != axes.end()) {
-          int var = int64_t(d) == axes.back() && column >= 0 ? column : k_.num_vars++;
-          vars.push_back(var);
-          in[d] = Affine::var(var);
-        } else {
-          in[d] = idx[kept++];
-        }
-      }
-      // Nested reductions, the last axis innermost.
-      int body = emit(op.operands[0], in);
-      for (int i = int(vars.size()) - 1; i >= 0; --i) {
-        kernel::Node r;
-    r.kind = kernel::NodeKind::Reduce;
-        r.op = op.kind;
-        // Partial results of a multi-axis reduction of 16-bit floats stay in
-        // float32; only the outermost rounds to the result type.
-        bool half = op.type.dtype == float16 || op.type.dtype == bfloat16;
-        r.dtype = half && i > 0 ? float32 : op.type.dtype;
-        r.operands = {body};
-        r.var = vars[i];
-        r.extent_param = r.var == column ? k_.size_params[column] : param(s[axes[i]]);
-        body = add(std::move(r));
-      }
-      return body;
-    }
-    if (op.kind == OpKind::Select) n.kind = kernel::NodeKind::Select;
-    else if (op.operands.size() == 2) n.kind = kernel::NodeKind::Binary;
-    // x / 2^k is x * 2^-k, exactly (both are the correctly rounded x·2^-k):
-    // a multiply instead of a division, which LLVM did itself while the
-    // constant was in the code.
-    if (op.kind == OpKind::Divide && is_floating(op.type.dtype)) {
-      if (std::optional<double> r = exact_reciprocal(scalar_constant(op.operands[1]))) {
-        n.op = OpKind::Multiply;
-        n.operands = {emit(op.operands[0], idx), constant(op.type.dtype, *r, 0, /*baked=*/false)};
-        return add(std::move(n));
-      }
-    }
-    for (size_t i = 0; i < op.operands.size(); ++i) {
-      const Op* c = bakes_operand(op, i) ? scalar_constant(op.operands[i]) : nullptr;
-      n.operands.push_back(c ? constant(*c, /*baked=*/true) : emit(op.operands[i], idx));
-    }
-    return add(std::move(n));
-  }
-
-  // The node of a scalar constant: its value is a kernel parameter, unless
-  // `baked` (kernel.h).
-  int constant(Dtype t, double fvalue, int64_t ivalue, bool baked) {
-    kernel::Node n;
-    n.kind = kernel::NodeKind::Constant;
-    n.dtype = t;
-    n.fvalue = fvalue;
-    n.ivalue = ivalue;
-    if (!baked) {
-      int64_t bits = ivalue;
-      if (is_floating(t)) std::memcpy(&bits, &fvalue, sizeof bits);
-      n.value_param = param(bits);
-    }
-    return add(std::move(n));
-  }
-  int constant(const Op& op, bool baked) {
-    Dtype t = op.type.dtype;
-    const void* p = op.data->data();
-    return constant(t, load_f64(t, p, 0), is_unsigned(t) ? int64_t(load_u64(t, p, 0)) : load_i64(t, p, 0), baked);
-  }
-
-  // Whether operand i of op, when it is a constant, is built into the
-  // kernel rather than passed as a parameter: where LLVM turns a known
-  // value into much cheaper code (measured, README "Caching"):
-  // - the divisor of an integer division or remainder: a multiply and
-  //   shifts, vectorized, instead of a division instruction per element;
-  // - the amount of an integer shift;
-  // - a float power's exponent: its integer and parity tests fold away
-  //   (7-10% on pow);
-  // - a float maximum's or minimum's operand: against a value known not
-  //   to be nan or zero, one vmaxps instead of nan and signed-zero
-  //   handling for both operands (relu 12%, clip 2.2x in cache).
-  // Everywhere else a constant as a parameter costs nothing: it is
-  // loop-invariant, loaded once per call.
-  static bool bakes_operand(const Op& op, size_t i) {
-    bool fp = is_floating(op.type.dtype);
-    switch (op.kind) {
-      case OpKind::FloorDivide: case OpKind::Remainder: case OpKind::LeftShift: case OpKind::RightShift:
-        return !fp && i == 1;
-      case OpKind::Power:
-        return fp && i == 1;
-      case OpKind::Maximum: case OpKind::Minimum:
-        return fp;
-      default:
-        return false;
-    }
-  }
-
-  // 1 / c for a constant c (of op's dtype) that is a power of two whose
-  // reciprocal that dtype holds exactly; else nothing.
-  static std::optional<double> exact_reciprocal(const Op* c) {
-    if (!c) return std::nullopt;
-    Dtype t = c->type.dtype;
-    double v = load_f64(t, c->data->data(), 0);
-    int e = 0;
-    if (!std::isfinite(v) || std::fabs(std::frexp(v, &e)) != 0.5) return std::nullopt;
-    double r = 1.0 / v;
-    alignas(8) char held[8];
-    store_f64(t, held, 0, r);
-    if (load_f64(t, held, 0) != r) return std::nullopt;
-    return r;
-  }
-
-  // The splat constant that value v is, directly or through views, when it
-  // is not read from a buffer; else null.
-  const Op* scalar_constant(int v) const {
-    while (!is_buffer(v)) {
-      const Op& op = f_.def(v);
-      if (op.kind == OpKind::Constant) return &op;
-      if (!is_view(op.kind)) return nullptr;
-      v = op.operands[0];
-    }
-    return nullptr;
-  }
-
-  // Whether a reduction read at `idx`, whose innermost reduced axis has
-  // `extent` elements, binds the output's column variable (the last one)
-  // as its own loop variable, instead of a new one. It may when it does not
-  // depend on that variable otherwise, and it is worth it when the extents
-  // agree: then the reduction's body at column c is literally the same
-  // expression as the one the kernel's epilogue computes at column c
-  // (softmax's exp(x - max) in its sum and in its output), the two share
-  // nodes, and the emitter can keep that value in the output row instead
-  // of computing it twice. The extent is then the output's own size
-  // parameter, which makes the agreement part of the kernel's structure.
-  bool reuses_column(const Index& idx, int64_t extent) const {
-    if (k_.rank < 2 || extent != f_.value_type(root_).shape.back()) return false;
-    for (const Affine& a : idx)
-      if (a.coef.count(k_.rank - 1)) return false;
-    return true;
-  }
-
-  // in-shape index from out-shape index for a reshape that splits dims.
-  Index split_index(const Index& idx, const Shape& out, const Shape& in) {
-    Index res(in.size(), Affine::constant(0));
-    size_t j = 0;
-    for (size_t d = 0; d < in.size(); ++d) {
-      if (in[d] == 1) {
-        continue;
-      }
-      // Skip size-1 output dims, then gather the run whose product is in[d].
-      std::vector<size_t> run;
-      int64_t prod = 1;
-      while (j < out.size() && prod < in[d]) {
-        if (out[j] != 1) {
-          run.push_back(j);
-          prod *= out[j];
-        }
-        ++j;
-      }
-      Affine a;
-      int64_t scale = 1;
-      for (int r = int(run.size()) - 1; r >= 0; --r) {
-        a = a.plus(idx[run[r]].scaled(scale));
-        scale *= out[run[r]];
-      }
-      res[d] = a;
-    }
-    return res;
-  }
-
-  const Function& f_;
-  const std::set<int>& m_;
-  Step& step_;
-  kernel::Kernel& k_;
-  std::map<int, int> arg_of_;
-  int root_ = -1;
-  std::map<std::string, int> memo_;
-};
-
 }  // namespace
 
-Plan plan_fusion(const Function& f) {
+Plan partition(const Function& f, const runtime::Capabilities& caps) {
+  auto fusible = [&](const Op& op) { return is_fusible(f, op, caps); };
   int n_in = int(f.inputs.size());
   std::vector<std::set<int>> users(f.num_values());
   for (size_t i = 0; i < f.ops.size(); ++i)
@@ -442,7 +112,7 @@ Plan plan_fusion(const Function& f) {
   for (int v : f.outputs) reason.emplace(v, "output");
   for (size_t i = 0; i < f.ops.size(); ++i) {
     const Op& op = f.ops[i];
-    if (op.kind != OpKind::Constant && !is_fusible(f, op))
+    if (op.kind != OpKind::Constant && !fusible(op))
       for (int o : op.operands) {
         int src = blas_transpose_source(f, op, o);
         reason.emplace(src >= 0 ? src : o, std::string("feeds host op ") + ir::op_name(op.kind));
@@ -459,10 +129,11 @@ Plan plan_fusion(const Function& f) {
   std::vector<bool> has_reduction(f.num_values());
   std::vector<int64_t> cost(f.num_values());
   std::vector<int> loop_vars(f.num_values());  // reduction loops in the fused tree
+  std::vector<std::set<int>> buffers_read(f.num_values());
   for (size_t i = 0; i < f.ops.size(); ++i) {
     const Op& op = f.ops[i];
     int v = n_in + int(i);
-    if (!is_fusible(f, op)) continue;
+    if (!fusible(op)) continue;
     // A reduction broadcast along any axis but the consumer's last would be
     // recomputed for every row of the consumer (x - mean(x, 0)): compute it
     // once instead. Broadcasting along the last axis (softmax) is free: the
@@ -489,6 +160,24 @@ Plan plan_fusion(const Function& f) {
       vars = ir::is_reduction(op.kind) ? int(op.ints_attr("axes").size()) : 0;
     }
     loop_vars[v] = vars;
+    // The buffers the fused tree reads stay within the backend's argument
+    // limit (kept exactly only up to the limit: past it, the operands are
+    // materialized and the set starts afresh).
+    auto read_by = [&](int o) {
+      bool buffer = f.is_input(o) || reason.count(o) || !fusible(f.def(o));
+      if (buffer && !f.is_input(o) && f.def(o).kind == OpKind::Constant) return std::set<int>{};
+      return buffer ? std::set<int>{o} : buffers_read[o];
+    };
+    std::set<int> reads;
+    for (int o : op.operands) reads.merge(read_by(o));
+    if (int64_t(reads.size()) > caps.max_kernel_inputs) {
+      reads.clear();
+      for (int o : op.operands) {
+        if (read_by(o).size() > 1) reason.emplace(o, "kernel argument limit");
+        reads.merge(read_by(o));
+      }
+    }
+    buffers_read[v] = std::move(reads);
     bool r = ir::is_reduction(op.kind);
     int64_t c = 1;
     for (int o : op.operands) {
@@ -504,7 +193,7 @@ Plan plan_fusion(const Function& f) {
   std::vector<int> root(f.num_values(), -1);
   for (int v = f.num_values() - 1; v >= n_in; --v) {
     const Op& op = f.def(v);
-    if (op.kind == OpKind::Constant || !is_fusible(f, op) || reason.count(v)) {
+    if (op.kind == OpKind::Constant || !fusible(op) || reason.count(v)) {
       root[v] = v;
       continue;
     }
@@ -539,7 +228,7 @@ Plan plan_fusion(const Function& f) {
   for (size_t i = 0; i < f.ops.size(); ++i) {
     const Op& op = f.ops[i];
     int v = n_in + int(i);
-    if (!is_fusible(f, op)) continue;
+    if (!fusible(op)) continue;
     int d = 0;
     for (int o : op.operands) d = std::max(d, reason.count(o) ? 0 : depth[o]);
     depth[v] = d + 1;
@@ -549,15 +238,19 @@ Plan plan_fusion(const Function& f) {
     }
   }
 
-  std::set<int> materialized;
-  for (auto& [v, why] : reason) materialized.insert(v);
-
   Plan plan;
   for (size_t i = 0; i < f.ops.size(); ++i) {
     const Op& op = f.ops[i];
     int v = n_in + int(i);
     if (op.kind == OpKind::Constant) continue;
-    if (!is_fusible(f, op)) {
+    if (!fusible(op) && is_fusible(f, op, kHostCapabilities)) {
+      Step s;
+      s.kind = Step::Kernel;
+      s.on_host = true;
+      s.value = v;
+      s.reason = "not computable on the device";
+      plan.steps.push_back(std::move(s));
+    } else if (!fusible(op)) {
       Step s;
       s.kind = Step::HostOp;
       for (size_t i = 0; i < op.operands.size(); ++i) {
@@ -568,17 +261,47 @@ Plan plan_fusion(const Function& f) {
       s.value = v;
       s.reason = reason.count(v) ? reason[v] : "host op";
       plan.steps.push_back(std::move(s));
-    } else if (materialized.count(v)) {
+    } else if (reason.count(v)) {
       Step s;
       s.kind = Step::Kernel;
       s.value = v;
       s.reason = reason[v];
-      KernelBuilder(f, materialized, s).build(v);
       plan.steps.push_back(std::move(s));
     }
   }
   return plan;
 }
+
+kernel::ScheduleOptions schedule_options(const runtime::Capabilities& caps) {
+  kernel::ScheduleOptions o;
+  o.prefetch = caps.prefetch;
+  o.streaming_stores = caps.streaming_stores;
+  return o;
+}
+
+Plan plan_fusion(const Function& f, const runtime::Capabilities& caps) {
+  Plan plan = partition(f, caps);
+  lower_kernels(f, plan);
+  for (Step& s : plan.steps)
+    if (s.kind == Step::Kernel)
+      s.kernel.schedule = kernel::schedule_kernel(s.kernel, schedule_options(s.on_host ? kHostCapabilities : caps),
+                                                  {-1, f.value_type(s.value).nbytes()});
+  return plan;
+}
+
+bool is_view(OpKind k) {
+  return k == OpKind::Broadcast || k == OpKind::Transpose || k == OpKind::Slice || k == OpKind::Reshape;
+}
+
+bool is_splat(const Op& op) {
+  if (op.kind != OpKind::Constant || op.type.size() == 0) return false;
+  const char* p = static_cast<const char*>(op.data->data());
+  size_t w = op.type.dtype.size();
+  for (int64_t i = 1; i < op.type.size(); ++i)
+    if (std::memcmp(p, p + i * w, w) != 0) return false;
+  return true;
+}
+
 
 std::string plan_to_string(const Function& f, const Plan& p) {
   std::ostringstream os;
@@ -595,7 +318,7 @@ std::string plan_to_string(const Function& f, const Plan& p) {
         os << (i ? ", " : "") << "%" << s.args[i] << (i < 2 && s.transposed[i] ? "^T" : "");
       os << ")\n";
     } else {
-      os << "kernel(";
+      os << (s.on_host ? "host kernel(" : "kernel(");
       for (size_t i = 0; i < s.args.size(); ++i) os << (i ? ", " : "") << "%" << s.args[i];
       os << ")\n" << s.kernel.to_string();
     }

@@ -9,12 +9,15 @@
 //   shared reduction  - it contains a reduction and has several users
 //   merging reshape   - a reshape that merges dimensions reads it
 // Each materialized value is computed by one kernel (its lowering, see
-// kernel.h) or, for ops that do not fuse, by one host step.
+// kernel.h, with its schedule) or, for ops that do not fuse, by one host
+// step.
 #include <string>
 #include <vector>
 
 #include "ir/function.h"
 #include "passes/kernel.h"
+#include "passes/kernel_schedule.h"
+#include "runtime/backend.h"
 
 namespace kiln::passes {
 
@@ -23,6 +26,10 @@ struct Step {
   int value = -1;  // the value this step materializes
   std::string reason;         // why it is materialized
   kernel::Kernel kernel;      // Kernel: the lowered group
+  // Kernel: an op the backend's kernels cannot compute (its capabilities)
+  // but the host's can: a one-op kernel for the host CPU backend, over the
+  // same (unified) memory.
+  bool on_host = false;
   std::vector<int> args;      // the values read: Kernel: in kernel.inputs order;
                               // HostOp: the op's operands, except as below
   std::vector<int64_t> params;  // Kernel: runtime sizes, strides, offsets
@@ -35,7 +42,24 @@ struct Plan {
   std::vector<Step> steps;  // in execution order
 };
 
-Plan plan_fusion(const ir::Function& f);
+// Fusion proper: which values are materialized, and by which kind of step
+// (Kernel steps get their `value` and `reason`; the kernel is lowering's).
+// Ops the backend's kernels cannot compute (`caps`) become host steps.
+Plan partition(const ir::Function& f, const runtime::Capabilities& caps = {});
+// partition, then lowering (passes/lower.h); each kernel comes scheduled
+// (kernel_schedule.h) for the backend, not in place, with its output's
+// size (the executor schedules again where it donates a buffer).
+Plan plan_fusion(const ir::Function& f, const runtime::Capabilities& caps = {});
+
+// The schedule's view of a backend's capabilities.
+kernel::ScheduleOptions schedule_options(const runtime::Capabilities& caps);
+
 std::string plan_to_string(const ir::Function& f, const Plan& p);
+
+// Shared by fusion and lowering.
+// Views: re-indexings that a kernel folds into its loads.
+bool is_view(ir::OpKind k);
+// A constant whose elements are all equal (a scalar in kernels, not a buffer).
+bool is_splat(const ir::Op& op);
 
 }  // namespace kiln::passes

@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <sstream>
+#include <stdexcept>
 
 namespace kiln::kernel {
 
@@ -57,9 +58,14 @@ bool Kernel::has_reduction() const {
 int64_t Kernel::outer_extent(const std::vector<int>& shape) const {
   int64_t size = 1;
   for (int d : shape) size *= d;
+  if (!schedule.scheduled()) throw std::logic_error("kiln: the range of a kernel that is not scheduled");
   if (size == 0) return 0;
-  if (rank == 0) return 1;
-  return range_is_rows() ? size / shape.back() : size;
+  switch (schedule.range) {
+    case RangeKind::Single: return 1;
+    case RangeKind::Elements: return size;
+    case RangeKind::Rows: return size / shape.back();
+  }
+  return size;
 }
 
 std::string Kernel::key() const {
@@ -71,23 +77,22 @@ std::string Kernel::key() const {
     print_node(os, n, false);
     os << ";";
   }
-  os << "root" << root;
-  if (in_place >= 0) os << ";in_place" << in_place;
-  if (stream_output) os << ";stream";
+  os << "root" << root << ";schedule";
+  // One line: the disk cache's header holds the key.
+  std::string sched = schedule.to_string();
+  for (char c : sched) os << (c == '\n' ? ';' : c);
   return os.str();
 }
 
 std::string Kernel::to_string() const {
   std::ostringstream os;
-  os << "  kernel rank " << rank << " -> " << dtype_short_name(output) << ", " << num_params << " params";
-  if (in_place >= 0) os << ", output in the buffer of arg" << in_place;
-  if (stream_output) os << ", streamed output";
-  os << "\n";
+  os << "  kernel rank " << rank << " -> " << dtype_short_name(output) << ", " << num_params << " params\n";
   for (size_t i = 0; i < nodes.size(); ++i) {
     os << "    n" << i << " = ";
     print_node(os, nodes[i], true);
     os << (int(i) == root ? "   <- root" : "") << "\n";
   }
+  os << "    schedule:\n" << schedule.to_string("      ");
   return os.str();
 }
 

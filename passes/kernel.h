@@ -19,6 +19,7 @@
 
 #include "ir/dtype.h"
 #include "ir/ops.h"
+#include "passes/kernel_schedule.h"
 
 namespace kiln::kernel {
 
@@ -64,33 +65,30 @@ struct Kernel {
   std::vector<Node> nodes;
   int root = -1;
   int num_params = 0;
-  // An input whose buffer the executor reuses for the output (it dies in
-  // this step and every load of it is at the output's own index), or -1.
-  // The kernel reads it through the output pointer, so that the two stay
-  // one pointer to LLVM (the kernel's pointers are otherwise noalias).
-  int in_place = -1;
-  // Store the output with non-temporal hints, past the caches: for large
-  // outputs of kernels that make several passes over each row, where the
-  // cache lines a store would first read from memory cost the most.
-  bool stream_output = false;
+  // How its loops run (kernel_schedule.h): set by schedule_kernel, which
+  // plan_fusion runs for the default target and the executor again for its
+  // backend and its buffers.
+  Schedule schedule;
 
   // Whether any node is a reduction. A kernel without one computes each
   // output element on its own, so its range may be split anywhere (jit.h).
   bool has_reduction() const;
   // The range rule: how many independent units of work a launch over an
-  // output of `shape` has. Elements (row-major) for rank 1 and for kernels
-  // without reductions, so that a few long rows (4 x 4M) spread over every
-  // thread; rows (all but the last dimension) for the other kernels of rank
-  // >= 2, since a row with reductions is computed by one thread, which
-  // computes each of them once; 1 for rank 0; 0 for an empty output.
+  // output of `shape` has, by the schedule's range kind. Elements
+  // (row-major) for rank 1 and for kernels without reductions, so that a
+  // few long rows (4 x 4M) spread over every thread; rows (all but the last
+  // dimension) for the other kernels of rank >= 2, since a row with
+  // reductions is computed by one thread, which computes each of them once;
+  // 1 for rank 0; 0 for an empty output. Throws std::logic_error for a
+  // kernel not scheduled.
   int64_t outer_extent(const std::vector<int>& shape) const;
   // Whether the units of outer_extent are rows.
-  bool range_is_rows() const { return rank >= 2 && has_reduction(); }
+  bool range_is_rows() const { return schedule.range == RangeKind::Rows; }
 
   // The structural identity used as the kernel cache key (sizes, strides
-  // and offsets, being parameters, are not in it).
+  // and offsets, being parameters, are not in it), with the schedule.
   std::string key() const;
-  // A readable listing for KILN_DUMP=kernels.
+  // A readable listing, its nodes then its schedule (KILN_DUMP=fusion).
   std::string to_string() const;
 };
 

@@ -40,6 +40,9 @@ struct Capabilities {
   bool float64 = true;         // double arithmetic in kernels
   bool float16 = true;         // float16/bfloat16 loads, stores and casts
   bool approximations = true;  // erf, erfinv, trig, ... (else host steps)
+  // What kernel schedules (passes/kernel_schedule.h) may use:
+  bool prefetch = true;          // software prefetches into a cache
+  bool streaming_stores = true;  // non-temporal stores past the caches
 };
 
 // A compiled kernel. Its code stays loaded while a handle to it exists.
@@ -50,7 +53,7 @@ class CompiledKernel {
 using KernelHandle = std::shared_ptr<const CompiledKernel>;
 
 // One launch: `inputs` in the kernel's input order, `output` (which may be
-// the buffer of input kernel.in_place, see kernel.h), the parameter block,
+// the buffer of input kernel.schedule.in_place, see kernel_schedule.h), the parameter block,
 // and `work`, the elements the kernel reads (reductions read more than they
 // write), which a backend may use to size its chunks of the range.
 struct Launch {

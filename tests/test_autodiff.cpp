@@ -137,11 +137,12 @@ struct Gen {
   array s(const Shape& s, double lo, double hi) { return uniform(s, lo, hi, seed++, true); }
 };
 
-Fn un(array (*op)(const array&)) {
-  return [op](const std::vector<array>& x) { return op(x[0]); };
+// The ops take MLX's trailing StreamOrDevice (default: the default stream).
+Fn un(array (*op)(const array&, StreamOrDevice)) {
+  return [op](const std::vector<array>& x) { return op(x[0], {}); };
 }
-Fn bin(array (*op)(const array&, const array&)) {
-  return [op](const std::vector<array>& x) { return op(x[0], x[1]); };
+Fn bin(array (*op)(const array&, const array&, StreamOrDevice)) {
+  return [op](const std::vector<array>& x) { return op(x[0], x[1], {}); };
 }
 
 }  // namespace

@@ -17,6 +17,7 @@
 #include "codegen/executor.h"
 #include "codegen/llvm/jit.h"
 #include "frontend/trace.h"
+#include "ir/interpreter.h"
 #include "passes/fusion.h"
 #include "passes/pass_manager.h"
 #include "runtime/thread_pool.h"
@@ -467,7 +468,7 @@ TEST(JitDifferential, MaxMinWithNanAndInfinities) {
 }
 
 // Large outputs of kernels that reduce along rows are stored past the
-// caches (Kernel::stream_output): computed in blocks, copied out in aligned
+// caches (Schedule::stream_output, passes/kernel_schedule.h): computed in blocks, copied out in aligned
 // lines with the unaligned columns at each end on their own. Rows of odd
 // lengths, shorter and longer than a block, float32 and float64.
 TEST(JitDifferential, StreamedOutputs) {
@@ -521,6 +522,38 @@ passes::Plan plan_of(const ArrayFunction& fn, const std::vector<ir::Type>& types
   return passes::plan_fusion(passes::simplify(detail::trace(fn, types)));
 }
 }  // namespace
+
+// The key holds the schedule: one softmax kernel, streamed at a large
+// size and not at a small one, or scheduled for a target without
+// non-temporal stores or prefetches, is several kernels in the cache.
+TEST(JitCache, KeyHoldsTheSchedule) {
+  auto norm = [](const std::vector<array>& x) {
+    array xc = x[0] - mean(x[0], -1, true);
+    return std::vector<array>{xc * rsqrt(mean(xc * xc, -1, true) + 1e-5f)};
+  };
+  ir::Type small{float32, {8, 16}}, large{float32, {2048, 1024}};
+  passes::Plan small_plan = plan_of(norm, {small}), large_plan = plan_of(norm, {large});
+  const passes::Step& a = only_kernel(small_plan);
+  const passes::Step& b = only_kernel(large_plan);
+  EXPECT_FALSE(a.kernel.schedule.stream_output);
+  EXPECT_TRUE(b.kernel.schedule.stream_output);
+  EXPECT_NE(a.kernel.key(), b.kernel.key());
+  kernel::Kernel k = b.kernel;
+  k.schedule.stream_output = false;
+  k.schedule.stream_block = 0;
+  EXPECT_EQ(a.kernel.key(), k.key()) << "the same nodes, the same schedule";
+
+  // A target without prefetches or streaming stores: neither in the schedule.
+  kernel::ScheduleOptions plain;
+  plain.prefetch = false;
+  plain.streaming_stores = false;
+  kernel::Schedule s = kernel::schedule_kernel(b.kernel, plain, {-1, large.nbytes()});
+  EXPECT_FALSE(s.stream_output);
+  EXPECT_LT(s.prefetch.reduce, 0);
+  EXPECT_GE(b.kernel.schedule.prefetch.reduce, 0);
+  k.schedule = s;
+  EXPECT_NE(k.key(), b.kernel.key());
+}
 
 // Kernels differing only in a constant's value have one key; the value is
 // a parameter. Integer divisors and shift amounts stay in the code, where
@@ -739,4 +772,90 @@ TEST(JitMath, TrigOfHugeArguments) {
                              {1e300, -1e300, 2e15, 1e22, std::ldexp(6381956970095103.0, 797),
                               std::numeric_limits<double>::max(), 33554432.5, -5.2e7},
                              2.5);
+}
+
+// Fusion asks the backend what its kernels can do (runtime::Capabilities):
+// what they cannot compute becomes host steps (one-op kernels of the CPU
+// backend, over the same memory), and kernels read at most
+// max_kernel_inputs buffers. Results stay those of the interpreter.
+TEST(FusionCapabilities, HostStepsForWhatKernelsCannotDo) {
+  ir::Type t32{float32, {4, 5}}, t64{float64, {4, 5}};
+  ArrayFunction fn = [](const std::vector<array>& x) {
+    return std::vector<array>{exp(x[0]) + astype(x[1] * 2.0, float32)};
+  };
+  ir::Function f = passes::simplify(detail::trace(fn, {t32, t64}));
+  auto host_ops = [](const passes::Plan& p) {
+    int n = 0;
+    for (const auto& s : p.steps) n += s.kind == passes::Step::HostOp || s.on_host;
+    return n;
+  };
+  EXPECT_EQ(host_ops(passes::plan_fusion(f)), 0);
+  runtime::Capabilities no_f64;
+  no_f64.float64 = false;
+  EXPECT_EQ(host_ops(passes::plan_fusion(f, no_f64)), 2);  // x[1] * 2.0 and its cast
+  runtime::Capabilities no_approx;
+  no_approx.approximations = false;
+  EXPECT_EQ(host_ops(passes::plan_fusion(f, no_approx)), 1);  // exp
+}
+
+TEST(FusionCapabilities, KernelInputLimit) {
+  std::vector<ir::Type> types(6, ir::Type{float32, {3, 4}});
+  ArrayFunction fn = [](const std::vector<array>& x) {
+    array s = x[0];
+    for (size_t i = 1; i < x.size(); ++i) s = s * 0.5f + x[i];
+    return std::vector<array>{s};
+  };
+  ir::Function f = passes::simplify(detail::trace(fn, types));
+  runtime::Capabilities caps;
+  caps.max_kernel_inputs = 3;
+  passes::Plan plan = passes::plan_fusion(f, caps);
+  EXPECT_GT(plan.steps.size(), 1u);
+  for (const auto& s : plan.steps) EXPECT_LE(s.kernel.inputs.size(), 3u) << passes::plan_to_string(f, plan);
+  EXPECT_EQ(passes::plan_fusion(f).steps.size(), 1u);
+}
+
+namespace {
+// The CPU backend with fewer capabilities: a second backend behind the seam.
+class RestrictedCpu final : public runtime::Backend {
+ public:
+  explicit RestrictedCpu(runtime::Capabilities caps) : caps_(caps) {}
+  std::string name() const override { return "restricted-cpu"; }
+  const runtime::Capabilities& capabilities() const override { return caps_; }
+  runtime::KernelHandle compile(const kernel::Kernel& k) override { return codegen::cpu_backend().compile(k); }
+  void launch(const runtime::Launch& l) override {
+    EXPECT_LE(int(l.inputs.size()), caps_.max_kernel_inputs);
+    codegen::cpu_backend().launch(l);
+  }
+
+ private:
+  runtime::Capabilities caps_;
+};
+}  // namespace
+
+TEST(FusionCapabilities, ExecutesOnABackendWithFewerCapabilities) {
+  std::vector<ir::Type> types{{float32, {64, 33}}, {float64, {64, 33}}, {float32, {33}}, {float32, {64, 33}}};
+  ArrayFunction fn = [](const std::vector<array>& x) {
+    array a = softmax(x[0] * x[2], -1) + astype(sin(x[1]), float32);
+    return std::vector<array>{a - sum(x[3] * x[0], 0) + tanh(x[3])};
+  };
+  ir::Function f = passes::simplify(detail::trace(fn, types));
+  std::vector<ir::Tensor> inputs;
+  for (size_t i = 0; i < types.size(); ++i) {
+    int64_t n = 1;
+    for (int d : types[i].shape) n *= d;
+    array x = reshape(astype(sin(astype(arange(int(n)), float64) * (0.7 + double(i))), types[i].dtype),
+                      types[i].shape);
+    x.eval();
+    inputs.push_back({x.node()->type, x.node()->buffer});
+  }
+  ir::Tensor want = ir::interpret(f, inputs).at(0);
+  runtime::Capabilities caps;
+  caps.float64 = false;
+  caps.approximations = false;
+  caps.max_kernel_inputs = 2;
+  RestrictedCpu backend(caps);
+  ir::Tensor got = codegen::Executable(f, backend).run(inputs).at(0);
+  const float* g = static_cast<const float*>(got.buffer->data());
+  const float* w = static_cast<const float*>(want.buffer->data());
+  for (int64_t i = 0; i < want.type.size(); ++i) ASSERT_NEAR(g[i], w[i], 1e-5 * (1 + std::fabs(w[i]))) << i;
 }

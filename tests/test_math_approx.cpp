@@ -26,6 +26,7 @@
 #include <llvm/Support/raw_ostream.h>
 #include <llvm/Target/TargetMachine.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -40,6 +41,7 @@
 
 #include "codegen/llvm/math.h"
 #include "math_sweep.h"
+#include "passes/kernel_schedule.h"
 
 namespace {
 
@@ -309,6 +311,18 @@ TEST(MathApprox, HasApproximationListsThem) {
     llvm::Value* x = llvm::ConstantFP::get(llvm::Type::getFloatTy(ctx), 0.5);
     bool emitted = kiln::codegen::emit_unary_math(op, b, x) || kiln::codegen::emit_binary_math(op, b, x, x);
     EXPECT_EQ(kiln::codegen::has_approximation(op), emitted) << kiln::ir::op_name(op);
+  }
+}
+
+// The scheduler's default target interleaves the element loops of exactly
+// these ops (kernel::ScheduleOptions::long_chain_ops), which it cannot ask
+// codegen about.
+TEST(MathApprox, ScheduleInterleavesTheApproximatedOps) {
+  const auto& ops = kiln::kernel::ScheduleOptions{}.long_chain_ops;
+  for (int k = 0; k < int(kiln::ir::kNumOpKinds); ++k) {
+    auto op = OpKind(k);
+    bool listed = std::find(ops.begin(), ops.end(), op) != ops.end();
+    EXPECT_EQ(kiln::codegen::has_approximation(op), listed) << kiln::ir::op_name(op);
   }
 }
 

@@ -20,17 +20,16 @@ namespace {
 using kernel::Kernel;
 using kernel::Node;
 using kernel::NodeKind;
+using kernel::RangeKind;
+using kernel::ReduceSchedule;
 using kernel::StrideKind;
 using ir::OpKind;
 
-// The block of a streamed output row computed before it is copied out.
-constexpr int64_t kStreamBlock = 2048;
-// The columns of a row reduction between prefetches of the next row.
-constexpr int64_t kPrefetchBlock = 256;
-
+// Renders a kernel's schedule (passes/kernel_schedule.h): every choice of
+// loop structure, hoisting, accumulators and hints is the schedule's.
 class Emitter {
  public:
-  Emitter(const Kernel& k, llvm::Module& m) : k_(k), m_(m), ctx_(m.getContext()), b_(ctx_) {}
+  Emitter(const Kernel& k, llvm::Module& m) : k_(k), s_(k.schedule), m_(m), ctx_(m.getContext()), b_(ctx_) {}
 
   // The kernel is two functions. `name` has the KernelFn signature (jit.h):
   // it loads the buffer pointers from args and calls `name.body`, which
@@ -63,7 +62,7 @@ class Emitter {
     auto* entry = llvm::BasicBlock::Create(ctx_, "entry", fn_);
     b_.SetInsertPoint(entry);
     out_ = fn_->getArg(unsigned(n_in));
-    for (size_t i = 0; i < n_in; ++i) inputs_.push_back(int(i) == k_.in_place ? out_ : fn_->getArg(unsigned(i)));
+    for (size_t i = 0; i < n_in; ++i) inputs_.push_back(int(i) == s_.in_place ? out_ : fn_->getArg(unsigned(i)));
     params_ptr_ = fn_->getArg(unsigned(n_in + 1));
     llvm::Value* begin = fn_->getArg(unsigned(n_in + 2));
     llvm::Value* end = fn_->getArg(unsigned(n_in + 3));
@@ -75,33 +74,28 @@ class Emitter {
     for (size_t i = 0; i < k_.nodes.size(); ++i)
       if (k_.nodes[i].kind == NodeKind::Constant && k_.nodes[i].value_param >= 0)
         constant_values_[i] = constant_param(k_.nodes[i]);
-    compute_deps();
     vars_.assign(k_.num_vars, nullptr);
     memo_.emplace_back();
 
     if (k_.rank == 0) {
       store(b_.getInt64(0), emit(k_.root));
     } else if (k_.rank == 1) {
-      int col = column_reduction(0);
-      hoist_reductions(k_.root, 0);  // reductions to a scalar: once per call
-      if (col >= 0) {
-        emit_columns(begin, end, b_.getInt64(0), 0, col);
+      emit_all(s_.hoisted);  // reductions to a scalar: once per call
+      if (s_.column.reduce >= 0) {
+        emit_columns(begin, end, b_.getInt64(0), 0);
       } else {
         loop(begin, end, [&](llvm::Value* i) {
           vars_[0] = i;
-          bound_ = 1;
           store(i, emit(k_.root));
         }, 1, element_loop_hints());
       }
     } else {
       int last = k_.rank - 1;
       llvm::Value* inner = params_[k_.size_params[last]];
-      choose_row_cache();
-      choose_prefetch();
-      // Rows [begin, end) in full; or, without reductions, the elements
+      // Rows [begin, end) in full; or, by elements, the elements
       // [begin, end): the rows they touch, each from its first to its last
       // column in the range (jit.h).
-      bool by_element = !k_.has_reduction();
+      bool by_element = s_.range == RangeKind::Elements;
       llvm::Value* first_row = begin, *end_row = end;
       if (by_element) {
         llvm::Value* divisor = b_.CreateSelect(b_.CreateICmpEQ(inner, b_.getInt64(0)), b_.getInt64(1), inner);
@@ -116,22 +110,19 @@ class Emitter {
           vars_[d] = d == 0 ? rest : b_.CreateURem(rest, size);
           if (d) rest = b_.CreateUDiv(rest, size);
         }
-        uint64_t row_mask = (uint64_t(1) << last) - 1;
-        bound_ = row_mask;
         row_ = row;
         llvm::Value* base = b_.CreateMul(row, inner, "", true, true);
         row_base_ = base;
-        hoist_reductions(k_.root, row_mask);
+        emit_all(s_.hoisted);
         llvm::Value* c_begin = b_.getInt64(0), *c_end = inner;
         if (by_element) {
           c_begin = b_.CreateBinaryIntrinsic(llvm::Intrinsic::smax, b_.CreateSub(begin, base), c_begin);
           c_end = b_.CreateBinaryIntrinsic(llvm::Intrinsic::smin, b_.CreateSub(end, base), c_end);
         }
-        int col = column_reduction(last);
-        if (col >= 0) {
-          emit_columns(c_begin, c_end, base, last, col);
+        if (s_.column.reduce >= 0) {
+          emit_columns(c_begin, c_end, base, last);
         } else {
-          element_loop(c_begin, c_end, base, row_mask);
+          element_loop(c_begin, c_end, base);
         }
       });
     }
@@ -249,28 +240,25 @@ class Emitter {
   }
 
   // The loop over columns [c_begin, c_end) of the row starting at output
-  // index `base` (rank >= 2). With Kernel::stream_output the row is
+  // index `base` (rank >= 2). With Schedule::stream_output the row is
   // computed in blocks into a small scratch buffer (in L1), and each block
   // is copied out with non-temporal vector stores (vmovntps) where whole
   // 64-byte lines are written: the output goes to memory without first
   // being read into the cache, a third less memory traffic. (The loop
   // vectorizer does not widen non-temporal stores itself: it cannot prove
   // them aligned; the copy is written with vectors and aligned lines.)
-  void element_loop(llvm::Value* c_begin, llvm::Value* c_end, llvm::Value* base, uint64_t row_mask) {
+  void element_loop(llvm::Value* c_begin, llvm::Value* c_end, llvm::Value* base) {
     int last = k_.rank - 1;
     llvm::Type* st = storage_type(k_.output);
+    int cache_node = s_.row_cache.node;
     auto element = [&](llvm::Value* c, llvm::Value* ptr) {
       vars_[last] = c;
-      bound_ = row_mask | uint64_t(1) << last;
-      if (cache_node_ >= 0)  // the row cache (choose_row_cache), in the output row
-        memo_.back().values[cache_node_] =
+      if (cache_node >= 0)  // the row cache (Schedule::row_cache), in the output row
+        memo_.back().values[cache_node] =
             from_storage(k_.output, b_.CreateLoad(st, b_.CreateInBoundsGEP(st, out_, b_.CreateAdd(base, c, "", true, true))));
       b_.CreateStore(to_storage(k_.output, emit(k_.root)), ptr);
-      bound_ = row_mask;
     };
-    // A row cache already brings the output row into the cache: streaming
-    // it out again measured no faster there.
-    if (!k_.stream_output || cache_node_ >= 0) {
+    if (!s_.stream_output) {
       loop(c_begin, c_end, [&](llvm::Value* c) {
         element(c, b_.CreateInBoundsGEP(st, out_, b_.CreateAdd(base, c, "", true, true)));
       }, 1, element_loop_hints());
@@ -278,16 +266,16 @@ class Emitter {
     }
     if (!stream_scratch_) {
       llvm::IRBuilder<> entry(&fn_->getEntryBlock(), fn_->getEntryBlock().begin());
-      auto* a = entry.CreateAlloca(st, entry.getInt64(kStreamBlock));
+      auto* a = entry.CreateAlloca(st, entry.getInt64(s_.stream_block));
       a->setAlignment(llvm::Align(64));
       stream_scratch_ = a;
     }
     loop(c_begin, c_end, [&](llvm::Value* s) {
-      llvm::Value* e = b_.CreateBinaryIntrinsic(llvm::Intrinsic::smin, b_.CreateAdd(s, b_.getInt64(kStreamBlock)), c_end);
+      llvm::Value* e = b_.CreateBinaryIntrinsic(llvm::Intrinsic::smin, b_.CreateAdd(s, b_.getInt64(s_.stream_block)), c_end);
       loop(s, e, [&](llvm::Value* c) { element(c, b_.CreateInBoundsGEP(st, stream_scratch_, b_.CreateSub(c, s))); },
            1, element_loop_hints());
       copy_out(stream_scratch_, s, e, base);
-    }, kStreamBlock);
+    }, s_.stream_block);
   }
 
   // out[base + c] = scratch[c - s] for c in [s, e): whole 64-byte lines
@@ -357,69 +345,22 @@ class Emitter {
     return md;
   }
 
-  // The hints for the loop over output elements. An element computed
-  // through a polynomial approximation (math.cpp) is one long chain of
-  // dependent operations; one vector of it at a time leaves the core
-  // waiting on latencies (GELU: 40 instructions in 25 cycles). Four
-  // independent vectors per iteration keep it busy. Cheap bodies are left
-  // to the vectorizer's own choice (they are bound by memory).
+  // The hints for the loop over output elements (Schedule::interleave).
   llvm::MDNode* element_loop_hints() {
-    std::vector<char> seen(k_.nodes.size());
-    std::vector<int> stack{k_.root};
-    while (!stack.empty()) {
-      int i = stack.back();
-      stack.pop_back();
-      if (seen[i]) continue;
-      seen[i] = 1;
-      const Node& n = k_.nodes[i];
-      if (n.kind == NodeKind::Reduce) continue;  // hoisted out of the element loop
-      if ((n.kind == NodeKind::Unary || n.kind == NodeKind::Binary) && is_floating(n.dtype) && has_approximation(n.op))
-        return loop_hint("llvm.loop.interleave.count", 4);
-      for (int o : n.operands) stack.push_back(o);
-    }
-    return nullptr;
+    return s_.interleave ? loop_hint("llvm.loop.interleave.count", s_.interleave) : nullptr;
   }
 
-  // ---- dependencies and hoisting --------------------------------------------
-  void compute_deps() {
-    deps_.assign(k_.nodes.size(), 0);
-    for (size_t i = 0; i < k_.nodes.size(); ++i) {
-      const Node& n = k_.nodes[i];
-      uint64_t d = 0;
-      if (n.kind == NodeKind::Load)
-        for (size_t v = 0; v < n.strides.size(); ++v)
-          if (n.strides[v].kind != StrideKind::Zero) d |= uint64_t(1) << v;
-      for (int o : n.operands) d |= deps_[o];
-      if (n.kind == NodeKind::Reduce) d &= ~(uint64_t(1) << n.var);
-      deps_[i] = d;
-    }
-  }
-
-  // Emits, at the current point, every reduction under `node` that depends
-  // only on the variables in `bound` (and is not computed yet). Node ids are
-  // topological, so emitting in id order computes a reduction another one
-  // reads (softmax's max, read by its sum) first, once.
-  void hoist_reductions(int node, uint64_t bound) {
-    std::vector<char> seen(k_.nodes.size());
-    std::vector<int> stack{node}, hoist;
-    while (!stack.empty()) {
-      int i = stack.back();
-      stack.pop_back();
-      if (seen[i]) continue;
-      seen[i] = 1;
-      const Node& n = k_.nodes[i];
-      if (n.kind == NodeKind::Reduce && (deps_[i] & ~bound) == 0 && !lookup(i)) hoist.push_back(i);
-      for (int o : n.operands) stack.push_back(o);
-    }
-    std::sort(hoist.begin(), hoist.end());
-    for (int i : hoist) emit(i);
+  // Emits, at the current point, each of `nodes` (reductions the schedule
+  // hoists there) not computed yet.
+  void emit_all(const std::vector<int>& nodes) {
+    for (int i : nodes) emit(i);
   }
 
   llvm::Value* lookup(int node) {
     uint64_t rebound = 0;
     for (auto it = memo_.rbegin(); it != memo_.rend(); ++it) {
       auto f = it->values.find(node);
-      if (f != it->values.end()) return deps_[node] & rebound ? nullptr : f->second;
+      if (f != it->values.end()) return s_.deps[node] & rebound ? nullptr : f->second;
       rebound |= it->binds;
     }
     return nullptr;
@@ -434,6 +375,8 @@ class Emitter {
     llvm::Value* d = b_.CreateBitCast(bits, b_.getDoubleTy());
     return t->isDoubleTy() ? d : b_.CreateFPTrunc(d, t);
   }
+
+  int node_id(const Node& n) const { return int(&n - k_.nodes.data()); }
 
   llvm::Value* emit(int node) {
     if (constant_values_[node]) return constant_values_[node];
@@ -478,87 +421,9 @@ class Emitter {
     return nullptr;
   }
 
-  // ---- the row cache -------------------------------------------------------------
-  // A reduction along the output's last dimension that rebinds the column
-  // variable (kernel.h) may have a body that the per-element expression
-  // computes again: softmax's exp(x - max) is summed, then divided by the
-  // sum. Its loop then also stores the body's value into the output row,
-  // and the element loop reads it back instead of computing it again (one
-  // exp per element instead of two); it overwrites that value with the
-  // result, element by element. Rows belong to one thread each, so the row
-  // is private scratch space until the element loop finishes it. Only for
-  // a float output of the body's own dtype (stored exactly), and one
-  // reduction per kernel (the last one the row computes that qualifies).
-  void choose_row_cache() {
-    int last = k_.rank - 1;
-    if (k_.in_place >= 0 || (k_.output != float32 && k_.output != float64)) return;
-    // The nodes the element loop evaluates itself (not inside a reduction).
-    std::vector<char> elementwise(k_.nodes.size());
-    std::vector<int> stack{k_.root};
-    while (!stack.empty()) {
-      int i = stack.back();
-      stack.pop_back();
-      if (elementwise[i]) continue;
-      elementwise[i] = 1;
-      if (k_.nodes[i].kind != NodeKind::Reduce)
-        for (int o : k_.nodes[i].operands) stack.push_back(o);
-    }
-    uint64_t row_mask = (uint64_t(1) << last) - 1;
-    for (int i = int(k_.nodes.size()) - 1; i >= 0; --i) {
-      const Node& r = k_.nodes[i];
-      if (r.kind != NodeKind::Reduce || r.var != last || r.extent_param != k_.size_params[last] ||
-          (deps_[i] & ~row_mask) != 0 || !elementwise[i])
-        continue;
-      const Node& body = k_.nodes[r.operands[0]];
-      if (!elementwise[r.operands[0]] || body.dtype != k_.output || body.kind == NodeKind::Load ||
-          body.kind == NodeKind::Constant)
-        continue;
-      cache_reduce_ = i;
-      cache_node_ = r.operands[0];
-      return;
-    }
-  }
-
-  // ---- prefetching the next row --------------------------------------------------
-  // A kernel that reduces along its rows (softmax, layernorm) reads each
-  // row from memory in its first pass and then computes on it from the
-  // cache: while it computes, memory would idle, and the hardware
-  // prefetcher, which follows misses, does not run ahead into the next row.
-  // So the last reduction of the row (softmax's exp and sum, layernorm's
-  // sum of squares) runs in blocks of columns, each first prefetching into
-  // L2 the same columns of the next row of every input read along the
-  // rows. (Prefetches in the block loop itself would keep it from being
-  // vectorized.)
-  void choose_prefetch() {
-    int last = k_.rank - 1;
-    uint64_t row_mask = (uint64_t(1) << last) - 1;
-    for (int i = int(k_.nodes.size()) - 1; i >= 0 && prefetch_reduce_ < 0; --i) {
-      const Node& r = k_.nodes[i];
-      if (r.kind == NodeKind::Reduce && r.var == last && r.extent_param == k_.size_params[last] &&
-          (deps_[i] & ~row_mask) == 0)
-        prefetch_reduce_ = i;
-    }
-    if (prefetch_reduce_ < 0) return;
-    std::vector<bool> taken(k_.inputs.size());
-    for (size_t i = 0; i < k_.nodes.size(); ++i) {
-      const Node& n = k_.nodes[i];
-      if (n.kind != NodeKind::Load || taken[n.arg] || n.arg == k_.in_place) continue;
-      bool along_row = int(n.strides.size()) > last && n.strides[last].kind == StrideKind::One;
-      bool next_row_differs = false, other_vars = false;
-      for (size_t v = 0; v < n.strides.size(); ++v) {
-        if (int(v) < last) next_row_differs = next_row_differs || n.strides[v].kind != StrideKind::Zero;
-        if (int(v) > last) other_vars = other_vars || n.strides[v].kind != StrideKind::Zero;
-      }
-      if (along_row && next_row_differs && !other_vars) {
-        taken[n.arg] = true;
-        prefetch_loads_.push_back(int(i));
-      }
-    }
-    if (prefetch_loads_.empty()) prefetch_reduce_ = -1;
-  }
-
+  // ---- prefetching the next row (Schedule::prefetch) ---------------------------
   // Prefetches columns [start, end) of the next row of each input of
-  // prefetch_loads_ (the row after the last is past the data: harmless).
+  // Schedule::prefetch (the row after the last is past the data: harmless).
   void prefetch_next_row(llvm::Value* start, llvm::Value* end) {
     int last = k_.rank - 1;
     // The next row's leading indices.
@@ -569,7 +434,7 @@ class Emitter {
       next[d] = d == 0 ? rest : b_.CreateURem(rest, size);
       if (d) rest = b_.CreateUDiv(rest, size);
     }
-    for (int i : prefetch_loads_) {
+    for (int i : s_.prefetch.loads) {
       const Node& n = k_.nodes[i];
       llvm::Value* off = params_[n.offset_param];
       for (int v = 0; v < last; ++v)
@@ -585,51 +450,23 @@ class Emitter {
     }
   }
 
-  // ---- column reductions ---------------------------------------------------------
-  // A reduction along a strided axis whose input is contiguous along the
-  // output's innermost dimension (sum over the first axis of a matrix) would
-  // walk memory column by column. Returns such a reduction's node when it is
-  // the only one inside the innermost loop (and has none nested), else -1.
-  int column_reduction(int inner_var) {
-    int found = -1;
-    for (size_t i = 0; i < k_.nodes.size(); ++i) {
-      const Node& n = k_.nodes[i];
-      if (n.kind != NodeKind::Reduce || !(deps_[i] >> inner_var & 1)) continue;
-      if (found >= 0) return -1;
-      found = int(i);
-    }
-    if (found < 0) return -1;
-    const Node& r = k_.nodes[found];
-    bool contiguous_inner = false, strided_reduce = false;
-    std::vector<int> stack{r.operands[0]};
-    while (!stack.empty()) {
-      const Node& n = k_.nodes[stack.back()];
-      stack.pop_back();
-      if (n.kind == NodeKind::Reduce) return -1;
-      if (n.kind == NodeKind::Load) {
-        auto kind = [&](int v) { return v < int(n.strides.size()) ? n.strides[v].kind : StrideKind::Zero; };
-        contiguous_inner = contiguous_inner || kind(inner_var) == StrideKind::One;
-        strided_reduce = strided_reduce || kind(r.var) == StrideKind::Param;
-      }
-      for (int o : n.operands) stack.push_back(o);
-    }
-    return contiguous_inner && strided_reduce ? found : -1;
-  }
-
-  // Loop order for a column reduction: for a block of outputs, run the
-  // reduction axis outside and the contiguous output axis inside, keeping
-  // the block's accumulators in a small stack array.
-  void emit_columns(llvm::Value* cstart, llvm::Value* cend, llvm::Value* out_base, int inner_var, int red) {
-    constexpr int64_t kBlock = 256;
+  // ---- column reductions -----------------------------------------------------
+  // The loop order of Schedule::column: for a block of outputs, the
+  // reduction axis outside and the contiguous output axis inside, the
+  // block's accumulators in a small stack array.
+  void emit_columns(llvm::Value* cstart, llvm::Value* cend, llvm::Value* out_base, int inner_var) {
+    int red = s_.column.reduce;
+    int64_t block = s_.column.block;
     const Node& r = k_.nodes[red];
-    bool wide = is_floating(r.dtype) && (r.op == OpKind::Sum || r.op == OpKind::Prod);
-    llvm::Type* acc_t = wide ? b_.getDoubleTy() : compute_type(r.dtype);
+    Dtype acc_dtype = s_.reductions.at(red).accumulator;
+    llvm::Type* acc_t = compute_type(acc_dtype);
+    bool wide = acc_t != compute_type(r.dtype);
     llvm::IRBuilder<> entry(&fn_->getEntryBlock(), fn_->getEntryBlock().begin());
-    llvm::Value* acc = entry.CreateAlloca(acc_t, b_.getInt64(kBlock));
-    llvm::Value* init = reduce_identity(r.op, wide ? float64 : r.dtype);
+    llvm::Value* acc = entry.CreateAlloca(acc_t, b_.getInt64(block));
+    llvm::Value* init = reduce_identity(r.op, acc_dtype);
     llvm::Value* extent = params_[r.extent_param];
     loop(cstart, cend, [&](llvm::Value* cb) {
-      llvm::Value* ce = b_.CreateBinaryIntrinsic(llvm::Intrinsic::smin, b_.CreateAdd(cb, b_.getInt64(kBlock)), cend);
+      llvm::Value* ce = b_.CreateBinaryIntrinsic(llvm::Intrinsic::smin, b_.CreateAdd(cb, b_.getInt64(block)), cend);
       auto slot = [&](llvm::Value* c) { return b_.CreateInBoundsGEP(acc_t, acc, b_.CreateSub(c, cb)); };
       loop(cb, ce, [&](llvm::Value* c) { b_.CreateStore(init, slot(c)); });
       loop(b_.getInt64(0), extent, [&](llvm::Value* i) {
@@ -649,7 +486,7 @@ class Emitter {
         memo_.back().values[red] = round_to(r.dtype, a);
         store(b_.CreateAdd(out_base, c, "", true, true), emit(k_.root));
       });
-    }, kBlock);
+    }, block);
   }
 
   // ---- reductions --------------------------------------------------------------
@@ -757,22 +594,18 @@ class Emitter {
     return {acc, seen_nan};
   }
 
-  // The reduction loop of n over [start, end) from `from`.
+  // The reduction loop of n over [start, end) from `from`, with the
+  // vectorize width its schedule asks for.
   Partial reduce_loop(const Node& n, llvm::Value* start, llvm::Value* end, Partial from, bool wide, bool extremum) {
-    // A float sum accumulated in double would be vectorized at the width of
-    // double (8 lanes on AVX-512), computing its float body at half width:
-    // ask for the width of float instead (two double accumulators per vector).
-    llvm::MDNode* md = wide && n.dtype != float64 ? loop_hint("llvm.loop.vectorize.width", 16) : nullptr;
+    int width = s_.reductions.at(node_id(n)).vector_width;
+    llvm::MDNode* md = width ? loop_hint("llvm.loop.vectorize.width", width) : nullptr;
     return carried_loop("red", start, end, from, [&](llvm::Value* iv, Partial p) {
       memo_.emplace_back();
       memo_.back().binds = uint64_t(1) << n.var;
       llvm::Value* saved = vars_[n.var];
       vars_[n.var] = iv;
-      uint64_t saved_bound = bound_;
-      bound_ |= uint64_t(1) << n.var;
       llvm::Value* x = emit(n.operands[0]);
-      bound_ = saved_bound;
-      if (cache_reduce_ >= 0 && &n == &k_.nodes[cache_reduce_])  // see choose_row_cache
+      if (node_id(n) == s_.row_cache.reduce)  // see Schedule::row_cache
         store(b_.CreateAdd(row_base_, iv, "", true, true), x);
       if (wide) x = b_.CreateFPExt(x, p.acc->getType());
       Partial next{extremum ? float_extremum(n.op == OpKind::Max, p.acc, x) : combine(n.op, n.dtype, p.acc, x),
@@ -784,23 +617,22 @@ class Emitter {
   }
 
   llvm::Value* emit_reduce(const Node& n) {
+    const ReduceSchedule& rs = s_.reductions.at(node_id(n));
     // Inner reductions that do not depend on this one's variable run first.
-    hoist_reductions(n.operands[0], bound_);
+    emit_all(rs.hoisted);
     llvm::Value* extent = params_[n.extent_param];
-    // Float sums and products accumulate in double, like the interpreter
-    // (a long float32 sum stays accurate); the rest in the compute type.
-    bool wide = is_floating(n.dtype) && (n.op == OpKind::Sum || n.op == OpKind::Prod);
-    llvm::Type* acc_type = wide ? b_.getDoubleTy() : compute_type(n.dtype);
+    llvm::Type* acc_type = compute_type(rs.accumulator);
+    bool wide = acc_type != compute_type(n.dtype);
     // Float max/min: see float_extremum.
     bool extremum = (n.op == OpKind::Max || n.op == OpKind::Min) && acc_type->isFloatingPointTy();
-    Partial from{reduce_identity(n.op, wide ? float64 : n.dtype), extremum ? b_.getFalse() : nullptr};
+    Partial from{reduce_identity(n.op, rs.accumulator), extremum ? b_.getFalse() : nullptr};
     Partial r;
-    if (&n - k_.nodes.data() == prefetch_reduce_) {
+    if (node_id(n) == s_.prefetch.reduce) {
       // In blocks, each starting with the prefetches of the same columns
-      // of the next row (see choose_prefetch).
+      // of the next row (see Schedule::prefetch).
       r = carried_loop("block", b_.getInt64(0), extent, from, [&](llvm::Value* start, Partial p) {
-        llvm::Value* end =
-            b_.CreateBinaryIntrinsic(llvm::Intrinsic::smin, b_.CreateAdd(start, b_.getInt64(kPrefetchBlock)), extent);
+        llvm::Value* end = b_.CreateBinaryIntrinsic(llvm::Intrinsic::smin,
+                                                    b_.CreateAdd(start, b_.getInt64(s_.prefetch.block)), extent);
         prefetch_next_row(start, end);
         return std::pair{end, reduce_loop(n, start, end, p, wide, extremum)};
       });
@@ -1030,6 +862,7 @@ class Emitter {
   }
 
   const Kernel& k_;
+  const kernel::Schedule& s_;
   llvm::Module& m_;
   llvm::LLVMContext& ctx_;
   llvm::IRBuilder<> b_;
@@ -1038,8 +871,6 @@ class Emitter {
   std::vector<llvm::Value*> constant_values_;  // per node: a constant parameter's value, or null
   llvm::Value* out_ = nullptr;
   llvm::Value* params_ptr_ = nullptr;
-  std::vector<uint64_t> deps_;
-  uint64_t bound_ = 0;  // the loop variables bound at the insertion point
   // Values emitted so far, per loop scope (innermost last). A scope records
   // the loop variable it binds, so that a value computed outside with an
   // older binding of that variable is not reused inside (a reduction that
@@ -1049,15 +880,8 @@ class Emitter {
     uint64_t binds = 0;
   };
   std::vector<Scope> memo_;
-  // The row cache (choose_row_cache): the reduction whose loop stores its
-  // body's value into the output row, and that body node, or -1.
-  int cache_reduce_ = -1, cache_node_ = -1;
   llvm::Value* row_base_ = nullptr;  // the current row's first output index
-  llvm::Value* stream_scratch_ = nullptr;  // kStreamBlock elements on the stack
-  // Prefetching the next row (choose_prefetch): the reduction run in
-  // blocks, or -1, and the loads whose next row it prefetches.
-  int prefetch_reduce_ = -1;
-  std::vector<int> prefetch_loads_;
+  llvm::Value* stream_scratch_ = nullptr;  // Schedule::stream_block elements on the stack
   llvm::Value* row_ = nullptr;  // the current row (rank >= 2)
 };
 
@@ -1065,6 +889,8 @@ class Emitter {
 
 std::unique_ptr<llvm::Module> emit_kernel(const Kernel& k, const std::string& name, llvm::LLVMContext& ctx) {
   if (k.num_vars > 64) throw std::runtime_error("kiln codegen: kernel has more than 64 loop variables");
+  if (!k.schedule.scheduled() || k.schedule.deps.size() != k.nodes.size())
+    throw std::logic_error("kiln codegen: the kernel is not scheduled (passes/kernel_schedule.h)");
   auto m = std::make_unique<llvm::Module>("kiln." + name, ctx);
   Emitter(k, *m).emit_function(name);
   return m;

@@ -1,9 +1,11 @@
 #pragma once
-// Lowers a kernel::Kernel to an LLVM function `name` with the KernelFn
-// signature (jit.h): scalar loops with i64 induction variables that the loop
-// vectorizer widens. The innermost loop runs along the output's last
-// dimension; reductions whose value does not depend on it are hoisted out
-// and computed once per row.
+// Lowers a scheduled kernel::Kernel to an LLVM function `name` with the
+// KernelFn signature (jit.h): scalar loops with i64 induction variables that
+// the loop vectorizer widens. It renders the kernel's schedule
+// (passes/kernel_schedule.h) and decides nothing the schedule states: the
+// range, where reductions are computed, loop orders, the row cache,
+// prefetches, accumulators, hints and the output's stores. Throws
+// std::logic_error for a kernel that is not scheduled.
 #include <memory>
 #include <string>
 

@@ -111,7 +111,7 @@ class Emitter {
     os << prelude(helpers_, o_.float64);
     os << "\n__kernel void " << name << "(";
     for (size_t i = 0; i < k_.inputs.size(); ++i)
-      if (int(i) != k_.in_place) os << "__global const " << storage_type(k_.inputs[i]) << "* in" << i << ", ";
+      if (int(i) != k_.schedule.in_place) os << "__global const " << storage_type(k_.inputs[i]) << "* in" << i << ", ";
     os << "__global " << storage_type(k_.output) << "* out, __global const long* p, long outer) {\n";
     os << "  const long gid = get_global_id(0);\n";
     os << "  if (gid >= outer) return;\n";
@@ -287,7 +287,7 @@ class Emitter {
       off += " + " + vars_[v];
       if (s.kind == StrideKind::Param) off += " * p" + std::to_string(s.param);
     }
-    std::string ptr = n.arg == k_.in_place ? "out" : "in" + std::to_string(n.arg);
+    std::string ptr = n.arg == k_.schedule.in_place ? "out" : "in" + std::to_string(n.arg);
     if (n.dtype == float16) return "vload_half(" + off + ", " + ptr + ")";
     if (n.dtype == bfloat16) return need("kl_bf16_to_float") + "(" + ptr + "[" + off + "])";
     if (n.dtype == bool_) return "(" + ptr + "[" + off + "] != 0)";
@@ -547,9 +547,11 @@ class Emitter {
     hoist_reductions(n.operands[0], bound_);
     Dtype t = n.dtype;
     bool f = is_floating(t);
-    // Float sums and products accumulate in double (as the interpreter and
-    // the CPU) where the device has it; else in float.
-    bool wide = f && (n.op == OpKind::Sum || n.op == OpKind::Prod) && o_.float64;
+    // The schedule's accumulator (float sums and products in double, as
+    // the interpreter), where the device has float64; else float.
+    auto sched = k_.schedule.reductions.find(int(&n - k_.nodes.data()));
+    Dtype acc_dtype = sched != k_.schedule.reductions.end() ? sched->second.accumulator : t;
+    bool wide = f && t != float64 && acc_dtype == float64 && o_.float64;
     std::string acc_t = wide ? "double" : compute_type(t);
     bool extremum = f && (n.op == OpKind::Max || n.op == OpKind::Min);
     std::string acc = fresh("a"), nan = acc + "_nan";

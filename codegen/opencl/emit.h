@@ -9,7 +9,7 @@
 //   __kernel void name(__global const T0* in0, ..., __global T* out,
 //                      __global const long* p, long outer)
 //
-// where the input kernel.in_place (if any) is left out (it is read through
+// where the input kernel.schedule.in_place (if any) is left out (it is read through
 // `out`), `p` is the parameter block, with each float32/float16/bfloat16
 // constant's value rewritten by the host as the bits of a float
 // (float_constant_params), and `outer` the launch's range

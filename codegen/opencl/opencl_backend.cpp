@@ -49,6 +49,9 @@ class OpenclBackend final : public runtime::Backend {
     name_ = "opencl:" + i.name;
     caps_.float64 = i.float64;
     caps_.float16 = true;  // vload_half/vstore_half are core OpenCL
+    // The x86 specifics of the CPU's schedules (emit.cpp renders neither).
+    caps_.prefetch = false;
+    caps_.streaming_stores = false;
     // Buffer arguments: the parameter space holds them and four more.
     caps_.max_kernel_inputs = int(std::clamp<size_t>(i.max_parameter_bytes / 8, 8, 68) - 4);
     disk_ = DiskCache::from_environment();
@@ -107,7 +110,7 @@ class OpenclBackend final : public runtime::Backend {
     std::map<const runtime::Buffer*, cl_mem> wrapped;
     cl_uint arg = 0;
     for (size_t i = 0; i < l.inputs.size(); ++i) {
-      if (int(i) == k.in_place) continue;  // read through the output
+      if (int(i) == k.schedule.in_place) continue;  // read through the output
       cl_mem m = wrap(l.inputs[i], CL_MEM_READ_ONLY, mems, wrapped);
       check(clSetKernelArg(kern, arg++, sizeof m, &m), "cannot set a kernel argument");
     }

@@ -1,8 +1,11 @@
 #pragma once
-// The one header applications include: arrays, ops, transformations.
+// The one header applications include: arrays, ops, transformations,
+// devices and streams.
 #include "frontend/array.h"
 #include "frontend/autodiff.h"
+#include "frontend/device.h"
 #include "frontend/export.h"
 #include "frontend/ops.h"
+#include "frontend/stream.h"
 #include "frontend/transforms.h"
 #include "frontend/vmap.h"

@@ -1,0 +1,31 @@
+#pragma once
+// Native kernels for the plan steps that do not fuse (passes/fusion.h,
+// Step::HostOp): gathers (take, take_along_axis), concatenation, padding,
+// slice updates and views of values the JIT does not fuse, argmax/argmin,
+// complex arithmetic and reductions, integer powers, casts the JIT does
+// not emit, and matmuls of dtypes that BLAS lacks. Each computes what the
+// reference interpreter (ir/interpreter.h) computes, bit for bit but for
+// the sign and payload of a nan (they follow the operand order that the
+// C++ compiler picks for an instruction), on typed pointers or whole rows
+// of bytes, split over the runtime's thread pool. The interpreter itself
+// never runs in production.
+//
+// Results are fresh buffers, except where the op changes no byte (reshape,
+// stop_gradient, a cast to the same dtype, a reduction over no axes): then
+// the result shares its operand's buffer, as the interpreter's does. The
+// executor never donates a host step's result (codegen/donation.h).
+#include <vector>
+
+#include "ir/tensor.h"
+
+namespace kiln::codegen {
+
+// Runs one op on contiguous operand tensors whose types match the op's
+// operands. Throws std::logic_error for an op that never runs as a host
+// step: a constant (bound before the steps run), a custom op (inlined
+// before planning), or an op of a kind and dtype that the JIT always
+// fuses (passes/fusion.cpp, is_fusible). Throws std::invalid_argument
+// where the interpreter does (a take from an empty axis).
+ir::Tensor run_host_op(const ir::Op& op, const std::vector<ir::Tensor>& operands);
+
+}  // namespace kiln::codegen

@@ -1,0 +1,65 @@
+#include "runtime/executable.h"
+
+#include <atomic>
+#include <cstring>
+#include <stdexcept>
+
+namespace kiln::runtime {
+
+namespace {
+std::atomic<uint64_t> g_buffers_donated{0};
+}  // namespace
+
+std::vector<BufferPtr> Executable::run(const std::vector<BufferPtr>& inputs) const {
+  if (inputs.size() != input_slots.size())
+    throw std::invalid_argument("[execute] expected " + std::to_string(input_slots.size()) + " inputs, got " +
+                                std::to_string(inputs.size()));
+  std::vector<BufferPtr> slots(static_cast<size_t>(num_slots));
+  for (size_t i = 0; i < inputs.size(); ++i) slots[size_t(input_slots[i])] = inputs[i];
+  for (const auto& [slot, buffer] : constants) slots[size_t(slot)] = buffer;
+
+  std::vector<BufferPtr> args;
+  for (const ExecStep& st : steps) {
+    if (!st.kernel) {
+      args.clear();
+      for (int a : st.args) args.push_back(slots[size_t(a)]);
+      slots[size_t(st.out)] = st.host(args);
+    } else {
+      Backend* b = st.backend ? st.backend : backend;
+      BufferPtr out;
+      if (st.donor >= 0) {
+        // The kernel reads that input through the output pointer: hand it
+        // the buffer, or (should anything else still hold it) a copy.
+        BufferPtr& src = slots[size_t(st.args[size_t(st.donor)])];
+        if (src.use_count() == 1) {
+          out = src;
+          g_buffers_donated.fetch_add(1, std::memory_order_relaxed);
+        } else {
+          out = b->allocate(st.out_bytes);
+          std::memcpy(out->data(), src->data(), st.out_bytes);
+        }
+      } else {
+        out = b->allocate(st.out_bytes);
+      }
+      Launch l;
+      l.kernel = st.kernel_desc;
+      l.compiled = st.kernel.get();
+      for (int a : st.args) l.inputs.push_back(slots[size_t(a)].get());
+      l.output = out.get();
+      l.params = st.params.data();
+      l.outer = st.outer;
+      l.work = st.work;
+      b->launch(l);
+      slots[size_t(st.out)] = std::move(out);
+    }
+    for (int s : st.frees) slots[size_t(s)].reset();
+  }
+  std::vector<BufferPtr> outputs;
+  for (int s : output_slots) outputs.push_back(slots[size_t(s)]);
+  return outputs;
+}
+
+uint64_t buffers_donated() { return g_buffers_donated.load(std::memory_order_relaxed); }
+void reset_buffers_donated() { g_buffers_donated.store(0, std::memory_order_relaxed); }
+
+}  // namespace kiln::runtime
