@@ -19,6 +19,7 @@ std::vector<BufferPtr> Executable::run(const std::vector<BufferPtr>& inputs) con
   for (const auto& [slot, buffer] : constants) slots[size_t(slot)] = buffer;
 
   std::vector<BufferPtr> args;
+  Launch l;  // reused: its input list keeps its capacity
   for (const ExecStep& st : steps) {
     if (!st.kernel) {
       args.clear();
@@ -41,9 +42,9 @@ std::vector<BufferPtr> Executable::run(const std::vector<BufferPtr>& inputs) con
       } else {
         out = b->allocate(st.out_bytes);
       }
-      Launch l;
       l.kernel = st.kernel_desc;
       l.compiled = st.kernel.get();
+      l.inputs.clear();
       for (int a : st.args) l.inputs.push_back(slots[size_t(a)].get());
       l.output = out.get();
       l.params = st.params.data();

@@ -243,7 +243,9 @@ TEST(OpenclWorkloads, OutputsInDonatedBuffers) {
     uint64_t n = donations([](const std::vector<array>& x) {
       return std::vector<array>{maximum(matmul(x[0], x[1]) + 1.0f, array(0.0f))};
     });
-    if (d == float32 || d == float64) EXPECT_EQ(n, 1u);
+    if (d == float32 || d == float64) {
+      EXPECT_EQ(n, 1u);
+    }
     EXPECT_EQ(donations([](const std::vector<array>& x) {
                 array h = x[0] - max(x[0], -1, true);
                 return std::vector<array>{exp(h) * sum(h)};
