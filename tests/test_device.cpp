@@ -17,6 +17,8 @@
 #include <vector>
 
 #include "child_process.h"
+#include "codegen/opencl/opencl_backend.h"
+#include "opencl_test.h"
 #include "test_helpers.h"
 
 using namespace kiln;
@@ -354,7 +356,7 @@ TEST(Device, CompiledFunctionsRunOnTheDefaultDevice) {
 // ---- the gpu (OpenCL; PoCL on a CPU) -------------------------------------------------
 
 TEST(DeviceGpu, OpsOnTheGpuMatchTheCpu) {
-  if (!is_available(Device::gpu)) GTEST_SKIP() << "no gpu";
+  REQUIRE_OPENCL();
   array x = reshape(arange(1.0, 13.0), {3, 4});
   array y = reshape(arange(12.0, 0.0, -1.0), {4, 3});
   auto work = [&](StreamOrDevice s) {
@@ -373,7 +375,7 @@ TEST(DeviceGpu, OpsOnTheGpuMatchTheCpu) {
 }
 
 TEST(DeviceGpu, MixedDeviceGraph) {
-  if (!is_available(Device::gpu)) GTEST_SKIP() << "no gpu";
+  REQUIRE_OPENCL();
   array x({1.0f, 2.0f, 3.0f});
   array a = exp(x, Device::cpu);
   array b = multiply(a, array(2.0f), Device::gpu);  // a cpu value read on the gpu
@@ -384,7 +386,7 @@ TEST(DeviceGpu, MixedDeviceGraph) {
 }
 
 TEST(DeviceGpu, DefaultDeviceAndCompile) {
-  if (!is_available(Device::gpu)) GTEST_SKIP() << "no gpu";
+  REQUIRE_OPENCL();
   auto f = compile([](const array& a) { return tanh(a) * 2.0f; });
   array x({0.5f, -1.0f, 2.0f});
   array on_cpu = f(x);
@@ -399,4 +401,37 @@ TEST(DeviceGpu, DefaultDeviceAndCompile) {
   set_default_device(Device::gpu);
   EXPECT_TRUE(allclose(exp(x), exp(x, Device::cpu), 1e-5, 1e-5).item<bool>());
   set_default_device(Device::cpu);
+}
+
+// With the gpu as the default device, GELU, softmax, sums, matmul,
+// compile, grad and vmap run on the OpenCL backend and match the cpu.
+TEST(DeviceGpu, TransformsRunOnTheGpu) {
+  REQUIRE_OPENCL();
+  array x = reshape(sin(arange(0.0, 96.0) * 0.37), {8, 12});
+  array w = reshape(cos(arange(0.0, 60.0) * 0.11), {12, 5});
+  eval(x, w);
+  auto gelu = [](const array& a) { return 0.5f * a * (1.0f + tanh(0.7978845608f * (a + 0.044715f * a * a * a))); };
+  auto loss = [&](const array& v) { return sum(softmax(matmul(x, v), -1) * gelu(matmul(x, v))); };
+  auto row_stat = [](const array& r) { return logsumexp(r, 0) - mean(r); };
+  auto all = [&] {
+    return std::vector<array>{gelu(x), softmax(x, -1), sum(x, 0), matmul(x, w), compile(gelu)(x),
+                              grad(std::function<array(const array&)>(loss))(w), vmap(row_stat)(x)};
+  };
+  std::vector<array> cpu = all();
+  eval(cpu);
+  codegen::reset_opencl_stats();
+  std::vector<array> gpu;
+  {
+    StreamContext on(Device::gpu);
+    gpu = all();
+    eval(gpu);
+  }
+  codegen::OpenclStats st = codegen::opencl_stats();
+  EXPECT_GT(st.programs_built + st.binaries_loaded + st.kernel_cache_hits, 0u) << "kernels ran on OpenCL";
+  EXPECT_GT(st.matmuls, 0u) << "matmul ran on CLBlast";
+  for (size_t k = 0; k < cpu.size(); ++k) {
+    SCOPED_TRACE(k);
+    EXPECT_EQ(gpu[k].shape(), cpu[k].shape());
+    EXPECT_TRUE(allclose(gpu[k], cpu[k], 1e-5, 1e-5).item<bool>());
+  }
 }

@@ -21,16 +21,24 @@
 #include "passes/fusion.h"
 #include "passes/pass_manager.h"
 #include "runtime/thread_pool.h"
+#include "opencl_test.h"
 #include "test_helpers.h"
 
 using namespace kiln;
 
 namespace {
 
-// Evaluates `make()` twice, on the JIT and on the interpreter.
+// The device whose backend `both` checks (the differential tests run on
+// the CPU backend and again on the OpenCL one).
+Device g_jit_device = Device::cpu;
+
+// Evaluates `make()` twice, on the JIT of g_jit_device and on the interpreter.
 std::pair<array, array> both(const std::function<array()>& make) {
   unsetenv("KILN_EXECUTOR");
-  array jit = make();
+  array jit = [&] {
+    StreamContext on(g_jit_device);
+    return make();
+  }();
   jit.eval();
   setenv("KILN_EXECUTOR", "interp", 1);
   array ref = make();
@@ -113,7 +121,8 @@ TEST(JitFusion, KernelCounts) {
                        {mat, row, row}), 2);
 }
 
-TEST(JitDifferential, NamedWorkloads) {
+namespace {
+void named_workloads() {
   std::vector<float> data(64 * 33);
   std::mt19937 rng(1);
   std::normal_distribution<float> nd(0, 2);
@@ -152,7 +161,7 @@ TEST(JitDifferential, NamedWorkloads) {
 
 // Random programs over random dtypes and shapes (with broadcasting, size-0
 // and size-1 dims, transposed and sliced inputs), JIT vs interpreter.
-TEST(JitDifferential, RandomPrograms) {
+void random_programs() {
   const Dtype dtypes[] = {float32, float64, int32, int64, uint8, float16, bfloat16, bool_, int8};
   for (int seed = 0; seed < 150; ++seed) {
     std::mt19937 rng(seed);
@@ -201,6 +210,21 @@ TEST(JitDifferential, RandomPrograms) {
     EXPECT_TRUE(same(j, r, tol)) << "seed " << seed << " dtype " << t;
   }
 }
+
+// The same on the OpenCL backend (PoCL in CI: KILN_REQUIRE_OPENCL=1 makes
+// a missing device a failure).
+void on_gpu(void (*body)()) {
+  REQUIRE_OPENCL();
+  g_jit_device = Device::gpu;
+  body();
+  g_jit_device = Device::cpu;
+}
+}  // namespace
+
+TEST(JitDifferential, NamedWorkloads) { named_workloads(); }
+TEST(JitDifferential, RandomPrograms) { random_programs(); }
+TEST(JitDifferentialGpu, NamedWorkloads) { on_gpu(named_workloads); }
+TEST(JitDifferentialGpu, RandomPrograms) { on_gpu(random_programs); }
 
 TEST(JitCache, ReusesKernelsAcrossShapes) {
   auto f = [](const array& x) { return sum(exp(x) * 2.0f, -1); };
