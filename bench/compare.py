@@ -219,9 +219,28 @@ def run(cmd, **kw):
     return subprocess.run(cmd, check=True, **kw)
 
 
-def kiln_results(args):
-    if args.kiln_json:
+# The workloads measured again on Device::gpu (the OpenCL backend).
+OPENCL_FILTER = ("^(gelu_16M|chain10_16M|softmax_4096x4096|layernorm_4096x4096|sum_last_4096x4096|"
+                 "sum_first_4096x4096|matmul_bias_relu)")
+
+
+def kiln_results(args, device=None):
+    """kiln-bench's medians by run name. device="gpu": the OpenCL column
+    (KILN_DEVICE=gpu, fewer workloads); None when kiln has no OpenCL device."""
+    if args.kiln_json and device is None:
         path = args.kiln_json
+    elif device:
+        path = os.path.join(args.build, "kiln-bench-gpu.json")
+        cmd = [os.path.join(args.build, "bench", "kiln-bench"), f"--benchmark_out={path}",
+               "--benchmark_out_format=json", f"--benchmark_repetitions={args.opencl_repetitions}",
+               "--benchmark_report_aggregates_only=true", f"--benchmark_filter={args.filter or OPENCL_FILTER}"]
+        env = {**os.environ, "KILN_CACHE": "off", "KILN_DEVICE": device}
+        print("+ KILN_DEVICE=gpu " + " ".join(shlex.quote(c) for c in cmd), file=sys.stderr, flush=True)
+        p = subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        # kiln warns and falls back to the cpu when KILN_DEVICE names no device.
+        if p.returncode != 0 or "KILN_DEVICE" in p.stderr:
+            print(f"no OpenCL column: {p.stderr.strip()[-300:]}", file=sys.stderr)
+            return None, {}
     else:
         path = os.path.join(args.build, "kiln-bench.json")
         cmd = [os.path.join(args.build, "bench", "kiln-bench"), f"--benchmark_out={path}",
@@ -242,6 +261,17 @@ def kiln_results(args):
         name = b.get("run_name", b["name"])
         out[name] = {"s": b["real_time"] * scale[b["time_unit"]], **b}
     return out, data.get("context", {})
+
+
+def opencl_device_name():
+    """The OpenCL device kiln picks (KILN_OPENCL_DEVICE, else the first GPU,
+    else the first device), as clinfo names it; "unknown" without clinfo."""
+    try:
+        p = subprocess.run(["clinfo", "--list"], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return "unknown"
+    devices = [line.split(":", 1)[1].strip() for line in p.stdout.splitlines() if "Device #" in line]
+    return devices[0] if devices else "unknown"
 
 
 def warm_start(args):
@@ -369,6 +399,8 @@ def main():
     ap.add_argument("--budget", type=float, default=2.0, help="seconds per NumPy/PyTorch workload")
     ap.add_argument("--filter", help="kiln-bench --benchmark_filter (for quick checks)")
     ap.add_argument("--no-torch", action="store_true", help="skip PyTorch")
+    ap.add_argument("--no-opencl", action="store_true", help="skip the OpenCL (Device::gpu) column")
+    ap.add_argument("--opencl-repetitions", type=int, default=3, help="kiln-bench repetitions on Device::gpu")
     ap.add_argument("--command", help="the command line to print at the top (bench/run.sh passes its own)")
     args = ap.parse_args()
 
@@ -379,6 +411,7 @@ def main():
     # 1. kiln, alone on the machine (Python not yet holding big arrays).
     kiln, context = kiln_results(args)
     warm = None if args.filter else warm_start(args)
+    gpu, gpu_context = (None, {}) if args.no_opencl else kiln_results(args, device="gpu")
     # 2. The triad, another process's bandwidth: printed for reference only
     # (the column's denominator is the copy kiln-bench measured in-process).
     triad_best, triad_median = triad(args)
@@ -470,8 +503,9 @@ def main():
           f"kiln and PyTorch use 2 threads; NumPy runs its ufuncs on one thread (its matmul goes to "
           f"OpenBLAS, 2 threads).")
     print()
-    print("| workload | kiln | NumPy | PyTorch | kiln vs NumPy | kiln vs PyTorch | % of copy bandwidth |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
+    print("| workload | kiln | NumPy | PyTorch | kiln vs NumPy | kiln vs PyTorch | % of copy bandwidth "
+          "| kiln OpenCL |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for name, label, kind, work, k, n, t in rows:
         copy = copy_bandwidth(kiln, name)
         if kind == "stream" and k and copy:
@@ -484,8 +518,9 @@ def main():
             roof = f"{100 * mlp_sgemm / k:.0f}% of sgemm ({fmt_time(mlp_sgemm)})"
         else:
             roof = "—"
+        g = gpu.get(name, {}).get("s") if gpu else None
         print(f"| {label} | {fmt_time(k)} | {fmt_time(n)} | {fmt_time(t)} | {fmt_ratio(n, k)} | "
-              f"{fmt_ratio(t, k)} | {roof} |")
+              f"{fmt_ratio(t, k)} | {roof} | {fmt_time(g)} |")
     print()
     print("Ratios are the other framework's time over kiln's (above 1: kiln is faster). "
           "NumPy's ufuncs run on one thread, so against NumPy it is kiln's 2 threads against NumPy's one. "
@@ -502,7 +537,11 @@ def main():
           "PyTorch uses its own gelu(approximate='tanh'), softmax, layer_norm and addmm, and for the MLP "
           "step addmm, relu, cross_entropy and loss.backward(), then p -= lr * p.grad under no_grad and "
           "p.grad.zero_() (kiln: compile of value_and_grad plus the update, new parameters fed back; "
-          "eager: the same without compile).")
+          "eager: the same without compile). "
+          "kiln OpenCL: the same kiln-bench workloads with KILN_DEVICE=gpu (the OpenCL backend; "
+          + (f"device: {opencl_device_name()}; " if gpu else "no OpenCL device here; ")
+          + "medians of " + str(args.opencl_repetitions) + " repetitions). Where the device is PoCL on "
+          "this CPU these times check that the backend runs, they are not a speed claim.")
     # Targets of the JIT issue, stated next to the measurement.
     by = {r[0]: r for r in rows}
     checks = []

@@ -20,7 +20,7 @@ command_line="bench/run.sh${*:+ $*}"
 # 1. Packages: kiln's own (scripts/setup.sh), then NumPy and PyTorch.
 "$root/scripts/setup.sh"
 missing=()
-for p in python3-numpy python3-torch; do
+for p in python3-numpy python3-torch clinfo; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 if [ ${#missing[@]} -ne 0 ]; then

@@ -11,6 +11,8 @@
 #include <complex>
 #include <cstdlib>
 #include <cstring>
+#include <initializer_list>
+#include <vector>
 
 #include "ir/element.h"
 #include "ir/function.h"
@@ -25,6 +27,22 @@ using namespace kiln::ir;
 
 // Deterministic operand values of every sign and size class; `salt` gives
 // the second operand of a binary op other values.
+// Every op kind of a category, and every dtype: "every op" tests iterate
+// over them, so a new op or dtype is tested without a new line.
+inline std::vector<OpKind> kinds_of(std::initializer_list<OpKind> ks) { return ks; }
+#define KILN_TEST_KIND(e, name, arity) OpKind::e,
+inline const std::vector<OpKind> kUnary = kinds_of({KILN_UNARY_OPS(KILN_TEST_KIND)});
+inline const std::vector<OpKind> kBinary =
+    kinds_of({KILN_BINARY_OPS(KILN_TEST_KIND) KILN_COMPARISON_OPS(KILN_TEST_KIND)});
+inline const std::vector<OpKind> kReductions = kinds_of({KILN_REDUCTION_OPS(KILN_TEST_KIND)});
+#undef KILN_TEST_KIND
+
+inline std::vector<Dtype> all_dtypes() {
+  std::vector<Dtype> ds;
+  for (int i = 0; i < kNumDtypes; ++i) ds.push_back(Dtype(Dtype::Val(i)));
+  return ds;
+}
+
 inline Tensor make_input(const Type& t, int salt) {
   static const double floats[] = {-2.5, 0.5, 3.0, -0.0, 1.0, 0.25, -1.0, 7.5, 100.0, -0.75, 2.0, 0.0};
   static const int64_t ints[] = {-3, 1, 5, 0, 2, -1, 7, 3, -8, 4, 6, 1};

@@ -9,24 +9,16 @@
 
 using namespace kiln;
 using namespace kiln::ir;
+using kiln_test::all_dtypes;
+using kiln_test::kBinary;
+using kiln_test::kReductions;
+using kiln_test::kUnary;
 using kiln_test::make_input;
 using kiln_test::on_gpu_matches;
 using kiln_test::random_tensor;
 
 namespace {
 
-std::vector<OpKind> kinds_of(std::initializer_list<OpKind> ks) { return ks; }
-#define KILN_TEST_KIND(e, name, arity) OpKind::e,
-const std::vector<OpKind> kUnary = kinds_of({KILN_UNARY_OPS(KILN_TEST_KIND)});
-const std::vector<OpKind> kBinary = kinds_of({KILN_BINARY_OPS(KILN_TEST_KIND) KILN_COMPARISON_OPS(KILN_TEST_KIND)});
-const std::vector<OpKind> kReductions = kinds_of({KILN_REDUCTION_OPS(KILN_TEST_KIND)});
-#undef KILN_TEST_KIND
-
-std::vector<Dtype> all_dtypes() {
-  std::vector<Dtype> ds;
-  for (int i = 0; i < kNumDtypes; ++i) ds.push_back(Dtype(Dtype::Val(i)));
-  return ds;
-}
 
 // The shapes to try for dtype d: every dtype at (3, 4); rank 0 and size 0
 // for one dtype of each kind.
