@@ -43,9 +43,12 @@ class Pool {
         return p;
       }
     }
-    void* p = std::aligned_alloc(cls >= kLarge ? kHugePage : Buffer::kAlignment, cls);
+    // aligned_alloc wants a size that is a multiple of the alignment: the
+    // 1 MiB class of the small blocks is not one of 2 MiB.
+    bool huge = cls % kHugePage == 0;
+    void* p = std::aligned_alloc(huge ? kHugePage : Buffer::kAlignment, cls);
     if (!p) throw std::bad_alloc();
-    if (cls >= kLarge) madvise(p, cls, MADV_HUGEPAGE);
+    if (huge) madvise(p, cls, MADV_HUGEPAGE);
     return p;
   }
 

@@ -7,6 +7,7 @@
 #include <limits>
 #include <thread>
 
+#include "runtime/buffer.h"
 #include "runtime/thread_pool.h"
 #include "test_helpers.h"
 
@@ -189,4 +190,15 @@ TEST(Regression, ThreadPoolSizeIsBounded) {
   EXPECT_THROW(pool.set_size(0), std::invalid_argument);
   EXPECT_EQ(pool.size(), before);
   EXPECT_TRUE(array_is(sum(ones({1000})), float32, {}, {1000}));
+}
+
+// Buffers between 512 KiB and 1 MiB (the 1 MiB size class) asked
+// aligned_alloc for 2 MiB alignment with a 1 MiB size, which C forbids
+// (AddressSanitizer aborted; glibc let it pass).
+TEST(Regression, OneMebibyteBuffersAreValidAllocations) {
+  for (size_t n : {size_t(600000), size_t(1) << 20, (size_t(1) << 20) + 1, size_t(3) << 20}) {
+    runtime::BufferPtr b = runtime::allocate(n, true);
+    ASSERT_EQ(reinterpret_cast<uintptr_t>(b->data()) % runtime::Buffer::kAlignment, 0u) << n;
+    EXPECT_EQ(static_cast<unsigned char*>(b->data())[n - 1], 0) << n;
+  }
 }
