@@ -626,7 +626,7 @@ def main():
                          f"{fmt_time(eager)}, {fmt_time(eager - step)} more than compiled")
         gather = kiln.get("mlp_train_step_gather/real_time", {}).get("s")
         if gather:
-            notes.append(f"compiled with the label picked by take_along_axis (a host-interpreter gather) "
+            notes.append(f"compiled with the label picked by take_along_axis (a host-kernel gather) "
                          f"instead of a one-hot mask: {fmt_time(gather)}")
         if mlp_sgemm:
             notes.append(f"the eight products by cblas_sgemm alone: {fmt_time(mlp_sgemm)} "
