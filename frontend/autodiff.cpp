@@ -8,6 +8,7 @@
 
 #include "frontend/ops.h"
 #include "ir/builder.h"
+#include "ir/clone.h"
 #include "passes/pass_manager.h"
 #include "passes/transforms.h"
 
@@ -27,20 +28,14 @@ ir::Function bind_last_inputs(const ir::Function& f, const std::vector<double>& 
   const size_t keep = f.inputs.size() - values.size();
   ir::Function g;
   g.name = f.name;
-  for (size_t i = 0; i < keep; ++i) g.add_input(f.inputs[i]);
-  std::vector<int> val(size_t(f.num_values()));
-  for (size_t i = 0; i < keep; ++i) val[i] = int(i);
+  std::vector<int> args;
+  for (size_t i = 0; i < keep; ++i) args.push_back(g.add_input(f.inputs[i]));
   ir::Builder b(g);
   for (size_t k = 0; k < values.size(); ++k) {
     const ir::Type& t = f.inputs[keep + k];
-    val[keep + k] = b.broadcast(b.splat(ir::Type{t.dtype, {}}, values[k]), t.shape);
+    args.push_back(b.broadcast(b.splat(ir::Type{t.dtype, {}}, values[k]), t.shape));
   }
-  for (size_t i = 0; i < f.ops.size(); ++i) {
-    ir::Op op = f.ops[i];
-    for (int& o : op.operands) o = val[size_t(o)];
-    val[f.inputs.size() + i] = g.add_op(std::move(op));
-  }
-  for (int o : f.outputs) g.outputs.push_back(val[size_t(o)]);
+  g.outputs = ir::mapped(f.outputs, ir::clone_ops(f, g, args));
   return g;
 }
 

@@ -8,6 +8,7 @@
 
 #include "frontend/autodiff.h"
 #include "frontend/ops.h"
+#include "ir/clone.h"
 #include "ir/custom.h"
 #include "passes/pass_manager.h"
 
@@ -36,19 +37,14 @@ ir::Function with_env(const ir::Function& f, size_t before, size_t declared,
   for (size_t e = 0; e < env.size(); ++e) env_index[env[e].node().get()] = e;
   ir::Function g;
   g.name = f.name;
-  std::vector<int> val(size_t(f.num_values()));
-  for (size_t i = 0; i < before; ++i) val[i] = g.add_input(f.inputs[i]);
+  std::vector<int> args(f.inputs.size());
+  for (size_t i = 0; i < before; ++i) args[i] = g.add_input(f.inputs[i]);
   std::vector<int> env_val;
   for (const array& e : env) env_val.push_back(g.add_input(e.node()->type));
-  for (size_t i = before; i < declared; ++i) val[i] = g.add_input(f.inputs[i]);
+  for (size_t i = before; i < declared; ++i) args[i] = g.add_input(f.inputs[i]);
   for (size_t k = 0; k < captured.size(); ++k)
-    val[declared + k] = env_val[env_index.at(captured[k].node().get())];
-  for (size_t i = 0; i < f.ops.size(); ++i) {
-    ir::Op op = f.ops[i];
-    for (int& o : op.operands) o = val[size_t(o)];
-    val[f.inputs.size() + i] = g.add_op(std::move(op));
-  }
-  for (int o : f.outputs) g.outputs.push_back(val[size_t(o)]);
+    args[declared + k] = env_val[env_index.at(captured[k].node().get())];
+  g.outputs = ir::mapped(f.outputs, ir::clone_ops(f, g, args));
   return g;
 }
 

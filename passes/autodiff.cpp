@@ -54,6 +54,7 @@
 #include <vector>
 
 #include "ir/builder.h"
+#include "ir/clone.h"
 #include "passes/custom.h"
 #include "passes/transforms.h"
 
@@ -594,14 +595,9 @@ class Rule {
 // Copies f's ops into g (whose inputs are already added; f's input v is g's
 // value v) and returns the value of g standing for each value of f.
 std::vector<int> copy_ops(const Function& f, Function& g) {
-  std::vector<int> val(size_t(f.num_values()));
-  for (int v = 0; v < int(f.inputs.size()); ++v) val[size_t(v)] = v;
-  for (size_t i = 0; i < f.ops.size(); ++i) {
-    Op op = f.ops[i];
-    for (int& o : op.operands) o = val[size_t(o)];
-    val[f.inputs.size() + i] = g.add_op(std::move(op));
-  }
-  return val;
+  std::vector<int> inputs(f.inputs.size());
+  for (size_t v = 0; v < inputs.size(); ++v) inputs[v] = int(v);
+  return ir::clone_ops(f, g, inputs);
 }
 
 std::vector<int> floating_inputs(const Function& f) {

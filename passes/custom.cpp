@@ -5,6 +5,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "ir/clone.h"
 #include "passes/pass_manager.h"
 #include "passes/transforms.h"
 
@@ -46,16 +47,10 @@ int zeros(Builder& b, const Type& t) { return b.broadcast(b.splat(Type{t.dtype, 
 Function with_extra_inputs(const Function& f, const std::vector<Type>& extra) {
   Function g;
   g.name = f.name;
-  for (const Type& t : f.inputs) g.add_input(t);
-  std::vector<int> shift(size_t(f.num_values()));
-  for (size_t i = 0; i < f.inputs.size(); ++i) shift[i] = int(i);
+  std::vector<int> args;
+  for (const Type& t : f.inputs) args.push_back(g.add_input(t));
   for (const Type& t : extra) g.add_input(t);
-  for (size_t i = 0; i < f.ops.size(); ++i) {
-    Op op = f.ops[i];
-    for (int& o : op.operands) o = shift[size_t(o)];
-    shift[f.inputs.size() + i] = g.add_op(std::move(op));
-  }
-  for (int o : f.outputs) g.outputs.push_back(shift[size_t(o)]);
+  g.outputs = ir::mapped(f.outputs, ir::clone_ops(f, g, args));
   return g;
 }
 

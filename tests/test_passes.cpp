@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "ir/clone.h"
 #include "ir/element.h"
 #include "ir/function.h"
 #include "ir/interpreter.h"
@@ -726,3 +727,23 @@ TEST(RandomPrograms, PipelineShrinksAndIsStable) {
 }
 
 }  // namespace
+
+// clone_ops copies a function's ops into another through a value map:
+// (a - b) * a with a := g's input and b := a constant 3 computes (x - 3) * x.
+TEST(CloneOps, CopiesOpsThroughTheValueMap) {
+  Type t{float32, {4}};
+  Function f;
+  int a = f.add_input(t), b = f.add_input(t);
+  f.outputs = {op(f, OpKind::Multiply, {op(f, OpKind::Subtract, {a, b}, t), a}, t), b};
+  Function g;
+  int x = g.add_input(t);
+  int three = splat(g, t, 3.0);
+  std::vector<int> val = ir::clone_ops(f, g, {x, three});
+  ASSERT_EQ(val.size(), size_t(f.num_values()));
+  g.outputs = ir::mapped(f.outputs, val);
+  EXPECT_EQ(g.outputs[1], three);
+  ir::Tensor out = ir::interpret(g, {tensor(t, {1, 2, 5, -1})})[0];
+  const float* p = static_cast<const float*>(out.buffer->data());
+  EXPECT_EQ(std::vector<float>(p, p + 4), (std::vector<float>{-2, -2, 10, 4}));
+  EXPECT_THROW(ir::clone_ops(f, g, {x}), std::invalid_argument);
+}
