@@ -122,6 +122,23 @@ array take_along_axis(const array& a, const array& indices, int axis, StreamOrDe
 array matmul(const array& a, const array& b, StreamOrDevice s = {});
 array inner(const array& a, const array& b, StreamOrDevice s = {});
 array outer(const array& a, const array& b, StreamOrDevice s = {});
+// alpha * (a @ b) + beta * c (c broadcast).
+array addmm(array c, array a, array b, const float& alpha = 1.f, const float& beta = 1.f, StreamOrDevice s = {});
+// Contracts axes_a of a with axes_b of b (pairwise); the int form contracts
+// the last `axis` axes of a with the first `axis` of b.
+array tensordot(const array& a, const array& b, const int axis = 2, StreamOrDevice s = {});
+array tensordot(const array& a, const array& b, const std::vector<int>& axes_a, const std::vector<int>& axes_b,
+                StreamOrDevice s = {});
+// The Kronecker product (shapes aligned at the right, as NumPy).
+array kron(const array& a, const array& b, StreamOrDevice s = {});
+// The diagonal `offset` of the planes (axis1, axis2), as a new last axis.
+array diagonal(const array& a, int offset = 0, int axis1 = 0, int axis2 = 1, StreamOrDevice s = {});
+// 1-D a: the square matrix with a on diagonal k; 2-D a: its diagonal k.
+array diag(const array& a, int k = 0, StreamOrDevice s = {});
+// The sum of diagonal(a, offset, axis1, axis2), in `dtype` when given.
+array trace(const array& a, int offset, int axis1, int axis2, Dtype dtype, StreamOrDevice s = {});
+array trace(const array& a, int offset, int axis1, int axis2, StreamOrDevice s = {});
+array trace(const array& a, StreamOrDevice s = {});
 
 // ---- elementwise, one operand ---------------------------------------------
 array abs(const array& a, StreamOrDevice s = {});

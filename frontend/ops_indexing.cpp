@@ -1,4 +1,7 @@
 // Gathers and matrix products.
+#include <algorithm>
+#include <cstdlib>
+
 #include "frontend/ops_util.h"
 
 namespace kiln {
@@ -108,5 +111,62 @@ array outer(const array& a, const array& b, StreamOrDevice s) {
   detail::OpStream on_stream(s);
   return multiply(reshape(a, {-1, 1}), reshape(b, {1, -1}));
 }
+
+// The diagonal as a strided slice of the two axes merged into one (a view,
+// which kernels fold into their loads): element (i, i + offset) of an
+// n1 x n2 block is element i * (n2 + 1) + offset (or - offset * n2 below
+// the main diagonal).
+array diagonal(const array& a, int offset, int axis1, int axis2, StreamOrDevice s) {
+  detail::OpStream on_stream(s);
+  if (a.ndim() < 2)
+    throw_invalid("diagonal", "Array must have at least two dimensions, got shape " + str(a.shape()) + ".");
+  int ax1 = detail::normalize_axis("diagonal", axis1, int(a.ndim()));
+  int ax2 = detail::normalize_axis("diagonal", axis2, int(a.ndim()));
+  if (ax1 == ax2) throw_invalid("diagonal", "axis1 and axis2 cannot be the same axis.");
+  std::vector<int> perm;
+  Shape rest;
+  for (int d = 0; d < int(a.ndim()); ++d)
+    if (d != ax1 && d != ax2) {
+      perm.push_back(d);
+      rest.push_back(a.shape(d));
+    }
+  perm.push_back(ax1);
+  perm.push_back(ax2);
+  int64_t n1 = a.shape(ax1), n2 = a.shape(ax2);
+  int64_t len = offset >= 0 ? std::min<int64_t>(n1, n2 - offset) : std::min<int64_t>(n1 + offset, n2);
+  len = std::max<int64_t>(len, 0);
+  Shape flat = rest;
+  flat.push_back(int(n1 * n2));
+  array m = reshape(transpose(a, perm), flat);
+  int64_t first = offset >= 0 ? offset : -int64_t(offset) * n2;
+  Shape start(rest.size(), 0), stop = rest, strides(rest.size(), 1);
+  start.push_back(len ? int(first) : 0);
+  stop.push_back(len ? int(first + (len - 1) * (n2 + 1) + 1) : 0);
+  strides.push_back(int(n2 + 1));
+  return slice(m, start, stop, strides);
+}
+
+array diag(const array& a, int k, StreamOrDevice s) {
+  detail::OpStream on_stream(s);
+  if (a.ndim() == 2) return diagonal(a, k, 0, 1);
+  if (a.ndim() != 1) throw_invalid("diag", "Input must be 1- or 2-dimensional, got shape " + str(a.shape()) + ".");
+  // An n + |k| square matrix with a on diagonal k: row i holds a[i] above
+  // the main diagonal (k >= 0), column j holds a[j] below it.
+  int n = a.shape(0) + std::abs(k);
+  array padded = pad(a, std::pair<int, int>{0, std::abs(k)});
+  array values = k >= 0 ? reshape(padded, {n, 1}) : reshape(padded, {1, n});
+  array on_diagonal = not_equal(eye(n, n, k, float32), array(0.0f));
+  return where(on_diagonal, broadcast_to(values, {n, n}), zeros({n, n}, a.dtype()));
+}
+
+array trace(const array& a, int offset, int axis1, int axis2, Dtype dtype, StreamOrDevice s) {
+  detail::OpStream on_stream(s);
+  return sum(astype(diagonal(a, offset, axis1, axis2), dtype), -1);
+}
+array trace(const array& a, int offset, int axis1, int axis2, StreamOrDevice s) {
+  detail::OpStream on_stream(s);
+  return sum(diagonal(a, offset, axis1, axis2), -1);
+}
+array trace(const array& a, StreamOrDevice s) { return trace(a, 0, 0, 1, s); }
 
 }  // namespace kiln

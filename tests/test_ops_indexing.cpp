@@ -267,3 +267,69 @@ TEST(Outer, Values) {
 }
 
 }  // namespace
+
+// ---- products and diagonals (composites; expected values from NumPy 1.24) -------
+
+TEST(Products, TensordotAgainstNumpy) {
+  array a = reshape(arange(24.0f), {2, 3, 4}), b = reshape(arange(12.0f), {4, 3});
+  EXPECT_TRUE(array_is(tensordot(a, b, {2}, {0}), float32, {2, 3, 3},
+                       {42, 48, 54, 114, 136, 158, 186, 224, 262, 258, 312, 366, 330, 400, 470, 402, 488, 574}));
+  array c = reshape(arange(24.0f), {3, 4, 2}) * 0.5f;
+  EXPECT_TRUE(array_is(tensordot(a, c), float32, {2, 2}, {506, 539, 1298, 1403}));
+  EXPECT_TRUE(array_is(tensordot(a, c, {1, 0}, {0, 2}), float32, {4, 4},
+                       {328, 388, 448, 508, 353.5, 419.5, 485.5, 551.5, 379, 451, 523, 595, 404.5, 482.5, 560.5,
+                        638.5}));
+  EXPECT_TRUE(array_is(tensordot(a, b, 0), float32, {2, 3, 4, 4, 3}, values(outer(a, b))));
+  EXPECT_TRUE(throws_invalid([&] { tensordot(a, b, {2}, {1}); }, "[tensordot]"));
+  EXPECT_TRUE(throws_invalid([&] { tensordot(a, b, {2, 1}, {0}); }, "[tensordot]"));
+  EXPECT_TRUE(throws_invalid([&] { tensordot(a, b, 3); }, "[tensordot]"));
+  EXPECT_TRUE(throws_invalid([&] { tensordot(a, b, -1); }, "[tensordot]"));
+}
+
+TEST(Products, KronAndAddmm) {
+  EXPECT_TRUE(array_is(kron(array({1, 2, 3, 4}, {2, 2}), array({0, 5, 6, 7}, {2, 2})), int32, {4, 4},
+                       {0, 5, 0, 10, 6, 7, 12, 14, 0, 15, 0, 20, 18, 21, 24, 28}));
+  EXPECT_TRUE(array_is(kron(array({1, 2, 3}), array({1, 10}, {1, 2})), int32, {1, 6}, {1, 10, 2, 20, 3, 30}));
+  array a = reshape(arange(6.0f), {2, 3}), b = reshape(arange(6.0f), {3, 2}), c = array({1.0f, -1.0f});
+  // a @ b = [[10, 13], [28, 40]]
+  EXPECT_TRUE(array_is(addmm(c, a, b), float32, {2, 2}, {11, 12, 29, 39}));
+  EXPECT_TRUE(array_is(addmm(c, a, b, 2.0f, -3.0f), float32, {2, 2}, {17, 29, 53, 83}));
+  array nan_c = full({2, 2}, std::nanf(""));
+  EXPECT_TRUE(array_is(addmm(nan_c, a, b, 1.0f, 0.0f), float32, {2, 2}, {10, 13, 28, 40})) << "beta 0 ignores c";
+  EXPECT_EQ(addmm(astype(c, float16), astype(a, float16), astype(b, float16)).dtype(), float16);
+}
+
+TEST(Diagonals, DiagonalDiagTrace) {
+  array m = reshape(arange(12.0f), {3, 4});
+  EXPECT_TRUE(array_is(diagonal(m), float32, {3}, {0, 5, 10}));
+  EXPECT_TRUE(array_is(diagonal(m, 1), float32, {3}, {1, 6, 11}));
+  EXPECT_TRUE(array_is(diagonal(m, 2), float32, {2}, {2, 7}));
+  EXPECT_TRUE(array_is(diagonal(m, -1), float32, {2}, {4, 9}));
+  EXPECT_TRUE(array_is(diagonal(m, 5), float32, {0}, {}));
+  EXPECT_TRUE(array_is(diagonal(m, -3), float32, {0}, {}));
+  array x = reshape(arange(24.0f), {2, 3, 4});
+  EXPECT_TRUE(array_is(diagonal(x, 1, 1, 2), float32, {2, 3}, {1, 6, 11, 13, 18, 23}));
+  EXPECT_TRUE(array_is(diagonal(x, -1, 2, 1), float32, {2, 3}, {1, 6, 11, 13, 18, 23}));
+  EXPECT_TRUE(array_is(trace(x, 0, 0, 2), float32, {3}, {13, 21, 29}));
+  EXPECT_TRUE(array_is(trace(m), float32, {}, {15}));
+  EXPECT_TRUE(array_is(trace(m, 1, 0, 1, int32), int32, {}, {18}));
+  EXPECT_TRUE(array_is(diag(array({1.0f, std::nanf(""), 3.0f}), 1), float32, {4, 4},
+                       {0, 1, 0, 0, 0, 0, NAN, 0, 0, 0, 0, 3, 0, 0, 0, 0}))
+      << "off-diagonal zeros stay zero next to a nan";
+  EXPECT_TRUE(array_is(diag(array({4, 5}), -1), int32, {3, 3}, {0, 0, 0, 4, 0, 0, 0, 5, 0}));
+  EXPECT_TRUE(array_is(diag(m, 1), float32, {3}, {1, 6, 11}));
+  EXPECT_TRUE(throws_invalid([&] { diagonal(array({1, 2})); }, "[diagonal]"));
+  EXPECT_TRUE(throws_invalid([&] { diagonal(m, 0, 1, -1); }, "[diagonal]"));
+  EXPECT_TRUE(throws_invalid([&] { diag(x); }, "[diag]"));
+}
+
+// They are composites, so autodiff comes from their parts: d tr(X X) / dX
+// = 2 X^T, and the gradient of sum(diag(v)) is ones.
+TEST(Diagonals, Gradients) {
+  array x = reshape(arange(9.0f) * 0.5f - 1.0f, {3, 3});
+  auto f = [](const array& a) { return trace(matmul(a, a)); };
+  EXPECT_TRUE(array_is(grad(std::function<array(const array&)>(f))(x), float32, {3, 3},
+                       values(transpose(x) * 2.0f), 1e-6));
+  auto g = [](const array& v) { return sum(diag(v, -2) * 3.0f); };
+  EXPECT_TRUE(array_is(grad(std::function<array(const array&)>(g))(array({1.0f, 2.0f})), float32, {2}, {3, 3}));
+}
