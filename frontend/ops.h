@@ -95,6 +95,25 @@ std::vector<array> split(const array& a, const Shape& indices, int axis, StreamO
 std::vector<array> split(const array& a, const Shape& indices, StreamOrDevice s = {});
 array concatenate(std::vector<array> arrays, int axis, StreamOrDevice s = {});
 array concatenate(std::vector<array> arrays, StreamOrDevice s = {});  // flattens, then joins
+// Elements shifted by `shift` along an axis (wrapping around); without
+// axes, along the flattened array (then reshaped back). Shape shifts add up
+// per axis, as NumPy's.
+array roll(const array& a, int shift, StreamOrDevice s = {});
+array roll(const array& a, const Shape& shift, StreamOrDevice s = {});
+array roll(const array& a, int shift, int axis, StreamOrDevice s = {});
+array roll(const array& a, int shift, const std::vector<int>& axes, StreamOrDevice s = {});
+array roll(const array& a, const Shape& shift, int axis, StreamOrDevice s = {});
+array roll(const array& a, const Shape& shift, const std::vector<int>& axes, StreamOrDevice s = {});
+// At least 1, 2 or 3 dimensions (size-1 axes added as NumPy does).
+array atleast_1d(const array& a, StreamOrDevice s = {});
+array atleast_2d(const array& a, StreamOrDevice s = {});
+array atleast_3d(const array& a, StreamOrDevice s = {});
+std::vector<array> atleast_1d(const std::vector<array>& a, StreamOrDevice s = {});
+std::vector<array> atleast_2d(const std::vector<array>& a, StreamOrDevice s = {});
+std::vector<array> atleast_3d(const std::vector<array>& a, StreamOrDevice s = {});
+// Coordinate grids of 1-D arrays; indexing "xy" (Cartesian) or "ij" (matrix).
+std::vector<array> meshgrid(const std::vector<array>& arrays, bool sparse = false,
+                            const std::string& indexing = "xy", StreamOrDevice s = {});
 array stack(const std::vector<array>& arrays, int axis, StreamOrDevice s = {});
 array stack(const std::vector<array>& arrays, StreamOrDevice s = {});
 array repeat(const array& arr, int repeats, int axis, StreamOrDevice s = {});
@@ -181,6 +200,12 @@ array isneginf(const array& a, StreamOrDevice s = {});
 array logical_not(const array& a, StreamOrDevice s = {});
 array bitwise_invert(const array& a, StreamOrDevice s = {});
 array stop_gradient(const array& a, StreamOrDevice s = {});
+array degrees(const array& a, StreamOrDevice s = {});
+array radians(const array& a, StreamOrDevice s = {});
+// NaN -> nan, +inf -> posinf (default: the dtype's largest finite value),
+// -inf -> neginf (default: its lowest); integer arrays are returned as they are.
+array nan_to_num(const array& a, float nan = 0.0f, const std::optional<float> posinf = std::nullopt,
+                 const std::optional<float> neginf = std::nullopt, StreamOrDevice s = {});
 
 // ---- elementwise, two or three operands (broadcasting, promoting) ---------
 array add(const array& a, const array& b, StreamOrDevice s = {});

@@ -384,4 +384,32 @@ array weak_scalar(complex64_t v, Dtype other) { return array(v, complex64); }
 
 }  // namespace detail
 
+// ---- composites -----------------------------------------------------------------
+
+array degrees(const array& a, StreamOrDevice s) {
+  detail::OpStream on_stream(s);
+  array x = astype(a, detail::at_least_float(a.dtype()));
+  return x * (180.0 / 3.14159265358979323846);
+}
+array radians(const array& a, StreamOrDevice s) {
+  detail::OpStream on_stream(s);
+  array x = astype(a, detail::at_least_float(a.dtype()));
+  return x * (3.14159265358979323846 / 180.0);
+}
+
+array nan_to_num(const array& a, float nan, const std::optional<float> posinf, const std::optional<float> neginf,
+                 StreamOrDevice s) {
+  detail::OpStream on_stream(s);
+  Dtype t = a.dtype();
+  if (is_complex(t)) throw_invalid("nan_to_num", "complex64 is not supported.");
+  if (!is_floating(t)) return a;
+  double largest = t == float16    ? 65504.0
+                   : t == bfloat16 ? 3.3895313892515355e38
+                   : t == float32  ? double(std::numeric_limits<float>::max())
+                                   : std::numeric_limits<double>::max();
+  array out = where(isnan(a), detail::scalar(nan, t), a);
+  out = where(isposinf(a), detail::scalar(posinf ? double(*posinf) : largest, t), out);
+  return where(isneginf(a), detail::scalar(neginf ? double(*neginf) : -largest, t), out);
+}
+
 }  // namespace kiln

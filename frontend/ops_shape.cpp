@@ -395,4 +395,110 @@ array pad(const array& a, const std::pair<int, int>& pad_width, const array& pad
           const std::string& mode, StreamOrDevice s) { return pad(a, std::vector<std::pair<int, int>>{pad_width}, pad_value, mode, s); }
 array pad(const array& a, int pad_width, const array& pad_value, const std::string& mode, StreamOrDevice s) { return pad(a, std::vector<std::pair<int, int>>{{pad_width, pad_width}}, pad_value, mode, s); }
 
+// ---- composites -----------------------------------------------------------------
+
+// The last `shift` elements along `axis` (mod its size) first: two slices
+// joined.
+array roll(const array& a, int shift, int axis, StreamOrDevice s) {
+  detail::OpStream on_stream(s);
+  if (a.ndim() == 0) throw_invalid("roll", "Cannot roll a 0-dimensional array along an axis.");
+  int ax = detail::normalize_axis("roll", axis, int(a.ndim()));
+  int n = a.shape(ax);
+  if (n == 0) return a;
+  int k = ((shift % n) + n) % n;
+  if (k == 0) return a;
+  Shape start(a.ndim(), 0), stop = a.shape();
+  Shape mid = start;
+  mid[ax] = n - k;
+  Shape head_stop = stop;
+  head_stop[ax] = n - k;
+  return concatenate({slice(a, mid, stop), slice(a, start, head_stop)}, ax);
+}
+array roll(const array& a, const Shape& shift, const std::vector<int>& axes, StreamOrDevice s) {
+  detail::OpStream on_stream(s);
+  if (shift.size() != axes.size())
+    throw_invalid("roll", "shift and axes must have the same length, got " + std::to_string(shift.size()) +
+                              " and " + std::to_string(axes.size()) + ".");
+  array out = a;
+  for (size_t i = 0; i < axes.size(); ++i) out = roll(out, shift[i], axes[i]);
+  return out;
+}
+array roll(const array& a, int shift, const std::vector<int>& axes, StreamOrDevice s) {
+  return roll(a, Shape(axes.size(), shift), axes, s);
+}
+array roll(const array& a, const Shape& shift, int axis, StreamOrDevice s) {
+  detail::OpStream on_stream(s);
+  int total = 0;
+  for (int k : shift) total += k;
+  return roll(a, total, axis);
+}
+array roll(const array& a, int shift, StreamOrDevice s) {
+  detail::OpStream on_stream(s);
+  return reshape(roll(reshape(a, {-1}), shift, 0), a.shape());
+}
+array roll(const array& a, const Shape& shift, StreamOrDevice s) {
+  detail::OpStream on_stream(s);
+  int total = 0;
+  for (int k : shift) total += k;
+  return roll(a, total, s);
+}
+
+// NumPy's placement: a 1-D [n] becomes [1, n] and [1, n, 1]; a 2-D [m, n]
+// becomes [m, n, 1].
+array atleast_1d(const array& a, StreamOrDevice s) {
+  detail::OpStream on_stream(s);
+  return a.ndim() >= 1 ? a : reshape(a, {1});
+}
+array atleast_2d(const array& a, StreamOrDevice s) {
+  detail::OpStream on_stream(s);
+  if (a.ndim() >= 2) return a;
+  return reshape(a, {1, a.ndim() == 1 ? a.shape(0) : 1});
+}
+array atleast_3d(const array& a, StreamOrDevice s) {
+  detail::OpStream on_stream(s);
+  if (a.ndim() >= 3) return a;
+  if (a.ndim() == 2) return reshape(a, {a.shape(0), a.shape(1), 1});
+  return reshape(a, {1, a.ndim() == 1 ? a.shape(0) : 1, 1});
+}
+std::vector<array> atleast_1d(const std::vector<array>& a, StreamOrDevice s) {
+  std::vector<array> out;
+  for (const array& x : a) out.push_back(atleast_1d(x, s));
+  return out;
+}
+std::vector<array> atleast_2d(const std::vector<array>& a, StreamOrDevice s) {
+  std::vector<array> out;
+  for (const array& x : a) out.push_back(atleast_2d(x, s));
+  return out;
+}
+std::vector<array> atleast_3d(const std::vector<array>& a, StreamOrDevice s) {
+  std::vector<array> out;
+  for (const array& x : a) out.push_back(atleast_3d(x, s));
+  return out;
+}
+
+std::vector<array> meshgrid(const std::vector<array>& arrays, bool sparse, const std::string& indexing,
+                            StreamOrDevice s) {
+  detail::OpStream on_stream(s);
+  if (indexing != "xy" && indexing != "ij")
+    throw_invalid("meshgrid", "indexing must be \"xy\" or \"ij\", got \"" + indexing + "\".");
+  size_t n = arrays.size();
+  for (const array& a : arrays)
+    if (a.ndim() != 1) throw_invalid("meshgrid", "Inputs must be 1-dimensional, got shape " + str(a.shape()) + ".");
+  // Array i varies along output axis i ("ij"); "xy" swaps the first two.
+  auto axis_of = [&](size_t i) {
+    if (indexing == "xy" && n >= 2 && i < 2) return 1 - i;
+    return i;
+  };
+  Shape full(n);
+  for (size_t i = 0; i < n; ++i) full[axis_of(i)] = arrays[i].shape(0);
+  std::vector<array> out;
+  for (size_t i = 0; i < n; ++i) {
+    Shape one(n, 1);
+    one[axis_of(i)] = arrays[i].shape(0);
+    array g = reshape(arrays[i], one);
+    out.push_back(sparse ? g : broadcast_to(g, full));
+  }
+  return out;
+}
+
 }  // namespace kiln

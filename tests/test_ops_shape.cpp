@@ -495,3 +495,47 @@ TEST(Chains, SliceUpdateTwiceAndEvaluatedIntermediates) {
 }
 
 }  // namespace
+
+// ---- composites (expected values from NumPy 1.24) ---------------------------------
+
+TEST(Composites, Roll) {
+  array a = reshape(arange(10), {2, 5});
+  EXPECT_TRUE(kiln_test::array_is(roll(a, 2), int32, {2, 5}, {8, 9, 0, 1, 2, 3, 4, 5, 6, 7}));
+  EXPECT_TRUE(kiln_test::array_is(roll(a, -1, 1), int32, {2, 5}, {1, 2, 3, 4, 0, 6, 7, 8, 9, 5}));
+  EXPECT_TRUE(kiln_test::array_is(roll(a, Shape{1, 2}, std::vector<int>{0, 1}), int32, {2, 5},
+                                  {8, 9, 5, 6, 7, 3, 4, 0, 1, 2}));
+  EXPECT_TRUE(kiln_test::array_is(roll(a, 7, 1), int32, {2, 5}, {3, 4, 0, 1, 2, 8, 9, 5, 6, 7}));
+  EXPECT_TRUE(kiln_test::array_is(roll(a, 0, 1), int32, {2, 5}, {0, 1, 2, 3, 4, 5, 6, 7, 8, 9}));
+  EXPECT_TRUE(kiln_test::throws_invalid([&] { roll(a, Shape{1}, std::vector<int>{0, 1}); }, "[roll]"));
+  EXPECT_TRUE(kiln_test::throws_invalid([&] { roll(a, 1, 2); }, "[roll]"));
+}
+
+TEST(Composites, MeshgridAndAtleast) {
+  auto xy = meshgrid({array({1, 2, 3}), array({4, 5})});
+  EXPECT_TRUE(kiln_test::array_is(xy[0], int32, {2, 3}, {1, 2, 3, 1, 2, 3}));
+  EXPECT_TRUE(kiln_test::array_is(xy[1], int32, {2, 3}, {4, 4, 4, 5, 5, 5}));
+  auto ij = meshgrid({array({1, 2, 3}), array({4, 5})}, false, "ij");
+  EXPECT_TRUE(kiln_test::array_is(ij[0], int32, {3, 2}, {1, 1, 2, 2, 3, 3}));
+  EXPECT_TRUE(kiln_test::array_is(ij[1], int32, {3, 2}, {4, 5, 4, 5, 4, 5}));
+  auto sp = meshgrid({array({1, 2, 3}), array({4, 5})}, true);
+  EXPECT_EQ(sp[0].shape(), (Shape{1, 3}));
+  EXPECT_EQ(sp[1].shape(), (Shape{2, 1}));
+  EXPECT_TRUE(kiln_test::throws_invalid([] { meshgrid({array({1})}, false, "yx"); }, "[meshgrid]"));
+  EXPECT_EQ(atleast_3d(array({1, 2})).shape(), (Shape{1, 2, 1}));
+  EXPECT_EQ(atleast_2d(array(3)).shape(), (Shape{1, 1}));
+  EXPECT_EQ(atleast_3d(ones({2, 3})).shape(), (Shape{2, 3, 1}));
+  EXPECT_EQ(atleast_1d(std::vector<array>{array(1), ones({2, 2})})[0].shape(), (Shape{1}));
+}
+
+TEST(Composites, DegreesRadiansNanToNum) {
+  EXPECT_TRUE(kiln_test::array_is(degrees(array({3.14159265f, 1.0f})), float32, {2}, {180.0, 57.2957763671875}, 1e-4));
+  EXPECT_TRUE(kiln_test::array_is(radians(array({180, 90})), float32, {2}, {3.141592653589793, 1.5707963267948966},
+                                  1e-6));
+  float inf = std::numeric_limits<float>::infinity();
+  EXPECT_TRUE(kiln_test::array_is(nan_to_num(array({std::nanf(""), inf, -inf, 1.5f})), float32, {4},
+                                  {0, 3.4028234663852886e38, -3.4028234663852886e38, 1.5}));
+  EXPECT_TRUE(kiln_test::array_is(nan_to_num(array({std::nanf(""), inf, -inf}), 1.0f, 2.0f, -3.0f), float32, {3},
+                                  {1, 2, -3}));
+  EXPECT_TRUE(kiln_test::array_is(nan_to_num(astype(array({inf}), float16)), float16, {1}, {65504}));
+  EXPECT_TRUE(kiln_test::array_is(nan_to_num(array({1, 2})), int32, {2}, {1, 2}));
+}
