@@ -333,3 +333,11 @@ TEST(Diagonals, Gradients) {
   auto g = [](const array& v) { return sum(diag(v, -2) * 3.0f); };
   EXPECT_TRUE(array_is(grad(std::function<array(const array&)>(g))(array({1.0f, 2.0f})), float32, {2}, {3, 3}));
 }
+
+TEST(Diagonals, Vmap) {
+  array batch = reshape(arange(18.0f), {2, 3, 3});
+  auto tr = vmap(std::function<array(const array&)>([](const array& m) { return trace(m, 1, 0, 1); }));
+  EXPECT_TRUE(array_is(tr(batch), float32, {2}, {1 + 5, 10 + 14}));
+  auto kr = vmap(std::function<array(const array&)>([](const array& v) { return kron(v, array({1.0f, -1.0f})); }));
+  EXPECT_TRUE(array_is(kr(array({1.0f, 2.0f, 3.0f, 4.0f}, {2, 2})), float32, {2, 4}, {1, -1, 2, -2, 3, -3, 4, -4}));
+}
