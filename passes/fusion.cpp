@@ -63,7 +63,7 @@ bool is_fusible(const Function& f, const Op& op, const runtime::Capabilities& ca
   if (op.kind == OpKind::Cast && f.value_type(op.operands[0]).dtype == float64 &&
       (op.type.dtype == float16 || op.type.dtype == bfloat16))
     return false;
-  return ir::is_elementwise(op.kind) || is_view(op.kind) || ir::is_reduction(op.kind);
+  return ir::is_elementwise(op.kind) || ir::is_view(op.kind) || ir::is_reduction(op.kind);
 }
 
 // For an operand of a float32/float64 matmul that is a transpose of its
@@ -287,10 +287,6 @@ Plan plan_fusion(const Function& f, const runtime::Capabilities& caps) {
       s.kernel.schedule = kernel::schedule_kernel(s.kernel, schedule_options(s.on_host ? kHostCapabilities : caps),
                                                   {-1, f.value_type(s.value).nbytes()});
   return plan;
-}
-
-bool is_view(OpKind k) {
-  return k == OpKind::Broadcast || k == OpKind::Transpose || k == OpKind::Slice || k == OpKind::Reshape;
 }
 
 bool is_splat(const Op& op) {

@@ -302,7 +302,7 @@ class KernelBuilder {
     while (!is_buffer(v)) {
       const Op& op = f_.def(v);
       if (op.kind == OpKind::Constant) return &op;
-      if (!is_view(op.kind)) return nullptr;
+      if (!ir::is_view(op.kind)) return nullptr;
       v = op.operands[0];
     }
     return nullptr;
