@@ -37,9 +37,24 @@ bool is_approximated(OpKind k) {
     case OpKind::Arcsinh: case OpKind::Arccosh: case OpKind::Arctanh: case OpKind::Sigmoid: case OpKind::Erf:
     case OpKind::Erfinv: case OpKind::Power: case OpKind::Arctan2: case OpKind::LogAddExp:
       return true;
-    default:
+    // Exact in kernels (an instruction or a few).
+    case OpKind::Abs: case OpKind::Negative: case OpKind::Sign: case OpKind::Square:
+    case OpKind::Sqrt: case OpKind::Rsqrt: case OpKind::Floor: case OpKind::Ceil:
+    case OpKind::Round: case OpKind::LogicalNot: case OpKind::BitwiseInvert:
+    case OpKind::StopGradient: case OpKind::Cast:
+    case OpKind::Add: case OpKind::Subtract: case OpKind::Multiply: case OpKind::Divide:
+    case OpKind::FloorDivide: case OpKind::Remainder: case OpKind::Maximum: case OpKind::Minimum:
+    case OpKind::LogicalAnd: case OpKind::LogicalOr: case OpKind::BitwiseAnd:
+    case OpKind::BitwiseOr: case OpKind::BitwiseXor: case OpKind::LeftShift:
+    case OpKind::RightShift:
+    case OpKind::Constant: case OpKind::Select: case OpKind::Argmax: case OpKind::Argmin:
+    case OpKind::Matmul: case OpKind::Custom:
+    KILN_COMPARISON_OPS(KILN_OP_CASE)
+    KILN_REDUCTION_OPS(KILN_OP_CASE)
+    KILN_MOVEMENT_OPS(KILN_OP_CASE)
       return false;
   }
+  return false;
 }
 
 // Whether a backend with `caps` can compute the dtype in kernels.
