@@ -1,6 +1,7 @@
 #include "ir/ops.h"
 
 #include <algorithm>
+#include <initializer_list>
 #include <sstream>
 #include <stdexcept>
 
@@ -9,16 +10,56 @@
 namespace kiln::ir {
 
 namespace {
-struct OpEntry { const char* name; int arity; };
+
+// The traits field of KILN_OPS entries (ops.h describes them).
+enum : uint8_t { kNone = 0, kDiff = 1, kView = 2, kComm = 4 };
+
+struct OpEntry {
+  const char* name;
+  int arity;
+  OpCategory category;
+  uint8_t traits;
+};
 constexpr OpEntry kOps[] = {
-#define KILN_OP_ENTRY(e, name, arity) {name, arity},
+#define KILN_OP_ENTRY(e, name, arity, category, traits) \
+  {name, arity, OpCategory::category, uint8_t(traits)},
     KILN_OPS(KILN_OP_ENTRY)
 #undef KILN_OP_ENTRY
 };
+
+// The category lists (which switches name) and the category field agree:
+// each op of a list has the list's category, and no other op has it.
+#define KILN_OP_KIND(e, ...) OpKind::e,
+constexpr bool is_category(OpCategory c, std::initializer_list<OpKind> ks) {
+  int n = 0;
+  for (const OpEntry& o : kOps) n += o.category == c;
+  for (OpKind k : ks)
+    if (kOps[int(k)].category != c) return false;
+  return n == int(ks.size());
+}
+static_assert(is_category(OpCategory::Unary, {KILN_UNARY_OPS(KILN_OP_KIND)}));
+static_assert(is_category(OpCategory::Binary, {KILN_BINARY_OPS(KILN_OP_KIND)}));
+static_assert(is_category(OpCategory::Comparison, {KILN_COMPARISON_OPS(KILN_OP_KIND)}));
+static_assert(is_category(OpCategory::Select, {OpKind::Select}));
+static_assert(is_category(OpCategory::Reduction, {KILN_REDUCTION_OPS(KILN_OP_KIND)}));
+static_assert(is_category(OpCategory::Movement, {KILN_MOVEMENT_OPS(KILN_OP_KIND)}));
+#undef KILN_OP_KIND
+
+// Views re-index one operand; commutative ops have two operands.
+constexpr bool traits_fit_arity() {
+  for (const OpEntry& o : kOps) {
+    if ((o.traits & kView) && (o.arity != 1 || o.category != OpCategory::Movement)) return false;
+    if ((o.traits & kComm) && o.arity != 2) return false;
+  }
+  return true;
+}
+static_assert(traits_fit_arity());
+
 }  // namespace
 
 const char* op_name(OpKind k) { return kOps[int(k)].name; }
 int op_arity(OpKind k) { return kOps[int(k)].arity; }
+OpCategory op_category(OpKind k) { return kOps[int(k)].category; }
 
 bool op_from_name(const std::string& name, OpKind* out) {
   for (size_t i = 0; i < sizeof(kOps) / sizeof(kOps[0]); ++i) {
@@ -30,14 +71,17 @@ bool op_from_name(const std::string& name, OpKind* out) {
   return false;
 }
 
-bool is_unary_elementwise(OpKind k) { return k >= OpKind::Abs && k <= OpKind::Cast; }
-bool is_binary_elementwise(OpKind k) { return k >= OpKind::Add && k <= OpKind::RightShift; }
-bool is_comparison(OpKind k) { return k >= OpKind::Equal && k <= OpKind::GreaterEqual; }
+bool is_unary_elementwise(OpKind k) { return op_category(k) == OpCategory::Unary; }
+bool is_binary_elementwise(OpKind k) { return op_category(k) == OpCategory::Binary; }
+bool is_comparison(OpKind k) { return op_category(k) == OpCategory::Comparison; }
 bool is_elementwise(OpKind k) {
   return is_unary_elementwise(k) || is_binary_elementwise(k) || is_comparison(k) ||
          k == OpKind::Select;
 }
-bool is_reduction(OpKind k) { return k >= OpKind::Sum && k <= OpKind::Any; }
+bool is_reduction(OpKind k) { return op_category(k) == OpCategory::Reduction; }
+bool is_differentiable(OpKind k) { return kOps[int(k)].traits & kDiff; }
+bool is_view(OpKind k) { return kOps[int(k)].traits & kView; }
+bool is_commutative(OpKind k) { return kOps[int(k)].traits & kComm; }
 
 int64_t range_length(int64_t start, int64_t stop, int64_t step) {
   // 128-bit: extreme attribute values must not overflow.
@@ -120,8 +164,15 @@ void check_elementwise_dtype(OpKind k, Dtype t) {
       return require_dtype(k, t, is_integral(t) || t == bool_, "an integer or bool type");
     case OpKind::LeftShift: case OpKind::RightShift:
       return require_dtype(k, t, is_integral(t), "an integer type");
-    default:
-      return;  // abs, add, subtract, multiply, equal, not_equal, stop_gradient, cast
+    case OpKind::Abs: case OpKind::Add: case OpKind::Subtract: case OpKind::Multiply:
+    case OpKind::Equal: case OpKind::NotEqual: case OpKind::StopGradient: case OpKind::Cast:
+      return;  // any dtype
+    // Not elementwise: their rules are in infer_type().
+    case OpKind::Constant: case OpKind::Select: case OpKind::Argmax: case OpKind::Argmin:
+    case OpKind::Matmul: case OpKind::Custom:
+    KILN_REDUCTION_OPS(KILN_OP_CASE)
+    KILN_MOVEMENT_OPS(KILN_OP_CASE)
+      return;
   }
 }
 

@@ -21,7 +21,6 @@ constexpr int64_t kInt32Max = std::numeric_limits<int32_t>::max();
 
 // The attribute names each op reads; any other attribute is an error.
 std::vector<const char*> accepted_attrs(OpKind k) {
-  if (is_reduction(k)) return {"axes"};
   switch (k) {
     case OpKind::Argmax:
     case OpKind::Argmin:
@@ -33,8 +32,16 @@ std::vector<const char*> accepted_attrs(OpKind k) {
     case OpKind::SliceUpdate: return {"start", "stop", "strides"};
     case OpKind::Pad: return {"low", "high"};
     case OpKind::Custom: return {"index", "num_primals"};
-    default: return {};
+    case OpKind::Constant: case OpKind::Select: case OpKind::Reshape: case OpKind::Broadcast:
+    case OpKind::Matmul:
+    KILN_UNARY_OPS(KILN_OP_CASE)
+    KILN_BINARY_OPS(KILN_OP_CASE)
+    KILN_COMPARISON_OPS(KILN_OP_CASE)
+      return {};
+    KILN_REDUCTION_OPS(KILN_OP_CASE)
+      return {"axes"};
   }
+  return {};
 }
 
 const std::vector<int64_t>* list_attr(const Op& op, const char* name) {
@@ -102,8 +109,17 @@ std::string overflow_problem(const Op& op, const std::vector<Type>& in) {
       }
       return "";
     }
-    default: return "";
+    // No attribute arithmetic that could overflow.
+    case OpKind::Constant: case OpKind::Select: case OpKind::Argmax: case OpKind::Argmin:
+    case OpKind::Reshape: case OpKind::Transpose: case OpKind::Broadcast: case OpKind::Take:
+    case OpKind::TakeAlongAxis: case OpKind::Matmul: case OpKind::Custom:
+    KILN_UNARY_OPS(KILN_OP_CASE)
+    KILN_BINARY_OPS(KILN_OP_CASE)
+    KILN_COMPARISON_OPS(KILN_OP_CASE)
+    KILN_REDUCTION_OPS(KILN_OP_CASE)
+      return "";
   }
+  return "";
 }
 
 std::string check_op(const Function& f, size_t index) {

@@ -78,23 +78,6 @@ enum class Mode { Vjp, Jvp };
   throw std::invalid_argument(std::string("[") + pass + "] " + msg);
 }
 
-// Ops whose result never carries a derivative: piecewise constant in their
-// operands, boolean/integer valued, or stop_gradient itself.
-bool is_differentiable(OpKind k) {
-  if (ir::is_comparison(k)) return false;
-  switch (k) {
-    case OpKind::Constant: case OpKind::Sign: case OpKind::Floor: case OpKind::Ceil:
-    case OpKind::Round: case OpKind::LogicalNot: case OpKind::BitwiseInvert:
-    case OpKind::StopGradient: case OpKind::FloorDivide: case OpKind::LogicalAnd:
-    case OpKind::LogicalOr: case OpKind::BitwiseAnd: case OpKind::BitwiseOr:
-    case OpKind::BitwiseXor: case OpKind::LeftShift: case OpKind::RightShift:
-    case OpKind::All: case OpKind::Any: case OpKind::Argmax: case OpKind::Argmin:
-      return false;
-    default:
-      return true;
-  }
-}
-
 // Checks the differentiated inputs: in range, unique, floating.
 void check_wrt(const Function& f, const std::vector<int>& wrt, const char* pass) {
   std::vector<bool> seen(f.inputs.size(), false);
@@ -124,7 +107,7 @@ std::vector<bool> activity(const Function& f, const std::vector<int>& wrt, const
     const Op& op = f.ops[i];
     bool any = false;
     for (int o : op.operands) any = any || active[size_t(o)];
-    if (!any || !is_differentiable(op.kind)) continue;
+    if (!any || !ir::is_differentiable(op.kind)) continue;
     if (is_complex(op.type.dtype))
       fail(pass, std::string("cannot differentiate through ") + ir::op_name(op.kind) +
                      " producing " + ir::type_to_string(op.type) +
@@ -567,7 +550,7 @@ class Rule {
       }
 
       // Never active: constants, ops without a derivative
-      // (is_differentiable) and custom ops (their own rules, passes/custom.cpp).
+      // (ir::is_differentiable) and custom ops (their own rules, passes/custom.cpp).
       case OpKind::Constant: case OpKind::Custom: case OpKind::Sign: case OpKind::Floor:
       case OpKind::Ceil: case OpKind::Round: case OpKind::LogicalNot: case OpKind::BitwiseInvert:
       case OpKind::StopGradient: case OpKind::FloorDivide: case OpKind::LogicalAnd:

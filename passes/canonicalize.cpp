@@ -282,7 +282,25 @@ class Rewriter {
         if (is_all(a[0], 1)) return forward(a[1], op.type);
         if (is_all(a[0], 0)) return forward(a[2], op.type);
         break;
-      default:
+      // No identity rule.
+      case OpKind::Constant: case OpKind::FloorDivide: case OpKind::Remainder:
+      case OpKind::Power: case OpKind::Maximum: case OpKind::Minimum: case OpKind::Arctan2:
+      case OpKind::LogAddExp: case OpKind::LogicalAnd: case OpKind::LogicalOr:
+      case OpKind::BitwiseAnd: case OpKind::BitwiseOr: case OpKind::BitwiseXor:
+      case OpKind::LeftShift: case OpKind::RightShift: case OpKind::Argmax: case OpKind::Argmin:
+      case OpKind::SliceUpdate: case OpKind::Take: case OpKind::TakeAlongAxis:
+      case OpKind::Matmul: case OpKind::Custom:
+      case OpKind::Abs: case OpKind::Negative: case OpKind::Sign: case OpKind::Square:
+      case OpKind::Sqrt: case OpKind::Rsqrt: case OpKind::Exp: case OpKind::Expm1:
+      case OpKind::Log: case OpKind::Log2: case OpKind::Log10: case OpKind::Log1p:
+      case OpKind::Sin: case OpKind::Cos: case OpKind::Tan: case OpKind::Arcsin:
+      case OpKind::Arccos: case OpKind::Arctan: case OpKind::Sinh: case OpKind::Cosh:
+      case OpKind::Tanh: case OpKind::Arcsinh: case OpKind::Arccosh: case OpKind::Arctanh:
+      case OpKind::Sigmoid: case OpKind::Erf: case OpKind::Erfinv: case OpKind::Floor:
+      case OpKind::Ceil: case OpKind::Round: case OpKind::LogicalNot: case OpKind::BitwiseInvert:
+      case OpKind::StopGradient:  // an identity in value, but it blocks autodiff
+      KILN_COMPARISON_OPS(KILN_OP_CASE)
+      KILN_REDUCTION_OPS(KILN_OP_CASE)
         break;
     }
     return std::nullopt;
@@ -362,9 +380,17 @@ class Rewriter {
         return ir::make_op(OpKind::Reshape, {x}, op.type);
       case OpKind::Broadcast:
         return ir::make_op(OpKind::Broadcast, {x}, op.type);
-      default:
+      // A chain of these does not collapse into one op (or is not worth it).
+      case OpKind::Constant: case OpKind::Select: case OpKind::Argmax: case OpKind::Argmin:
+      case OpKind::Slice: case OpKind::SliceUpdate: case OpKind::Concatenate: case OpKind::Pad:
+      case OpKind::Take: case OpKind::TakeAlongAxis: case OpKind::Matmul: case OpKind::Custom:
+      KILN_UNARY_OPS(KILN_OP_CASE)
+      KILN_BINARY_OPS(KILN_OP_CASE)
+      KILN_COMPARISON_OPS(KILN_OP_CASE)
+      KILN_REDUCTION_OPS(KILN_OP_CASE)
         return std::nullopt;
     }
+    return std::nullopt;
   }
 
   const Function& f_;

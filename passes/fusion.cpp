@@ -37,9 +37,24 @@ bool is_approximated(OpKind k) {
     case OpKind::Arcsinh: case OpKind::Arccosh: case OpKind::Arctanh: case OpKind::Sigmoid: case OpKind::Erf:
     case OpKind::Erfinv: case OpKind::Power: case OpKind::Arctan2: case OpKind::LogAddExp:
       return true;
-    default:
+    // Exact in kernels (an instruction or a few).
+    case OpKind::Abs: case OpKind::Negative: case OpKind::Sign: case OpKind::Square:
+    case OpKind::Sqrt: case OpKind::Rsqrt: case OpKind::Floor: case OpKind::Ceil:
+    case OpKind::Round: case OpKind::LogicalNot: case OpKind::BitwiseInvert:
+    case OpKind::StopGradient: case OpKind::Cast:
+    case OpKind::Add: case OpKind::Subtract: case OpKind::Multiply: case OpKind::Divide:
+    case OpKind::FloorDivide: case OpKind::Remainder: case OpKind::Maximum: case OpKind::Minimum:
+    case OpKind::LogicalAnd: case OpKind::LogicalOr: case OpKind::BitwiseAnd:
+    case OpKind::BitwiseOr: case OpKind::BitwiseXor: case OpKind::LeftShift:
+    case OpKind::RightShift:
+    case OpKind::Constant: case OpKind::Select: case OpKind::Argmax: case OpKind::Argmin:
+    case OpKind::Matmul: case OpKind::Custom:
+    KILN_COMPARISON_OPS(KILN_OP_CASE)
+    KILN_REDUCTION_OPS(KILN_OP_CASE)
+    KILN_MOVEMENT_OPS(KILN_OP_CASE)
       return false;
   }
+  return false;
 }
 
 // Whether a backend with `caps` can compute the dtype in kernels.
@@ -63,7 +78,7 @@ bool is_fusible(const Function& f, const Op& op, const runtime::Capabilities& ca
   if (op.kind == OpKind::Cast && f.value_type(op.operands[0]).dtype == float64 &&
       (op.type.dtype == float16 || op.type.dtype == bfloat16))
     return false;
-  return ir::is_elementwise(op.kind) || is_view(op.kind) || ir::is_reduction(op.kind);
+  return ir::is_elementwise(op.kind) || ir::is_view(op.kind) || ir::is_reduction(op.kind);
 }
 
 // For an operand of a float32/float64 matmul that is a transpose of its
@@ -287,10 +302,6 @@ Plan plan_fusion(const Function& f, const runtime::Capabilities& caps) {
       s.kernel.schedule = kernel::schedule_kernel(s.kernel, schedule_options(s.on_host ? kHostCapabilities : caps),
                                                   {-1, f.value_type(s.value).nbytes()});
   return plan;
-}
-
-bool is_view(OpKind k) {
-  return k == OpKind::Broadcast || k == OpKind::Transpose || k == OpKind::Slice || k == OpKind::Reshape;
 }
 
 bool is_splat(const Op& op) {

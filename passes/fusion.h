@@ -56,9 +56,7 @@ kernel::ScheduleOptions schedule_options(const runtime::Capabilities& caps);
 
 std::string plan_to_string(const ir::Function& f, const Plan& p);
 
-// Shared by fusion and lowering.
-// Views: re-indexings that a kernel folds into its loads.
-bool is_view(ir::OpKind k);
+// Shared by fusion and lowering (views: ir::is_view).
 // A constant whose elements are all equal (a scalar in kernels, not a buffer).
 bool is_splat(const ir::Op& op);
 

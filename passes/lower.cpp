@@ -171,7 +171,15 @@ class KernelBuilder {
         }
         return emit(src, split_index(idx, op.type.shape, f_.value_type(src).shape));
       }
-      default:
+      // Elementwise ops and reductions: below. The others never reach a
+      // kernel (fusion's is_fusible keeps them out).
+      case OpKind::Select: case OpKind::Argmax: case OpKind::Argmin: case OpKind::SliceUpdate:
+      case OpKind::Concatenate: case OpKind::Pad: case OpKind::Take: case OpKind::TakeAlongAxis:
+      case OpKind::Matmul: case OpKind::Custom:
+      KILN_UNARY_OPS(KILN_OP_CASE)
+      KILN_BINARY_OPS(KILN_OP_CASE)
+      KILN_COMPARISON_OPS(KILN_OP_CASE)
+      KILN_REDUCTION_OPS(KILN_OP_CASE)
         break;
     }
     if (ir::is_reduction(op.kind) && op.ints_attr("axes").empty()) {
@@ -276,9 +284,19 @@ class KernelBuilder {
         return fp && i == 1;
       case OpKind::Maximum: case OpKind::Minimum:
         return fp;
-      default:
+      case OpKind::Add: case OpKind::Subtract: case OpKind::Multiply: case OpKind::Divide:
+      case OpKind::Arctan2: case OpKind::LogAddExp: case OpKind::LogicalAnd:
+      case OpKind::LogicalOr: case OpKind::BitwiseAnd: case OpKind::BitwiseOr:
+      case OpKind::BitwiseXor:
+      case OpKind::Constant: case OpKind::Select: case OpKind::Argmax: case OpKind::Argmin:
+      case OpKind::Matmul: case OpKind::Custom:
+      KILN_UNARY_OPS(KILN_OP_CASE)
+      KILN_COMPARISON_OPS(KILN_OP_CASE)
+      KILN_REDUCTION_OPS(KILN_OP_CASE)
+      KILN_MOVEMENT_OPS(KILN_OP_CASE)
         return false;
     }
+    return false;
   }
 
   // 1 / c for a constant c (of op's dtype) that is a power of two whose
@@ -302,7 +320,7 @@ class KernelBuilder {
     while (!is_buffer(v)) {
       const Op& op = f_.def(v);
       if (op.kind == OpKind::Constant) return &op;
-      if (!is_view(op.kind)) return nullptr;
+      if (!ir::is_view(op.kind)) return nullptr;
       v = op.operands[0];
     }
     return nullptr;

@@ -30,7 +30,7 @@ using namespace kiln::ir;
 // Every op kind of a category, and every dtype: "every op" tests iterate
 // over them, so a new op or dtype is tested without a new line.
 inline std::vector<OpKind> kinds_of(std::initializer_list<OpKind> ks) { return ks; }
-#define KILN_TEST_KIND(e, name, arity) OpKind::e,
+#define KILN_TEST_KIND(e, ...) OpKind::e,
 inline const std::vector<OpKind> kUnary = kinds_of({KILN_UNARY_OPS(KILN_TEST_KIND)});
 inline const std::vector<OpKind> kBinary =
     kinds_of({KILN_BINARY_OPS(KILN_TEST_KIND) KILN_COMPARISON_OPS(KILN_TEST_KIND)});

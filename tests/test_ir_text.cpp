@@ -22,7 +22,7 @@ namespace kiln::ir {
 namespace {
 
 constexpr int kNumOpKinds = 0
-#define KILN_OP_COUNT(e, name, arity) +1
+#define KILN_OP_COUNT(e, ...) +1
     KILN_OPS(KILN_OP_COUNT)
 #undef KILN_OP_COUNT
     ;

@@ -259,7 +259,7 @@ TEST(OpenclBuild, FloatKernelsWithoutFloat64) {
   REQUIRE_OPENCL();
   auto device = codegen::opencl::Device::open();
   std::vector<OpKind> ops;
-#define KILN_TEST_KIND(e, name, arity) ops.push_back(OpKind::e);
+#define KILN_TEST_KIND(e, ...) ops.push_back(OpKind::e);
   KILN_UNARY_OPS(KILN_TEST_KIND)
   KILN_BINARY_OPS(KILN_TEST_KIND)
 #undef KILN_TEST_KIND
