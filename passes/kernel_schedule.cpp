@@ -207,17 +207,7 @@ class Scheduler {
   void choose_row_cache() {
     int last = k_.rank - 1;
     if (s_.in_place >= 0 || (k_.output != float32 && k_.output != float64)) return;
-    // The nodes the element loop evaluates itself (not inside a reduction).
-    std::vector<char> elementwise(k_.nodes.size());
-    std::vector<int> stack{k_.root};
-    while (!stack.empty()) {
-      int i = stack.back();
-      stack.pop_back();
-      if (elementwise[i]) continue;
-      elementwise[i] = 1;
-      if (k_.nodes[i].kind != NodeKind::Reduce)
-        for (int o : k_.nodes[i].operands) stack.push_back(o);
-    }
+    std::vector<char> elementwise = element_loop_nodes();
     uint64_t row_mask = bit(last) - 1;
     for (int i = int(k_.nodes.size()) - 1; i >= 0; --i) {
       const Node& r = k_.nodes[i];
@@ -282,21 +272,31 @@ class Scheduler {
   // bodies are left to the vectorizer's own choice (they are bound by
   // memory).
   int element_loop_interleave() const {
-    std::vector<char> seen(k_.nodes.size());
+    std::vector<char> in_loop = element_loop_nodes();
+    for (size_t i = 0; i < k_.nodes.size(); ++i) {
+      const Node& n = k_.nodes[i];
+      if (in_loop[i] && (n.kind == NodeKind::Unary || n.kind == NodeKind::Binary) && is_floating(n.dtype) &&
+          std::find(target_.long_chain_ops.begin(), target_.long_chain_ops.end(), n.op) != target_.long_chain_ops.end())
+        return kInterleave;
+    }
+    return 0;
+  }
+
+  // The nodes the element loop evaluates itself: those the root reaches
+  // without entering a reduction's body (the reductions themselves are in
+  // it; their bodies run in their own loops, hoisted out of this one).
+  std::vector<char> element_loop_nodes() const {
+    std::vector<char> in_loop(k_.nodes.size());
     std::vector<int> stack{k_.root};
     while (!stack.empty()) {
       int i = stack.back();
       stack.pop_back();
-      if (seen[i]) continue;
-      seen[i] = 1;
-      const Node& n = k_.nodes[i];
-      if (n.kind == NodeKind::Reduce) continue;  // hoisted out of the element loop
-      if ((n.kind == NodeKind::Unary || n.kind == NodeKind::Binary) && is_floating(n.dtype) &&
-          std::find(target_.long_chain_ops.begin(), target_.long_chain_ops.end(), n.op) != target_.long_chain_ops.end())
-        return kInterleave;
-      for (int o : n.operands) stack.push_back(o);
+      if (in_loop[i]) continue;
+      in_loop[i] = 1;
+      if (k_.nodes[i].kind != NodeKind::Reduce)
+        for (int o : k_.nodes[i].operands) stack.push_back(o);
     }
-    return 0;
+    return in_loop;
   }
 
   // ---- the output -------------------------------------------------------------

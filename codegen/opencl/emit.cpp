@@ -150,36 +150,12 @@ class Emitter {
       close_loop();
     } else if (!k_.range_is_rows()) {
       // One element per work-item: its indices from its row-major position.
-      if (k_.rank == 1) {
-        line("const long i0 = gid;");
-      } else {
-        line("long rest = gid;");
-        for (int d = last; d >= 0; --d) {
-          std::string size = "p" + std::to_string(k_.size_params[size_t(d)]);
-          if (d == 0) {
-            line("const long i0 = rest;");
-          } else {
-            line("const long i" + std::to_string(d) + " = rest % " + size + ";");
-            line("rest /= " + size + ";");
-          }
-        }
-      }
-      for (int d = 0; d <= last; ++d) vars_[size_t(d)] = "i" + std::to_string(d);
+      decompose_gid(k_.rank);
       bound_ = k_.rank >= 64 ? ~uint64_t(0) : (uint64_t(1) << k_.rank) - 1;
       store("gid", emit(k_.root));
     } else {
       // One row per work-item: its reductions once, then its elements.
-      line("long rest = gid;");
-      for (int d = last - 1; d >= 0; --d) {
-        std::string size = "p" + std::to_string(k_.size_params[size_t(d)]);
-        if (d == 0) {
-          line("const long i0 = rest;");
-        } else {
-          line("const long i" + std::to_string(d) + " = rest % " + size + ";");
-          line("rest /= " + size + ";");
-        }
-        vars_[size_t(d)] = "i" + std::to_string(d);
-      }
+      decompose_gid(last);
       uint64_t row_mask = (uint64_t(1) << last) - 1;
       bound_ = row_mask;
       hoist_reductions(k_.root, row_mask);
@@ -191,6 +167,26 @@ class Emitter {
       store("gid * " + inner + " + " + col, emit(k_.root));
       close_loop();
     }
+  }
+
+  // Declares i0 .. i(dims-1), the leading indices of the row-major
+  // position gid over the output's first `dims` dimensions.
+  void decompose_gid(int dims) {
+    if (dims == 1) {
+      line("const long i0 = gid;");
+    } else {
+      line("long rest = gid;");
+      for (int d = dims - 1; d >= 0; --d) {
+        std::string size = "p" + std::to_string(k_.size_params[size_t(d)]);
+        if (d == 0) {
+          line("const long i0 = rest;");
+        } else {
+          line("const long i" + std::to_string(d) + " = rest % " + size + ";");
+          line("rest /= " + size + ";");
+        }
+      }
+    }
+    for (int d = 0; d < dims; ++d) vars_[size_t(d)] = "i" + std::to_string(d);
   }
 
   void line(const std::string& s) { code_ << std::string(size_t(indent_) * 2, ' ') << s << "\n"; }
