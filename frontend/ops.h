@@ -6,6 +6,7 @@
 // device's default stream) it runs on; see frontend/stream.h.
 #include <optional>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -158,6 +159,52 @@ array diag(const array& a, int k = 0, StreamOrDevice s = {});
 array trace(const array& a, int offset, int axis1, int axis2, Dtype dtype, StreamOrDevice s = {});
 array trace(const array& a, int offset, int axis1, int axis2, StreamOrDevice s = {});
 array trace(const array& a, StreamOrDevice s = {});
+// Einstein summation over the operands ("ij,jk->ik", "...", implicit
+// output), contracted pairwise in the order of a greedy path.
+array einsum(const std::string& subscripts, const std::vector<array>& operands, StreamOrDevice s = {});
+// The pairwise contraction path einsum takes (operand positions, as NumPy's
+// einsum_path without its leading "einsum_path") and a description of it.
+std::pair<std::vector<std::vector<int>>, std::string> einsum_path(const std::string& subscripts,
+                                                                  const std::vector<array>& operands);
+
+// ---- convolutions (channels-last: input (N, spatial..., C_in), weight
+// (C_out, spatial..., C_in / groups), output (N, spatial..., C_out)) -------
+// The general form: per-axis strides, low/high padding, kernel and input
+// dilation (a vector of one value applies it to every axis; empty: the
+// default), groups, and flip (a true convolution instead of a correlation).
+array conv_general(array input, array weight, std::vector<int> stride = {}, std::vector<int> padding_lo = {},
+                   std::vector<int> padding_hi = {}, std::vector<int> kernel_dilation = {},
+                   std::vector<int> input_dilation = {}, int groups = 1, bool flip = false, StreamOrDevice s = {});
+// conv_general with the same padding on both sides.
+inline array conv_general(const array& input, const array& weight, std::vector<int> stride = {},
+                          std::vector<int> padding = {}, std::vector<int> kernel_dilation = {},
+                          std::vector<int> input_dilation = {}, int groups = 1, bool flip = false,
+                          StreamOrDevice s = {}) {
+  return conv_general(input, weight, std::move(stride), padding, padding, std::move(kernel_dilation),
+                      std::move(input_dilation), groups, flip, std::move(s));
+}
+// 1-, 2- and 3-D convolutions (cross-correlations, as MLX and PyTorch).
+array conv1d(const array& input, const array& weight, int stride = 1, int padding = 0, int dilation = 1,
+             int groups = 1, StreamOrDevice s = {});
+array conv2d(const array& input, const array& weight, const std::pair<int, int>& stride = {1, 1},
+             const std::pair<int, int>& padding = {0, 0}, const std::pair<int, int>& dilation = {1, 1},
+             int groups = 1, StreamOrDevice s = {});
+array conv3d(const array& input, const array& weight, const std::tuple<int, int, int>& stride = {1, 1, 1},
+             const std::tuple<int, int, int>& padding = {0, 0, 0},
+             const std::tuple<int, int, int>& dilation = {1, 1, 1}, int groups = 1, StreamOrDevice s = {});
+// Transposed convolutions (the gradient of conv with respect to its input);
+// output size (in - 1) * stride - 2 * padding + dilation * (k - 1) + 1 + output_padding.
+array conv_transpose1d(const array& input, const array& weight, int stride = 1, int padding = 0, int dilation = 1,
+                       int output_padding = 0, int groups = 1, StreamOrDevice s = {});
+array conv_transpose2d(const array& input, const array& weight, const std::pair<int, int>& stride = {1, 1},
+                       const std::pair<int, int>& padding = {0, 0}, const std::pair<int, int>& dilation = {1, 1},
+                       const std::pair<int, int>& output_padding = {0, 0}, int groups = 1, StreamOrDevice s = {});
+array conv_transpose3d(const array& input, const array& weight,
+                       const std::tuple<int, int, int>& stride = {1, 1, 1},
+                       const std::tuple<int, int, int>& padding = {0, 0, 0},
+                       const std::tuple<int, int, int>& dilation = {1, 1, 1},
+                       const std::tuple<int, int, int>& output_padding = {0, 0, 0}, int groups = 1,
+                       StreamOrDevice s = {});
 
 // ---- elementwise, one operand ---------------------------------------------
 array abs(const array& a, StreamOrDevice s = {});

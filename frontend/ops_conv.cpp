@@ -1,0 +1,272 @@
+// Convolutions, channels-last as MLX: input (N, spatial..., C_in), weight
+// (C_out, kernel spatial..., C_in / groups), output (N, spatial..., C_out).
+//
+// They are composites: the input is dilated (input_dilation), padded, cut
+// into one strided slice per kernel tap, and the taps are joined along the
+// channel axis (im2col), so that the whole convolution is one matmul with
+// the reshaped weight (a batched matmul over the groups). Written from
+// existing ops, they get vjp, jvp, vmap and compile from them; the gradient
+// of the input is the transposed convolution that the slices' and the
+// matmul's rules add up to.
+#include <algorithm>
+#include <tuple>
+
+#include "frontend/ops_util.h"
+
+namespace kiln {
+
+using detail::str;
+using detail::throw_invalid;
+
+namespace {
+
+std::string ints(const std::vector<int>& v) {
+  std::string s = "(";
+  for (size_t i = 0; i < v.size(); ++i) s += (i ? "," : "") + std::to_string(v[i]);
+  return s + ")";
+}
+
+// A per-spatial-axis parameter: empty means `fallback` everywhere, a single
+// value applies to every axis (as MLX's conv_general).
+std::vector<int> per_axis(const std::string& op, const char* what, std::vector<int> v, int spatial, int fallback) {
+  if (v.empty()) return std::vector<int>(spatial, fallback);
+  if (v.size() == 1) return std::vector<int>(spatial, v[0]);
+  if (int(v.size()) != spatial)
+    throw_invalid(op, std::string("Invalid ") + what + " " + ints(v) + " for " + std::to_string(spatial) +
+                          " spatial dimensions: expected one value per spatial dimension.");
+  return v;
+}
+
+// Reverses the kernel's spatial axes (flip = true: a true convolution
+// rather than a cross-correlation).
+array flip_spatial(const array& w) {
+  Shape start(w.ndim(), 0), stop = w.shape(), strides(w.ndim(), 1);
+  for (size_t d = 1; d + 1 < w.ndim(); ++d) {
+    start[d] = w.shape(int(d)) - 1;
+    stop[d] = -w.shape(int(d)) - 1;  // one before index 0, in Python slice terms
+    strides[d] = -1;
+  }
+  return slice(w, start, stop, strides);
+}
+
+// Inserts r - 1 zeros between neighbours along spatial axis `ax`: each
+// element gets r - 1 zeros after it (expand, pad the new axis, merge), and
+// the trailing zeros are cut off.
+array dilate_axis(const array& x, int ax, int r) {
+  int n = x.shape(ax);
+  if (r == 1 || n == 0) return x;
+  array e = pad(expand_dims(x, ax + 1), std::vector<int>{ax + 1}, Shape{0}, Shape{r - 1}, array(0, x.dtype()));
+  Shape merged = x.shape();
+  merged[ax] = n * r;
+  Shape start(x.ndim(), 0), stop = merged;
+  stop[ax] = (n - 1) * r + 1;
+  return slice(reshape(e, merged), start, stop);
+}
+
+// Pads (positive widths) or crops (negative widths) the spatial axes.
+array pad_or_crop(const array& x, const std::vector<int>& lo, const std::vector<int>& hi) {
+  std::vector<int> axes;
+  Shape plo, phi;
+  for (size_t i = 0; i < lo.size(); ++i) {
+    axes.push_back(int(i) + 1);
+    plo.push_back(std::max(lo[i], 0));
+    phi.push_back(std::max(hi[i], 0));
+  }
+  array p = pad(x, axes, plo, phi, array(0, x.dtype()));
+  Shape start(p.ndim(), 0), stop = p.shape();
+  bool crop = false;
+  for (size_t i = 0; i < lo.size(); ++i) {
+    if (lo[i] < 0) start[i + 1] = -lo[i], crop = true;
+    if (hi[i] < 0) stop[i + 1] = p.shape(int(i) + 1) + hi[i], crop = true;
+  }
+  return crop ? slice(p, start, stop) : p;
+}
+
+// The convolution behind every public form; `op` names the caller in errors.
+array conv_impl(const std::string& op, array input, array weight, std::vector<int> stride,
+                std::vector<int> padding_lo, std::vector<int> padding_hi, std::vector<int> kernel_dilation,
+                std::vector<int> input_dilation, int groups, bool flip, int expected_spatial) {
+  if (input.ndim() < 3)
+    throw_invalid(op, "Invalid input array of shape " + str(input.shape()) +
+                          ": expected at least 3 dimensions (N, spatial..., C_in).");
+  int spatial = int(input.ndim()) - 2;
+  if (expected_spatial > 0 && spatial != expected_spatial)
+    throw_invalid(op, "Invalid input array of shape " + str(input.shape()) + " for a " +
+                          std::to_string(expected_spatial) + "D convolution: expected " +
+                          std::to_string(expected_spatial + 2) + " dimensions (N, spatial..., C_in).");
+  if (weight.ndim() != input.ndim())
+    throw_invalid(op, "Invalid weight array of shape " + str(weight.shape()) + " for input of shape " +
+                          str(input.shape()) + ": expected " + std::to_string(input.ndim()) +
+                          " dimensions (C_out, spatial..., C_in / groups).");
+  Dtype t = promote_types(input.dtype(), weight.dtype());
+  if (!is_floating(t) || t == complex64)
+    throw_invalid(op, "Convolution supports real floating point types only, got " + dtype_name(input.dtype()) +
+                          " and " + dtype_name(weight.dtype()) + ".");
+  if (groups < 1) throw_invalid(op, "groups must be positive, got " + std::to_string(groups) + ".");
+  int c_in = input.shape(-1), c_out = weight.shape(0);
+  if (c_in % groups != 0)
+    throw_invalid(op, "The input channels (" + std::to_string(c_in) + " in shape " + str(input.shape()) +
+                          ") must be divisible by groups (" + std::to_string(groups) + ").");
+  if (c_out % groups != 0)
+    throw_invalid(op, "The output channels (" + std::to_string(c_out) + " in weight shape " +
+                          str(weight.shape()) + ") must be divisible by groups (" + std::to_string(groups) + ").");
+  if (weight.shape(-1) * groups != c_in)
+    throw_invalid(op, "Expected the input channels of input and weight to match (weight channels times groups " +
+                          std::to_string(groups) + "), got input shape " + str(input.shape()) +
+                          " and weight shape " + str(weight.shape()) + ".");
+  stride = per_axis(op, "stride", stride, spatial, 1);
+  padding_lo = per_axis(op, "padding", padding_lo, spatial, 0);
+  padding_hi = per_axis(op, "padding", padding_hi, spatial, 0);
+  kernel_dilation = per_axis(op, "kernel dilation", kernel_dilation, spatial, 1);
+  input_dilation = per_axis(op, "input dilation", input_dilation, spatial, 1);
+  for (int d = 0; d < spatial; ++d) {
+    if (stride[d] < 1) throw_invalid(op, "Strides must be positive, got " + ints(stride) + ".");
+    if (kernel_dilation[d] < 1)
+      throw_invalid(op, "Kernel dilation must be positive, got " + ints(kernel_dilation) + ".");
+    if (input_dilation[d] < 1)
+      throw_invalid(op, "Input dilation must be positive, got " + ints(input_dilation) + ".");
+  }
+
+  // Output size per spatial axis, from the dilated, padded input and the
+  // dilated kernel.
+  Shape out_shape{input.shape(0)};
+  int64_t taps = 1;
+  for (int d = 0; d < spatial; ++d) {
+    int64_t n = input.shape(d + 1), k = weight.shape(d + 1);
+    int64_t in_extent = (n > 0 ? (n - 1) * input_dilation[d] + 1 : 0) + padding_lo[d] + padding_hi[d];
+    int64_t k_extent = (k - 1) * kernel_dilation[d] + 1;
+    if (k < 1 || in_extent < k_extent)
+      throw_invalid(op, "The spatial dimensions of the input " + str(input.shape()) +
+                            " after dilation and padding must not be smaller than those of the dilated kernel " +
+                            str(weight.shape()) + ".");
+    out_shape.push_back(int(detail::checked_dimension(op, (in_extent - k_extent) / stride[d] + 1, input.shape())));
+    taps *= k;
+  }
+  out_shape.push_back(c_out);
+
+  array x = detail::cast_to(input, t), w = detail::cast_to(weight, t);
+  if (flip) w = flip_spatial(w);
+  for (int d = 0; d < spatial; ++d) x = dilate_axis(x, d + 1, input_dilation[d]);
+  x = pad_or_crop(x, padding_lo, padding_hi);
+
+  // One strided slice per kernel tap (row-major over the kernel's spatial
+  // axes), joined along channels: patches[n, o..., (tap, c)].
+  std::vector<array> tap_slices;
+  std::vector<int> tap(spatial, 0);
+  for (int64_t i = 0; i < taps; ++i) {
+    Shape start(x.ndim(), 0), stop = x.shape(), steps(x.ndim(), 1);
+    for (int d = 0; d < spatial; ++d) {
+      start[d + 1] = tap[d] * kernel_dilation[d];
+      stop[d + 1] = start[d + 1] + (out_shape[d + 1] - 1) * stride[d] + 1;
+      steps[d + 1] = stride[d];
+    }
+    tap_slices.push_back(slice(x, start, stop, steps));
+    for (int d = spatial - 1; d >= 0 && ++tap[d] == weight.shape(d + 1); --d) tap[d] = 0;
+  }
+  array patches = tap_slices.size() == 1 ? tap_slices[0] : concatenate(tap_slices, -1);
+
+  int64_t rows = 1;
+  for (int d = 0; d <= spatial; ++d) rows *= out_shape[d];
+  int m = int(detail::checked_dimension(op, rows, input.shape()));
+  int depth = int(detail::checked_dimension(op, taps * c_in, weight.shape()));
+  array out = [&] {
+    if (groups == 1)
+      return matmul(reshape(patches, {m, depth}), transpose(reshape(w, {c_out, depth})));
+    // Per group g: patches' channels g*cg..(g+1)*cg of every tap, times the
+    // weight rows g*og..(g+1)*og; output channel g*og + j.
+    int cg = c_in / groups, og = c_out / groups, gdepth = depth / groups;
+    array p = reshape(transpose(reshape(patches, {m, int(taps), groups, cg}), {2, 0, 1, 3}), {groups, m, gdepth});
+    array wg = transpose(reshape(w, {groups, og, gdepth}), {0, 2, 1});
+    return reshape(transpose(matmul(p, wg), {1, 0, 2}), {m, c_out});
+  }();
+  return reshape(out, out_shape);
+}
+
+// conv_transpose: the convolution of the stride-dilated input with the
+// flipped kernel, padded so that each input element spreads over the
+// kernel's extent (the vjp of conv with respect to its input).
+array conv_transpose_impl(const std::string& op, const array& input, const array& weight, std::vector<int> stride,
+                          std::vector<int> padding, std::vector<int> dilation, std::vector<int> output_padding,
+                          int groups, int spatial) {
+  if (weight.ndim() != size_t(spatial + 2))
+    throw_invalid(op, "Invalid weight array of shape " + str(weight.shape()) + " for a " + std::to_string(spatial) +
+                          "D transposed convolution: expected " + std::to_string(spatial + 2) +
+                          " dimensions (C_out, spatial..., C_in / groups).");
+  std::vector<int> lo(spatial), hi(spatial);
+  for (int d = 0; d < spatial; ++d) {
+    if (stride[d] < 1) throw_invalid(op, "Strides must be positive, got " + ints(stride) + ".");
+    if (dilation[d] < 1) throw_invalid(op, "Dilation must be positive, got " + ints(dilation) + ".");
+    if (padding[d] < 0) throw_invalid(op, "Padding must be non-negative, got " + ints(padding) + ".");
+    if (output_padding[d] < 0 || output_padding[d] >= std::max(stride[d], dilation[d]))
+      throw_invalid(op, "Output padding " + ints(output_padding) +
+                            " must be non-negative and smaller than the stride or the dilation.");
+    int k_extent = dilation[d] * (weight.shape(d + 1) - 1);
+    lo[d] = k_extent - padding[d];
+    hi[d] = k_extent - padding[d] + output_padding[d];
+  }
+  return conv_impl(op, input, weight, {}, lo, hi, dilation, stride, groups, /*flip=*/true, spatial);
+}
+
+}  // namespace
+
+array conv_general(array input, array weight, std::vector<int> stride, std::vector<int> padding_lo,
+                   std::vector<int> padding_hi, std::vector<int> kernel_dilation, std::vector<int> input_dilation,
+                   int groups, bool flip, StreamOrDevice s) {
+  detail::OpStream on_stream(s);
+  return conv_impl("conv_general", std::move(input), std::move(weight), std::move(stride), std::move(padding_lo),
+                   std::move(padding_hi), std::move(kernel_dilation), std::move(input_dilation), groups, flip, 0);
+}
+
+array conv1d(const array& input, const array& weight, int stride, int padding, int dilation, int groups,
+             StreamOrDevice s) {
+  detail::OpStream on_stream(s);
+  return conv_impl("conv1d", input, weight, {stride}, {padding}, {padding}, {dilation}, {1}, groups, false, 1);
+}
+
+array conv2d(const array& input, const array& weight, const std::pair<int, int>& stride,
+             const std::pair<int, int>& padding, const std::pair<int, int>& dilation, int groups, StreamOrDevice s) {
+  detail::OpStream on_stream(s);
+  std::vector<int> pad{padding.first, padding.second};
+  return conv_impl("conv2d", input, weight, {stride.first, stride.second}, pad, pad,
+                   {dilation.first, dilation.second}, {1, 1}, groups, false, 2);
+}
+
+array conv3d(const array& input, const array& weight, const std::tuple<int, int, int>& stride,
+             const std::tuple<int, int, int>& padding, const std::tuple<int, int, int>& dilation, int groups,
+             StreamOrDevice s) {
+  detail::OpStream on_stream(s);
+  auto v = [](const std::tuple<int, int, int>& t) {
+    return std::vector<int>{std::get<0>(t), std::get<1>(t), std::get<2>(t)};
+  };
+  return conv_impl("conv3d", input, weight, v(stride), v(padding), v(padding), v(dilation), {1, 1, 1}, groups,
+                   false, 3);
+}
+
+array conv_transpose1d(const array& input, const array& weight, int stride, int padding, int dilation,
+                       int output_padding, int groups, StreamOrDevice s) {
+  detail::OpStream on_stream(s);
+  return conv_transpose_impl("conv_transpose1d", input, weight, {stride}, {padding}, {dilation}, {output_padding},
+                             groups, 1);
+}
+
+array conv_transpose2d(const array& input, const array& weight, const std::pair<int, int>& stride,
+                       const std::pair<int, int>& padding, const std::pair<int, int>& dilation,
+                       const std::pair<int, int>& output_padding, int groups, StreamOrDevice s) {
+  detail::OpStream on_stream(s);
+  auto v = [](const std::pair<int, int>& p) { return std::vector<int>{p.first, p.second}; };
+  return conv_transpose_impl("conv_transpose2d", input, weight, v(stride), v(padding), v(dilation),
+                             v(output_padding), groups, 2);
+}
+
+array conv_transpose3d(const array& input, const array& weight, const std::tuple<int, int, int>& stride,
+                       const std::tuple<int, int, int>& padding, const std::tuple<int, int, int>& dilation,
+                       const std::tuple<int, int, int>& output_padding, int groups, StreamOrDevice s) {
+  detail::OpStream on_stream(s);
+  auto v = [](const std::tuple<int, int, int>& t) {
+    return std::vector<int>{std::get<0>(t), std::get<1>(t), std::get<2>(t)};
+  };
+  return conv_transpose_impl("conv_transpose3d", input, weight, v(stride), v(padding), v(dilation),
+                             v(output_padding), groups, 3);
+}
+
+}  // namespace kiln
