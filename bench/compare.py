@@ -35,6 +35,11 @@ ROWS = COLS = 4096
 MLP_BATCH, MLP_IN, MLP_HIDDEN, MLP_OUT, MLP_LR = 256, 784, 512, 10, 0.01
 # Multiply-adds x 2 of the eight products (three forward, two input
 # gradients, three weight gradients).
+# The ResNet-like convolution of issue 11 (kiln_bench.cpp: conv2d_resnet_*):
+# 8x56x56x64 -> 64 channels, 3x3, padding 1; its GEMM's FLOPs.
+CONV_N, CONV_HW, CONV_C = 8, 56, 64
+CONV_FLOPS = 2 * CONV_N * CONV_HW * CONV_HW * 9 * CONV_C * CONV_C
+ATTN_FLOPS = 2 * 8 * 8 * 512 * 512 * 64
 MLP_FLOPS = 2 * MLP_BATCH * (3 * (MLP_IN * MLP_HIDDEN + MLP_HIDDEN * MLP_HIDDEN + MLP_HIDDEN * MLP_OUT)
                              - MLP_IN * MLP_HIDDEN)
 
@@ -133,7 +138,41 @@ def make_inputs(rng):
         "mlp_params": mlp_params(rng),
         "mlp_x": u((MLP_BATCH, MLP_IN), -1, 1),
         "mlp_y": rng.integers(0, MLP_OUT, size=MLP_BATCH).astype(np.int32),
+        "conv_x": u((CONV_N, CONV_HW, CONV_HW, CONV_C), -1, 1),
+        "conv_w": u((CONV_C, 3, 3, CONV_C), -0.1, 0.1),
+        "conv_r": u((CONV_N, CONV_HW, CONV_HW, CONV_C), -1, 1),
+        "attn_q": u((8, 8, 512, 64), -1, 1),
+        "attn_k": u((8, 8, 512, 64), -1, 1),
     }
+
+
+def np_conv2d(x, w):
+    """conv2d, channels-last, 3x3, padding 1: im2col by a sliding-window view, then one tensordot."""
+    xp = np.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0)))
+    windows = np.lib.stride_tricks.sliding_window_view(xp, (3, 3), axis=(1, 2))  # N, H, W, C, 3, 3
+    return np.tensordot(windows, w, axes=([3, 4, 5], [3, 1, 2]))
+
+
+def torch_conv2d(torch, t):
+    """PyTorch's conv2d on channels_last tensors (its fast CPU layout for NHWC data), forward."""
+    F = torch.nn.functional
+    x = t["conv_x"].permute(0, 3, 1, 2).contiguous(memory_format=torch.channels_last)
+    w = t["conv_w"].permute(0, 3, 1, 2).contiguous(memory_format=torch.channels_last)
+    return lambda: F.conv2d(x, w, padding=1)
+
+
+def torch_conv2d_backward(torch, t):
+    """The gradients of sum(conv2d(x, w) * r) with respect to x and w."""
+    F = torch.nn.functional
+    x = t["conv_x"].permute(0, 3, 1, 2).contiguous(memory_format=torch.channels_last).requires_grad_()
+    w = t["conv_w"].permute(0, 3, 1, 2).contiguous(memory_format=torch.channels_last).requires_grad_()
+    r = t["conv_r"].permute(0, 3, 1, 2).contiguous(memory_format=torch.channels_last)
+
+    def step():
+        with torch.enable_grad():
+            y = F.conv2d(x, w, padding=1)
+            return torch.autograd.grad(y, (x, w), r)
+    return step
 
 
 def workloads(inp, torch):
@@ -165,6 +204,14 @@ def workloads(inp, torch):
         w.append((f"matmul_bias_relu/{n}/real_time", f"matmul {n} + bias + relu", "matmul", 2 * n ** 3,
                   (lambda a=a, b=b, bias=bias: np.maximum(a @ b + bias, np.float32(0))),
                   (lambda n=n: torch.relu(torch.addmm(t[f"bias{n}"], t[f"ma{n}"], t[f"mb{n}"]))) if torch else None))
+    w.append(("conv2d_resnet_fwd/real_time", "conv2d 3×3, 8×56×56×64 → 64, forward", "conv", CONV_FLOPS,
+              lambda: np_conv2d(inp["conv_x"], inp["conv_w"]),
+              torch_conv2d(torch, t) if torch else None))
+    w.append(("conv2d_resnet_bwd/real_time", "conv2d 3×3, 8×56×56×64 → 64, backward (x and w)", "conv",
+              2 * CONV_FLOPS, None, torch_conv2d_backward(torch, t) if torch else None))
+    w.append(("einsum_attention/real_time", "einsum bhqd,bhkd→bhqk, 8×8×512×64", "einsum", ATTN_FLOPS,
+              lambda: np.einsum("bhqd,bhkd->bhqk", inp["attn_q"], inp["attn_k"], optimize=True),
+              (lambda: torch.einsum("bhqd,bhkd->bhqk", t["attn_q"], t["attn_k"])) if torch else None))
     # One PyTorch step serves both kiln rows (measured once).
     mlp_step = torch_mlp_step(torch, inp["mlp_params"], inp["mlp_x"], inp["mlp_y"]) if torch else None
     w.append(("mlp_train_step/real_time", "MLP 784-512-512-10 train step, batch 256", "mlp", MLP_FLOPS,
@@ -463,6 +510,7 @@ def main():
 
     sgemm = {n: kiln.get(f"sgemm_openblas/{n}/real_time", {}).get("s") for n in (1024, 2048)}
     mlp_sgemm = kiln.get("mlp_sgemm_openblas/real_time", {}).get("s")
+    conv_sgemm = kiln.get("conv2d_resnet_sgemm/real_time", {}).get("s")
 
     # What a fresh 64 MiB result costs here compared with writing into a
     # reused buffer: on some VMs first-touch page faults dominate eager
@@ -514,6 +562,9 @@ def main():
             size = int(name.split("/")[1])
             s = sgemm.get(size)
             roof = f"{100 * s / k:.0f}% of sgemm ({fmt_time(s)})" if s else "—"
+        elif kind == "conv" and k and conv_sgemm:
+            gemms = work / CONV_FLOPS  # the backward pass is two GEMMs of the forward's size
+            roof = f"{100 * gemms * conv_sgemm / k:.0f}% of sgemm ({fmt_time(gemms * conv_sgemm)})"
         elif kind == "mlp" and k and mlp_sgemm:
             roof = f"{100 * mlp_sgemm / k:.0f}% of sgemm ({fmt_time(mlp_sgemm)})"
         else:
@@ -574,6 +625,21 @@ def main():
         if r and r[4] and sgemm.get(n):
             over = 100 * (r[4] / sgemm[n] - 1)
             checks.append(f"matmul {n}+bias+relu within 10% of sgemm: {over:+.0f}% {'✓' if over <= 10 else '✗'}")
+    for nm, lbl, gemms in (("conv2d_resnet_fwd/real_time", "conv2d forward", 1),
+                           ("conv2d_resnet_bwd/real_time", "conv2d backward", 2)):
+        r = by.get(nm)
+        if r and r[4] and conv_sgemm:
+            over = r[4] / (gemms * conv_sgemm)
+            checks.append(f"{lbl} within 1.5× of its GEMM{'s' if gemms > 1 else ''}: {over:.2f}× "
+                          f"{'✓' if over <= 1.5 else '✗'}")
+    for nm, lbl in (("conv2d_resnet_fwd/real_time", "conv2d forward"),
+                    ("conv2d_resnet_bwd/real_time", "conv2d backward"),
+                    ("einsum_attention/real_time", "einsum attention")):
+        r = by.get(nm)
+        others = [v for v in (r[5], r[6]) if v] if r else []
+        if r and r[4] and others:
+            best = min(others) / r[4]
+            checks.append(f"{lbl} ≥ the faster of NumPy and PyTorch: {best:.2f}× {'✓' if best >= 1 else '✗'}")
     r = ratio("mlp_train_step/real_time", 6)
     if r:
         checks.append(f"MLP train step ≥ 1.5× PyTorch: {r:.1f}× {'✓' if r >= 1.5 else '✗'}")

@@ -23,6 +23,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -468,6 +469,62 @@ void BM_mlp_sgemm_openblas(benchmark::State& state) {
   state.counters["GFLOP/s"] = benchmark::Counter(kMlpFlops * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
 }
 
+// ---- convolution and einsum (issue 11) ---------------------------------------
+
+// A ResNet-like 3x3 convolution, channels-last: x (8, 56, 56, 64), w (64, 3,
+// 3, 64), stride 1, padding 1 -> (8, 56, 56, 64). The GEMM it lowers to is
+// (8 * 56 * 56) x (9 * 64) times (9 * 64) x 64.
+constexpr int kConvN = 8, kConvHW = 56, kConvC = 64, kConvK = 3;
+constexpr double kConvFlops = 2.0 * kConvN * kConvHW * kConvHW * kConvC * kConvK * kConvK * kConvC;
+
+void BM_conv2d_fwd(benchmark::State& state) {
+  kx::array x = input("conv_x", {kConvN, kConvHW, kConvHW, kConvC}, -1.0f, 1.0f);
+  kx::array w = input("conv_w", {kConvC, kConvK, kConvK, kConvC}, -0.1f, 0.1f);
+  run_compiled(state,
+               [](const std::vector<kx::array>& v) {
+                 return std::vector<kx::array>{kx::conv2d(v[0], v[1], {1, 1}, {1, 1})};
+               },
+               {x, w}, 4.0 * (2.0 * x.size() + w.size()), kConvFlops);
+}
+
+// The backward pass: the gradients of sum(conv2d(x, w) * r) with respect to
+// x and w (two GEMMs of the forward's size).
+void BM_conv2d_bwd(benchmark::State& state) {
+  kx::array x = input("conv_x", {kConvN, kConvHW, kConvHW, kConvC}, -1.0f, 1.0f);
+  kx::array w = input("conv_w", {kConvC, kConvK, kConvK, kConvC}, -0.1f, 0.1f);
+  kx::array r = input("conv_r", {kConvN, kConvHW, kConvHW, kConvC}, -1.0f, 1.0f);
+  auto loss = [](const std::vector<kx::array>& v) { return kx::sum(kx::conv2d(v[0], v[1], {1, 1}, {1, 1}) * v[2]); };
+  auto grads = kx::grad(std::function<kx::array(const std::vector<kx::array>&)>(loss), {0, 1});
+  run_compiled(state, grads, {x, w, r}, 4.0 * (3.0 * x.size() + 2.0 * w.size()), 2 * kConvFlops);
+}
+
+// The bare GEMM of the forward pass by cblas_sgemm, into a preallocated
+// output: what conv2d_fwd is held to (and twice it, conv2d_bwd).
+void BM_conv2d_sgemm(benchmark::State& state) {
+  const int m = kConvN * kConvHW * kConvHW, k = kConvK * kConvK * kConvC, n = kConvC;
+  kx::array a = input("conv_gemm_a", {m, k}, -1.0f, 1.0f);
+  kx::array b = input("conv_gemm_b", {k, n}, -0.1f, 0.1f);
+  std::vector<float> c(size_t(m) * n);
+  for (auto _ : state) {
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, n, k, 1.0f, a.data<float>(), k, b.data<float>(), n,
+                0.0f, c.data(), n);
+    benchmark::DoNotOptimize(c.data());
+    benchmark::ClobberMemory();
+  }
+  state.counters["GFLOP/s"] = benchmark::Counter(kConvFlops * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+}
+
+// Attention scores: einsum("bhqd,bhkd->bhqk"), b = h = 8, q = k = 512, d = 64.
+void BM_einsum_attention(benchmark::State& state) {
+  kx::array q = input("attn_q", {8, 8, 512, 64}, -1.0f, 1.0f);
+  kx::array k = input("attn_k", {8, 8, 512, 64}, -1.0f, 1.0f);
+  run_compiled(state,
+               [](const std::vector<kx::array>& v) {
+                 return std::vector<kx::array>{kx::einsum("bhqd,bhkd->bhqk", {v[0], v[1]})};
+               },
+               {q, k}, 4.0 * (2.0 * q.size() + 64.0 * 512 * 512), 2.0 * 64 * 512 * 512 * 64);
+}
+
 // ---- numerical check of the training step (outside any timing) -------------
 
 // kiln-bench --mlp_check=DIR: reads the parameters and data that
@@ -560,6 +617,10 @@ BENCHMARK(BM_mlp_train_step)->Name("mlp_train_step")->Unit(benchmark::kMilliseco
 BENCHMARK(BM_mlp_train_step_eager)->Name("mlp_train_step_eager")->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_mlp_train_step_gather)->Name("mlp_train_step_gather")->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_mlp_sgemm_openblas)->Name("mlp_sgemm_openblas")->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_conv2d_fwd)->Name("conv2d_resnet_fwd")->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_conv2d_bwd)->Name("conv2d_resnet_bwd")->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_conv2d_sgemm)->Name("conv2d_resnet_sgemm")->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_einsum_attention)->Name("einsum_attention")->Unit(benchmark::kMillisecond)->UseRealTime();
 // Each iteration compiles new kernels (and keeps them: the JIT's cache only
 // grows), so the count is bounded.
 BENCHMARK(BM_first_call_10op)->Name("first_call_10op")->Iterations(10)

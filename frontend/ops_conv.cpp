@@ -82,6 +82,47 @@ array pad_or_crop(const array& x, const std::vector<int>& lo, const std::vector<
   return crop ? slice(p, start, stop) : p;
 }
 
+// With unit strides a kernel tap is one shift of the padded input in its
+// flattened spatial index (row-major over the spatial axes): output position
+// o reads input o + offset(tap). So each tap is one contiguous range of the
+// input flattened to (N, positions, C_in), and the taps joined along channels
+// multiply the weight as one matmul per batch element, with no merging
+// reshape of the large patch matrix. Outputs are computed at every position
+// of the padded grid's rows (the columns past the output's edge are
+// computed and dropped, a few percent more work); one extra zero row at the
+// end keeps the last tap's range inside the input.
+array conv_unit_stride(array x, const array& w, std::vector<int> lo, std::vector<int> hi,
+                       const std::vector<int>& kernel_dilation, const Shape& out_shape, const std::string& op) {
+  int spatial = int(lo.size());
+  int n = x.shape(0), c_in = x.shape(-1), c_out = w.shape(0);
+  hi[0] += 1;
+  x = pad_or_crop(x, lo, hi);
+  // Row-major strides of the padded spatial grid.
+  std::vector<int64_t> grid_stride(spatial, 1);
+  for (int d = spatial - 2; d >= 0; --d) grid_stride[d] = grid_stride[d + 1] * x.shape(d + 2);
+  int64_t positions = grid_stride[0] * x.shape(1);
+  int64_t rows = int64_t(out_shape[1]) * grid_stride[0];  // output rows over the full grid width
+  array flat = reshape(x, {n, int(detail::checked_dimension(op, positions, x.shape())), c_in});
+  std::vector<array> tap_ranges;
+  std::vector<int> tap(spatial, 0);
+  int64_t taps = 1;
+  for (int d = 0; d < spatial; ++d) taps *= w.shape(d + 1);
+  for (int64_t i = 0; i < taps; ++i) {
+    int64_t offset = 0;
+    for (int d = 0; d < spatial; ++d) offset += int64_t(tap[d]) * kernel_dilation[d] * grid_stride[d];
+    tap_ranges.push_back(slice(flat, {0, int(offset), 0}, {n, int(offset + rows), c_in}));
+    for (int d = spatial - 1; d >= 0 && ++tap[d] == w.shape(d + 1); --d) tap[d] = 0;
+  }
+  int depth = int(detail::checked_dimension(op, taps * c_in, w.shape()));
+  array out = matmul(concatenate(tap_ranges, 2), transpose(reshape(w, {c_out, depth})));
+  // (N, rows, C_out) -> (N, out rows, padded grid..., C_out), then the valid part.
+  Shape grid{n, out_shape[1]};
+  for (int d = 1; d < spatial; ++d) grid.push_back(x.shape(d + 1));
+  grid.push_back(c_out);
+  Shape start(grid.size(), 0);
+  return slice(reshape(out, grid), start, out_shape);
+}
+
 // The convolution behind every public form; `op` names the caller in errors.
 array conv_impl(const std::string& op, array input, array weight, std::vector<int> stride,
                 std::vector<int> padding_lo, std::vector<int> padding_hi, std::vector<int> kernel_dilation,
@@ -147,6 +188,9 @@ array conv_impl(const std::string& op, array input, array weight, std::vector<in
   array x = detail::cast_to(input, t), w = detail::cast_to(weight, t);
   if (flip) w = flip_spatial(w);
   for (int d = 0; d < spatial; ++d) x = dilate_axis(x, d + 1, input_dilation[d]);
+  bool unit_strides = std::all_of(stride.begin(), stride.end(), [](int v) { return v == 1; });
+  if (unit_strides && groups == 1 && taps > 1 && input.shape(0) > 0 && c_out > 0)
+    return conv_unit_stride(x, w, padding_lo, padding_hi, kernel_dilation, out_shape, op);
   x = pad_or_crop(x, padding_lo, padding_hi);
 
   // One strided slice per kernel tap (row-major over the kernel's spatial
