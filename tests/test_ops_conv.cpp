@@ -196,6 +196,9 @@ TEST(Conv, GeneralVsDefinition) {
       // 3-D
       {{1, 4, 5, 3, 2}, {3, 2, 3, 2, 2}, {1, 2, 1}, {1, 0, 1}, {0, 1, 1}, {1, 1, 2}, {1, 1, 1}},
       {{2, 3, 3, 3, 4}, {2, 2, 2, 2, 2}, {1, 1, 1}, {0, 0, 0}, {0, 0, 0}, {1, 1, 1}, {2, 1, 2}, 2, true},
+      // Unit strides (each tap a contiguous range of the flattened input), 3-D with dilations.
+      {{1, 4, 3, 5, 2}, {2, 2, 2, 3, 2}, {1, 1, 1}, {1, 0, 2}, {0, 1, 1}, {2, 1, 1}, {1, 2, 1}},
+      {{2, 5, 2}, {3, 5, 2}, {1}, {0}, {0}, {1}, {1}},  // kernel = input, 1-D
   };
   for (size_t i = 0; i < cases.size(); ++i) expect_matches_reference(cases[i], uint32_t(10 * i + 1));
 }
@@ -288,11 +291,18 @@ TEST(ConvTranspose, IsTheInputGradientOfConv) {
 
 // ---- autodiff, vmap, compile ----------------------------------------------------------------------
 
+void check_adjoint_identity(const ConvCase& c);
+
 // conv is bilinear: for any v, <d/dx sum(conv(x, w) * r), v> = <r, conv(v, w)>,
 // and <d/dw ..., u> = <r, conv(x, u)>. Checked for a strided, dilated,
 // grouped, input-dilated, flipped case.
 TEST(Conv, GradientsSatisfyTheAdjointIdentity) {
-  ConvCase c{{2, 6, 5, 4}, {4, 3, 2, 2}, {2, 1}, {1, 0}, {2, 1}, {1, 2}, {1, 2}, 2, true};
+  for (const ConvCase& c : {ConvCase{{2, 6, 5, 4}, {4, 3, 2, 2}, {2, 1}, {1, 0}, {2, 1}, {1, 2}, {1, 2}, 2, true},
+                            ConvCase{{2, 5, 6, 3}, {4, 3, 3, 3}, {1, 1}, {1, 1}, {1, 1}, {1, 2}, {1, 1}}})
+    check_adjoint_identity(c);
+}
+
+void check_adjoint_identity(const ConvCase& c) {
   auto mk = [](const Shape& s, uint32_t seed) {
     std::vector<float> v = noise(product(s), seed);
     return array(v.data(), s, float32);
