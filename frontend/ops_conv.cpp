@@ -4,7 +4,10 @@
 // They are composites: the input is dilated (input_dilation), padded, cut
 // into one strided slice per kernel tap, and the taps are joined along the
 // channel axis (im2col), so that the whole convolution is one matmul with
-// the reshaped weight (a batched matmul over the groups). Written from
+// the reshaped weight (a batched matmul over the groups). With unit strides
+// each tap is a contiguous range of the flattened input (conv_unit_stride);
+// a depthwise convolution is an elementwise sum over taps (one fused
+// kernel). Written from
 // existing ops, they get vjp, jvp, vmap and compile from them; the gradient
 // of the input is the transposed convolution that the slices' and the
 // matmul's rules add up to.
@@ -206,6 +209,16 @@ array conv_impl(const std::string& op, array input, array weight, std::vector<in
     }
     tap_slices.push_back(slice(x, start, stop, steps));
     for (int d = spatial - 1; d >= 0 && ++tap[d] == weight.shape(d + 1); --d) tap[d] = 0;
+  }
+  if (groups == c_in && c_out == c_in && taps > 1) {
+    // Depthwise: each channel is its own group, so the convolution is a sum
+    // over taps of (tap slice) * (that tap's weight per channel), all
+    // elementwise: one fused kernel, no patch matrix.
+    array per_tap = reshape(w, {c_out, int(taps)});
+    array acc = tap_slices[0] * reshape(slice(per_tap, {0, 0}, {c_out, 1}), {c_out});
+    for (int i = 1; i < int(taps); ++i)
+      acc = acc + tap_slices[i] * reshape(slice(per_tap, {0, i}, {c_out, i + 1}), {c_out});
+    return acc;
   }
   array patches = tap_slices.size() == 1 ? tap_slices[0] : concatenate(tap_slices, -1);
 

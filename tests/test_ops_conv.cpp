@@ -199,6 +199,9 @@ TEST(Conv, GeneralVsDefinition) {
       // Unit strides (each tap a contiguous range of the flattened input), 3-D with dilations.
       {{1, 4, 3, 5, 2}, {2, 2, 2, 3, 2}, {1, 1, 1}, {1, 0, 2}, {0, 1, 1}, {2, 1, 1}, {1, 2, 1}},
       {{2, 5, 2}, {3, 5, 2}, {1}, {0}, {0}, {1}, {1}},  // kernel = input, 1-D
+      // Depthwise 2-D (one fused elementwise sum over taps), strided and dilated, and flipped.
+      {{2, 7, 6, 5}, {5, 3, 3, 1}, {2, 1}, {1, 1}, {1, 0}, {1, 2}, {1, 1}, 5},
+      {{1, 5, 5, 3}, {3, 2, 3, 1}, {1, 1}, {0, 1}, {1, 0}, {1, 1}, {2, 1}, 3, true},
   };
   for (size_t i = 0; i < cases.size(); ++i) expect_matches_reference(cases[i], uint32_t(10 * i + 1));
 }
@@ -298,7 +301,8 @@ void check_adjoint_identity(const ConvCase& c);
 // grouped, input-dilated, flipped case.
 TEST(Conv, GradientsSatisfyTheAdjointIdentity) {
   for (const ConvCase& c : {ConvCase{{2, 6, 5, 4}, {4, 3, 2, 2}, {2, 1}, {1, 0}, {2, 1}, {1, 2}, {1, 2}, 2, true},
-                            ConvCase{{2, 5, 6, 3}, {4, 3, 3, 3}, {1, 1}, {1, 1}, {1, 1}, {1, 2}, {1, 1}}})
+                            ConvCase{{2, 5, 6, 3}, {4, 3, 3, 3}, {1, 1}, {1, 1}, {1, 1}, {1, 2}, {1, 1}},
+                            ConvCase{{2, 5, 6, 3}, {3, 3, 3, 1}, {1, 2}, {1, 1}, {1, 1}, {1, 1}, {1, 1}, 3}})
     check_adjoint_identity(c);
 }
 
