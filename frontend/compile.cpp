@@ -3,7 +3,6 @@
 // recently used signatures (a function called with ever new shapes would
 // otherwise keep a trace and an executable for each one forever).
 #include <atomic>
-#include <map>
 #include <cstdlib>
 #include <memory>
 #include <mutex>
@@ -98,6 +97,9 @@ struct Trace {
 struct GenericTrace {
   ir::Function raw;
   detail::ShapeFacts facts;
+  // The trace baked its shapes into constants (facts.shape_baked): each
+  // shape is traced on its own instead.
+  bool per_shape = false;
 };
 
 struct CompiledFunction {
@@ -118,14 +120,16 @@ struct CompiledFunction {
       std::lock_guard<std::mutex> lock(mutex);
       if (auto* found = generic.find(key)) g = *found;
     }
+    if (g && g->per_shape) return nullptr;
     if (!g) {
       std::vector<array> captured;
       auto fresh = std::make_shared<GenericTrace>();
       fresh->raw = detail::trace(fun, detail::types_of(args), &captured, &fresh->facts);
       g_traces++;
-      // Per-shape tracing: the trace's constants hold this call's shapes,
-      // or its captures this call's values.
-      if (!captured.empty() || !fresh->facts.shape_baked.empty()) return nullptr;
+      // (Captures happen only inside another trace, which calls take
+      // elsewhere: see operator().)
+      if (!captured.empty()) throw std::logic_error("[compile] a shapeless trace captured values");
+      fresh->per_shape = !fresh->facts.shape_baked.empty();
       std::lock_guard<std::mutex> lock(mutex);
       g = generic.insert(key, fresh);
       g_trace_evictions += generic.trim(trace_cache_limit()).size();
@@ -226,23 +230,7 @@ ArrayFunction compile(ArrayFunction fun, bool shapeless) {
 
 ArrayFunction compile(std::vector<array> (*fun)(const std::vector<array>&), bool shapeless) {
   if (!fun) throw std::invalid_argument("[compile] Cannot compile a null function pointer.");
-  // As MLX: one compiled function (one trace cache) per function pointer
-  // and shapeless flag, however often it is compiled. Kept for the life of
-  // the process, as the functions they compile.
-  static std::mutex mutex;
-  static std::map<std::pair<void*, bool>, std::shared_ptr<CompiledFunction>> by_pointer;
-  std::shared_ptr<CompiledFunction> compiled;
-  {
-    std::lock_guard<std::mutex> lock(mutex);
-    auto& slot = by_pointer[{reinterpret_cast<void*>(fun), shapeless}];
-    if (!slot) {
-      slot = std::make_shared<CompiledFunction>();
-      slot->fun = fun;
-      slot->shapeless = shapeless;
-    }
-    compiled = slot;
-  }
-  return [compiled](const std::vector<array>& args) { return (*compiled)(args); };
+  return compile(ArrayFunction(fun), shapeless);
 }
 
 std::function<array(const array&)> compile(std::function<array(const array&)> fun, bool shapeless) {

@@ -65,28 +65,41 @@ class Dims {
 
 using SymShape = std::vector<int64_t>;
 
-// The grouping of a reshape's operand dimensions into its result's: result
-// dimension j is the product of operand dimensions [group[j].first,
-// group[j].second), or a new 1 when the range is empty. Operand dimensions
-// of size 1 outside every range are dropped. False when the reshape splits
-// a dimension (or involves a zero size, where products say nothing).
-bool reshape_groups(const Shape& in, const Shape& out, std::vector<std::pair<size_t, size_t>>* groups) {
+// A reshape as segments: operand dimensions [in_begin, in_end) become
+// result dimensions [out_begin, out_end), with equal products. Segments are
+// minimal: one operand dimension kept, several merged into one, one split
+// into several, a 1 inserted (empty operand range) or dropped (empty
+// result range). False where a zero size makes products meaningless.
+struct Segment { size_t in_begin, in_end, out_begin, out_end; };
+
+bool reshape_segments(const Shape& in, const Shape& out, std::vector<Segment>* segs) {
   for (auto d : in) if (d == 0) return false;
-  size_t i = 0;
-  for (size_t j = 0; j < out.size(); ++j) {
-    if (out[j] == 1 && (i == in.size() || in[i] != 1)) {
-      groups->push_back({i, i});
+  size_t i = 0, j = 0;
+  while (i < in.size() || j < out.size()) {
+    if (j < out.size() && out[j] == 1 && (i == in.size() || in[i] != 1)) {
+      segs->push_back({i, i, j, j + 1});
+      ++j;
       continue;
     }
-    if (i == in.size()) return false;
-    size_t start = i;
-    int64_t prod = in[i++];
-    while (prod < out[j] && i < in.size()) prod *= in[i++];
-    if (prod != out[j]) return false;
-    groups->push_back({start, i});
+    if (i < in.size() && in[i] == 1 && (j == out.size() || out[j] != 1)) {
+      segs->push_back({i, i + 1, j, j});
+      ++i;
+      continue;
+    }
+    if (i == in.size() || j == out.size()) return false;
+    size_t bi = i, bj = j;
+    int64_t pi = in[i++], pj = out[j++];
+    while (pi != pj) {
+      if (pi < pj) {
+        if (i == in.size()) return false;
+        pi *= in[i++];
+      } else {
+        if (j == out.size()) return false;
+        pj *= out[j++];
+      }
+    }
+    segs->push_back({bi, i, bj, j});
   }
-  for (; i < in.size(); ++i)
-    if (in[i] != 1) return false;
   return true;
 }
 
@@ -155,21 +168,30 @@ ir::Function specialize_shapes(const ir::Function& f, const ShapeFacts& facts,
       if (in == old_in(0)) {
         shape[v].assign(old_out.begin(), old_out.end());
       } else {
-        std::vector<std::pair<size_t, size_t>> groups;
         if (!generic[v])
           fail("a shapeless function cannot reshape to a literal shape: the trace reshapes " +
                shape_str(old_in(0)) + " to " + shape_str(old_out) + ", and these inputs make the operand " +
                shape_str(in) + ". Use flatten/squeeze/expand_dims, or compile without shapeless");
-        if (!reshape_groups(old_in(0), old_out, &groups))
-          fail("a shapeless function cannot split a dimension whose size changes: the trace reshapes " +
-               shape_str(old_in(0)) + " to " + shape_str(old_out) + ", and these inputs make the operand " +
-               shape_str(in));
+        // Merged, kept and inserted dimensions follow the operand's new
+        // sizes; a split one keeps its literal parts, so its size must not
+        // change.
+        std::vector<Segment> segs;
+        const Shape& was = old_in(0);
+        bool ok = reshape_segments(was, old_out, &segs);
         SymShape out;
-        for (auto [b, e] : groups) {
+        for (size_t g = 0; ok && g < segs.size(); ++g) {
+          const Segment& sg = segs[g];
           int64_t n = 1;
-          for (size_t i = b; i < e; ++i) n *= in[i];
-          out.push_back(n);
+          bool same = true;
+          for (size_t d = sg.in_begin; d < sg.in_end; ++d) n *= in[d], same = same && in[d] == was[d];
+          if (sg.out_end - sg.out_begin == 1) out.push_back(n);
+          else if (same) out.insert(out.end(), old_out.begin() + sg.out_begin, old_out.begin() + sg.out_end);
+          else ok = false;
         }
+        if (!ok)
+          fail("a shapeless function cannot split a dimension whose size changes: the trace reshapes " +
+               shape_str(was) + " to " + shape_str(old_out) + ", and these inputs make the operand " +
+               shape_str(in));
         shape[v] = out;
       }
     } else if (op.kind == ir::OpKind::Custom) {

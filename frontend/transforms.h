@@ -38,8 +38,7 @@ namespace kiln {
 // next call on the new device's backend (with its own executable), and
 // precompile() builds the kernels of the default device.
 ArrayFunction compile(ArrayFunction fun, bool shapeless = false);
-// As MLX: compiling the same function pointer again (with the same
-// shapeless flag) shares one trace cache.
+// A plain function, as MLX's overload (each compile() has its own cache).
 ArrayFunction compile(std::vector<array> (*fun)(const std::vector<array>&), bool shapeless = false);
 std::function<array(const array&)> compile(std::function<array(const array&)> fun,
                                            bool shapeless = false);
