@@ -56,8 +56,17 @@ ir::Function without_calls(ir::Function f) {
 }  // namespace
 
 
-Executable::Executable(ir::Function f, runtime::Backend& backend)
-    : f_(without_calls(std::move(f))), plan_(passes::plan_fusion(f_, backend.capabilities())) {
+namespace {
+runtime::Capabilities fusing(runtime::Capabilities caps, bool fuse) {
+  caps.fuse = fuse;
+  return caps;
+}
+}  // namespace
+
+Executable::Executable(ir::Function f, runtime::Backend& backend) : Executable(std::move(f), backend, true) {}
+
+Executable::Executable(ir::Function f, runtime::Backend& backend, bool fuse)
+    : f_(without_calls(std::move(f))), plan_(passes::plan_fusion(f_, fusing(backend.capabilities(), fuse))) {
   auto backend_of = [&](const passes::Step& st) -> runtime::Backend& { return st.on_host ? cpu_backend() : backend; };
   const ir::Function& fn = f_;
   int n_in = int(fn.inputs.size());

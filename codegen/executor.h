@@ -21,6 +21,8 @@ namespace kiln::codegen {
 class Executable {
  public:
   explicit Executable(ir::Function f, runtime::Backend& backend = cpu_backend());
+  // fuse = false: every op its own step (CompileMode::no_fuse).
+  Executable(ir::Function f, runtime::Backend& backend, bool fuse);
   // The steps point into plan_ and f_.
   Executable(const Executable&) = delete;
   Executable& operator=(const Executable&) = delete;

@@ -117,6 +117,31 @@ class array {
   template <typename T>
   const T* data() const { return static_cast<const T*>(const_cast<array*>(this)->raw_data(sizeof(T))); }
 
+  // Iteration over the first axis, as MLX: `for (auto row : a)` visits
+  // a[0], a[1], ... (lazy arrays without that axis). Throws
+  // std::invalid_argument for a 0-d array.
+  class ArrayIterator {
+   public:
+    using iterator_category = std::random_access_iterator_tag;
+    using difference_type = size_t;
+    using value_type = const array;
+    using reference = value_type;
+    explicit ArrayIterator(const array& arr, int idx = 0);
+    reference operator*() const;
+    ArrayIterator& operator+(difference_type diff) { idx_ += int(diff); return *this; }
+    ArrayIterator& operator++() { ++idx_; return *this; }
+    friend bool operator==(const ArrayIterator& a, const ArrayIterator& b) {
+      return a.node_ == b.node_ && a.idx_ == b.idx_;
+    }
+    friend bool operator!=(const ArrayIterator& a, const ArrayIterator& b) { return !(a == b); }
+
+   private:
+    std::shared_ptr<detail::Node> node_;  // the array iterated over
+    int idx_;
+  };
+  ArrayIterator begin() const { return ArrayIterator(*this); }
+  ArrayIterator end() const { return ArrayIterator(*this, ndim() ? shape(0) : 0); }
+
   // Internal: the graph node. Used by eval and the ops.
   const std::shared_ptr<detail::Node>& node() const { return node_; }
 
@@ -164,6 +189,10 @@ struct Node {
   // A stand-in for an input of a function being traced (compile, grad,
   // vmap): it has no value and cannot be evaluated.
   bool placeholder = false;
+  // A reshape that follows its operand's shape (flatten, squeeze,
+  // expand_dims, a keepdims reduction...) rather than a literal shape the
+  // user wrote: a shapeless compile() re-derives its shape for new inputs.
+  bool shape_generic = false;
 };
 
 // Records a pending op. The result type comes from the op's type rule

@@ -13,6 +13,7 @@
 #include "codegen/backends.h"
 #include "codegen/executor.h"
 #include "codegen/llvm/jit.h"
+#include "frontend/shapeless.h"
 #include "frontend/stream.h"
 #include "frontend/transforms.h"
 #include "ir/printer.h"
@@ -28,7 +29,9 @@ namespace {
 std::atomic<uint64_t> g_traces{0};
 std::atomic<uint64_t> g_trace_hits{0};
 std::atomic<uint64_t> g_trace_evictions{0};
-std::atomic<int> g_compile_enabled{-1};  // -1: not read from the environment yet
+std::atomic<uint64_t> g_specializations{0};
+// A CompileMode, or -1: not read from the environment yet.
+std::atomic<int> g_compile_mode{-1};
 std::atomic<int64_t> g_trace_limit{-1};  // -1: not read from the environment yet
 
 // Signatures kept per compiled function: a model called with a few dozen
@@ -37,28 +40,42 @@ std::atomic<int64_t> g_trace_limit{-1};  // -1: not read from the environment ye
 constexpr int64_t kDefaultTraceCacheLimit = 64;
 constexpr int64_t kMaxTraceCacheLimit = int64_t(1) << 20;
 
-// The trace cache key: each input's dtype and shape, and the device that
-// runs the call (the default device then), whose backend the executable
-// was built for.
+// The trace cache key: each input's dtype and shape, the device that runs
+// the call (the default device then), whose backend the executable was
+// built for, and the compile mode the trace was simplified under.
 struct Signature {
   std::vector<std::pair<int, Shape>> inputs;
   int device_type = 0;
   int device_index = 0;
+  int mode = 0;
   bool operator<(const Signature& o) const {
-    return std::tie(inputs, device_type, device_index) < std::tie(o.inputs, o.device_type, o.device_index);
+    return std::tie(inputs, device_type, device_index, mode) <
+           std::tie(o.inputs, o.device_type, o.device_index, o.mode);
   }
 };
 
-Signature signature_of(const std::vector<array>& args, const Device& d) {
+Signature signature_of(const std::vector<array>& args, const Device& d, CompileMode mode) {
   Signature s;
   for (const auto& a : args) s.inputs.push_back({int(a.dtype().val), a.shape()});
   s.device_type = int(d.type);
   s.device_index = d.index;
+  s.mode = int(mode);
   return s;
 }
 
-// What compile() (and precompile()) run over a trace before planning it.
-ir::Function simplified_trace(ir::Function traced) {
+// A shapeless function's key for its one trace: ranks instead of shapes.
+Signature without_shapes(Signature s) {
+  for (auto& in : s.inputs) in.second.assign(in.second.size(), -1);
+  return s;
+}
+
+// What compile() (and precompile()) run over a trace before planning it;
+// CompileMode::no_simplify skips the simplification passes.
+ir::Function simplified_trace(ir::Function traced, CompileMode mode = CompileMode::enabled) {
+  if (mode == CompileMode::no_simplify) {
+    if (runtime::dump_enabled("ir")) runtime::dump("ir", "compiled", ir::print(traced));
+    return traced;
+  }
   if (runtime::dump_enabled("ir")) runtime::dump("ir", "compiled", ir::print(traced));
   std::ostringstream after_each;
   traced = passes::simplify(std::move(traced), runtime::dump_enabled("passes") ? &after_each : nullptr);
@@ -74,15 +91,69 @@ struct Trace {
   std::unique_ptr<codegen::Executable> exe;
 };
 
+// A shapeless function's one trace (per ranks, dtypes, device and mode):
+// as traced, before simplification, which the shapes of later calls are
+// specialized from (frontend/shapeless.h).
+struct GenericTrace {
+  ir::Function raw;
+  detail::ShapeFacts facts;
+  // The trace baked its shapes into constants (facts.shape_baked): each
+  // shape is traced on its own instead.
+  bool per_shape = false;
+};
+
 struct CompiledFunction {
   ArrayFunction fun;
+  bool shapeless = false;
   std::mutex mutex;
   runtime::LruCache<Signature, std::shared_ptr<Trace>> traces;
+  runtime::LruCache<Signature, std::shared_ptr<GenericTrace>> generic;  // shapeless only
+
+  // The trace for `sig`, made from the shapeless function's generic trace
+  // (traced now if there is none yet); null when the function must be
+  // traced per shape after all (it baked a shape into a constant, or it
+  // read values of an enclosing trace).
+  std::shared_ptr<Trace> specialized(const std::vector<array>& args, const Signature& sig, CompileMode mode) {
+    Signature key = without_shapes(sig);
+    std::shared_ptr<GenericTrace> g;
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      if (auto* found = generic.find(key)) g = *found;
+    }
+    if (g && g->per_shape) return nullptr;
+    if (!g) {
+      std::vector<array> captured;
+      auto fresh = std::make_shared<GenericTrace>();
+      fresh->raw = detail::trace(fun, detail::types_of(args), &captured, &fresh->facts);
+      g_traces++;
+      // (Captures happen only inside another trace, which calls take
+      // elsewhere: see operator().)
+      if (!captured.empty()) throw std::logic_error("[compile] a shapeless trace captured values");
+      fresh->per_shape = !fresh->facts.shape_baked.empty();
+      std::lock_guard<std::mutex> lock(mutex);
+      g = generic.insert(key, fresh);
+      g_trace_evictions += generic.trim(trace_cache_limit()).size();
+    }
+    // Specialized outside the lock; the shapes of the trace itself need
+    // none.
+    auto t = std::make_shared<Trace>();
+    std::vector<ir::Type> types = detail::types_of(args);
+    bool same = types == g->raw.inputs;
+    t->f = simplified_trace(same ? g->raw : detail::specialize_shapes(g->raw, g->facts, types), mode);
+    if (!same) g_specializations++;
+    std::vector<std::shared_ptr<Trace>> dropped;
+    std::lock_guard<std::mutex> lock(mutex);
+    t = traces.insert(sig, t);
+    dropped = traces.trim(trace_cache_limit());
+    g_trace_evictions += dropped.size();
+    return t;
+  }
 
   std::vector<array> operator()(const std::vector<array>& args) {
-    if (!compile_enabled()) return fun(args);
+    CompileMode mode = compile_mode();
+    if (mode == CompileMode::disabled) return fun(args);
     Device device = to_stream({}).device;
-    Signature sig = signature_of(args, device);
+    Signature sig = signature_of(args, device, mode);
     std::shared_ptr<Trace> t;
     // Inside another transformation, fun may capture that trace's values:
     // trace afresh (a cached trace would have baked them in as constants).
@@ -99,12 +170,14 @@ struct CompiledFunction {
     }
     if (t) {
       g_trace_hits++;
+    } else if (shapeless && (t = specialized(args, sig, mode))) {
+      // One trace of fun serves this shape too.
     } else {
       // Traced outside the lock: fun may itself call compiled functions.
       std::vector<array> captured;
       ir::Function traced = detail::trace(fun, detail::types_of(args), &captured);
       g_traces++;
-      traced = simplified_trace(std::move(traced));
+      traced = simplified_trace(std::move(traced), mode);
       if (!captured.empty()) {
         // It read values of an enclosing trace: valid for this call only.
         std::vector<array> all = args;
@@ -130,7 +203,10 @@ struct CompiledFunction {
     // Otherwise it runs now on the cached executable: no re-planning, no
     // kernel lookups, just launches.
     std::call_once(t->built,
-                   [&] { t->exe = std::make_unique<codegen::Executable>(t->f, codegen::backend_for(device)); });
+                   [&] {
+                     t->exe = std::make_unique<codegen::Executable>(t->f, codegen::backend_for(device),
+                                                                    mode != CompileMode::no_fuse);
+                   });
     std::vector<ir::Tensor> inputs;
     for (auto a : args) {
       a.eval();
@@ -145,10 +221,16 @@ struct CompiledFunction {
 
 }  // namespace
 
-ArrayFunction compile(ArrayFunction fun, bool /*shapeless*/) {
+ArrayFunction compile(ArrayFunction fun, bool shapeless) {
   auto compiled = std::make_shared<CompiledFunction>();
   compiled->fun = std::move(fun);
+  compiled->shapeless = shapeless;
   return [compiled](const std::vector<array>& args) { return (*compiled)(args); };
+}
+
+ArrayFunction compile(std::vector<array> (*fun)(const std::vector<array>&), bool shapeless) {
+  if (!fun) throw std::invalid_argument("[compile] Cannot compile a null function pointer.");
+  return compile(ArrayFunction(fun), shapeless);
 }
 
 std::function<array(const array&)> compile(std::function<array(const array&)> fun, bool shapeless) {
@@ -172,20 +254,23 @@ void precompile(const ArrayFunction& fun, const std::vector<array>& example_inpu
   if (detail::tracing())
     throw std::invalid_argument("[precompile] cannot precompile inside a transformation (compile, grad, vmap)");
   // Planning an executable compiles (or loads) every kernel it launches.
-  codegen::Executable exe(simplified_trace(detail::trace(fun, detail::types_of(example_inputs))),
+  codegen::Executable exe(simplified_trace(detail::trace(fun, detail::types_of(example_inputs)), compile_mode()),
                           codegen::backend_for(to_stream({}).device));
 }
 
-void disable_compile() { g_compile_enabled = 0; }
-void enable_compile() { g_compile_enabled = 1; }
-bool compile_enabled() {
-  int v = g_compile_enabled.load();
+void set_compile_mode(CompileMode mode) { g_compile_mode = int(mode); }
+CompileMode compile_mode() {
+  int v = g_compile_mode.load();
   if (v < 0) {
-    v = runtime::env_choice("KILN_DISABLE_COMPILE", "0", {"0", "1"}) == "1" ? 0 : 1;
-    g_compile_enabled = v;
+    v = int(runtime::env_choice("KILN_DISABLE_COMPILE", "0", {"0", "1"}) == "1" ? CompileMode::disabled
+                                                                                : CompileMode::enabled);
+    g_compile_mode = v;
   }
-  return v == 1;
+  return CompileMode(v);
 }
+void disable_compile() { set_compile_mode(CompileMode::disabled); }
+void enable_compile() { set_compile_mode(CompileMode::enabled); }
+bool compile_enabled() { return compile_mode() != CompileMode::disabled; }
 
 size_t trace_cache_limit() {
   int64_t v = g_trace_limit.load();
@@ -210,6 +295,7 @@ JitStats jit_stats() {
   JitStats s;
   s.traces = g_traces.load();
   s.trace_cache_hits = g_trace_hits.load();
+  s.shapeless_specializations = g_specializations.load();
   s.kernels_compiled = k.kernels_compiled;
   s.kernel_cache_hits = k.kernel_cache_hits;
   s.compile_ms = k.compile_ms;
@@ -227,6 +313,7 @@ std::string kernel_cache_directory() { return codegen::disk_cache_directory(); }
 void reset_jit_stats() {
   g_traces = 0;
   g_trace_hits = 0;
+  g_specializations = 0;
   g_trace_evictions = 0;
   codegen::reset_kernel_cache_stats();
   codegen::reset_buffers_donated();

@@ -120,7 +120,9 @@ array stack(const std::vector<array>& arrays, StreamOrDevice s = {});
 array repeat(const array& arr, int repeats, int axis, StreamOrDevice s = {});
 array repeat(const array& arr, int repeats, StreamOrDevice s = {});  // flattened
 array tile(const array& arr, std::vector<int> reps, StreamOrDevice s = {});
-// mode: "constant" (pad with pad_value) or "edge" (repeat the edge values).
+// mode: "constant" (pad with pad_value), "edge" (repeat the edge values),
+// "reflect" (mirror about the edge values: 3 2 | 1 2 3 | 2 1) or
+// "symmetric" (mirror about the ends: 2 1 | 1 2 3 | 3 2).
 array pad(const array& a, const std::vector<int>& axes, const Shape& low_pad_size,
           const Shape& high_pad_size, const array& pad_value = array(0),
           const std::string& mode = "constant", StreamOrDevice s = {});
@@ -379,3 +381,4 @@ inline array operator!(const array& a) { return logical_not(a); }
 inline array operator~(const array& a) { return bitwise_invert(a); }
 
 }  // namespace kiln
+#include "frontend/ops_misc.h"  // broadcast_shapes, result_type, finfo, unflatten, divmod, ...

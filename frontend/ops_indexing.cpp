@@ -29,12 +29,12 @@ array take(const array& a, const array& indices, int axis, StreamOrDevice s) {
 }
 array take(const array& a, const array& indices, StreamOrDevice s) {
   detail::OpStream on_stream(s);
-  return take(reshape(a, {-1}), indices, 0);
+  return take(detail::reshape_generic(a, {-1}), indices, 0);
 }
 array take(const array& a, int index, int axis, StreamOrDevice s) { return take(a, array(index), axis, s); }
 array take(const array& a, int index, StreamOrDevice s) {
   detail::OpStream on_stream(s);
-  return take(reshape(a, {-1}), array(index), 0);
+  return take(detail::reshape_generic(a, {-1}), array(index), 0);
 }
 
 array take_along_axis(const array& a, const array& indices, int axis, StreamOrDevice s) {
@@ -68,8 +68,8 @@ array matmul(const array& a_in, const array& b_in, StreamOrDevice s) {
                                 " and " + dtype_name(b_in.dtype()) + ".");
   // A 1-d operand is a row (left) or a column (right) vector, removed again
   // from the result, as NumPy.
-  array a = a_in.ndim() == 1 ? reshape(a_in, {1, a_in.shape(0)}) : a_in;
-  array b = b_in.ndim() == 1 ? reshape(b_in, {b_in.shape(0), 1}) : b_in;
+  array a = a_in.ndim() == 1 ? detail::reshape_generic(a_in, {1, a_in.shape(0)}) : a_in;
+  array b = b_in.ndim() == 1 ? detail::reshape_generic(b_in, {b_in.shape(0), 1}) : b_in;
   if (a.shape(-1) != b.shape(-2))
     throw_invalid("matmul", "Last dimension of first input with shape " + str(a_in.shape()) +
                                 " must match second to last dimension of second input with shape " +
@@ -109,7 +109,7 @@ array inner(const array& a, const array& b, StreamOrDevice s) {
 
 array outer(const array& a, const array& b, StreamOrDevice s) {
   detail::OpStream on_stream(s);
-  return multiply(reshape(a, {-1, 1}), reshape(b, {1, -1}));
+  return multiply(detail::reshape_generic(a, {-1, 1}), detail::reshape_generic(b, {1, -1}));
 }
 
 // The diagonal as a strided slice of the two axes merged into one (a view,

@@ -33,7 +33,7 @@ array reduce(OpKind k, const array& a, const std::vector<int>& axes, bool keepdi
   if (k == OpKind::All || k == OpKind::Any) in = cast_to(a, bool_);
   if ((k == OpKind::Sum || k == OpKind::Prod) && a.dtype() == bool_) in = cast_to(a, int32);
   array out = detail::make_node(k, {in}, {{"axes", ax}});
-  return keepdims ? reshape(out, kept_shape(a.shape(), ax)) : out;
+  return keepdims ? detail::reshape_generic(out, kept_shape(a.shape(), ax)) : out;
 }
 
 int64_t reduced_count(const array& a, const std::vector<int64_t>& axes) {
@@ -50,12 +50,12 @@ array arg_reduce(OpKind k, const array& a, int axis, bool keepdims) {
     throw_invalid(name, "Cannot " + std::string(name) + " along an empty axis of shape " +
                             detail::str(a.shape()) + ".");
   array out = detail::make_node(k, {a}, {{"axis", int64_t(ax)}});
-  return keepdims ? reshape(out, kept_shape(a.shape(), {ax})) : out;
+  return keepdims ? detail::reshape_generic(out, kept_shape(a.shape(), {ax})) : out;
 }
 
 array arg_reduce_all(OpKind k, const array& a, bool keepdims) {
-  array out = arg_reduce(k, reshape(a, {-1}), 0, false);
-  return keepdims ? reshape(out, Shape(a.ndim(), 1)) : out;
+  array out = arg_reduce(k, detail::reshape_generic(a, {-1}), 0, false);
+  return keepdims ? detail::reshape_generic(out, Shape(a.ndim(), 1)) : out;
 }
 
 }  // namespace
@@ -94,6 +94,7 @@ array mean(const array& a, const std::vector<int>& axes, bool keepdims, StreamOr
   Dtype t = detail::at_least_float(a.dtype());
   Dtype acc = accumulation_dtype(t);
   int64_t n = reduced_count(a, ax);
+  detail::note_shape_baked("mean", a);  // n is a constant of the trace
   // An empty reduction divides by zero and gives nan, as NumPy.
   return cast_to(divide(sum(cast_to(a, acc), axes, keepdims), detail::scalar(double(n), acc)), t);
 }
@@ -124,6 +125,7 @@ array var(const array& a, const std::vector<int>& axes, bool keepdims, int ddof,
   // The variance of complex values is real, as NumPy: the mean of |x - mean|^2.
   array squared = is_complex(t) ? square(abs(centered)) : square(centered);
   double n = double(reduced_count(a, ax)) - ddof;
+  detail::note_shape_baked("var", a);
   // n <= 0 divides by a non-positive count and gives inf/nan, as NumPy.
   array v = divide(sum(squared, axes, keepdims), detail::scalar(std::max(n, 0.0), squared.dtype()));
   return is_complex(t) ? v : cast_to(v, t);

@@ -48,7 +48,7 @@ array flatten(const array& a, int start_axis, int end_axis, StreamOrDevice s) {
   int nd = int(a.ndim());
   int first = std::max(0, start_axis < 0 ? start_axis + nd : start_axis);
   int e = std::min(nd - 1, end_axis < 0 ? end_axis + nd : end_axis);
-  if (a.ndim() == 0) return reshape(a, {1});
+  if (a.ndim() == 0) return detail::reshape_generic(a, {1});
   if (first > e)
     throw_invalid("flatten", "start_axis " + std::to_string(start_axis) + " must not be after end_axis " +
                                  std::to_string(end_axis) + " for an array with " + std::to_string(nd) +
@@ -64,7 +64,7 @@ array flatten(const array& a, int start_axis, int end_axis, StreamOrDevice s) {
   for (int i = first; i <= e; ++i) n *= a.shape()[i];
   out.push_back(int32_t(n));
   out.insert(out.end(), a.shape().begin() + e + 1, a.shape().end());
-  return reshape(a, out);
+  return detail::reshape_generic(a, out);
 }
 array flatten(const array& a, StreamOrDevice s) { return flatten(a, 0, -1, s); }
 
@@ -79,7 +79,7 @@ array squeeze(const array& a, const std::vector<int>& axes, StreamOrDevice s) {
                                    std::to_string(a.shape()[d]) + " in shape " + str(a.shape()) + ".");
     if (!drop) out.push_back(a.shape()[d]);
   }
-  return reshape(a, out);
+  return detail::reshape_generic(a, out);
 }
 array squeeze(const array& a, int axis, StreamOrDevice s) { return squeeze(a, std::vector<int>{axis}, s); }
 array squeeze(const array& a, StreamOrDevice s) {
@@ -100,7 +100,7 @@ array expand_dims(const array& a, const std::vector<int>& axes, StreamOrDevice s
     if (std::binary_search(ax.begin(), ax.end(), int64_t(d))) out.push_back(1);
     else out.push_back(a.shape()[src++]);
   }
-  return reshape(a, out);
+  return detail::reshape_generic(a, out);
 }
 array expand_dims(const array& a, int axis, StreamOrDevice s) { return expand_dims(a, std::vector<int>{axis}, s); }
 
@@ -271,7 +271,7 @@ array concatenate(std::vector<array> arrays, int axis, StreamOrDevice s) {
 }
 array concatenate(std::vector<array> arrays, StreamOrDevice s) {
   detail::OpStream on_stream(s);
-  for (auto& x : arrays) x = reshape(x, {-1});
+  for (auto& x : arrays) x = detail::reshape_generic(x, {-1});
   return concatenate(std::move(arrays), 0);
 }
 
@@ -301,11 +301,11 @@ array repeat(const array& arr, int repeats, int axis, StreamOrDevice s) {
   Shape out = arr.shape();
   out[ax] = detail::checked_dimension("repeat", int64_t(out[ax]) * repeats, arr.shape());
   detail::check_shape("repeat", out, arr.dtype());
-  return reshape(broadcast_to(x, b), out);
+  return detail::reshape_generic(broadcast_to(x, b), out);
 }
 array repeat(const array& arr, int repeats, StreamOrDevice s) {
   detail::OpStream on_stream(s);
-  return repeat(reshape(arr, {-1}), repeats, 0);
+  return repeat(detail::reshape_generic(arr, {-1}), repeats, 0);
 }
 
 array tile(const array& arr, std::vector<int> reps, StreamOrDevice s) {
@@ -324,8 +324,40 @@ array tile(const array& arr, std::vector<int> reps, StreamOrDevice s) {
     out.push_back(detail::checked_dimension("tile", int64_t(reps[d]) * shape[d], arr.shape()));
   }
   detail::check_shape("tile", out, arr.dtype());
-  return reshape(broadcast_to(reshape(arr, interleaved), target), out);
+  return detail::reshape_generic(broadcast_to(detail::reshape_generic(arr, interleaved), target), out);
 }
+
+namespace {
+
+// Pads mirror the array at its ends, axis by axis: out[j] = a[src(j)] for
+// j in [-lo, n + hi). "reflect" mirrors about the end elements (1 2 3 ->
+// 3 2 | 1 2 3 | 2 1), "symmetric" about the ends themselves (2 1 | 1 2 3
+// | 3 2). Widths beyond the axis continue the mirroring periodically
+// (period 2(n-1), resp. 2n); NumPy agrees up to a width of one period on
+// each side (past that its chunked padding drifts). One take of constant
+// indices per padded axis.
+array pad_mirrored(const array& a, const std::vector<int64_t>& lo, const std::vector<int64_t>& hi, bool reflect) {
+  array out = a;
+  for (size_t d = 0; d < a.ndim(); ++d) {
+    if (!lo[d] && !hi[d]) continue;
+    int64_t n = a.shape()[d];
+    if (n == 0)
+      throw_invalid("pad", std::string("Cannot ") + (reflect ? "reflect" : "symmetric") +
+                               "-pad an empty axis of shape " + str(a.shape()) + ".");
+    int64_t period = reflect ? 2 * (n - 1) : 2 * n;
+    std::vector<int32_t> src;
+    for (int64_t j = -lo[d]; j < n + hi[d]; ++j) {
+      if (period == 0) { src.push_back(0); continue; }  // reflect of a single element
+      int64_t m = ((j % period) + period) % period;
+      src.push_back(int32_t(m < n ? m : (reflect ? period - m : period - 1 - m)));
+    }
+    Shape idx_shape{int32_t(src.size())};
+    out = take(out, array(src.begin(), idx_shape, int32), int(d));
+  }
+  return out;
+}
+
+}  // namespace
 
 array pad(const array& a, const std::vector<int>& axes, const Shape& low, const Shape& high,
           const array& pad_value, const std::string& mode, StreamOrDevice s) {
@@ -334,8 +366,9 @@ array pad(const array& a, const std::vector<int>& axes, const Shape& low, const 
     throw_invalid("pad", "Received " + std::to_string(axes.size()) + " axes but " +
                              std::to_string(low.size()) + " low and " + std::to_string(high.size()) +
                              " high pad widths.");
-  if (mode != "constant" && mode != "edge")
-    throw_invalid("pad", "Unsupported pad mode '" + mode + "' (expected 'constant' or 'edge').");
+  if (mode != "constant" && mode != "edge" && mode != "reflect" && mode != "symmetric")
+    throw_invalid("pad", "Unsupported pad mode '" + mode +
+                             "' (expected 'constant', 'edge', 'reflect' or 'symmetric').");
   if (pad_value.ndim() != 0) throw_invalid("pad", "The pad value must be a scalar, got shape " +
                                                       str(pad_value.shape()) + ".");
   std::vector<int64_t> lo(a.ndim(), 0), hi(a.ndim(), 0);
@@ -353,6 +386,7 @@ array pad(const array& a, const std::vector<int>& axes, const Shape& low, const 
     return detail::make_node(OpKind::Pad, {a, cast_to(pad_value, a.dtype())},
                              {{"low", lo}, {"high", hi}});
   }
+  if (mode == "reflect" || mode == "symmetric") return pad_mirrored(a, lo, hi, mode == "reflect");
   // "edge": concatenate copies of the first and last slices along each axis.
   array out = a;
   for (size_t d = 0; d < a.ndim(); ++d) {
@@ -447,18 +481,18 @@ array roll(const array& a, const Shape& shift, StreamOrDevice s) {
 // becomes [m, n, 1].
 array atleast_1d(const array& a, StreamOrDevice s) {
   detail::OpStream on_stream(s);
-  return a.ndim() >= 1 ? a : reshape(a, {1});
+  return a.ndim() >= 1 ? a : detail::reshape_generic(a, {1});
 }
 array atleast_2d(const array& a, StreamOrDevice s) {
   detail::OpStream on_stream(s);
   if (a.ndim() >= 2) return a;
-  return reshape(a, {1, a.ndim() == 1 ? a.shape(0) : 1});
+  return detail::reshape_generic(a, {1, a.ndim() == 1 ? a.shape(0) : 1});
 }
 array atleast_3d(const array& a, StreamOrDevice s) {
   detail::OpStream on_stream(s);
   if (a.ndim() >= 3) return a;
-  if (a.ndim() == 2) return reshape(a, {a.shape(0), a.shape(1), 1});
-  return reshape(a, {1, a.ndim() == 1 ? a.shape(0) : 1, 1});
+  if (a.ndim() == 2) return detail::reshape_generic(a, {a.shape(0), a.shape(1), 1});
+  return detail::reshape_generic(a, {1, a.ndim() == 1 ? a.shape(0) : 1, 1});
 }
 std::vector<array> atleast_1d(const std::vector<array>& a, StreamOrDevice s) {
   std::vector<array> out;
@@ -495,7 +529,7 @@ std::vector<array> meshgrid(const std::vector<array>& arrays, bool sparse, const
   for (size_t i = 0; i < n; ++i) {
     Shape one(n, 1);
     one[axis_of(i)] = arrays[i].shape(0);
-    array g = reshape(arrays[i], one);
+    array g = detail::reshape_generic(arrays[i], one);
     out.push_back(sparse ? g : broadcast_to(g, full));
   }
   return out;

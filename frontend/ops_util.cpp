@@ -79,6 +79,8 @@ std::vector<array> promote_and_broadcast(const std::string& op, std::vector<arra
 
 Dtype at_least_float(Dtype t) { return is_inexact(t) ? t : float32; }
 
+array reshape_generic(const array& a, Shape shape) { return shape_generic(a, reshape(a, std::move(shape))); }
+
 array unary(ir::OpKind k, const array& a) { return make_node(k, {a}); }
 
 array binary(ir::OpKind k, const array& a, const array& b) {

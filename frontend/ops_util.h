@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "frontend/ops.h"
+#include "frontend/trace.h"
 
 namespace kiln::detail {
 
@@ -32,6 +33,10 @@ std::vector<array> promote_and_broadcast(const std::string& op, std::vector<arra
 // float32 for bool/integer dtypes, the dtype itself otherwise (MLX's
 // "at least float").
 Dtype at_least_float(Dtype t);
+
+// reshape(a, shape) for a shape that follows a's (flatten, squeeze,
+// expand_dims...): marked so that a shapeless compile re-derives it.
+array reshape_generic(const array& a, Shape shape);
 
 array unary(ir::OpKind k, const array& a);
 array binary(ir::OpKind k, const array& a, const array& b);

@@ -17,7 +17,19 @@ bool is_placeholder(const array& a) { return a.node()->placeholder; }
 
 namespace {
 thread_local int trace_depth = 0;  // traces under way on this thread
+// The innermost trace's ShapeFacts::shape_baked, or null.
+thread_local std::vector<std::string>* shape_baked_sink = nullptr;
 }  // namespace
+
+array shape_generic(const array& in, array out) {
+  if (out.node() != in.node() && out.node()->kind == ir::OpKind::Reshape && !out.node()->buffer)
+    out.node()->shape_generic = true;
+  return out;
+}
+
+void note_shape_baked(const std::string& op, const array& a) {
+  if (shape_baked_sink && depends_on_placeholder(a)) shape_baked_sink->push_back(op);
+}
 
 bool tracing() { return trace_depth > 0; }
 
@@ -69,14 +81,24 @@ std::unordered_map<Node*, int> placeholder_deps(const std::vector<array>& output
 }  // namespace
 
 ir::Function trace(const ArrayFunction& fn, const std::vector<ir::Type>& input_types,
-                   std::vector<array>* captured) {
+                   std::vector<array>* captured, ShapeFacts* shapes) {
   std::vector<array> placeholders;
   for (const auto& t : input_types) placeholders.push_back(make_placeholder(t));
   std::vector<array> outputs;
   {
     ++trace_depth;
-    struct Leave { ~Leave() { --trace_depth; } } leave;
+    std::vector<std::string>* outer_sink = shape_baked_sink;
+    std::vector<std::string> baked;
+    shape_baked_sink = &baked;
+    struct Leave {
+      std::vector<std::string>* outer;
+      ~Leave() { --trace_depth; shape_baked_sink = outer; }
+    } leave{outer_sink};
     outputs = fn(placeholders);
+    // A nested trace is inlined into the enclosing one: its notes are the
+    // enclosing trace's too.
+    if (outer_sink) outer_sink->insert(outer_sink->end(), baked.begin(), baked.end());
+    if (shapes) shapes->shape_baked = std::move(baked);
   }
 
   // From here on the walk reads pending nodes that another thread may be
@@ -141,6 +163,7 @@ ir::Function trace(const ArrayFunction& fn, const std::vector<ir::Type>& input_t
       ir::Op op = ir::make_op(node->kind, std::move(operands), node->type, node->attrs);
       op.custom = node->custom;
       value_of[node] = f.add_op(std::move(op));
+      if (shapes && node->shape_generic) shapes->generic_reshapes.push_back(value_of[node]);
       stack.pop_back();
     }
     f.outputs.push_back(value_of.at(out.node().get()));

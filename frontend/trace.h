@@ -4,6 +4,7 @@
 // compile(), the autodiff transforms and vmap work: trace, transform the IR
 // with a pass, inline the result where it is called.
 #include <functional>
+#include <string>
 #include <vector>
 
 #include "frontend/array.h"
@@ -25,8 +26,27 @@ namespace detail {
 // `captured` given, each such value becomes an extra input after the
 // declared ones and is appended to *captured, so the caller passes it when
 // inlining; without it, such a capture throws std::invalid_argument.
+//
+// With `shapes` given, it also records what a shapeless compile() needs
+// to re-specialize the trace for other input shapes (see ShapeFacts).
+struct ShapeFacts;
 ir::Function trace(const ArrayFunction& fn, const std::vector<ir::Type>& input_types,
-                   std::vector<array>* captured = nullptr);
+                   std::vector<array>* captured = nullptr, ShapeFacts* shapes = nullptr);
+
+// What a trace knows of its shapes beyond its types.
+struct ShapeFacts {
+  // Value ids of the reshapes that follow their operand's shape
+  // (Node::shape_generic); every other reshape has a literal shape.
+  std::vector<int> generic_reshapes;
+  // Ops that computed a constant from an input's shape (mean's element
+  // count...): their results are right only for the traced shapes.
+  std::vector<std::string> shape_baked;
+};
+
+// Marks a pending reshape `out` made from `in` as Node::shape_generic.
+array shape_generic(const array& in, array out);
+// Notes, while tracing, that `op` baked the shape of `a` into a constant.
+void note_shape_baked(const std::string& op, const array& a);
 
 // Records f's ops as pending nodes applied to args (whose types must match
 // f's inputs) and returns its outputs. Nothing is computed.

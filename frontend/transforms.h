@@ -16,10 +16,21 @@ namespace kiln {
 // input signature (dtypes and shapes) and simplified as a whole. Arrays that
 // `fun` captures are constants of the trace. Calling eval()/item() on a
 // traced value inside `fun` throws std::invalid_argument. Outputs are lazy
-// arrays, like any op's. `shapeless` is accepted for MLX compatibility; for
-// now a new shape still makes a new trace. Each compiled function keeps the
-// traces of its trace_cache_limit() most recently used signatures; a
-// signature dropped from it is traced again on its next call.
+// arrays, like any op's. Each compiled function keeps the traces of its
+// trace_cache_limit() most recently used signatures; a signature dropped
+// from it is traced again on its next call.
+//
+// shapeless = true: `fun` is traced once per input ranks and dtypes (and
+// device and compile mode); a call with new shapes re-derives that trace's
+// shapes (frontend/shapeless.h: no call of fun, counted in
+// JitStats::shapeless_specializations) and plans it again, reusing the
+// kernels, which take their sizes at run time. What the trace fixed to its
+// shapes throws std::invalid_argument("[compile] ...") on a call that
+// changes them: a reshape to a literal shape (flatten, squeeze,
+// expand_dims, unflatten's inferred axis and keepdims follow the input),
+// a partial slice of a resized axis. A function whose ops computed a
+// constant from an input's shape (mean and var divide by the element
+// count) is traced per shape instead, so that its results stay right.
 //
 // A compiled call runs on the device of the default stream at the time of
 // the call (to_stream({}), e.g. inside a StreamContext): the device is part
@@ -27,6 +38,8 @@ namespace kiln {
 // next call on the new device's backend (with its own executable), and
 // precompile() builds the kernels of the default device.
 ArrayFunction compile(ArrayFunction fun, bool shapeless = false);
+// A plain function, as MLX's overload (each compile() has its own cache).
+ArrayFunction compile(std::vector<array> (*fun)(const std::vector<array>&), bool shapeless = false);
 std::function<array(const array&)> compile(std::function<array(const array&)> fun,
                                            bool shapeless = false);
 std::function<array(const array&, const array&)> compile(
@@ -40,11 +53,19 @@ std::function<array(const array&, const array&)> compile(
 // inside a transformation.
 void precompile(const ArrayFunction& fun, const std::vector<array>& example_inputs);
 
-// Globally turn compilation off (compiled functions then run `fun` eagerly)
-// or back on. The environment variable KILN_DISABLE_COMPILE does the first.
+// How compiled functions run, as MLX's CompileMode: disabled runs `fun`
+// eagerly (op by op, as without compile); no_simplify skips the
+// simplification passes over the trace (CSE, constant folding, ...);
+// no_fuse also plans each op as its own kernel; enabled (the default) does
+// all. The mode is part of the trace cache key, so a change applies to the
+// next call. KILN_DISABLE_COMPILE=1 starts the process disabled.
+enum class CompileMode { disabled, no_simplify, no_fuse, enabled };
+void set_compile_mode(CompileMode mode);
+CompileMode compile_mode();
+// set_compile_mode(disabled) and set_compile_mode(enabled).
 void disable_compile();
 void enable_compile();
-bool compile_enabled();
+bool compile_enabled();  // compile_mode() != disabled
 
 // Bounds of the in-memory caches behind compile() and eval(). The trace
 // cache keeps, per compiled function, the traces (simplified function and
@@ -67,6 +88,7 @@ void set_kernel_cache_limit(size_t kernels);
 struct JitStats {
   uint64_t traces = 0;             // functions traced by compile()
   uint64_t trace_cache_hits = 0;   // compiled calls that reused a trace
+  uint64_t shapeless_specializations = 0;  // shapeless traces re-derived for new shapes
   uint64_t kernels_compiled = 0;   // native kernels built by LLVM
   uint64_t kernel_cache_hits = 0;  // kernels found in the cache instead
   double compile_ms = 0;           // total time spent compiling kernels

@@ -59,6 +59,22 @@ bool issubdtype(Dtype t, DtypeCategory c) {
 
 bool issubdtype(Dtype a, Dtype b) { return a == b; }
 
+bool issubdtype(DtypeCategory, Dtype) { return false; }
+
+bool issubdtype(DtypeCategory a, DtypeCategory b) {
+  using C = DtypeCategory;
+  if (a == b || b == C::generic) return true;
+  switch (b) {
+    case C::number: return a != C::generic;
+    case C::integer: return a == C::signedinteger || a == C::unsignedinteger;
+    case C::inexact: return a == C::floating || a == C::complexfloating;
+    case C::complexfloating: case C::floating: case C::signedinteger: case C::unsignedinteger:
+    case C::generic:
+      return false;
+  }
+  return false;
+}
+
 Dtype promote_types(Dtype a, Dtype b) {
   if (a == b) return a;
   static const auto table = [] {

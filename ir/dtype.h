@@ -10,7 +10,17 @@
 
 namespace kiln {
 
+// Category tags for issubdtype, as in MLX (spelled Dtype::Category there,
+// which names this enum too). Each category contains the ones listed after
+// it in NumPy's tree: generic > number > {integer > {signed, unsigned},
+// inexact > {floating, complexfloating}}; bool is only generic.
+enum class DtypeCategory {
+  complexfloating, floating, inexact, signedinteger, unsignedinteger,
+  integer, number, generic,
+};
+
 struct Dtype {
+  using Category = DtypeCategory;
   enum class Val : uint8_t {
     bool_, uint8, uint16, uint32, uint64, int8, int16, int32, int64,
     float16, float32, float64, bfloat16, complex64,
@@ -50,11 +60,6 @@ inline constexpr Dtype complex64{Dtype::Val::complex64};
 
 inline constexpr int kNumDtypes = 14;
 
-// Category tags for issubdtype, as in MLX.
-enum class DtypeCategory {
-  complexfloating, floating, inexact, signedinteger, unsignedinteger,
-  integer, number, generic,
-};
 inline constexpr DtypeCategory complexfloating = DtypeCategory::complexfloating;
 inline constexpr DtypeCategory floating = DtypeCategory::floating;
 inline constexpr DtypeCategory inexact = DtypeCategory::inexact;
@@ -65,8 +70,13 @@ inline constexpr DtypeCategory number = DtypeCategory::number;
 inline constexpr DtypeCategory generic = DtypeCategory::generic;
 
 Dtype::Kind kindof(Dtype t);
+// As MLX's four overloads: a dtype is in the categories above it; a dtype
+// is a subtype only of itself; a category is never a subtype of a dtype; a
+// category is a subtype of itself and of the categories that contain it.
 bool issubdtype(Dtype t, DtypeCategory c);
 bool issubdtype(Dtype a, Dtype b);           // true iff a == b
+bool issubdtype(DtypeCategory a, Dtype b);   // always false
+bool issubdtype(DtypeCategory a, DtypeCategory b);
 inline uint8_t size_of(Dtype t) { return t.size(); }
 
 inline bool is_floating(Dtype t) { return t == float16 || t == float32 || t == float64 || t == bfloat16; }

@@ -125,6 +125,9 @@ Plan partition(const Function& f, const runtime::Capabilities& caps) {
 
   std::map<int, std::string> reason;  // the materialized values
   for (int v : f.outputs) reason.emplace(v, "output");
+  if (!caps.fuse)
+    for (size_t i = 0; i < f.ops.size(); ++i)
+      if (f.ops[i].kind != OpKind::Constant) reason.emplace(n_in + int(i), "fusion off (no_fuse)");
   for (size_t i = 0; i < f.ops.size(); ++i) {
     const Op& op = f.ops[i];
     if (op.kind != OpKind::Constant && !fusible(op))

@@ -43,6 +43,8 @@ struct Capabilities {
   // What kernel schedules (passes/kernel_schedule.h) may use:
   bool prefetch = true;          // software prefetches into a cache
   bool streaming_stores = true;  // non-temporal stores past the caches
+  // Fusion at all: false materializes every op (CompileMode::no_fuse).
+  bool fuse = true;
 };
 
 // A compiled kernel. Its code stays loaded while a handle to it exists.
