@@ -95,35 +95,39 @@ array iota_u32(int64_t n) {
   return array(v.data(), Shape{int32_t(n)}, uint32);
 }
 
-// Each element's row-major index in `shape` (uint32, n > 0 elements), made
-// from two small aranges rather than one of the output's size: shape is
-// cut at the axis k where R = prod(shape[:k]) + C = prod(shape[k:]) is
-// least, the index is r * C + c on (R, C), and (R, C) -> shape only splits
-// axes, which kernels fold into their indexing. A shape with one huge axis
-// (a 1-D shape) cannot be cut; it is computed on (n / C, C) for a divisor C
-// of n and merged back (then the bits are materialized before their
-// consumers), or, without a useful divisor, from an arange of its size.
-array flat_index(const Shape& shape, int64_t n) {
-  size_t best_k = 0;
-  int64_t best = -1, left = 1;
+// Each element's row-major index in `shape` (n > 0 elements) as uint32 on
+// a 2-D grid, made from two small aranges rather than one of the output's
+// size (kiln has no iota op): index = r * cols + c. The grid is `shape` cut
+// at the axis k where rows = prod(shape[:k]) plus cols = prod(shape[k:]) is
+// least, so that grid -> shape only splits axes, which kernels fold into
+// their indexing: the bits fuse into their consumers. A shape with one huge
+// axis (a 1-D shape) cannot be cut well; it gets a (ceil(n / 4096), 4096)
+// grid whose first n elements are the bits (then the bits are materialized
+// before their consumers, as bits of that size would be anyway).
+struct Grid {
+  array index;
+  int64_t rows, cols;
+  bool padded;  // cols does not cut `shape`: flatten and take the first n
+};
+Grid element_grid(const Shape& shape, int64_t n) {
+  int64_t rows = 1, best = -1, left = 1;
   for (size_t k = 0; k <= shape.size(); ++k) {
     int64_t cost = left + n / left;
-    if (best < 0 || cost < best) best = cost, best_k = k;
+    if (best < 0 || cost < best) best = cost, rows = left;
     if (k < shape.size()) left *= shape[k];
   }
-  int64_t rows = 1;
-  for (size_t k = 0; k < best_k; ++k) rows *= shape[k];
   int64_t cols = n / rows;
-  if (best > (int64_t(1) << 16)) {  // one huge axis: try a divisor near sqrt(n)
-    for (int64_t c = int64_t(std::sqrt(double(n))); c >= 256; --c)
-      if (n % c == 0) {
-        rows = n / c, cols = c;
-        break;
-      }
-  }
+  bool padded = best > (int64_t(1) << 16);
+  if (padded) cols = 4096, rows = (n + cols - 1) / cols;
   array index = add(reshape(multiply(iota_u32(rows), u32(uint64_t(cols))), {int32_t(rows), 1}),
                     reshape(iota_u32(cols), {1, int32_t(cols)}));
-  return reshape(index, shape);
+  return {index, rows, cols, padded};
+}
+
+// The grid's values in `shape`.
+array to_shape(const array& on_grid, const Grid& g, const Shape& shape, int64_t n) {
+  if (!g.padded) return reshape(on_grid, shape);
+  return reshape(slice(reshape(on_grid, {int32_t(g.rows * g.cols)}), {0}, {int32_t(n)}), shape);
 }
 
 // The key's two words as rank-0 arrays (batched under vmap).
@@ -210,7 +214,8 @@ array bits(const Shape& shape, int width, const std::optional<array>& key_, Stre
   int64_t words = (n * width + 3) / 4;
   if (words > int64_t(UINT32_MAX)) throw_invalid("bits", "Cannot generate more than 2^32 words per key.");
 
-  array element = flat_index(shape, n);
+  Grid grid = element_grid(shape, n);
+  const array& element = grid.index;
   int per_word = 4 / width;  // elements per uint32 word
   array word_index = per_word == 1 ? element : right_shift(element, u32(per_word == 2 ? 1 : 2));
   uint64_t half = uint64_t(words + 1) / 2;
@@ -221,9 +226,10 @@ array bits(const Shape& shape, int width, const std::optional<array>& key_, Stre
   auto [k0, k1] = key_words(key);
   auto [x0, x1] = detail::threefry2x32(k0, k1, c0, c1);
   array word = where(first, x0, x1);
-  if (per_word == 1) return word;
+  if (per_word == 1) return to_shape(word, grid, shape, n);
   array shift = left_shift(bitwise_and(element, u32(per_word - 1)), u32(width == 2 ? 4 : 3));
-  return astype(bitwise_and(right_shift(word, shift), u32(width == 2 ? 0xFFFF : 0xFF)), out_type);
+  array narrow = astype(bitwise_and(right_shift(word, shift), u32(width == 2 ? 0xFFFF : 0xFF)), out_type);
+  return to_shape(narrow, grid, shape, n);
 }
 
 std::pair<array, array> split(const array& key, StreamOrDevice s) {
