@@ -13,6 +13,7 @@
 #include "passes/fusion.h"
 #include "passes/pass_manager.h"
 #include "runtime/thread_pool.h"
+#include "opencl_test.h"
 #include "test_helpers.h"
 
 using namespace kiln;
@@ -476,6 +477,27 @@ TEST(RandomCompile, KeyAsArgument) {
   EXPECT_TRUE(array_equal(f({k1})[0], random::uniform({4}, k1)).item<bool>());
   EXPECT_TRUE(array_equal(f({k2})[0], random::uniform({4}, k2)).item<bool>());
   EXPECT_FALSE(array_equal(f({k1})[0], f({k2})[0]).item<bool>());
+}
+
+// The same bits from the reference interpreter and from the OpenCL backend.
+TEST(RandomDevices, InterpreterAndOpenClAgree) {
+  array key = random::key(9);
+  std::vector<uint32_t> jit = words(random::bits({40, 50}, key));
+  std::vector<double> jit_u = values(random::uniform({40, 50}, float16, key));
+  setenv("KILN_EXECUTOR", "interp", 1);
+  std::vector<uint32_t> interp = words(random::bits({40, 50}, key));
+  std::vector<double> interp_u = values(random::uniform({40, 50}, float16, key));
+  unsetenv("KILN_EXECUTOR");
+  EXPECT_EQ(jit, interp);
+  EXPECT_EQ(jit_u, interp_u);
+  REQUIRE_OPENCL();
+  for (Shape s : {Shape{300, 500}, Shape{100003}}) {
+    std::vector<uint32_t> cpu = words(random::bits(s, key));
+    std::vector<double> cpu_n = values(random::bits(s, 1, key));
+    StreamContext on(Device::gpu);
+    EXPECT_EQ(words(random::bits(s, key)), cpu);
+    EXPECT_EQ(values(random::bits(s, 1, key)), cpu_n);
+  }
 }
 
 // --- edge cases and errors ---------------------------------------------------
