@@ -301,7 +301,7 @@ array normal(const Shape& shape, Dtype dtype, const std::optional<array>& loc, c
   return samples;
 }
 
-// The lower Cholesky factor of the symmetric positive definite matrices in
+// The lower Cholesky factor of the symmetric positive (semi)definite matrices in
 // the last two axes of a (read from its lower triangle), column by column
 // from ops: n steps of O(n^2) work each, fine for the small covariances that
 // multivariate_normal takes until kiln has a LAPACK-backed linalg.
@@ -323,8 +323,11 @@ static array cholesky_lower(const array& a) {
     }
     Shape d_start(nd, 0), d_stop = col.shape();
     d_start[nd - 2] = j, d_stop[nd - 2] = j + 1;
-    array diag = sqrt(slice(col, d_start, d_stop));  // (..., 1, 1)
-    array below = greater_equal(rows, array(j));     // rows j..n-1 of column j
+    // A zero pivot (a positive semidefinite cov, rank-deficient) leaves
+    // the column zero, which is its exact value there; rounding below zero
+    // counts as zero.
+    array diag = sqrt(maximum(slice(col, d_start, d_stop), array(0.0f)));  // (..., 1, 1)
+    array below = logical_and(greater_equal(rows, array(j)), greater(diag, array(0.0f)));
     array new_col = where(below, divide(col, diag), array(0.0f));
     l = add(l, multiply(new_col, equal(cols, array(j))));
   }

@@ -333,6 +333,11 @@ TEST(RandomMultivariateNormal, Covariance) {
       double sd = std::sqrt((c[a * 4] * c[b * 4] + c[a * 3 + b] * c[a * 3 + b]) / n);
       EXPECT_NEAR(s / n, c[a * 3 + b], 6 * sd) << a << "," << b;
     }
+  // A singular (rank 1) covariance: both coordinates the same sample.
+  array same = random::multivariate_normal(zeros({2}), ones({2, 2}), {100}, float32, random::key(42));
+  std::vector<double> sv = values(same);
+  for (int i = 0; i < 100; ++i) ASSERT_NEAR(sv[2 * i], sv[2 * i + 1], 1e-5) << i;
+  EXPECT_GT(var_of(sv), 0.3);
   // Batches of mean and cov broadcast with shape.
   EXPECT_EQ(random::multivariate_normal(zeros({3}), zeros({1, 2, 3, 3}) + eye(3), {10, 2}, float32).shape(),
             Shape({10, 2, 3}));
