@@ -28,6 +28,7 @@
 #include <chrono>
 #include <cmath>
 #include <limits>
+#include <map>
 #include <numeric>
 #include <vector>
 
@@ -63,13 +64,27 @@ std::pair<uint32_t, uint32_t> threefry_host(uint32_t k0, uint32_t k1, uint32_t x
 
 array u32(uint64_t v) { return array(uint32_t(v), uint32); }
 
-array rotate_left(const array& x, int r) { return bitwise_or(left_shift(x, u32(r)), right_shift(x, u32(32 - r))); }
+// One array per shift amount: each distinct materialized scalar is a
+// kernel argument in eager evaluation, so the 40 shifts read 11 of them.
+struct ShiftAmounts {
+  std::map<int, array> by_value;
+  const array& operator()(int r) {
+    auto it = by_value.find(r);
+    if (it == by_value.end()) it = by_value.emplace(r, u32(uint64_t(r))).first;
+    return it->second;
+  }
+};
+
+array rotate_left(const array& x, int r, ShiftAmounts& amount) {
+  return bitwise_or(left_shift(x, amount(r)), right_shift(x, amount(32 - r)));
+}
 
 }  // namespace
 
 namespace detail {
 // The same Threefry-2x32 as array ops: k0, k1 broadcast against x0, x1.
 std::pair<array, array> threefry2x32(const array& k0, const array& k1, const array& c0, const array& c1) {
+  ShiftAmounts amount;
   array x0 = c0, x1 = c1;
   array ks[3] = {k0, k1, bitwise_xor(bitwise_xor(k0, k1), u32(kParity))};
   x0 = add(x0, ks[0]);
@@ -77,7 +92,7 @@ std::pair<array, array> threefry2x32(const array& k0, const array& k1, const arr
   for (int i = 0; i < 5; ++i) {
     for (int r : kRotations[i % 2]) {
       x0 = add(x0, x1);
-      x1 = bitwise_xor(rotate_left(x1, r), x0);
+      x1 = bitwise_xor(rotate_left(x1, r, amount), x0);
     }
     x0 = add(x0, ks[(i + 1) % 3]);
     x1 = add(x1, add(ks[(i + 2) % 3], u32(i + 1)));
@@ -212,7 +227,8 @@ array bits(const Shape& shape, int width, const std::optional<array>& key_, Stre
   int64_t n = ir::shape_size(shape);
   if (n == 0) return zeros(shape, out_type);
   int64_t words = (n * width + 3) / 4;
-  if (words > int64_t(UINT32_MAX)) throw_invalid("bits", "Cannot generate more than 2^32 words per key.");
+  if (words > int64_t(UINT32_MAX) || n > int64_t(INT32_MAX) - 4096)
+    throw_invalid("bits", "Cannot generate " + std::to_string(n) + " elements from one key (at most 2^31 - 4097).");
 
   Grid grid = element_grid(shape, n);
   const array& element = grid.index;

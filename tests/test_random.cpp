@@ -537,4 +537,5 @@ TEST(RandomErrors, AsMlx) {
   EXPECT_TRUE(throws_invalid([&] { random::laplace({2}, int32, key); }, "[laplace]"));
   EXPECT_TRUE(throws_invalid([&] { random::gumbel({2}, int32, key); }, "[uniform]"));
   EXPECT_TRUE(throws_invalid([&] { random::bits({-1}, key); }, "[bits]"));
+  EXPECT_TRUE(throws_invalid([&] { random::bits({65536, 32768}, 1, key); }, "[bits] Cannot generate 2147483648 elements"));
 }
