@@ -199,6 +199,12 @@ def workloads(inp, torch):
     w.append(("sum_first_4096x4096/real_time", "sum, first axis, 4096²", "stream", 4 * ROWS * COLS,
               lambda: x4k.sum(axis=0),
               (lambda: t["x4k"].sum(0)) if torch else None))
+    # Random floats in [0, 1): kiln's Threefry (one kernel), NumPy's PCG64
+    # Generator (one thread), PyTorch's Mersenne Twister (torch.rand).
+    gen = np.random.default_rng(0)
+    w.append(("uniform_16M/real_time", "uniform random floats, 4096²", "stream", 4 * ROWS * COLS,
+              lambda: gen.random((ROWS, COLS), dtype=np.float32),
+              (lambda: torch.rand(ROWS, COLS)) if torch else None))
     for n in (1024, 2048):
         a, b, bias = inp[f"ma{n}"], inp[f"mb{n}"], inp[f"bias{n}"]
         w.append((f"matmul_bias_relu/{n}/real_time", f"matmul {n} + bias + relu", "matmul", 2 * n ** 3,

@@ -169,6 +169,19 @@ void BM_sum_last(benchmark::State& state) {
                {x}, 4.0 * kRows * kCols);
 }
 
+// Uniform float32 random numbers, 4096^2 (16M), from a key passed as an
+// argument: Threefry-2x32 and the float mapping in one kernel
+// (frontend/random.cpp). Compared with NumPy's Generator.random and
+// torch.rand (different generators, the same output).
+void BM_uniform(benchmark::State& state) {
+  kx::array key = kx::random::key(0);
+  run_compiled(state,
+               [](const std::vector<kx::array>& a) {
+                 return std::vector<kx::array>{kx::random::uniform({kRows, kCols}, a[0])};
+               },
+               {key}, 4.0 * kRows * kCols);
+}
+
 void BM_sum_first(benchmark::State& state) {
   kx::array x = input("x4k", {kRows, kCols});
   run_compiled(state, [](const std::vector<kx::array>& a) { return std::vector<kx::array>{kx::sum(a[0], 0)}; },
@@ -609,6 +622,8 @@ KILN_COPY_BEFORE("sum_last_4096x4096");
 BENCHMARK(BM_sum_last)->Name("sum_last_4096x4096")->Unit(benchmark::kMillisecond)->UseRealTime();
 KILN_COPY_BEFORE("sum_first_4096x4096");
 BENCHMARK(BM_sum_first)->Name("sum_first_4096x4096")->Unit(benchmark::kMillisecond)->UseRealTime();
+KILN_COPY_BEFORE("uniform_16M");
+BENCHMARK(BM_uniform)->Name("uniform_16M")->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_matmul_bias_relu)->Name("matmul_bias_relu")->Arg(1024)->Arg(2048)
     ->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_sgemm_openblas)->Name("sgemm_openblas")->Arg(1024)->Arg(2048)

@@ -1,11 +1,12 @@
 #pragma once
 // The one header applications include: arrays, ops, transformations,
-// devices and streams.
+// devices and streams, and the random namespace.
 #include "frontend/array.h"
 #include "frontend/autodiff.h"
 #include "frontend/device.h"
 #include "frontend/export.h"
 #include "frontend/ops.h"
+#include "frontend/random.h"
 #include "frontend/stream.h"
 #include "frontend/transforms.h"
 #include "frontend/vmap.h"
