@@ -1,0 +1,448 @@
+// Host kernels of scans and sorts (host_scan_sort.h).
+//
+// Scans: a line is the n elements along the axis, `inner` apart. With
+// inner == 1 each line is contiguous and runs as one loop; otherwise a
+// block of up to kBlock neighbouring lines advances together, one whole
+// contiguous row of the block per step, so the inner loop is a vectorizable
+// elementwise combine. 16-bit floats are scanned in double, each partial
+// result rounded to the dtype as the interpreter does.
+//
+// Sorts: each element becomes an unsigned key whose integer order is the
+// sort order (ir/scan_sort.h: nans last, -0 == +0), paired with its index.
+// Short lines sort the pairs with std::sort by (key, index), which is a
+// stable sort by key; long lines use a least-significant-digit radix sort,
+// stable by construction. argpartition finds the element of rank kth with
+// std::nth_element on (key, index) and then splits the line around it in
+// one ordered pass.
+#include "codegen/host_scan_sort.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <stdexcept>
+#include <type_traits>
+#include <vector>
+
+#include "ir/element.h"
+#include "ir/scan_sort.h"
+#include "runtime/thread_pool.h"
+
+namespace kiln::codegen {
+
+namespace {
+
+using ir::Op;
+using ir::OpKind;
+using ir::Tensor;
+
+// Below this many bytes of work an op stays on the calling thread.
+constexpr int64_t kGrainBytes = int64_t(1) << 16;
+
+template <class F>
+void parallel(int64_t n, int64_t unit_bytes, const F& fn) {
+  if (n <= 0) return;
+  const int64_t grain = std::max<int64_t>(1, kGrainBytes / std::max<int64_t>(1, unit_bytes));
+  if (n <= grain) return fn(int64_t(0), n);
+  runtime::ThreadPool::global().parallel_for(n, grain, fn);
+}
+
+Tensor fresh(const ir::Type& t) { return {t, runtime::allocate(size_t(t.nbytes()))}; }
+
+void split_at(const ir::Shape& s, int64_t axis, int64_t* outer, int64_t* n, int64_t* inner) {
+  *outer = *inner = 1;
+  for (int64_t d = 0; d < axis; ++d) *outer *= s[size_t(d)];
+  for (size_t d = size_t(axis) + 1; d < s.size(); ++d) *inner *= s[d];
+  *n = s[size_t(axis)];
+}
+
+// ============================== scans ==========================================
+
+// Unsigned arithmetic of at least 32 bits: products of two uint16 would
+// overflow int after the usual promotions.
+template <class T>
+using Wrap = std::conditional_t<(sizeof(T) < 4), uint32_t, std::make_unsigned_t<T>>;
+
+// The combining functions, on the type T the elements are computed in.
+// Integers wrap (through the unsigned type); max/min propagate nan and keep
+// the earlier value on ties.
+template <class T>
+struct Sum {
+  static T f(T a, T v) {
+    if constexpr (std::is_integral_v<T>) return T(Wrap<T>(a) + Wrap<T>(v));
+    else return a + v;
+  }
+};
+template <class T>
+struct Prod {
+  static T f(T a, T v) {
+    if constexpr (std::is_integral_v<T>) return T(Wrap<T>(a) * Wrap<T>(v));
+    else return a * v;
+  }
+};
+template <class T>
+struct Max {
+  static T f(T a, T v) {
+    if constexpr (std::is_floating_point_v<T>) return a != a ? a : (v != v || v > a) ? v : a;
+    else return v > a ? v : a;
+  }
+};
+template <class T>
+struct Min {
+  static T f(T a, T v) {
+    if constexpr (std::is_floating_point_v<T>) return a != a ? a : (v != v || v < a) ? v : a;
+    else return v < a ? v : a;
+  }
+};
+template <class T>
+struct LogAddExp {
+  static T f(T a, T v) { return T(ir::scan_logaddexp(double(a), double(v))); }
+};
+
+// Rounding of partial results: none for native types, to a 16-bit float
+// dtype for those scanned in double.
+struct Exact {
+  template <class T>
+  T operator()(T v) const { return v; }
+};
+struct RoundTo {
+  Dtype t;
+  double operator()(double v) const {
+    uint16_t b;
+    store_f64(t, &b, 0, v);
+    return load_f64(t, &b, 0);
+  }
+};
+
+struct ScanShape {
+  int64_t outer, n, inner;
+  bool reverse, inclusive;
+};
+
+constexpr int64_t kBlock = 256;           // lines advanced together
+constexpr int64_t kTwoPassMin = 1 << 15;  // shortest line worth splitting
+
+// Contiguous line x[0..n) scanned into y, starting from `acc` (has_acc) or
+// from its first element. Returns the final accumulator.
+template <class T, class Op, class Round>
+T scan_run(const T* x, T* y, int64_t n, int64_t step, bool inclusive, T acc, bool has_acc, T identity,
+           const Round& round) {
+  int64_t j = 0;
+  if (!has_acc && n > 0) {
+    if (inclusive) y[0] = x[0];
+    else y[0] = identity;
+    acc = x[0];
+    j = 1;
+  }
+  if (inclusive) {
+    for (; j < n; ++j) y[j * step] = acc = round(Op::f(acc, x[j * step]));
+  } else {
+    for (; j < n; ++j) {
+      y[j * step] = acc;
+      acc = round(Op::f(acc, x[j * step]));
+    }
+  }
+  return acc;
+}
+
+// One long contiguous line in two parallel passes: the total of each of
+// `parts` blocks, then each block scanned from the combination of the
+// totals before it.
+template <class T, class Op, class Round>
+void scan_two_pass(const T* x, T* y, int64_t n, const ScanShape& s, T identity, const Round& round) {
+  const int64_t parts = std::min<int64_t>(runtime::ThreadPool::global().size() * 4, n / 4096);
+  const int64_t len = (n + parts - 1) / parts;
+  // Reverse lines are walked from the end: block b covers positions
+  // [b * len, ...) counted from the walk's start.
+  const int64_t step = s.reverse ? -1 : 1;
+  const T* xs = s.reverse ? x + n - 1 : x;
+  T* ys = s.reverse ? y + n - 1 : y;
+  std::vector<T> total(static_cast<size_t>(parts));
+  runtime::ThreadPool::global().parallel_for(parts, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t b = begin; b < end; ++b) {
+      const int64_t lo = b * len, hi = std::min(n, lo + len);
+      T acc = xs[lo * step];
+      for (int64_t j = lo + 1; j < hi; ++j) acc = round(Op::f(acc, xs[j * step]));
+      total[size_t(b)] = acc;
+    }
+  });
+  std::vector<T> offset(static_cast<size_t>(parts));
+  for (int64_t b = 1; b < parts; ++b)
+    offset[size_t(b)] = b == 1 ? total[0] : round(Op::f(offset[size_t(b - 1)], total[size_t(b - 1)]));
+  runtime::ThreadPool::global().parallel_for(parts, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t b = begin; b < end; ++b) {
+      const int64_t lo = b * len, hi = std::min(n, lo + len);
+      scan_run<T, Op>(xs + lo * step, ys + lo * step, hi - lo, step, s.inclusive, offset[size_t(b)], b > 0,
+                      identity, round);
+    }
+  });
+}
+
+template <class T, class Op, class Round>
+void scan_typed(const T* x, T* y, const ScanShape& s, T identity, const Round& round) {
+  const int64_t outer = s.outer, n = s.n, inner = s.inner;
+  if (outer * n * inner == 0) return;
+  if (inner == 1) {
+    if (outer < runtime::ThreadPool::global().size() && n >= kTwoPassMin && runtime::ThreadPool::global().size() > 1) {
+      for (int64_t o = 0; o < outer; ++o) scan_two_pass<T, Op>(x + o * n, y + o * n, n, s, identity, round);
+      return;
+    }
+    parallel(outer, n * int64_t(sizeof(T)), [&](int64_t begin, int64_t end) {
+      for (int64_t o = begin; o < end; ++o) {
+        const T* xl = x + o * n;
+        T* yl = y + o * n;
+        if (s.reverse) scan_run<T, Op>(xl + n - 1, yl + n - 1, n, -1, s.inclusive, identity, false, identity, round);
+        else scan_run<T, Op>(xl, yl, n, 1, s.inclusive, identity, false, identity, round);
+      }
+    });
+    return;
+  }
+  // Blocks of up to kBlock neighbouring lines, a whole row of the block per
+  // step: acc[i] combines with row[i], contiguous in i.
+  const int64_t blocks = (inner + kBlock - 1) / kBlock;
+  parallel(outer * blocks, n * std::min(inner, kBlock) * int64_t(sizeof(T)), [&](int64_t begin, int64_t end) {
+    T acc[kBlock];
+    for (int64_t u = begin; u < end; ++u) {
+      const int64_t o = u / blocks, i0 = (u - o * blocks) * kBlock, w = std::min(kBlock, inner - i0);
+      for (int64_t step = 0; step < n; ++step) {
+        const int64_t j = s.reverse ? n - 1 - step : step;
+        const T* row = x + (o * n + j) * inner + i0;
+        T* out = y + (o * n + j) * inner + i0;
+        if (step == 0) {
+          for (int64_t i = 0; i < w; ++i) out[i] = s.inclusive ? row[i] : identity;
+          for (int64_t i = 0; i < w; ++i) acc[i] = row[i];
+        } else if (s.inclusive) {
+          for (int64_t i = 0; i < w; ++i) out[i] = acc[i] = round(Op::f(acc[i], row[i]));
+        } else {
+          for (int64_t i = 0; i < w; ++i) out[i] = acc[i];
+          for (int64_t i = 0; i < w; ++i) acc[i] = round(Op::f(acc[i], row[i]));
+        }
+      }
+    }
+  });
+}
+
+template <class T>
+T lowest() {
+  if constexpr (std::is_floating_point_v<T>) return -std::numeric_limits<T>::infinity();
+  else return std::numeric_limits<T>::lowest();
+}
+template <class T>
+T highest() {
+  if constexpr (std::is_floating_point_v<T>) return std::numeric_limits<T>::infinity();
+  else return std::numeric_limits<T>::max();
+}
+
+template <class T, class Round = Exact>
+void scan_dispatch(OpKind k, const void* x, void* y, const ScanShape& s, bool is_bool, const Round& round = {}) {
+  const T* a = static_cast<const T*>(x);
+  T* b = static_cast<T*>(y);
+  switch (k) {
+    case OpKind::Cumsum: return scan_typed<T, Sum<T>>(a, b, s, T(0), round);
+    case OpKind::Cumprod: return scan_typed<T, Prod<T>>(a, b, s, T(1), round);
+    case OpKind::Cummax: return scan_typed<T, Max<T>>(a, b, s, is_bool ? T(0) : lowest<T>(), round);
+    case OpKind::Cummin: return scan_typed<T, Min<T>>(a, b, s, is_bool ? T(1) : highest<T>(), round);
+    case OpKind::Logcumsumexp:
+      if constexpr (std::is_floating_point_v<T>) return scan_typed<T, LogAddExp<T>>(a, b, s, lowest<T>(), round);
+      break;
+    default: break;
+  }
+  throw std::logic_error(std::string("[host] ") + ir::op_name(k) + " is not a scan of this dtype");
+}
+
+}  // namespace
+
+Tensor run_host_scan(const Op& op, const Tensor& x) {
+  ScanShape s;
+  split_at(x.type.shape, op.int_attr("axis"), &s.outer, &s.n, &s.inner);
+  s.reverse = op.int_attr("reverse") != 0;
+  s.inclusive = op.int_attr("inclusive") != 0;
+  Tensor out = fresh(op.type);
+  const void* a = x.buffer->data();
+  void* b = out.buffer->data();
+  const OpKind k = op.kind;
+  const Dtype t = x.type.dtype;
+  switch (t.val) {
+    case Dtype::Val::bool_: scan_dispatch<uint8_t>(k, a, b, s, true); return out;
+    case Dtype::Val::uint8: scan_dispatch<uint8_t>(k, a, b, s, false); return out;
+    case Dtype::Val::uint16: scan_dispatch<uint16_t>(k, a, b, s, false); return out;
+    case Dtype::Val::uint32: scan_dispatch<uint32_t>(k, a, b, s, false); return out;
+    case Dtype::Val::uint64: scan_dispatch<uint64_t>(k, a, b, s, false); return out;
+    case Dtype::Val::int8: scan_dispatch<int8_t>(k, a, b, s, false); return out;
+    case Dtype::Val::int16: scan_dispatch<int16_t>(k, a, b, s, false); return out;
+    case Dtype::Val::int32: scan_dispatch<int32_t>(k, a, b, s, false); return out;
+    case Dtype::Val::int64: scan_dispatch<int64_t>(k, a, b, s, false); return out;
+    case Dtype::Val::float32: scan_dispatch<float>(k, a, b, s, false); return out;
+    case Dtype::Val::float64: scan_dispatch<double>(k, a, b, s, false); return out;
+    case Dtype::Val::float16:
+    case Dtype::Val::bfloat16: {
+      // In double, each partial result rounded to the dtype.
+      const int64_t n = x.type.size();
+      std::vector<double> wide(static_cast<size_t>(n)), res(static_cast<size_t>(n));
+      parallel(n, 8, [&](int64_t begin, int64_t end) {
+        for (int64_t i = begin; i < end; ++i) wide[size_t(i)] = load_f64(t, a, i);
+      });
+      scan_dispatch<double>(k, wide.data(), res.data(), s, false, RoundTo{t});
+      parallel(n, 8, [&](int64_t begin, int64_t end) {
+        for (int64_t i = begin; i < end; ++i) store_f64(t, b, i, res[size_t(i)]);
+      });
+      return out;
+    }
+    case Dtype::Val::complex64: break;
+  }
+  throw std::logic_error("[host] " + std::string(ir::op_name(k)) + " of " + dtype_name(t) +
+                         " (the type rule takes real types only)");
+}
+
+// ============================== sorts ==========================================
+
+namespace {
+
+// Order-preserving unsigned keys: nan above +inf, -0 as +0.
+inline uint32_t key_of_float(float f) {
+  if (f != f) return ~uint32_t(0);
+  if (f == 0) f = 0;
+  uint32_t b;
+  std::memcpy(&b, &f, 4);
+  return (b >> 31) ? ~b : b | 0x80000000u;
+}
+inline uint64_t key_of_double(double f) {
+  if (f != f) return ~uint64_t(0);
+  if (f == 0) f = 0;
+  uint64_t b;
+  std::memcpy(&b, &f, 8);
+  return (b >> 63) ? ~b : b | (uint64_t(1) << 63);
+}
+
+// The key of element i of x (dtype t), for the key width K.
+template <class K>
+K key_at(Dtype t, const void* x, int64_t i) {
+  switch (t.val) {
+    case Dtype::Val::bool_: case Dtype::Val::uint8: return K(static_cast<const uint8_t*>(x)[i]);
+    case Dtype::Val::uint16: return K(static_cast<const uint16_t*>(x)[i]);
+    case Dtype::Val::uint32: return K(static_cast<const uint32_t*>(x)[i]);
+    case Dtype::Val::uint64: return K(static_cast<const uint64_t*>(x)[i]);
+    case Dtype::Val::int8: return K(uint32_t(int32_t(static_cast<const int8_t*>(x)[i])) ^ 0x80000000u);
+    case Dtype::Val::int16: return K(uint32_t(int32_t(static_cast<const int16_t*>(x)[i])) ^ 0x80000000u);
+    case Dtype::Val::int32: return K(uint32_t(static_cast<const int32_t*>(x)[i]) ^ 0x80000000u);
+    case Dtype::Val::int64: return K(uint64_t(static_cast<const int64_t*>(x)[i]) ^ (uint64_t(1) << 63));
+    case Dtype::Val::float16: return K(key_of_float(half_to_float(static_cast<const uint16_t*>(x)[i])));
+    case Dtype::Val::bfloat16: return K(key_of_float(bfloat_to_float(static_cast<const uint16_t*>(x)[i])));
+    case Dtype::Val::float32: return K(key_of_float(static_cast<const float*>(x)[i]));
+    case Dtype::Val::float64: return K(key_of_double(static_cast<const double*>(x)[i]));
+    case Dtype::Val::complex64: break;
+  }
+  return 0;
+}
+
+bool wide_keys(Dtype t) { return t == uint64 || t == int64 || t == float64; }
+
+template <class K>
+struct Item {
+  K key;
+  uint32_t index;
+};
+template <class K>
+inline bool item_less(const Item<K>& a, const Item<K>& b) {
+  return a.key < b.key || (a.key == b.key && a.index < b.index);
+}
+
+constexpr int64_t kRadixMin = 2048;  // shorter lines use std::sort
+
+// Stable LSD radix sort of v by key, 8 bits a pass; passes where every key
+// has the same digit are skipped. tmp has v's size.
+template <class K>
+void radix_sort(std::vector<Item<K>>& v, std::vector<Item<K>>& tmp) {
+  constexpr int kPasses = int(sizeof(K));
+  const size_t n = v.size();
+  std::vector<uint32_t> count(size_t(kPasses) * 256, 0);
+  for (const Item<K>& it : v)
+    for (int p = 0; p < kPasses; ++p) ++count[size_t(p) * 256 + ((it.key >> (8 * p)) & 0xff)];
+  for (int p = 0; p < kPasses; ++p) {
+    uint32_t* c = &count[size_t(p) * 256];
+    if (c[(v[0].key >> (8 * p)) & 0xff] == n) continue;  // one digit for all
+    uint32_t sum = 0;
+    for (int d = 0; d < 256; ++d) {
+      const uint32_t k = c[d];
+      c[d] = sum;
+      sum += k;
+    }
+    for (const Item<K>& it : v) tmp[c[(it.key >> (8 * p)) & 0xff]++] = it;
+    v.swap(tmp);
+  }
+}
+
+// One line: n elements of x at base + j * inner; the result the same way.
+template <class K>
+void sort_line(const Op& op, const Tensor& x, Tensor& out, int64_t base, int64_t n, int64_t inner,
+               std::vector<Item<K>>& items, std::vector<Item<K>>& tmp) {
+  const Dtype t = x.type.dtype;
+  const void* src = x.buffer->data();
+  items.resize(size_t(n));
+  for (int64_t j = 0; j < n; ++j) items[size_t(j)] = {key_at<K>(t, src, base + j * inner), uint32_t(j)};
+  if (op.kind == OpKind::Argpartition) {
+    const int64_t kth = op.int_attr("kth");
+    std::nth_element(items.begin(), items.begin() + kth, items.end(), item_less<K>);
+    const Item<K> pivot = items[size_t(kth)];
+    // In index order: those before the pivot, the pivot, the rest.
+    uint32_t* o = static_cast<uint32_t*>(out.buffer->data());
+    int64_t left = 0, right = kth + 1;
+    for (int64_t j = 0; j < n; ++j) {
+      const Item<K> it{key_at<K>(t, src, base + j * inner), uint32_t(j)};
+      if (item_less(it, pivot)) o[base + (left++) * inner] = uint32_t(j);
+      else if (uint32_t(j) != pivot.index) o[base + (right++) * inner] = uint32_t(j);
+    }
+    o[base + kth * inner] = pivot.index;
+    return;
+  }
+  if (n >= kRadixMin) {
+    tmp.resize(size_t(n));
+    radix_sort(items, tmp);
+  } else {
+    std::sort(items.begin(), items.end(), item_less<K>);
+  }
+  if (op.kind == OpKind::Argsort) {
+    uint32_t* o = static_cast<uint32_t*>(out.buffer->data());
+    for (int64_t j = 0; j < n; ++j) o[base + j * inner] = items[size_t(j)].index;
+    return;
+  }
+  const size_t es = t.size();
+  const char* s = static_cast<const char*>(src);
+  char* d = static_cast<char*>(out.buffer->data());
+  switch (es) {
+    case 1:
+      for (int64_t j = 0; j < n; ++j) d[base + j * inner] = s[base + int64_t(items[size_t(j)].index) * inner];
+      return;
+    default:
+      for (int64_t j = 0; j < n; ++j)
+        std::memcpy(d + (base + j * inner) * int64_t(es), s + (base + int64_t(items[size_t(j)].index) * inner) * int64_t(es), es);
+  }
+}
+
+template <class K>
+void sort_all(const Op& op, const Tensor& x, Tensor& out) {
+  int64_t outer, n, inner;
+  split_at(x.type.shape, op.int_attr("axis"), &outer, &n, &inner);
+  if (outer * n * inner == 0) return;
+  parallel(outer * inner, n * int64_t(sizeof(Item<K>)) * 4, [&](int64_t begin, int64_t end) {
+    std::vector<Item<K>> items, tmp;
+    for (int64_t line = begin; line < end; ++line) {
+      const int64_t o = line / inner, i = line - o * inner;
+      sort_line<K>(op, x, out, o * n * inner + i, n, inner, items, tmp);
+    }
+  });
+}
+
+}  // namespace
+
+Tensor run_host_sort(const Op& op, const Tensor& x) {
+  const Dtype t = x.type.dtype;
+  if (is_complex(t))
+    throw std::logic_error("[host] " + std::string(ir::op_name(op.kind)) + " of complex64 (the type rule takes real types only)");
+  Tensor out = fresh(op.type);
+  if (wide_keys(t)) sort_all<uint64_t>(op, x, out);
+  else sort_all<uint32_t>(op, x, out);
+  return out;
+}
+
+}  // namespace kiln::codegen
