@@ -332,3 +332,5 @@ inline array operator!(const array& a) { return logical_not(a); }
 inline array operator~(const array& a) { return bitwise_invert(a); }
 
 }  // namespace kiln
+
+#include "frontend/ops_scan_sort.h"
