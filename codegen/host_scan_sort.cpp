@@ -314,25 +314,49 @@ inline uint64_t key_of_double(double f) {
   return (b >> 63) ? ~b : b | (uint64_t(1) << 63);
 }
 
-// The key of element i of x (dtype t), for the key width K.
-template <class K>
-K key_at(Dtype t, const void* x, int64_t i) {
+// The inverse of the float keys, for keys of numbers (not of nan, and
+// +0 for both zeros).
+inline float float_of_key(uint32_t k) {
+  const uint32_t b = (k >> 31) ? k & 0x7fffffffu : ~k;
+  float f;
+  std::memcpy(&f, &b, 4);
+  return f;
+}
+inline double double_of_key(uint64_t k) {
+  const uint64_t b = (k >> 63) ? k & ~(uint64_t(1) << 63) : ~k;
+  double f;
+  std::memcpy(&f, &b, 8);
+  return f;
+}
+
+// Calls fn(key_of) with key_of(i) the key (of width K) of element i of x:
+// one switch per line, typed loops inside.
+template <class K, class F>
+void with_keys(Dtype t, const void* x, const F& fn) {
   switch (t.val) {
-    case Dtype::Val::bool_: case Dtype::Val::uint8: return K(static_cast<const uint8_t*>(x)[i]);
-    case Dtype::Val::uint16: return K(static_cast<const uint16_t*>(x)[i]);
-    case Dtype::Val::uint32: return K(static_cast<const uint32_t*>(x)[i]);
-    case Dtype::Val::uint64: return K(static_cast<const uint64_t*>(x)[i]);
-    case Dtype::Val::int8: return K(uint32_t(int32_t(static_cast<const int8_t*>(x)[i])) ^ 0x80000000u);
-    case Dtype::Val::int16: return K(uint32_t(int32_t(static_cast<const int16_t*>(x)[i])) ^ 0x80000000u);
-    case Dtype::Val::int32: return K(uint32_t(static_cast<const int32_t*>(x)[i]) ^ 0x80000000u);
-    case Dtype::Val::int64: return K(uint64_t(static_cast<const int64_t*>(x)[i]) ^ (uint64_t(1) << 63));
-    case Dtype::Val::float16: return K(key_of_float(half_to_float(static_cast<const uint16_t*>(x)[i])));
-    case Dtype::Val::bfloat16: return K(key_of_float(bfloat_to_float(static_cast<const uint16_t*>(x)[i])));
-    case Dtype::Val::float32: return K(key_of_float(static_cast<const float*>(x)[i]));
-    case Dtype::Val::float64: return K(key_of_double(static_cast<const double*>(x)[i]));
+    case Dtype::Val::bool_: case Dtype::Val::uint8:
+      return fn([p = static_cast<const uint8_t*>(x)](int64_t i) { return K(p[i]); });
+    case Dtype::Val::uint16: return fn([p = static_cast<const uint16_t*>(x)](int64_t i) { return K(p[i]); });
+    case Dtype::Val::uint32: return fn([p = static_cast<const uint32_t*>(x)](int64_t i) { return K(p[i]); });
+    case Dtype::Val::uint64: return fn([p = static_cast<const uint64_t*>(x)](int64_t i) { return K(p[i]); });
+    case Dtype::Val::int8:
+      return fn([p = static_cast<const int8_t*>(x)](int64_t i) { return K(uint32_t(int32_t(p[i])) ^ 0x80000000u); });
+    case Dtype::Val::int16:
+      return fn([p = static_cast<const int16_t*>(x)](int64_t i) { return K(uint32_t(int32_t(p[i])) ^ 0x80000000u); });
+    case Dtype::Val::int32:
+      return fn([p = static_cast<const int32_t*>(x)](int64_t i) { return K(uint32_t(p[i]) ^ 0x80000000u); });
+    case Dtype::Val::int64:
+      return fn([p = static_cast<const int64_t*>(x)](int64_t i) { return K(uint64_t(p[i]) ^ (uint64_t(1) << 63)); });
+    case Dtype::Val::float16:
+      return fn([p = static_cast<const uint16_t*>(x)](int64_t i) { return K(key_of_float(half_to_float(p[i]))); });
+    case Dtype::Val::bfloat16:
+      return fn([p = static_cast<const uint16_t*>(x)](int64_t i) { return K(key_of_float(bfloat_to_float(p[i]))); });
+    case Dtype::Val::float32: return fn([p = static_cast<const float*>(x)](int64_t i) { return K(key_of_float(p[i])); });
+    case Dtype::Val::float64:
+      return fn([p = static_cast<const double*>(x)](int64_t i) { return K(key_of_double(p[i])); });
     case Dtype::Val::complex64: break;
   }
-  return 0;
+  throw std::logic_error("[host] sort of " + dtype_name(t) + " (the type rule takes real types only)");
 }
 
 bool wide_keys(Dtype t) { return t == uint64 || t == int64 || t == float64; }
@@ -346,76 +370,208 @@ template <class K>
 inline bool item_less(const Item<K>& a, const Item<K>& b) {
   return a.key < b.key || (a.key == b.key && a.index < b.index);
 }
-
-constexpr int64_t kRadixMin = 2048;  // shorter lines use std::sort
-
-// Stable LSD radix sort of v by key, 8 bits a pass; passes where every key
-// has the same digit are skipped. tmp has v's size.
 template <class K>
-void radix_sort(std::vector<Item<K>>& v, std::vector<Item<K>>& tmp) {
-  constexpr int kPasses = int(sizeof(K));
-  const size_t n = v.size();
-  std::vector<uint32_t> count(size_t(kPasses) * 256, 0);
-  for (const Item<K>& it : v)
-    for (int p = 0; p < kPasses; ++p) ++count[size_t(p) * 256 + ((it.key >> (8 * p)) & 0xff)];
+inline K key_of(const Item<K>& it) { return it.key; }
+inline uint32_t key_of(uint32_t k) { return k; }
+inline uint64_t key_of(uint64_t k) { return k; }
+
+constexpr int64_t kRadixMin = 2048;              // shorter lines use std::sort
+constexpr int64_t kSplitMin = int64_t(1) << 16;  // longer single lines sort in parallel parts
+constexpr int64_t kSelectMax = 32;               // argpartition near an end: a small sorted buffer
+
+// Scratch space from the runtime's allocator, which recycles big buffers:
+// fresh pages would cost a fault each on every call.
+template <class T>
+struct Scratch {
+  runtime::BufferPtr buffer;
+  T* data = nullptr;
+  explicit Scratch(int64_t n) : buffer(runtime::allocate(size_t(std::max<int64_t>(n, 1)) * sizeof(T))) {
+    data = static_cast<T*>(buffer->data());
+  }
+};
+
+// Stable LSD radix sort of v[0..n) (items or bare keys) by key, 8 bits a
+// pass, through tmp (of n); passes where every key has the same digit are
+// skipped. Returns the array holding the result (v or tmp).
+template <class T>
+T* radix_sort(T* v, T* tmp, int64_t n) {
+  constexpr int kPasses = int(sizeof(key_of(*v)));
+  uint32_t count[kPasses][256] = {};
+  for (int64_t i = 0; i < n; ++i) {
+    const auto k = key_of(v[i]);
+    for (int p = 0; p < kPasses; ++p) ++count[p][(k >> (8 * p)) & 0xff];
+  }
   for (int p = 0; p < kPasses; ++p) {
-    uint32_t* c = &count[size_t(p) * 256];
-    if (c[(v[0].key >> (8 * p)) & 0xff] == n) continue;  // one digit for all
+    uint32_t* c = count[p];
+    if (c[(key_of(v[0]) >> (8 * p)) & 0xff] == uint32_t(n)) continue;  // one digit for all
     uint32_t sum = 0;
     for (int d = 0; d < 256; ++d) {
       const uint32_t k = c[d];
       c[d] = sum;
       sum += k;
     }
-    for (const Item<K>& it : v) tmp[c[(it.key >> (8 * p)) & 0xff]++] = it;
-    v.swap(tmp);
+    for (int64_t i = 0; i < n; ++i) tmp[c[(key_of(v[i]) >> (8 * p)) & 0xff]++] = v[i];
+    std::swap(v, tmp);
+  }
+  return v;
+}
+
+// v[0..n) sorted by key (items: by key then index), through tmp; returns
+// where they are.
+template <class T>
+T* sort_run(T* v, T* tmp, int64_t n) {
+  if (n >= kRadixMin) return radix_sort(v, tmp, n);
+  if constexpr (std::is_integral_v<T>) std::sort(v, v + n);
+  else std::sort(v, v + n, [](const T& a, const T& b) { return item_less(a, b); });
+  return v;
+}
+
+// A long line in parallel: `parts` pieces sorted at once, then merged
+// pairwise (std::merge takes the left piece first on equal keys, and the
+// left piece holds the smaller indices: the result stays stable).
+template <class T>
+T* sort_run_parallel(T* v, T* tmp, int64_t n, int64_t parts) {
+  std::vector<int64_t> bounds;
+  for (int64_t p = 0; p <= parts; ++p) bounds.push_back(n * p / parts);
+  runtime::ThreadPool::global().parallel_for(parts, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t p = begin; p < end; ++p) {
+      const int64_t lo = bounds[size_t(p)], len = bounds[size_t(p) + 1] - lo;
+      T* r = sort_run(v + lo, tmp + lo, len);
+      if (r != v + lo) std::copy(r, r + len, v + lo);
+    }
+  });
+  auto by_key = [](const T& a, const T& b) { return key_of(a) < key_of(b); };
+  for (int64_t width = 1; width < parts; width *= 2) {
+    for (int64_t p = 0; p < parts; p += 2 * width) {
+      const int64_t lo = bounds[size_t(p)], mid = bounds[size_t(std::min(parts, p + width))],
+                    hi = bounds[size_t(std::min(parts, p + 2 * width))];
+      std::merge(v + lo, v + mid, v + mid, v + hi, tmp + lo, by_key);
+    }
+    std::swap(v, tmp);
+  }
+  return v;
+}
+
+// One line of n elements of x, at base + j * inner (the result alike).
+struct Line {
+  int64_t base, n, inner;
+  int64_t at(int64_t j) const { return base + j * inner; }
+};
+
+// The rank-kth item of items[0..n) (in index order, left unchanged): with
+// a small sorted buffer when kth is within kSelectMax of an end, else
+// nth_element on a copy in tmp.
+template <class K>
+Item<K> select_kth(const Item<K>* items, Item<K>* tmp, int64_t n, int64_t kth) {
+  const int64_t high = n - kth;  // items at or above rank kth
+  if (high <= kSelectMax || kth + 1 <= kSelectMax) {
+    const bool top = high <= kSelectMax;
+    const int64_t m = top ? high : kth + 1;
+    Item<K> buf[kSelectMax];
+    int64_t size = 0;
+    // top: the m largest, ascending (buf[0] the smallest of them);
+    // bottom: the m smallest, descending (buf[0] the largest of them).
+    auto before = [top](const Item<K>& a, const Item<K>& b) { return top ? item_less(a, b) : item_less(b, a); };
+    for (int64_t j = 0; j < n; ++j) {
+      const Item<K> it = items[j];
+      if (size == m && !before(buf[0], it)) continue;
+      int64_t pos;
+      if (size < m) {
+        pos = size++;
+        while (pos > 0 && before(it, buf[pos - 1])) buf[pos] = buf[pos - 1], --pos;
+      } else {
+        pos = 0;
+        while (pos + 1 < m && before(buf[pos + 1], it)) buf[pos] = buf[pos + 1], ++pos;
+      }
+      buf[pos] = it;
+    }
+    return buf[0];
+  }
+  std::copy(items, items + n, tmp);
+  std::nth_element(tmp, tmp + kth, tmp + n, item_less<K>);
+  return tmp[kth];
+}
+
+template <class K>
+void argpartition_line(const Op& op, const Tensor& x, Tensor& out, const Line& l, Item<K>* items, Item<K>* tmp) {
+  with_keys<K>(x.type.dtype, x.buffer->data(), [&](const auto& key) {
+    for (int64_t j = 0; j < l.n; ++j) items[j] = {key(l.at(j)), uint32_t(j)};
+  });
+  const int64_t kth = op.int_attr("kth");
+  const Item<K> pivot = select_kth(items, tmp, l.n, kth);
+  // In index order: those before the pivot, the pivot, the rest.
+  uint32_t* o = static_cast<uint32_t*>(out.buffer->data());
+  int64_t left = 0, right = kth + 1;
+  for (int64_t j = 0; j < l.n; ++j) {
+    if (item_less(items[j], pivot)) o[l.at(left++)] = uint32_t(j);
+    else if (uint32_t(j) != pivot.index) o[l.at(right++)] = uint32_t(j);
+  }
+  o[l.at(kth)] = pivot.index;
+}
+
+// sort/argsort of a line through (key, index) items.
+template <class K>
+void sort_line_items(const Op& op, const Tensor& x, Tensor& out, const Line& l, Item<K>* items, Item<K>* tmp,
+                     int64_t parts) {
+  const Dtype t = x.type.dtype;
+  with_keys<K>(t, x.buffer->data(), [&](const auto& key) {
+    for (int64_t j = 0; j < l.n; ++j) items[j] = {key(l.at(j)), uint32_t(j)};
+  });
+  const Item<K>* sorted = parts > 1 ? sort_run_parallel(items, tmp, l.n, parts) : sort_run(items, tmp, l.n);
+  if (op.kind == OpKind::Argsort) {
+    uint32_t* o = static_cast<uint32_t*>(out.buffer->data());
+    for (int64_t j = 0; j < l.n; ++j) o[l.at(j)] = sorted[j].index;
+    return;
+  }
+  auto move = [&](auto word) {
+    using W = decltype(word);
+    const W* s = static_cast<const W*>(x.buffer->data());
+    W* d = static_cast<W*>(out.buffer->data());
+    for (int64_t j = 0; j < l.n; ++j) d[l.at(j)] = s[l.at(int64_t(sorted[j].index))];
+  };
+  switch (t.size()) {
+    case 1: return move(uint8_t());
+    case 2: return move(uint16_t());
+    case 4: return move(uint32_t());
+    default: return move(uint64_t());  // every real dtype is 1, 2, 4 or 8 bytes
   }
 }
 
-// One line: n elements of x at base + j * inner; the result the same way.
-template <class K>
-void sort_line(const Op& op, const Tensor& x, Tensor& out, int64_t base, int64_t n, int64_t inner,
-               std::vector<Item<K>>& items, std::vector<Item<K>>& tmp) {
-  const Dtype t = x.type.dtype;
-  const void* src = x.buffer->data();
-  items.resize(size_t(n));
-  for (int64_t j = 0; j < n; ++j) items[size_t(j)] = {key_at<K>(t, src, base + j * inner), uint32_t(j)};
-  if (op.kind == OpKind::Argpartition) {
-    const int64_t kth = op.int_attr("kth");
-    std::nth_element(items.begin(), items.begin() + kth, items.end(), item_less<K>);
-    const Item<K> pivot = items[size_t(kth)];
-    // In index order: those before the pivot, the pivot, the rest.
-    uint32_t* o = static_cast<uint32_t*>(out.buffer->data());
-    int64_t left = 0, right = kth + 1;
-    for (int64_t j = 0; j < n; ++j) {
-      const Item<K> it{key_at<K>(t, src, base + j * inner), uint32_t(j)};
-      if (item_less(it, pivot)) o[base + (left++) * inner] = uint32_t(j);
-      else if (uint32_t(j) != pivot.index) o[base + (right++) * inner] = uint32_t(j);
+// sort of a line of a 4- or 8-byte dtype through bare keys: the keys sort
+// alone (half the bytes of items) and turn back into values. Keys lose
+// only the sign of zeros and nan payloads; the zeros and the nans form one
+// run each in the result, filled with the line's own zeros and nans in
+// index order, as a stable sort places them.
+template <class K, class V>
+void sort_line_keys(const Tensor& x, Tensor& out, const Line& l, K* keys, K* tmp, int64_t parts) {
+  const V* s = static_cast<const V*>(x.buffer->data());
+  V* d = static_cast<V*>(out.buffer->data());
+  with_keys<K>(x.type.dtype, s, [&](const auto& key) {
+    for (int64_t j = 0; j < l.n; ++j) keys[j] = key(l.at(j));
+  });
+  const K* sorted = parts > 1 ? sort_run_parallel(keys, tmp, l.n, parts) : sort_run(keys, tmp, l.n);
+  if constexpr (std::is_floating_point_v<V>) {
+    for (int64_t j = 0; j < l.n; ++j) {
+      const K k = sorted[j];
+      if constexpr (sizeof(V) == 4) d[l.at(j)] = k == ~K(0) ? V(0) : float_of_key(uint32_t(k));
+      else d[l.at(j)] = k == ~K(0) ? V(0) : double_of_key(uint64_t(k));
     }
-    o[base + kth * inner] = pivot.index;
-    return;
-  }
-  if (n >= kRadixMin) {
-    tmp.resize(size_t(n));
-    radix_sort(items, tmp);
+    const K zero_key = sizeof(V) == 4 ? K(key_of_float(0.0f)) : K(key_of_double(0.0));
+    const int64_t zeros_at = std::lower_bound(sorted, sorted + l.n, zero_key) - sorted;
+    const int64_t nans_at = std::lower_bound(sorted, sorted + l.n, ~K(0)) - sorted;
+    const bool any_zero = zeros_at < l.n && sorted[zeros_at] == zero_key;
+    if (any_zero || nans_at < l.n) {
+      int64_t z = zeros_at, q = nans_at;
+      for (int64_t j = 0; j < l.n; ++j) {
+        const V v = s[l.at(j)];
+        if (v == 0) d[l.at(z++)] = v;
+        else if (v != v) d[l.at(q++)] = v;
+      }
+    }
   } else {
-    std::sort(items.begin(), items.end(), item_less<K>);
-  }
-  if (op.kind == OpKind::Argsort) {
-    uint32_t* o = static_cast<uint32_t*>(out.buffer->data());
-    for (int64_t j = 0; j < n; ++j) o[base + j * inner] = items[size_t(j)].index;
-    return;
-  }
-  const size_t es = t.size();
-  const char* s = static_cast<const char*>(src);
-  char* d = static_cast<char*>(out.buffer->data());
-  switch (es) {
-    case 1:
-      for (int64_t j = 0; j < n; ++j) d[base + j * inner] = s[base + int64_t(items[size_t(j)].index) * inner];
-      return;
-    default:
-      for (int64_t j = 0; j < n; ++j)
-        std::memcpy(d + (base + j * inner) * int64_t(es), s + (base + int64_t(items[size_t(j)].index) * inner) * int64_t(es), es);
+    // Integers: the key is the value with the sign bit flipped.
+    constexpr K flip = std::is_signed_v<V> ? K(1) << (8 * sizeof(K) - 1) : K(0);
+    for (int64_t j = 0; j < l.n; ++j) d[l.at(j)] = V(sorted[j] ^ flip);
   }
 }
 
@@ -423,13 +579,37 @@ template <class K>
 void sort_all(const Op& op, const Tensor& x, Tensor& out) {
   int64_t outer, n, inner;
   split_at(x.type.shape, op.int_attr("axis"), &outer, &n, &inner);
-  if (outer * n * inner == 0) return;
-  parallel(outer * inner, n * int64_t(sizeof(Item<K>)) * 4, [&](int64_t begin, int64_t end) {
-    std::vector<Item<K>> items, tmp;
-    for (int64_t line = begin; line < end; ++line) {
-      const int64_t o = line / inner, i = line - o * inner;
-      sort_line<K>(op, x, out, o * n * inner + i, n, inner, items, tmp);
-    }
+  const int64_t lines = outer * inner;
+  if (lines * n == 0) return;
+  const Dtype t = x.type.dtype;
+  // Values of 4 or 8 bytes sort as bare keys of their own width.
+  const bool bare = op.kind == OpKind::Sort && int64_t(t.size()) == int64_t(sizeof(K));
+  auto line_at = [&](int64_t line) {
+    const int64_t o = line / inner, i = line - o * inner;
+    return Line{o * n * inner + i, n, inner};
+  };
+  auto run = [&](const Line& l, void* a, void* b, int64_t parts) {
+    if (op.kind == OpKind::Argpartition)
+      return argpartition_line<K>(op, x, out, l, static_cast<Item<K>*>(a), static_cast<Item<K>*>(b));
+    if (!bare) return sort_line_items<K>(op, x, out, l, static_cast<Item<K>*>(a), static_cast<Item<K>*>(b), parts);
+    K* ka = static_cast<K*>(a);
+    K* kb = static_cast<K*>(b);
+    if (t == float32) return sort_line_keys<K, float>(x, out, l, ka, kb, parts);
+    if (t == float64) return sort_line_keys<K, double>(x, out, l, ka, kb, parts);
+    if (t == int32) return sort_line_keys<K, int32_t>(x, out, l, ka, kb, parts);
+    if (t == int64) return sort_line_keys<K, int64_t>(x, out, l, ka, kb, parts);
+    if (t == uint32) return sort_line_keys<K, uint32_t>(x, out, l, ka, kb, parts);
+    return sort_line_keys<K, uint64_t>(x, out, l, ka, kb, parts);
+  };
+  const int64_t threads = runtime::ThreadPool::global().size();
+  if (lines < threads && n >= kSplitMin && op.kind != OpKind::Argpartition) {
+    Scratch<Item<K>> a(n), b(n);
+    for (int64_t line = 0; line < lines; ++line) run(line_at(line), a.data, b.data, threads);
+    return;
+  }
+  parallel(lines, n * int64_t(sizeof(Item<K>)) * 4, [&](int64_t begin, int64_t end) {
+    Scratch<Item<K>> a(n), b(n);
+    for (int64_t line = begin; line < end; ++line) run(line_at(line), a.data, b.data, 1);
   });
 }
 

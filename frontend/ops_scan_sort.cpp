@@ -1,7 +1,8 @@
 // Scans, sorting and selection (ops_scan_sort.h). The scans, sort, argsort
 // and argpartition are IR primitives (ir/ops.h, KILN_SCAN_SORT_OPS);
-// partition is take_along_axis of argpartition and topk a slice of
-// partition, so their derivatives and batching come from those ops.
+// partition is take_along_axis of argpartition and topk takes the last k of
+// argpartition's indices, so their derivatives and batching come from those
+// ops.
 #include "frontend/ops_util.h"
 
 namespace kiln {
@@ -115,7 +116,9 @@ array topk(const array& a, int k, int axis, StreamOrDevice s) {
   if (k == n) return a;
   Shape start(a.ndim(), 0), stop = a.shape();
   start[size_t(ax)] = n - k;
-  return slice(k == 0 ? a : partition(a, n - k, ax), start, stop);
+  if (k == 0) return slice(a, start, stop);
+  // Only the k indices of the top are gathered.
+  return take_along_axis(a, slice(argpartition(a, n - k, ax), start, stop), ax);
 }
 array topk(const array& a, int k, StreamOrDevice s) {
   detail::OpStream on_stream(s);
