@@ -11,8 +11,10 @@
 // sort order (ir/scan_sort.h: nans last, -0 == +0), paired with its index.
 // Short lines sort the pairs with std::sort by (key, index), which is a
 // stable sort by key; long lines use a least-significant-digit radix sort,
-// stable by construction. argpartition finds the element of rank kth with
-// std::nth_element on (key, index) and then splits the line around it in
+// stable by construction (values of 4 or 8 bytes sort as bare keys and are
+// rebuilt from them). argpartition finds the element of rank kth (with a
+// small sorted buffer when kth is near an end, as in topk, else with
+// std::nth_element on (key, index)) and then splits the line around it in
 // one ordered pass.
 #include "codegen/host_scan_sort.h"
 
@@ -390,27 +392,30 @@ struct Scratch {
   }
 };
 
-// Stable LSD radix sort of v[0..n) (items or bare keys) by key, 8 bits a
-// pass, through tmp (of n); passes where every key has the same digit are
-// skipped. Returns the array holding the result (v or tmp).
+// Stable LSD radix sort of v[0..n) (items or bare keys) by key, 11 bits a
+// pass (3 passes for 32-bit keys, 6 for 64-bit ones), through tmp (of n);
+// passes where every key has the same digit are skipped. Returns the array
+// holding the result (v or tmp).
 template <class T>
 T* radix_sort(T* v, T* tmp, int64_t n) {
-  constexpr int kPasses = int(sizeof(key_of(*v)));
-  uint32_t count[kPasses][256] = {};
+  constexpr int kBits = 11, kRadix = 1 << kBits;
+  constexpr int kPasses = (8 * int(sizeof(key_of(*v))) + kBits - 1) / kBits;
+  std::vector<uint32_t> counts(size_t(kPasses) * kRadix, 0);
+  auto digit = [](auto k, int p) { return uint32_t(k >> (kBits * p)) & (kRadix - 1); };
   for (int64_t i = 0; i < n; ++i) {
     const auto k = key_of(v[i]);
-    for (int p = 0; p < kPasses; ++p) ++count[p][(k >> (8 * p)) & 0xff];
+    for (int p = 0; p < kPasses; ++p) ++counts[size_t(p) * kRadix + digit(k, p)];
   }
   for (int p = 0; p < kPasses; ++p) {
-    uint32_t* c = count[p];
-    if (c[(key_of(v[0]) >> (8 * p)) & 0xff] == uint32_t(n)) continue;  // one digit for all
+    uint32_t* c = &counts[size_t(p) * kRadix];
+    if (c[digit(key_of(v[0]), p)] == uint32_t(n)) continue;  // one digit for all
     uint32_t sum = 0;
-    for (int d = 0; d < 256; ++d) {
+    for (int d = 0; d < kRadix; ++d) {
       const uint32_t k = c[d];
       c[d] = sum;
       sum += k;
     }
-    for (int64_t i = 0; i < n; ++i) tmp[c[(key_of(v[i]) >> (8 * p)) & 0xff]++] = v[i];
+    for (int64_t i = 0; i < n; ++i) tmp[c[digit(key_of(v[i]), p)]++] = v[i];
     std::swap(v, tmp);
   }
   return v;
