@@ -29,6 +29,7 @@ import time
 import numpy as np
 
 N16M = 1 << 24
+N4M = 1 << 22  # sort, argsort
 ROWS = COLS = 4096
 # The training step of issue 4 (kiln_bench.cpp: mlp_*): MLP 784-512-512-10,
 # relu, softmax cross-entropy, mean over the batch, plain SGD.
@@ -130,6 +131,7 @@ def make_inputs(rng):
     return {
         "x16m": u((N16M,), -3, 3),
         "x4k": u((ROWS, COLS), -3, 3),
+        "x4m": u((N4M,), -3, 3),
         "w4k": u((COLS,), 0.5, 1.5),
         "b4k": u((COLS,), -0.5, 0.5),
         "ma1024": u((1024, 1024), -1, 1), "mb1024": u((1024, 1024), -1, 1), "bias1024": u((1024,), -1, 1),
@@ -205,6 +207,24 @@ def workloads(inp, torch):
     w.append(("uniform_16M/real_time", "uniform random floats, 4096²", "stream", 4 * ROWS * COLS,
               lambda: gen.random((ROWS, COLS), dtype=np.float32),
               (lambda: torch.rand(ROWS, COLS)) if torch else None))
+    # Scans, sorts and selection (issue 11). NumPy and PyTorch use their
+    # default (unstable) sorts; kiln's is stable. kind "sort": no roofline.
+    x4m = inp["x4m"]
+    w.append(("cumsum_16M/real_time", "cumsum, 16M", "stream", 2 * 4 * N16M,
+              lambda: np.cumsum(x16),
+              (lambda: torch.cumsum(t["x16m"], 0)) if torch else None))
+    w.append(("cumsum_rows_4096x4096/real_time", "cumsum, last axis, 4096²", "stream", 2 * 4 * ROWS * COLS,
+              lambda: np.cumsum(x4k, axis=-1),
+              (lambda: torch.cumsum(t["x4k"], -1)) if torch else None))
+    w.append(("sort_4M/real_time", "sort, 4M float32", "sort", 2 * 4 * N4M,
+              lambda: np.sort(x4m),
+              (lambda: torch.sort(t["x4m"])) if torch else None))
+    w.append(("argsort_4M/real_time", "argsort, 4M float32", "sort", 2 * 4 * N4M,
+              lambda: np.argsort(x4m),
+              (lambda: torch.argsort(t["x4m"])) if torch else None))
+    w.append(("topk10_rows_4096x4096/real_time", "topk (k=10), rows of 4096²", "sort", 4 * ROWS * COLS,
+              lambda: np.partition(x4k, COLS - 10, axis=-1)[:, COLS - 10:],
+              (lambda: torch.topk(t["x4k"], 10, -1, sorted=False)) if torch else None))
     for n in (1024, 2048):
         a, b, bias = inp[f"ma{n}"], inp[f"mb{n}"], inp[f"bias{n}"]
         w.append((f"matmul_bias_relu/{n}/real_time", f"matmul {n} + bias + relu", "matmul", 2 * n ** 3,

@@ -188,6 +188,39 @@ void BM_sum_first(benchmark::State& state) {
                {x}, 4.0 * kRows * kCols);
 }
 
+// Scans, sorts and selection (issue 11): host kernels, not fused.
+constexpr int kSortN = 1 << 22;  // 4M float32
+
+void BM_cumsum_16M(benchmark::State& state) {
+  kx::array x = input("x16m", {int(kElementwiseN)});
+  run_compiled(state, [](const std::vector<kx::array>& a) { return std::vector<kx::array>{kx::cumsum(a[0])}; },
+               {x}, 2.0 * 4 * kElementwiseN);
+}
+
+void BM_cumsum_rows(benchmark::State& state) {
+  kx::array x = input("x4k", {kRows, kCols});
+  run_compiled(state, [](const std::vector<kx::array>& a) { return std::vector<kx::array>{kx::cumsum(a[0], -1)}; },
+               {x}, 2.0 * 4 * kRows * kCols);
+}
+
+void BM_sort_4M(benchmark::State& state) {
+  kx::array x = input("x4m", {kSortN});
+  run_compiled(state, [](const std::vector<kx::array>& a) { return std::vector<kx::array>{kx::sort(a[0])}; },
+               {x}, 2.0 * 4 * kSortN);
+}
+
+void BM_argsort_4M(benchmark::State& state) {
+  kx::array x = input("x4m", {kSortN});
+  run_compiled(state, [](const std::vector<kx::array>& a) { return std::vector<kx::array>{kx::argsort(a[0])}; },
+               {x}, 2.0 * 4 * kSortN);
+}
+
+void BM_topk_rows(benchmark::State& state) {
+  kx::array x = input("x4k", {kRows, kCols});
+  run_compiled(state, [](const std::vector<kx::array>& a) { return std::vector<kx::array>{kx::topk(a[0], 10, -1)}; },
+               {x}, 4.0 * kRows * kCols);
+}
+
 // relu(a @ b + bias), n x n float32.
 void BM_matmul_bias_relu(benchmark::State& state) {
   int n = int(state.range(0));
@@ -624,6 +657,13 @@ KILN_COPY_BEFORE("sum_first_4096x4096");
 BENCHMARK(BM_sum_first)->Name("sum_first_4096x4096")->Unit(benchmark::kMillisecond)->UseRealTime();
 KILN_COPY_BEFORE("uniform_16M");
 BENCHMARK(BM_uniform)->Name("uniform_16M")->Unit(benchmark::kMillisecond)->UseRealTime();
+KILN_COPY_BEFORE("cumsum_16M");
+BENCHMARK(BM_cumsum_16M)->Name("cumsum_16M")->Unit(benchmark::kMillisecond)->UseRealTime();
+KILN_COPY_BEFORE("cumsum_rows_4096x4096");
+BENCHMARK(BM_cumsum_rows)->Name("cumsum_rows_4096x4096")->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_sort_4M)->Name("sort_4M")->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_argsort_4M)->Name("argsort_4M")->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_topk_rows)->Name("topk10_rows_4096x4096")->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_matmul_bias_relu)->Name("matmul_bias_relu")->Arg(1024)->Arg(2048)
     ->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_sgemm_openblas)->Name("sgemm_openblas")->Arg(1024)->Arg(2048)

@@ -17,6 +17,7 @@
 #include <string>
 #include <type_traits>
 
+#include "codegen/host_scan_sort.h"
 #include "ir/element.h"
 #include "runtime/thread_pool.h"
 
@@ -895,6 +896,8 @@ Tensor run_host_op(const Op& op, const std::vector<Tensor>& in) {
     case OpKind::Take: return take(op, in[0], in[1]);
     case OpKind::TakeAlongAxis: return take_along_axis(op, in[0], in[1]);
     case OpKind::Matmul: return matmul(op, in[0], in[1]);
+    KILN_SCAN_OPS(KILN_OP_CASE) return run_host_scan(op, in[0]);
+    KILN_SORT_OPS(KILN_OP_CASE) return run_host_sort(op, in[0]);
   }
   throw std::logic_error("[host] not a valid op kind");
 }

@@ -382,3 +382,5 @@ inline array operator~(const array& a) { return bitwise_invert(a); }
 
 }  // namespace kiln
 #include "frontend/ops_misc.h"  // broadcast_shapes, result_type, finfo, unflatten, divmod, ...
+
+#include "frontend/ops_scan_sort.h"

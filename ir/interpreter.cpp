@@ -18,6 +18,7 @@
 
 #include "ir/custom.h"
 #include "ir/element.h"
+#include "ir/scan_sort.h"
 #include "ir/type_rules.h"
 
 namespace kiln::ir {
@@ -806,6 +807,8 @@ Tensor interpret_op(const Op& op, const std::vector<Tensor>& in) {
     case OpKind::Take: return take(op, in[0], in[1]);
     case OpKind::TakeAlongAxis: return take_along_axis(op, in[0], in[1]);
     case OpKind::Matmul: return matmul(op, in[0], in[1]);
+    KILN_SCAN_OPS(KILN_OP_CASE) return interpret_scan(op, in[0]);
+    KILN_SORT_OPS(KILN_OP_CASE) return interpret_sort(op, in[0]);
     case OpKind::Custom: return call(*op.custom->forward, in)[size_t(op.int_attr("index"))];
   }
   fail(k, "is not a valid op kind");

@@ -173,8 +173,15 @@ void check_elementwise_dtype(OpKind k, Dtype t) {
     KILN_REDUCTION_OPS(KILN_OP_CASE)
     KILN_MOVEMENT_OPS(KILN_OP_CASE)
     KILN_BITCAST_OPS(KILN_OP_CASE)
+    KILN_SCAN_SORT_OPS(KILN_OP_CASE)
       return;
   }
+}
+
+// A 0/1 flag attribute of the scans.
+void check_flag(OpKind k, const Attrs& attrs, const char* name) {
+  int64_t v = int_attr(k, attrs, name);
+  if (v != 0 && v != 1) fail(k, std::string("attribute '") + name + "' must be 0 or 1, got " + std::to_string(v));
 }
 
 // Dimensions are int32 (as MLX's Shape): a larger one is an error.
@@ -389,6 +396,30 @@ Type infer_type(OpKind k, const std::vector<Type>& in, const Attrs& attrs, const
       else if (ok) ok = !s.empty() && int64_t(s.back()) * a == int64_t(t.back()) * b;
       if (!ok) fail(k, "cannot reinterpret " + types_str(in) + " as " + type_to_string(declared));
       return declared;
+    }
+
+    KILN_SCAN_OPS(KILN_OP_CASE) {
+      check_axis(k, int_attr(k, attrs, "axis"), in[0].shape.size());
+      check_flag(k, attrs, "reverse");
+      check_flag(k, attrs, "inclusive");
+      const Dtype t = in[0].dtype;
+      if (k == OpKind::Cumsum) require_dtype(k, t, !is_complex(t) && t != bool_, "a real numeric type");
+      else if (k == OpKind::Logcumsumexp) require_dtype(k, t, is_floating(t), "a floating type");
+      else require_dtype(k, t, !is_complex(t), "a real type");
+      return in[0];
+    }
+
+    KILN_SORT_OPS(KILN_OP_CASE) {
+      const int64_t axis = int_attr(k, attrs, "axis");
+      check_axis(k, axis, in[0].shape.size());
+      require_dtype(k, in[0].dtype, !is_complex(in[0].dtype), "a real type");
+      if (k == OpKind::Argpartition) {
+        const int64_t kth = int_attr(k, attrs, "kth"), n = in[0].shape[size_t(axis)];
+        if (kth < 0 || kth >= n)
+          fail(k, "kth " + std::to_string(kth) + " is out of range for axis " + std::to_string(axis) +
+                      " of " + type_to_string(in[0]));
+      }
+      return k == OpKind::Sort ? in[0] : Type{uint32, in[0].shape};
     }
 
     case OpKind::Constant: case OpKind::Custom:

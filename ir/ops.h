@@ -127,6 +127,21 @@ namespace kiln::ir {
   /* the operand's row-major bytes read as the result's dtype: the same */ \
   /* shape, or the last axis scaled by the ratio of the element sizes */   \
   X(Bitcast, "bitcast", 1, Other, kNone)
+/* scans and sorts along attribute `axis`; the result has the operand's
+   shape. Scans also take `reverse` and `inclusive` (0 or 1): an exclusive
+   scan starts from the identity. argsort/argpartition give uint32 indices;
+   argpartition puts the element of rank `kth` at position kth. */
+#define KILN_SCAN_OPS(X)                                                   \
+  X(Cumsum, "cumsum", 1, Other, kDiff)                                     \
+  X(Cumprod, "cumprod", 1, Other, kDiff)                                   \
+  X(Cummax, "cummax", 1, Other, kDiff) /* nan-propagating */               \
+  X(Cummin, "cummin", 1, Other, kDiff)                                     \
+  X(Logcumsumexp, "logcumsumexp", 1, Other, kDiff)
+#define KILN_SORT_OPS(X)                                                   \
+  X(Sort, "sort", 1, Other, kDiff) /* stable, nans last */                 \
+  X(Argsort, "argsort", 1, Other, kNone)                                   \
+  X(Argpartition, "argpartition", 1, Other, kNone)
+#define KILN_SCAN_SORT_OPS(X) KILN_SCAN_OPS(X) KILN_SORT_OPS(X)
 
 #define KILN_OPS(X)                                                        \
   /* a literal array; data in Op::data */                                  \
@@ -143,6 +158,7 @@ namespace kiln::ir {
   KILN_MOVEMENT_OPS(X)                                                     \
   X(Matmul, "matmul", 2, Other, kDiff) /* [..., m, k] x [..., k, n] */     \
   KILN_BITCAST_OPS(X)                                                      \
+  KILN_SCAN_SORT_OPS(X)                                                    \
   /* output `index` of a call of functions with custom rules (custom.h) */ \
   X(Custom, "custom", -1, Other, kDiff)
 
@@ -176,7 +192,7 @@ enum class OpCategory : uint8_t {
   Select,
   Reduction,   // KILN_REDUCTION_OPS
   Movement,    // KILN_MOVEMENT_OPS
-  Other,       // constant, argmax, argmin, matmul, custom
+  Other,       // constant, argmax, argmin, matmul, scans, sorts, custom
 };
 OpCategory op_category(OpKind k);
 

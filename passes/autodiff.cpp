@@ -56,6 +56,7 @@
 #include "ir/builder.h"
 #include "ir/clone.h"
 #include "passes/custom.h"
+#include "passes/scan_sort_rules.h"
 #include "passes/transforms.h"
 
 namespace kiln::passes {
@@ -549,6 +550,12 @@ class Rule {
             });
       }
 
+      // -- scans and sort: passes/scan_sort_rules.cpp ----------------------------
+      KILN_SCAN_OPS(KILN_OP_CASE)
+      case OpKind::Sort:
+        return vjp_jvp([&](size_t) { return scan_sort_vjp(b_, op_, x, y, g_); },
+                       [&] { return scan_sort_jvp(b_, op_, x, y, t_[0]); });
+
       // Never active: constants, ops without a derivative
       // (ir::is_differentiable) and custom ops (their own rules, passes/custom.cpp).
       case OpKind::Constant: case OpKind::Custom: case OpKind::Sign: case OpKind::Floor:
@@ -557,6 +564,7 @@ class Rule {
       case OpKind::LogicalOr: case OpKind::BitwiseAnd: case OpKind::BitwiseOr:
       case OpKind::BitwiseXor: case OpKind::LeftShift: case OpKind::RightShift:
       case OpKind::All: case OpKind::Any: case OpKind::Argmax: case OpKind::Argmin: case OpKind::Bitcast:
+      case OpKind::Argsort: case OpKind::Argpartition:
       KILN_COMPARISON_OPS(KILN_OP_CASE)
         break;
     }

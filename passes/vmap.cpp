@@ -34,6 +34,7 @@
 //                       take_along_axis of x viewed as [B, S, A, T] with the
 //                       indices viewed as [B, 1, N, 1] broadcast to [B, S, N, T]
 //   take_along_axis     x and indices brought to one batch axis
+//   scans, sorts        axis shifted past d
 //   custom              a whole call at once (passes/custom.cpp): its
 //                       forward function batched by its vmap rule or by this
 //                       pass, its vjp and jvp rules batched alike
@@ -283,6 +284,14 @@ class Batcher {
       }
 
       case OpKind::Matmul: return matmul(op);
+
+      KILN_SCAN_SORT_OPS(KILN_OP_CASE) {  // along `axis`, shifted past d
+        int d = bd(ops[0]);
+        Attrs attrs = op.attrs;
+        int64_t a = op.int_attr("axis");
+        attrs["axis"] = a < d ? a : a + 1;
+        return {b_.op(k, {val(ops[0])}, attrs), d};
+      }
 
     }
     fail(std::string("no batching rule for op '") + ir::op_name(k) + "'");

@@ -218,6 +218,16 @@ TEST(EveryOp, PublicOpsAtRankZeroAndSizeZero) {
       {"inner", [](const kiln::array& x) { return kiln::inner(x, x); }},
       {"exp_tanh", [](const kiln::array& x) { return kiln::tanh(kiln::exp(x)); }},
       {"where", [](const kiln::array& x) { return kiln::where(x > 0.0f, x, -x); }},
+      {"cumsum", [](const kiln::array& x) { return kiln::cumsum(x); }},
+      {"cumprod_reverse", [](const kiln::array& x) { return kiln::cumprod(x, true); }},
+      {"cummax_exclusive", [](const kiln::array& x) { return kiln::cummax(x, false, false); }},
+      {"cummin_axis0", [](const kiln::array& x) { return kiln::cummin(x, 0); }},
+      {"logcumsumexp", [](const kiln::array& x) { return kiln::logcumsumexp(x, -1, true, false); }},
+      {"sort", [](const kiln::array& x) { return kiln::sort(x); }},
+      {"argsort_axis", [](const kiln::array& x) { return kiln::argsort(x, -1); }},
+      {"partition", [](const kiln::array& x) { return kiln::partition(x, 1); }},
+      {"argpartition_axis", [](const kiln::array& x) { return kiln::argpartition(x, 0, -1); }},
+      {"topk", [](const kiln::array& x) { return kiln::topk(x, 1); }},
   };
   const std::vector<kiln::Shape> shapes = {{}, {0}, {2, 0}, {3, 4}};
   for (const auto& [name, fn] : ops) {
@@ -302,11 +312,20 @@ Function one_op(OpKind k, const Shape& s, const std::vector<int64_t>& axes) {
   for (const Type& t : in) operands.push_back(f.add_input(t));
   Attrs attrs;
   if (is_reduction(k)) attrs["axes"] = axes;
+  switch (k) {  // scans and sort: along axes[0]
+    KILN_SCAN_OPS(KILN_OP_CASE)
+      attrs = {{"axis", axes[0]}, {"reverse", int64_t(0)}, {"inclusive", int64_t(1)}};
+      break;
+    case OpKind::Sort: attrs = {{"axis", axes[0]}}; break;
+    default: break;
+  }
   f.outputs = {f.add_op(make_op(k, operands, infer_type(k, in, attrs, {}), attrs))};
   return f;
 }
 
-// The differentiable float ops of each category, with the axes to reduce.
+#define KILN_OP_KIND(e, ...) OpKind::e,
+// The differentiable float ops of each category, with the axes to reduce
+// (scans and sort: the axis).
 std::vector<std::pair<OpKind, std::vector<int64_t>>> float_ops() {
   std::vector<std::pair<OpKind, std::vector<int64_t>>> out;
   for (OpKind k : kUnary)
@@ -320,6 +339,11 @@ std::vector<std::pair<OpKind, std::vector<int64_t>>> float_ops() {
       out.push_back({k, {1}});
       out.push_back({k, {}});
     }
+  // Scans and sort along axis 1 and 0 (rank 2 only: they need an axis).
+  for (OpKind k : {KILN_SCAN_OPS(KILN_OP_KIND) OpKind::Sort}) {
+    out.push_back({k, {1}});
+    out.push_back({k, {0}});
+  }
   return out;
 }
 

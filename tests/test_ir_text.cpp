@@ -212,6 +212,21 @@ bool make_case(OpKind k, Function* out) {
       f.outputs = custom_case(f);
       break;
     }
+    KILN_SCAN_OPS(KILN_OP_CASE) {
+      int x = f.add_input(T(k == OpKind::Cumsum ? int16 : float32, {2, 3, 4}));
+      f.outputs = {add(f, k, {x}, {{"axis", int64_t(1)}, {"reverse", int64_t(1)}, {"inclusive", int64_t(0)}})};
+      break;
+    }
+    case OpKind::Sort: case OpKind::Argsort: {
+      int x = f.add_input(T(bfloat16, s23));
+      f.outputs = {add(f, k, {x}, {{"axis", int64_t(0)}})};
+      break;
+    }
+    case OpKind::Argpartition: {
+      int x = f.add_input(T(uint8, s23));
+      f.outputs = {add(f, k, {x}, {{"axis", int64_t(1)}, {"kth", int64_t(2)}})};
+      break;
+    }
     default: return false;
   }
   *out = std::move(f);

@@ -1,0 +1,633 @@
+// Host kernels of scans and sorts (host_scan_sort.h).
+//
+// Scans: a line is the n elements along the axis, `inner` apart. With
+// inner == 1 each line is contiguous and runs as one loop; otherwise a
+// block of up to kBlock neighbouring lines advances together, one whole
+// contiguous row of the block per step, so the inner loop is a vectorizable
+// elementwise combine. 16-bit floats are scanned in double, each partial
+// result rounded to the dtype as the interpreter does.
+//
+// Sorts: each element becomes an unsigned key whose integer order is the
+// sort order (ir/scan_sort.h: nans last, -0 == +0), paired with its index.
+// Short lines sort the pairs with std::sort by (key, index), which is a
+// stable sort by key; long lines use a least-significant-digit radix sort,
+// stable by construction (values of 4 or 8 bytes sort as bare keys and are
+// rebuilt from them). argpartition finds the element of rank kth (with a
+// small sorted buffer when kth is near an end, as in topk, else with
+// std::nth_element on (key, index)) and then splits the line around it in
+// one ordered pass.
+#include "codegen/host_scan_sort.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <stdexcept>
+#include <type_traits>
+#include <vector>
+
+#include "ir/element.h"
+#include "ir/scan_sort.h"
+#include "runtime/thread_pool.h"
+
+namespace kiln::codegen {
+
+namespace {
+
+using ir::Op;
+using ir::OpKind;
+using ir::Tensor;
+
+// Below this many bytes of work an op stays on the calling thread.
+constexpr int64_t kGrainBytes = int64_t(1) << 16;
+
+template <class F>
+void parallel(int64_t n, int64_t unit_bytes, const F& fn) {
+  if (n <= 0) return;
+  const int64_t grain = std::max<int64_t>(1, kGrainBytes / std::max<int64_t>(1, unit_bytes));
+  if (n <= grain) return fn(int64_t(0), n);
+  runtime::ThreadPool::global().parallel_for(n, grain, fn);
+}
+
+Tensor fresh(const ir::Type& t) { return {t, runtime::allocate(size_t(t.nbytes()))}; }
+
+void split_at(const ir::Shape& s, int64_t axis, int64_t* outer, int64_t* n, int64_t* inner) {
+  *outer = *inner = 1;
+  for (int64_t d = 0; d < axis; ++d) *outer *= s[size_t(d)];
+  for (size_t d = size_t(axis) + 1; d < s.size(); ++d) *inner *= s[d];
+  *n = s[size_t(axis)];
+}
+
+// ============================== scans ==========================================
+
+// Unsigned arithmetic of at least 32 bits: products of two uint16 would
+// overflow int after the usual promotions.
+template <class T>
+using Wrap = std::conditional_t<(sizeof(T) < 4), uint32_t, std::make_unsigned_t<T>>;
+
+// The combining functions, on the type T the elements are computed in.
+// Integers wrap (through the unsigned type); max/min propagate nan and keep
+// the earlier value on ties.
+template <class T>
+struct Sum {
+  static T f(T a, T v) {
+    if constexpr (std::is_integral_v<T>) return T(Wrap<T>(a) + Wrap<T>(v));
+    else return a + v;
+  }
+};
+template <class T>
+struct Prod {
+  static T f(T a, T v) {
+    if constexpr (std::is_integral_v<T>) return T(Wrap<T>(a) * Wrap<T>(v));
+    else return a * v;
+  }
+};
+template <class T>
+struct Max {
+  static T f(T a, T v) {
+    if constexpr (std::is_floating_point_v<T>) return a != a ? a : (v != v || v > a) ? v : a;
+    else return v > a ? v : a;
+  }
+};
+template <class T>
+struct Min {
+  static T f(T a, T v) {
+    if constexpr (std::is_floating_point_v<T>) return a != a ? a : (v != v || v < a) ? v : a;
+    else return v < a ? v : a;
+  }
+};
+template <class T>
+struct LogAddExp {
+  static T f(T a, T v) { return T(ir::scan_logaddexp(double(a), double(v))); }
+};
+
+// Rounding of partial results: none for native types, to a 16-bit float
+// dtype for those scanned in double.
+struct Exact {
+  template <class T>
+  T operator()(T v) const { return v; }
+};
+struct RoundTo {
+  Dtype t;
+  double operator()(double v) const {
+    uint16_t b;
+    store_f64(t, &b, 0, v);
+    return load_f64(t, &b, 0);
+  }
+};
+
+struct ScanShape {
+  int64_t outer, n, inner;
+  bool reverse, inclusive;
+};
+
+constexpr int64_t kBlock = 256;           // lines advanced together
+constexpr int64_t kTwoPassMin = 1 << 15;  // shortest line worth splitting
+
+// Contiguous line x[0..n) scanned into y, starting from `acc` (has_acc) or
+// from its first element. Returns the final accumulator.
+template <class T, class Op, class Round>
+T scan_run(const T* x, T* y, int64_t n, int64_t step, bool inclusive, T acc, bool has_acc, T identity,
+           const Round& round) {
+  int64_t j = 0;
+  if (!has_acc && n > 0) {
+    if (inclusive) y[0] = x[0];
+    else y[0] = identity;
+    acc = x[0];
+    j = 1;
+  }
+  if (inclusive) {
+    for (; j < n; ++j) y[j * step] = acc = round(Op::f(acc, x[j * step]));
+  } else {
+    for (; j < n; ++j) {
+      y[j * step] = acc;
+      acc = round(Op::f(acc, x[j * step]));
+    }
+  }
+  return acc;
+}
+
+// One long contiguous line in two parallel passes: the total of each of
+// `parts` blocks, then each block scanned from the combination of the
+// totals before it.
+template <class T, class Op, class Round>
+void scan_two_pass(const T* x, T* y, int64_t n, const ScanShape& s, T identity, const Round& round) {
+  const int64_t parts = std::min<int64_t>(runtime::ThreadPool::global().size() * 4, n / 4096);
+  const int64_t len = (n + parts - 1) / parts;
+  // Reverse lines are walked from the end: block b covers positions
+  // [b * len, ...) counted from the walk's start.
+  const int64_t step = s.reverse ? -1 : 1;
+  const T* xs = s.reverse ? x + n - 1 : x;
+  T* ys = s.reverse ? y + n - 1 : y;
+  std::vector<T> total(static_cast<size_t>(parts));
+  runtime::ThreadPool::global().parallel_for(parts, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t b = begin; b < end; ++b) {
+      const int64_t lo = b * len, hi = std::min(n, lo + len);
+      T acc = xs[lo * step];
+      for (int64_t j = lo + 1; j < hi; ++j) acc = round(Op::f(acc, xs[j * step]));
+      total[size_t(b)] = acc;
+    }
+  });
+  std::vector<T> offset(static_cast<size_t>(parts));
+  for (int64_t b = 1; b < parts; ++b)
+    offset[size_t(b)] = b == 1 ? total[0] : round(Op::f(offset[size_t(b - 1)], total[size_t(b - 1)]));
+  runtime::ThreadPool::global().parallel_for(parts, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t b = begin; b < end; ++b) {
+      const int64_t lo = b * len, hi = std::min(n, lo + len);
+      scan_run<T, Op>(xs + lo * step, ys + lo * step, hi - lo, step, s.inclusive, offset[size_t(b)], b > 0,
+                      identity, round);
+    }
+  });
+}
+
+template <class T, class Op, class Round>
+void scan_typed(const T* x, T* y, const ScanShape& s, T identity, const Round& round) {
+  const int64_t outer = s.outer, n = s.n, inner = s.inner;
+  if (outer * n * inner == 0) return;
+  if (inner == 1) {
+    if (outer < runtime::ThreadPool::global().size() && n >= kTwoPassMin && runtime::ThreadPool::global().size() > 1) {
+      for (int64_t o = 0; o < outer; ++o) scan_two_pass<T, Op>(x + o * n, y + o * n, n, s, identity, round);
+      return;
+    }
+    parallel(outer, n * int64_t(sizeof(T)), [&](int64_t begin, int64_t end) {
+      for (int64_t o = begin; o < end; ++o) {
+        const T* xl = x + o * n;
+        T* yl = y + o * n;
+        if (s.reverse) scan_run<T, Op>(xl + n - 1, yl + n - 1, n, -1, s.inclusive, identity, false, identity, round);
+        else scan_run<T, Op>(xl, yl, n, 1, s.inclusive, identity, false, identity, round);
+      }
+    });
+    return;
+  }
+  // Blocks of up to kBlock neighbouring lines, a whole row of the block per
+  // step: acc[i] combines with row[i], contiguous in i.
+  const int64_t blocks = (inner + kBlock - 1) / kBlock;
+  parallel(outer * blocks, n * std::min(inner, kBlock) * int64_t(sizeof(T)), [&](int64_t begin, int64_t end) {
+    T acc[kBlock];
+    for (int64_t u = begin; u < end; ++u) {
+      const int64_t o = u / blocks, i0 = (u - o * blocks) * kBlock, w = std::min(kBlock, inner - i0);
+      for (int64_t step = 0; step < n; ++step) {
+        const int64_t j = s.reverse ? n - 1 - step : step;
+        const T* row = x + (o * n + j) * inner + i0;
+        T* out = y + (o * n + j) * inner + i0;
+        if (step == 0) {
+          for (int64_t i = 0; i < w; ++i) out[i] = s.inclusive ? row[i] : identity;
+          for (int64_t i = 0; i < w; ++i) acc[i] = row[i];
+        } else if (s.inclusive) {
+          for (int64_t i = 0; i < w; ++i) out[i] = acc[i] = round(Op::f(acc[i], row[i]));
+        } else {
+          for (int64_t i = 0; i < w; ++i) out[i] = acc[i];
+          for (int64_t i = 0; i < w; ++i) acc[i] = round(Op::f(acc[i], row[i]));
+        }
+      }
+    }
+  });
+}
+
+template <class T>
+T lowest() {
+  if constexpr (std::is_floating_point_v<T>) return -std::numeric_limits<T>::infinity();
+  else return std::numeric_limits<T>::lowest();
+}
+template <class T>
+T highest() {
+  if constexpr (std::is_floating_point_v<T>) return std::numeric_limits<T>::infinity();
+  else return std::numeric_limits<T>::max();
+}
+
+template <class T, class Round = Exact>
+void scan_dispatch(OpKind k, const void* x, void* y, const ScanShape& s, bool is_bool, const Round& round = {}) {
+  const T* a = static_cast<const T*>(x);
+  T* b = static_cast<T*>(y);
+  switch (k) {
+    case OpKind::Cumsum: return scan_typed<T, Sum<T>>(a, b, s, T(0), round);
+    case OpKind::Cumprod: return scan_typed<T, Prod<T>>(a, b, s, T(1), round);
+    case OpKind::Cummax: return scan_typed<T, Max<T>>(a, b, s, is_bool ? T(0) : lowest<T>(), round);
+    case OpKind::Cummin: return scan_typed<T, Min<T>>(a, b, s, is_bool ? T(1) : highest<T>(), round);
+    case OpKind::Logcumsumexp:
+      if constexpr (std::is_floating_point_v<T>) return scan_typed<T, LogAddExp<T>>(a, b, s, lowest<T>(), round);
+      break;
+    default: break;
+  }
+  throw std::logic_error(std::string("[host] ") + ir::op_name(k) + " is not a scan of this dtype");
+}
+
+}  // namespace
+
+Tensor run_host_scan(const Op& op, const Tensor& x) {
+  ScanShape s;
+  split_at(x.type.shape, op.int_attr("axis"), &s.outer, &s.n, &s.inner);
+  s.reverse = op.int_attr("reverse") != 0;
+  s.inclusive = op.int_attr("inclusive") != 0;
+  Tensor out = fresh(op.type);
+  const void* a = x.buffer->data();
+  void* b = out.buffer->data();
+  const OpKind k = op.kind;
+  const Dtype t = x.type.dtype;
+  switch (t.val) {
+    case Dtype::Val::bool_: scan_dispatch<uint8_t>(k, a, b, s, true); return out;
+    case Dtype::Val::uint8: scan_dispatch<uint8_t>(k, a, b, s, false); return out;
+    case Dtype::Val::uint16: scan_dispatch<uint16_t>(k, a, b, s, false); return out;
+    case Dtype::Val::uint32: scan_dispatch<uint32_t>(k, a, b, s, false); return out;
+    case Dtype::Val::uint64: scan_dispatch<uint64_t>(k, a, b, s, false); return out;
+    case Dtype::Val::int8: scan_dispatch<int8_t>(k, a, b, s, false); return out;
+    case Dtype::Val::int16: scan_dispatch<int16_t>(k, a, b, s, false); return out;
+    case Dtype::Val::int32: scan_dispatch<int32_t>(k, a, b, s, false); return out;
+    case Dtype::Val::int64: scan_dispatch<int64_t>(k, a, b, s, false); return out;
+    case Dtype::Val::float32: scan_dispatch<float>(k, a, b, s, false); return out;
+    case Dtype::Val::float64: scan_dispatch<double>(k, a, b, s, false); return out;
+    case Dtype::Val::float16:
+    case Dtype::Val::bfloat16: {
+      // In double, each partial result rounded to the dtype.
+      const int64_t n = x.type.size();
+      std::vector<double> wide(static_cast<size_t>(n)), res(static_cast<size_t>(n));
+      parallel(n, 8, [&](int64_t begin, int64_t end) {
+        for (int64_t i = begin; i < end; ++i) wide[size_t(i)] = load_f64(t, a, i);
+      });
+      scan_dispatch<double>(k, wide.data(), res.data(), s, false, RoundTo{t});
+      parallel(n, 8, [&](int64_t begin, int64_t end) {
+        for (int64_t i = begin; i < end; ++i) store_f64(t, b, i, res[size_t(i)]);
+      });
+      return out;
+    }
+    case Dtype::Val::complex64: break;
+  }
+  throw std::logic_error("[host] " + std::string(ir::op_name(k)) + " of " + dtype_name(t) +
+                         " (the type rule takes real types only)");
+}
+
+// ============================== sorts ==========================================
+
+namespace {
+
+// Order-preserving unsigned keys: nan above +inf, -0 as +0.
+inline uint32_t key_of_float(float f) {
+  if (f != f) return ~uint32_t(0);
+  if (f == 0) f = 0;
+  uint32_t b;
+  std::memcpy(&b, &f, 4);
+  return (b >> 31) ? ~b : b | 0x80000000u;
+}
+inline uint64_t key_of_double(double f) {
+  if (f != f) return ~uint64_t(0);
+  if (f == 0) f = 0;
+  uint64_t b;
+  std::memcpy(&b, &f, 8);
+  return (b >> 63) ? ~b : b | (uint64_t(1) << 63);
+}
+
+// The inverse of the float keys, for keys of numbers (not of nan, and
+// +0 for both zeros).
+inline float float_of_key(uint32_t k) {
+  const uint32_t b = (k >> 31) ? k & 0x7fffffffu : ~k;
+  float f;
+  std::memcpy(&f, &b, 4);
+  return f;
+}
+inline double double_of_key(uint64_t k) {
+  const uint64_t b = (k >> 63) ? k & ~(uint64_t(1) << 63) : ~k;
+  double f;
+  std::memcpy(&f, &b, 8);
+  return f;
+}
+
+// Calls fn(key_of) with key_of(i) the key (of width K) of element i of x:
+// one switch per line, typed loops inside.
+template <class K, class F>
+void with_keys(Dtype t, const void* x, const F& fn) {
+  switch (t.val) {
+    case Dtype::Val::bool_: case Dtype::Val::uint8:
+      return fn([p = static_cast<const uint8_t*>(x)](int64_t i) { return K(p[i]); });
+    case Dtype::Val::uint16: return fn([p = static_cast<const uint16_t*>(x)](int64_t i) { return K(p[i]); });
+    case Dtype::Val::uint32: return fn([p = static_cast<const uint32_t*>(x)](int64_t i) { return K(p[i]); });
+    case Dtype::Val::uint64: return fn([p = static_cast<const uint64_t*>(x)](int64_t i) { return K(p[i]); });
+    case Dtype::Val::int8:
+      return fn([p = static_cast<const int8_t*>(x)](int64_t i) { return K(uint32_t(int32_t(p[i])) ^ 0x80000000u); });
+    case Dtype::Val::int16:
+      return fn([p = static_cast<const int16_t*>(x)](int64_t i) { return K(uint32_t(int32_t(p[i])) ^ 0x80000000u); });
+    case Dtype::Val::int32:
+      return fn([p = static_cast<const int32_t*>(x)](int64_t i) { return K(uint32_t(p[i]) ^ 0x80000000u); });
+    case Dtype::Val::int64:
+      return fn([p = static_cast<const int64_t*>(x)](int64_t i) { return K(uint64_t(p[i]) ^ (uint64_t(1) << 63)); });
+    case Dtype::Val::float16:
+      return fn([p = static_cast<const uint16_t*>(x)](int64_t i) { return K(key_of_float(half_to_float(p[i]))); });
+    case Dtype::Val::bfloat16:
+      return fn([p = static_cast<const uint16_t*>(x)](int64_t i) { return K(key_of_float(bfloat_to_float(p[i]))); });
+    case Dtype::Val::float32: return fn([p = static_cast<const float*>(x)](int64_t i) { return K(key_of_float(p[i])); });
+    case Dtype::Val::float64:
+      return fn([p = static_cast<const double*>(x)](int64_t i) { return K(key_of_double(p[i])); });
+    case Dtype::Val::complex64: break;
+  }
+  throw std::logic_error("[host] sort of " + dtype_name(t) + " (the type rule takes real types only)");
+}
+
+bool wide_keys(Dtype t) { return t == uint64 || t == int64 || t == float64; }
+
+template <class K>
+struct Item {
+  K key;
+  uint32_t index;
+};
+template <class K>
+inline bool item_less(const Item<K>& a, const Item<K>& b) {
+  return a.key < b.key || (a.key == b.key && a.index < b.index);
+}
+template <class K>
+inline K key_of(const Item<K>& it) { return it.key; }
+inline uint32_t key_of(uint32_t k) { return k; }
+inline uint64_t key_of(uint64_t k) { return k; }
+
+constexpr int64_t kRadixMin = 2048;              // shorter lines use std::sort
+constexpr int64_t kSplitMin = int64_t(1) << 16;  // longer single lines sort in parallel parts
+constexpr int64_t kSelectMax = 32;               // argpartition near an end: a small sorted buffer
+
+// Scratch space from the runtime's allocator, which recycles big buffers:
+// fresh pages would cost a fault each on every call.
+template <class T>
+struct Scratch {
+  runtime::BufferPtr buffer;
+  T* data = nullptr;
+  explicit Scratch(int64_t n) : buffer(runtime::allocate(size_t(std::max<int64_t>(n, 1)) * sizeof(T))) {
+    data = static_cast<T*>(buffer->data());
+  }
+};
+
+// Stable LSD radix sort of v[0..n) (items or bare keys) by key, 11 bits a
+// pass (3 passes for 32-bit keys, 6 for 64-bit ones), through tmp (of n);
+// passes where every key has the same digit are skipped. Returns the array
+// holding the result (v or tmp).
+template <class T>
+T* radix_sort(T* v, T* tmp, int64_t n) {
+  constexpr int kBits = 11, kRadix = 1 << kBits;
+  constexpr int kPasses = (8 * int(sizeof(key_of(*v))) + kBits - 1) / kBits;
+  std::vector<uint32_t> counts(size_t(kPasses) * kRadix, 0);
+  auto digit = [](auto k, int p) { return uint32_t(k >> (kBits * p)) & (kRadix - 1); };
+  for (int64_t i = 0; i < n; ++i) {
+    const auto k = key_of(v[i]);
+    for (int p = 0; p < kPasses; ++p) ++counts[size_t(p) * kRadix + digit(k, p)];
+  }
+  for (int p = 0; p < kPasses; ++p) {
+    uint32_t* c = &counts[size_t(p) * kRadix];
+    if (c[digit(key_of(v[0]), p)] == uint32_t(n)) continue;  // one digit for all
+    uint32_t sum = 0;
+    for (int d = 0; d < kRadix; ++d) {
+      const uint32_t k = c[d];
+      c[d] = sum;
+      sum += k;
+    }
+    for (int64_t i = 0; i < n; ++i) tmp[c[digit(key_of(v[i]), p)]++] = v[i];
+    std::swap(v, tmp);
+  }
+  return v;
+}
+
+// v[0..n) sorted by key (items: by key then index), through tmp; returns
+// where they are.
+template <class T>
+T* sort_run(T* v, T* tmp, int64_t n) {
+  if (n >= kRadixMin) return radix_sort(v, tmp, n);
+  if constexpr (std::is_integral_v<T>) std::sort(v, v + n);
+  else std::sort(v, v + n, [](const T& a, const T& b) { return item_less(a, b); });
+  return v;
+}
+
+// A long line in parallel: `parts` pieces sorted at once, then merged
+// pairwise (std::merge takes the left piece first on equal keys, and the
+// left piece holds the smaller indices: the result stays stable).
+template <class T>
+T* sort_run_parallel(T* v, T* tmp, int64_t n, int64_t parts) {
+  std::vector<int64_t> bounds;
+  for (int64_t p = 0; p <= parts; ++p) bounds.push_back(n * p / parts);
+  runtime::ThreadPool::global().parallel_for(parts, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t p = begin; p < end; ++p) {
+      const int64_t lo = bounds[size_t(p)], len = bounds[size_t(p) + 1] - lo;
+      T* r = sort_run(v + lo, tmp + lo, len);
+      if (r != v + lo) std::copy(r, r + len, v + lo);
+    }
+  });
+  auto by_key = [](const T& a, const T& b) { return key_of(a) < key_of(b); };
+  for (int64_t width = 1; width < parts; width *= 2) {
+    for (int64_t p = 0; p < parts; p += 2 * width) {
+      const int64_t lo = bounds[size_t(p)], mid = bounds[size_t(std::min(parts, p + width))],
+                    hi = bounds[size_t(std::min(parts, p + 2 * width))];
+      std::merge(v + lo, v + mid, v + mid, v + hi, tmp + lo, by_key);
+    }
+    std::swap(v, tmp);
+  }
+  return v;
+}
+
+// One line of n elements of x, at base + j * inner (the result alike).
+struct Line {
+  int64_t base, n, inner;
+  int64_t at(int64_t j) const { return base + j * inner; }
+};
+
+// The rank-kth item of items[0..n) (in index order, left unchanged): with
+// a small sorted buffer when kth is within kSelectMax of an end, else
+// nth_element on a copy in tmp.
+template <class K>
+Item<K> select_kth(const Item<K>* items, Item<K>* tmp, int64_t n, int64_t kth) {
+  const int64_t high = n - kth;  // items at or above rank kth
+  if (high <= kSelectMax || kth + 1 <= kSelectMax) {
+    const bool top = high <= kSelectMax;
+    const int64_t m = top ? high : kth + 1;
+    Item<K> buf[kSelectMax];
+    int64_t size = 0;
+    // top: the m largest, ascending (buf[0] the smallest of them);
+    // bottom: the m smallest, descending (buf[0] the largest of them).
+    auto before = [top](const Item<K>& a, const Item<K>& b) { return top ? item_less(a, b) : item_less(b, a); };
+    for (int64_t j = 0; j < n; ++j) {
+      const Item<K> it = items[j];
+      if (size == m && !before(buf[0], it)) continue;
+      int64_t pos;
+      if (size < m) {
+        pos = size++;
+        while (pos > 0 && before(it, buf[pos - 1])) buf[pos] = buf[pos - 1], --pos;
+      } else {
+        pos = 0;
+        while (pos + 1 < m && before(buf[pos + 1], it)) buf[pos] = buf[pos + 1], ++pos;
+      }
+      buf[pos] = it;
+    }
+    return buf[0];
+  }
+  std::copy(items, items + n, tmp);
+  std::nth_element(tmp, tmp + kth, tmp + n, item_less<K>);
+  return tmp[kth];
+}
+
+template <class K>
+void argpartition_line(const Op& op, const Tensor& x, Tensor& out, const Line& l, Item<K>* items, Item<K>* tmp) {
+  with_keys<K>(x.type.dtype, x.buffer->data(), [&](const auto& key) {
+    for (int64_t j = 0; j < l.n; ++j) items[j] = {key(l.at(j)), uint32_t(j)};
+  });
+  const int64_t kth = op.int_attr("kth");
+  const Item<K> pivot = select_kth(items, tmp, l.n, kth);
+  // In index order: those before the pivot, the pivot, the rest.
+  uint32_t* o = static_cast<uint32_t*>(out.buffer->data());
+  int64_t left = 0, right = kth + 1;
+  for (int64_t j = 0; j < l.n; ++j) {
+    if (item_less(items[j], pivot)) o[l.at(left++)] = uint32_t(j);
+    else if (uint32_t(j) != pivot.index) o[l.at(right++)] = uint32_t(j);
+  }
+  o[l.at(kth)] = pivot.index;
+}
+
+// sort/argsort of a line through (key, index) items.
+template <class K>
+void sort_line_items(const Op& op, const Tensor& x, Tensor& out, const Line& l, Item<K>* items, Item<K>* tmp,
+                     int64_t parts) {
+  const Dtype t = x.type.dtype;
+  with_keys<K>(t, x.buffer->data(), [&](const auto& key) {
+    for (int64_t j = 0; j < l.n; ++j) items[j] = {key(l.at(j)), uint32_t(j)};
+  });
+  const Item<K>* sorted = parts > 1 ? sort_run_parallel(items, tmp, l.n, parts) : sort_run(items, tmp, l.n);
+  if (op.kind == OpKind::Argsort) {
+    uint32_t* o = static_cast<uint32_t*>(out.buffer->data());
+    for (int64_t j = 0; j < l.n; ++j) o[l.at(j)] = sorted[j].index;
+    return;
+  }
+  auto move = [&](auto word) {
+    using W = decltype(word);
+    const W* s = static_cast<const W*>(x.buffer->data());
+    W* d = static_cast<W*>(out.buffer->data());
+    for (int64_t j = 0; j < l.n; ++j) d[l.at(j)] = s[l.at(int64_t(sorted[j].index))];
+  };
+  switch (t.size()) {
+    case 1: return move(uint8_t());
+    case 2: return move(uint16_t());
+    case 4: return move(uint32_t());
+    default: return move(uint64_t());  // every real dtype is 1, 2, 4 or 8 bytes
+  }
+}
+
+// sort of a line of a 4- or 8-byte dtype through bare keys: the keys sort
+// alone (half the bytes of items) and turn back into values. Keys lose
+// only the sign of zeros and nan payloads; the zeros and the nans form one
+// run each in the result, filled with the line's own zeros and nans in
+// index order, as a stable sort places them.
+template <class K, class V>
+void sort_line_keys(const Tensor& x, Tensor& out, const Line& l, K* keys, K* tmp, int64_t parts) {
+  const V* s = static_cast<const V*>(x.buffer->data());
+  V* d = static_cast<V*>(out.buffer->data());
+  with_keys<K>(x.type.dtype, s, [&](const auto& key) {
+    for (int64_t j = 0; j < l.n; ++j) keys[j] = key(l.at(j));
+  });
+  const K* sorted = parts > 1 ? sort_run_parallel(keys, tmp, l.n, parts) : sort_run(keys, tmp, l.n);
+  if constexpr (std::is_floating_point_v<V>) {
+    for (int64_t j = 0; j < l.n; ++j) {
+      const K k = sorted[j];
+      if constexpr (sizeof(V) == 4) d[l.at(j)] = k == ~K(0) ? V(0) : float_of_key(uint32_t(k));
+      else d[l.at(j)] = k == ~K(0) ? V(0) : double_of_key(uint64_t(k));
+    }
+    const K zero_key = sizeof(V) == 4 ? K(key_of_float(0.0f)) : K(key_of_double(0.0));
+    const int64_t zeros_at = std::lower_bound(sorted, sorted + l.n, zero_key) - sorted;
+    const int64_t nans_at = std::lower_bound(sorted, sorted + l.n, ~K(0)) - sorted;
+    const bool any_zero = zeros_at < l.n && sorted[zeros_at] == zero_key;
+    if (any_zero || nans_at < l.n) {
+      int64_t z = zeros_at, q = nans_at;
+      for (int64_t j = 0; j < l.n; ++j) {
+        const V v = s[l.at(j)];
+        if (v == 0) d[l.at(z++)] = v;
+        else if (v != v) d[l.at(q++)] = v;
+      }
+    }
+  } else {
+    // Integers: the key is the value with the sign bit flipped.
+    constexpr K flip = std::is_signed_v<V> ? K(1) << (8 * sizeof(K) - 1) : K(0);
+    for (int64_t j = 0; j < l.n; ++j) d[l.at(j)] = V(sorted[j] ^ flip);
+  }
+}
+
+template <class K>
+void sort_all(const Op& op, const Tensor& x, Tensor& out) {
+  int64_t outer, n, inner;
+  split_at(x.type.shape, op.int_attr("axis"), &outer, &n, &inner);
+  const int64_t lines = outer * inner;
+  if (lines * n == 0) return;
+  const Dtype t = x.type.dtype;
+  // Values of 4 or 8 bytes sort as bare keys of their own width.
+  const bool bare = op.kind == OpKind::Sort && int64_t(t.size()) == int64_t(sizeof(K));
+  auto line_at = [&](int64_t line) {
+    const int64_t o = line / inner, i = line - o * inner;
+    return Line{o * n * inner + i, n, inner};
+  };
+  auto run = [&](const Line& l, void* a, void* b, int64_t parts) {
+    if (op.kind == OpKind::Argpartition)
+      return argpartition_line<K>(op, x, out, l, static_cast<Item<K>*>(a), static_cast<Item<K>*>(b));
+    if (!bare) return sort_line_items<K>(op, x, out, l, static_cast<Item<K>*>(a), static_cast<Item<K>*>(b), parts);
+    K* ka = static_cast<K*>(a);
+    K* kb = static_cast<K*>(b);
+    if (t == float32) return sort_line_keys<K, float>(x, out, l, ka, kb, parts);
+    if (t == float64) return sort_line_keys<K, double>(x, out, l, ka, kb, parts);
+    if (t == int32) return sort_line_keys<K, int32_t>(x, out, l, ka, kb, parts);
+    if (t == int64) return sort_line_keys<K, int64_t>(x, out, l, ka, kb, parts);
+    if (t == uint32) return sort_line_keys<K, uint32_t>(x, out, l, ka, kb, parts);
+    return sort_line_keys<K, uint64_t>(x, out, l, ka, kb, parts);
+  };
+  const int64_t threads = runtime::ThreadPool::global().size();
+  if (lines < threads && n >= kSplitMin && op.kind != OpKind::Argpartition) {
+    Scratch<Item<K>> a(n), b(n);
+    for (int64_t line = 0; line < lines; ++line) run(line_at(line), a.data, b.data, threads);
+    return;
+  }
+  parallel(lines, n * int64_t(sizeof(Item<K>)) * 4, [&](int64_t begin, int64_t end) {
+    Scratch<Item<K>> a(n), b(n);
+    for (int64_t line = begin; line < end; ++line) run(line_at(line), a.data, b.data, 1);
+  });
+}
+
+}  // namespace
+
+Tensor run_host_sort(const Op& op, const Tensor& x) {
+  const Dtype t = x.type.dtype;
+  if (is_complex(t))
+    throw std::logic_error("[host] " + std::string(ir::op_name(op.kind)) + " of complex64 (the type rule takes real types only)");
+  Tensor out = fresh(op.type);
+  if (wide_keys(t)) sort_all<uint64_t>(op, x, out);
+  else sort_all<uint32_t>(op, x, out);
+  return out;
+}
+
+}  // namespace kiln::codegen
