@@ -122,6 +122,11 @@ namespace kiln::ir {
   X(Take, "take", 2, Movement, kDiff) /* (x, int indices) along `axis` */  \
   X(TakeAlongAxis, "take_along_axis", 2, Movement, kDiff) /* along `axis` */
 
+/* matrix factorizations through LAPACK, run on the host (ir/linalg.h):
+   one op per output of the factorization named by attribute `kind` */
+#define KILN_LINALG_OPS(X)                                                 \
+  X(Linalg, "linalg", 1, Other, kDiff) /* `kind`, `output`, `upper` */
+
 #define KILN_OPS(X)                                                        \
   /* a literal array; data in Op::data */                                  \
   X(Constant, "constant", 0, Other, kNone)                                 \
@@ -137,7 +142,8 @@ namespace kiln::ir {
   KILN_MOVEMENT_OPS(X)                                                     \
   X(Matmul, "matmul", 2, Other, kDiff) /* [..., m, k] x [..., k, n] */     \
   /* output `index` of a call of functions with custom rules (custom.h) */ \
-  X(Custom, "custom", -1, Other, kDiff)
+  X(Custom, "custom", -1, Other, kDiff)                                    \
+  KILN_LINALG_OPS(X)
 
 // `case OpKind::E:` for each op of a list: KILN_BINARY_OPS(KILN_OP_CASE).
 // Variadic, as the other expansions here: a field added to the entries
@@ -169,7 +175,7 @@ enum class OpCategory : uint8_t {
   Select,
   Reduction,   // KILN_REDUCTION_OPS
   Movement,    // KILN_MOVEMENT_OPS
-  Other,       // constant, argmax, argmin, matmul, custom
+  Other,       // constant, argmax, argmin, matmul, custom, linalg
 };
 OpCategory op_category(OpKind k);
 
