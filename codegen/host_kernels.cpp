@@ -901,10 +901,10 @@ Tensor linalg(const Op& op, const Tensor& a) {
       ptrs[size_t(output)] = dst + b * out_bytes[size_t(output)];
       int info = runtime::linalg_factor(kind, upper, f64, src + b * in_bytes, m, n, ptrs.data());
       int none = 0;
-      if (info > 0) failure.compare_exchange_strong(none, info);
+      if (info != 0) failure.compare_exchange_strong(none, info);
     }
   });
-  if (failure.load() > 0) throw std::runtime_error(ir::linalg_failure(kind, failure.load()));
+  if (failure.load() != 0) throw std::runtime_error(ir::linalg_failure(kind, failure.load()));
   return out;
 }
 

@@ -771,7 +771,7 @@ Tensor linalg(const Op& op, const Tensor& a) {
     for (int i = 0; i < nout; ++i)
       ptrs.push_back(outs[size_t(i)].data() + (types[size_t(i)].nbytes() / std::max<int64_t>(batch, 1)) * b);
     int info = runtime::linalg_factor(kind, upper, true, in.data(), m, n, ptrs.data());
-    if (info > 0) throw std::runtime_error(linalg_failure(kind, info));
+    if (info != 0) throw std::runtime_error(linalg_failure(kind, info));
   }
   Tensor out = make_tensor(op.type);
   const Type& t = types[size_t(output)];

@@ -74,6 +74,7 @@ Type linalg_output_type(LinalgKind kind, int64_t output, const Type& in, std::st
 
 std::string linalg_failure(LinalgKind kind, int info) {
   std::string name = std::string("[linalg::") + linalg_kind_name(kind) + "] ";
+  if (info < 0) return name + "LAPACK rejected argument " + std::to_string(-info) + " (a bug in kiln).";
   switch (kind) {
     case LinalgKind::Inv: case LinalgKind::TriInv:
       return name + "The matrix is singular (its U factor has a zero pivot at " + std::to_string(info - 1) + ").";

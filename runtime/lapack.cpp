@@ -120,7 +120,7 @@ int factor(LinalgKind kind, bool upper, const T* a, li m, li n, void* const* out
       std::vector<T> work(a, a + mn);
       T dummy[1];
       return int(uv ? gesdd('A', m, n, work.data(), n, s, out(0), m, out(2), n)
-                    : gesdd('N', m, n, work.data(), n, s, dummy, 1, dummy, 1));
+                    : gesdd('N', m, n, work.data(), n, s, dummy, m, dummy, n));  // u, vt not referenced
     }
     case LinalgKind::Eigh:
     case LinalgKind::Eigvalsh: {

@@ -32,7 +32,7 @@ int linalg_num_outputs(LinalgKind k);
 // Computes factorization k of the m x n row-major matrix `a` (float, or
 // double when f64) and writes every output to outs[i] (row-major, of the
 // element types above: the input's, complex64 as two floats, uint32).
-// Returns 0, or LAPACK's positive info where the factorization does not
+// Returns 0, LAPACK's negative info for a rejected argument (a bug), or its positive info where the factorization does not
 // exist (a singular matrix for Inv/TriInv, not positive definite for
 // Cholesky, no convergence for Svd/Eig*). LuFactor of a singular matrix
 // succeeds (info is ignored, as NumPy/SciPy do). Thread-safe.
