@@ -7,6 +7,8 @@
 #include <lapacke.h>
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 #include <complex>
 #include <cstring>
 #include <numeric>
@@ -61,8 +63,39 @@ void identity(T* a, li n) {
   for (li i = 0; i < n; ++i) a[i * n + i] = T(1);
 }
 
+// The iterative eigen/singular value solvers may not terminate on inf or
+// nan input: such a matrix gets nan in every output instead (NumPy raises
+// "did not converge" there).
+template <class T>
+bool all_nan_outputs(LinalgKind kind, const T* a, li m, li n, void* const* outs) {
+  const size_t mn = size_t(m) * size_t(n);
+  if (std::all_of(a, a + mn, [](T x) { return std::isfinite(x); })) return false;
+  const size_t k = size_t(std::min(m, n)), um = size_t(m), vn = size_t(n);
+  auto fill = [](void* p, size_t count) {
+    T* q = static_cast<T*>(p);
+    std::fill(q, q + count, std::numeric_limits<T>::quiet_NaN());
+  };
+  auto fill_c = [](void* p, size_t count) {
+    auto* q = static_cast<std::complex<float>*>(p);
+    std::fill(q, q + count, std::complex<float>(NAN, NAN));
+  };
+  switch (kind) {
+    case LinalgKind::Svd: fill(outs[0], um * um); fill(outs[1], k); fill(outs[2], vn * vn); return true;
+    case LinalgKind::SvdValues: fill(outs[0], k); return true;
+    case LinalgKind::Eigh: fill(outs[0], vn); fill(outs[1], vn * vn); return true;
+    case LinalgKind::Eigvalsh: fill(outs[0], vn); return true;
+    case LinalgKind::Eig: fill_c(outs[0], vn); fill_c(outs[1], vn * vn); return true;
+    case LinalgKind::Eigvals: fill_c(outs[0], vn); return true;
+    case LinalgKind::Inv: case LinalgKind::TriInv: case LinalgKind::Cholesky: case LinalgKind::Qr:
+    case LinalgKind::LuFactor:
+      return false;  // direct methods: nan propagates
+  }
+  return false;
+}
+
 template <class T>
 int factor(LinalgKind kind, bool upper, const T* a, li m, li n, void* const* outs) {
+  if (all_nan_outputs(kind, a, m, n, outs)) return 0;
   const li k = std::min(m, n);
   const char uplo = upper ? 'U' : 'L';
   const size_t mn = size_t(m) * size_t(n);

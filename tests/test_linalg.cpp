@@ -519,6 +519,11 @@ TEST(LinalgErrors, SingularAndIndefiniteMatricesFailWhenEvaluated) {
                                  "[linalg::tri_inv] The matrix is singular"));
   EXPECT_TRUE(runtime_error_with([&] { eval(linalg::cholesky(array({1.f, 2.f, 2.f, 1.f}, {2, 2}))); },
                                  "[linalg::cholesky] The matrix is not positive definite"));
+  // Iterative solvers are not run on inf/nan: every output is nan.
+  array bad = array({1.f, NAN, 2.f, 3.f}, {2, 2});
+  for (const array& r : {linalg::svd(bad)[1], linalg::eigvalsh(bad), linalg::eigh(bad).second})
+    for (double x : values(r)) EXPECT_TRUE(std::isnan(x));
+  for (auto z : kiln_test::complex_values(linalg::eigvals(bad))) EXPECT_TRUE(std::isnan(z.real()));
   // lu_factor of a singular matrix is a factorization, not an error.
   EXPECT_NO_THROW(eval(linalg::lu_factor(singular).first));
 }
