@@ -3,12 +3,15 @@
 // Step::HostOp): gathers (take, take_along_axis), concatenation, padding,
 // slice updates and views of values the JIT does not fuse, argmax/argmin,
 // complex arithmetic and reductions, integer powers, casts the JIT does
-// not emit, and matmuls of dtypes that BLAS lacks. Each computes what the
-// reference interpreter (ir/interpreter.h) computes, bit for bit but for
-// the sign and payload of a nan (they follow the operand order that the
-// C++ compiler picks for an instruction), on typed pointers or whole rows
-// of bytes, split over the runtime's thread pool. The interpreter itself
-// never runs in production.
+// not emit, matmuls of dtypes that BLAS lacks, and the LAPACK
+// factorizations of the linalg op. Each computes what the reference
+// interpreter (ir/interpreter.h) computes, bit for bit but for the sign and
+// payload of a nan (they follow the operand order that the C++ compiler
+// picks for an instruction), on typed pointers or whole rows of bytes,
+// split over the runtime's thread pool. The exception is linalg: LAPACK in
+// the operand's precision here, in double in the interpreter, so the two
+// agree to float32 rounding (and eigenvectors up to sign). The interpreter
+// itself never runs in production.
 //
 // Results are fresh buffers, except where the op changes no byte (reshape,
 // stop_gradient, a cast to the same dtype, a reduction over no axes): then
@@ -25,7 +28,8 @@ namespace kiln::codegen {
 // step: a constant (bound before the steps run), a custom op (inlined
 // before planning), or an op of a kind and dtype that the JIT always
 // fuses (passes/fusion.cpp, is_fusible). Throws std::invalid_argument
-// where the interpreter does (a take from an empty axis).
+// where the interpreter does (a take from an empty axis), and
+// std::runtime_error for a factorization that fails (a singular matrix).
 ir::Tensor run_host_op(const ir::Op& op, const std::vector<ir::Tensor>& operands);
 
 }  // namespace kiln::codegen

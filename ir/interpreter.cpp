@@ -19,6 +19,7 @@
 #include "ir/custom.h"
 #include "ir/element.h"
 #include "ir/scan_sort.h"
+#include "ir/linalg.h"
 #include "ir/type_rules.h"
 
 namespace kiln::ir {
@@ -743,6 +744,48 @@ Tensor matmul(const Op& op, const Tensor& a, const Tensor& b) {
   return out;
 }
 
+// A linalg op: each matrix of the batch, converted to double, through the
+// double-precision LAPACK driver (runtime/lapack.h), one after another; the
+// result rounded to the op's dtype. (The host kernel runs the operand's own
+// precision in parallel.)
+Tensor linalg(const Op& op, const Tensor& a) {
+  const LinalgKind kind = linalg_kind(op);
+  const int output = int(op.int_attr("output"));
+  const bool upper = op.int_attr("upper") != 0;
+  const Shape& s = a.type.shape;
+  const int64_t m = s[s.size() - 2], n = s[s.size() - 1];
+  const int64_t batch = shape_size(Shape(s.begin(), s.end() - 2));
+  const int nout = runtime::linalg_num_outputs(kind);
+  std::vector<Type> types;
+  std::string problem;
+  for (int i = 0; i < nout; ++i) {
+    Type t = linalg_output_type(kind, i, a.type, &problem);
+    if (!is_floating(t.dtype)) types.push_back(t);
+    else types.push_back(Type{float64, t.shape});  // computed in double
+  }
+  std::vector<std::vector<char>> outs(static_cast<size_t>(nout));
+  for (int i = 0; i < nout; ++i) outs[size_t(i)].resize(size_t(types[size_t(i)].nbytes()));
+  std::vector<double> in(static_cast<size_t>(m * n));
+  for (int64_t b = 0; b < batch; ++b) {
+    for (int64_t i = 0; i < m * n; ++i) in[size_t(i)] = load_f64(a.type.dtype, a.buffer->data(), b * m * n + i);
+    std::vector<void*> ptrs;
+    for (int i = 0; i < nout; ++i)
+      ptrs.push_back(outs[size_t(i)].data() + (types[size_t(i)].nbytes() / std::max<int64_t>(batch, 1)) * b);
+    int info = runtime::linalg_factor(kind, upper, true, in.data(), m, n, ptrs.data());
+    if (info != 0) throw std::runtime_error(linalg_failure(kind, info));
+  }
+  Tensor out = make_tensor(op.type);
+  const Type& t = types[size_t(output)];
+  const char* src = outs[size_t(output)].data();
+  if (t.dtype == float64 && op.type.dtype != float64) {
+    for (int64_t i = 0; i < op.type.size(); ++i)
+      store_f64(op.type.dtype, out.buffer->data(), i, reinterpret_cast<const double*>(src)[i]);
+  } else if (op.type.nbytes() > 0) {
+    std::memcpy(out.buffer->data(), src, size_t(op.type.nbytes()));
+  }
+  return out;
+}
+
 // A custom op runs its forward callee. The depth guard keeps a malformed
 // (cyclic) callee graph from overflowing the stack; verified functions nest
 // at most kMaxCalleeDepth deep.
@@ -810,6 +853,7 @@ Tensor interpret_op(const Op& op, const std::vector<Tensor>& in) {
     KILN_SCAN_OPS(KILN_OP_CASE) return interpret_scan(op, in[0]);
     KILN_SORT_OPS(KILN_OP_CASE) return interpret_sort(op, in[0]);
     case OpKind::Custom: return call(*op.custom->forward, in)[size_t(op.int_attr("index"))];
+    case OpKind::Linalg: return linalg(op, in[0]);
   }
   fail(k, "is not a valid op kind");
 }

@@ -5,6 +5,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "ir/linalg.h"
 #include "ir/type_rules.h"
 
 namespace kiln::ir {
@@ -169,7 +170,7 @@ void check_elementwise_dtype(OpKind k, Dtype t) {
       return;  // any dtype
     // Not elementwise: their rules are in infer_type().
     case OpKind::Constant: case OpKind::Select: case OpKind::Argmax: case OpKind::Argmin:
-    case OpKind::Matmul: case OpKind::Custom:
+    case OpKind::Matmul: case OpKind::Custom: case OpKind::Linalg:
     KILN_REDUCTION_OPS(KILN_OP_CASE)
     KILN_MOVEMENT_OPS(KILN_OP_CASE)
     KILN_BITCAST_OPS(KILN_OP_CASE)
@@ -420,6 +421,18 @@ Type infer_type(OpKind k, const std::vector<Type>& in, const Attrs& attrs, const
                       " of " + type_to_string(in[0]));
       }
       return k == OpKind::Sort ? in[0] : Type{uint32, in[0].shape};
+    }
+
+    case OpKind::Linalg: {
+      int64_t kind = int_attr(k, attrs, "kind");
+      int64_t output = int_attr(k, attrs, "output");
+      int64_t upper = int_attr(k, attrs, "upper");
+      if (kind < 0 || kind >= runtime::kNumLinalgKinds) fail(k, "kind " + std::to_string(kind) + " is out of range");
+      if (upper != 0 && upper != 1) fail(k, "upper must be 0 or 1");
+      std::string problem;
+      Type out = linalg_output_type(LinalgKind(kind), output, in[0], &problem);
+      if (!problem.empty()) fail(k, problem);
+      return out;
     }
 
     case OpKind::Constant: case OpKind::Custom:

@@ -127,6 +127,7 @@ namespace kiln::ir {
   /* the operand's row-major bytes read as the result's dtype: the same */ \
   /* shape, or the last axis scaled by the ratio of the element sizes */   \
   X(Bitcast, "bitcast", 1, Other, kNone)
+
 /* scans and sorts along attribute `axis`; the result has the operand's
    shape. Scans also take `reverse` and `inclusive` (0 or 1): an exclusive
    scan starts from the identity. argsort/argpartition give uint32 indices;
@@ -142,6 +143,11 @@ namespace kiln::ir {
   X(Argsort, "argsort", 1, Other, kNone)                                   \
   X(Argpartition, "argpartition", 1, Other, kNone)
 #define KILN_SCAN_SORT_OPS(X) KILN_SCAN_OPS(X) KILN_SORT_OPS(X)
+
+/* matrix factorizations through LAPACK, run on the host (ir/linalg.h):
+   one op per output of the factorization named by attribute `kind` */
+#define KILN_LINALG_OPS(X)                                                 \
+  X(Linalg, "linalg", 1, Other, kDiff) /* `kind`, `output`, `upper` */
 
 #define KILN_OPS(X)                                                        \
   /* a literal array; data in Op::data */                                  \
@@ -160,7 +166,8 @@ namespace kiln::ir {
   KILN_BITCAST_OPS(X)                                                      \
   KILN_SCAN_SORT_OPS(X)                                                    \
   /* output `index` of a call of functions with custom rules (custom.h) */ \
-  X(Custom, "custom", -1, Other, kDiff)
+  X(Custom, "custom", -1, Other, kDiff)                                    \
+  KILN_LINALG_OPS(X)
 
 // `case OpKind::E:` for each op of a list: KILN_BINARY_OPS(KILN_OP_CASE).
 // Variadic, as the other expansions here: a field added to the entries
@@ -192,7 +199,7 @@ enum class OpCategory : uint8_t {
   Select,
   Reduction,   // KILN_REDUCTION_OPS
   Movement,    // KILN_MOVEMENT_OPS
-  Other,       // constant, argmax, argmin, matmul, scans, sorts, custom
+  Other,       // constant, argmax, argmin, matmul, scans, sorts, custom, linalg
 };
 OpCategory op_category(OpKind k);
 

@@ -35,6 +35,7 @@ std::vector<const char*> accepted_attrs(OpKind k) {
     KILN_SCAN_OPS(KILN_OP_CASE) return {"axis", "reverse", "inclusive"};
     case OpKind::Sort: case OpKind::Argsort: return {"axis"};
     case OpKind::Argpartition: return {"axis", "kth"};
+    case OpKind::Linalg:
     case OpKind::Constant: case OpKind::Select: case OpKind::Reshape: case OpKind::Broadcast:
     case OpKind::Matmul: case OpKind::Bitcast:
     KILN_UNARY_OPS(KILN_OP_CASE)
@@ -115,7 +116,7 @@ std::string overflow_problem(const Op& op, const std::vector<Type>& in) {
     // No attribute arithmetic that could overflow.
     case OpKind::Constant: case OpKind::Select: case OpKind::Argmax: case OpKind::Argmin: case OpKind::Bitcast:
     case OpKind::Reshape: case OpKind::Transpose: case OpKind::Broadcast: case OpKind::Take:
-    case OpKind::TakeAlongAxis: case OpKind::Matmul: case OpKind::Custom:
+    case OpKind::TakeAlongAxis: case OpKind::Matmul: case OpKind::Custom: case OpKind::Linalg:
     KILN_SCAN_SORT_OPS(KILN_OP_CASE)
     KILN_UNARY_OPS(KILN_OP_CASE)
     KILN_BINARY_OPS(KILN_OP_CASE)

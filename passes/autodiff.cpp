@@ -55,6 +55,7 @@
 
 #include "ir/builder.h"
 #include "ir/clone.h"
+#include "ir/linalg.h"
 #include "passes/custom.h"
 #include "passes/scan_sort_rules.h"
 #include "passes/transforms.h"
@@ -69,6 +70,7 @@ using ir::Op;
 using ir::OpKind;
 using ir::Shape;
 using ir::Type;
+using ir::LinalgKind;
 
 // "No value": a zero derivative that is not materialized.
 constexpr int kNone = -1;
@@ -315,6 +317,192 @@ class Rule {
     return b_.reshape(r, xt.shape);
   }
 
+
+  // ---- linalg (ir/linalg.h) --------------------------------------------------
+  // Derivatives of the factorizations, written with matmuls, masks and the
+  // factorizations themselves. A rule that needs another output of the same
+  // factorization emits that output's op (CSE merges it with the program's).
+  // Each op is one output, so each rule is that output's part alone: the
+  // cotangents of a factorization's several outputs add up (vjp is linear).
+  // Symmetric inputs (cholesky, eigh) take the symmetric convention of
+  // PyTorch and JAX: only the symmetric part of a perturbation counts, and
+  // the gradient is symmetric.
+
+  // v with its last two axes swapped.
+  int mT(int v) {
+    const size_t r = type(v).shape.size();
+    std::vector<int64_t> perm(r);
+    for (size_t d = 0; d < r; ++d) perm[d] = int64_t(d);
+    std::swap(perm[r - 2], perm[r - 1]);
+    return b_.transpose(v, perm);
+  }
+  // A bool mask of shape `s` ([..., n, n]) true where (row i, column j) is
+  // below (j < i), on (j == i), or above (j > i) the diagonal, or where any
+  // of the flagged relations hold.
+  enum Band { kBelow = 1, kDiag = 2, kAbove = 4 };
+  int band(const Shape& s, int which) {
+    const int32_t n = s.back();
+    const Shape sq{n, n};
+    int rows = b_.broadcast(b_.reshape(iota(n), {n, 1}), sq);
+    int cols = b_.broadcast(b_.reshape(iota(n), {1, n}), sq);
+    int m = kNone;
+    auto either = [&](int c) { m = m == kNone ? c : bin(OpKind::LogicalOr, m, c); };
+    if (which & kBelow) either(bin(OpKind::Less, cols, rows));
+    if (which & kDiag) either(bin(OpKind::Equal, cols, rows));
+    if (which & kAbove) either(bin(OpKind::Greater, cols, rows));
+    return b_.broadcast(m, s);
+  }
+  int keep(int v, int which) { return select(band(type(v).shape, which), v, like(v, 0)); }
+  int sym(int v) { return mul(add(v, mT(v)), like(v, 0.5)); }
+  int mm(int a, int c) { return matmul(a, c); }
+  // [..., n] -> [..., n, n] with d on the diagonal.
+  int diag_embed(int d) {
+    Shape s = type(d).shape;
+    Shape row = s;
+    row.insert(row.end() - 1, 1);
+    Shape sq = s;
+    sq.push_back(s.back());
+    return select(band(sq, kDiag), b_.broadcast(b_.reshape(d, row), sq), zeros(Type{type(d).dtype, sq}));
+  }
+  // [..., n, n] -> [..., n], the diagonal.
+  int diag_part(int v) {
+    const size_t r = type(v).shape.size();
+    return b_.sum(keep(v, kDiag), {int64_t(r - 1)});
+  }
+  // d [..., n] as a row [..., 1, n] or a column [..., n, 1], broadcast to [..., n, n].
+  int as_rows(int d) {
+    Shape s = type(d).shape, row = s, sq = s;
+    row.insert(row.end() - 1, 1);
+    sq.push_back(s.back());
+    return b_.broadcast(b_.reshape(d, row), sq);
+  }
+  int as_cols(int d) {
+    Shape s = type(d).shape, col = s, sq = s;
+    col.push_back(1);
+    sq.push_back(s.back());
+    return b_.broadcast(b_.reshape(d, col), sq);
+  }
+  // F[i, j] = 1 / (d_j - d_i) off the diagonal, 0 on it.
+  int inverse_gaps(int d) {
+    int gaps = sub(as_rows(d), as_cols(d));
+    return select(band(type(gaps).shape, kBelow | kAbove), div(like(gaps, 1), gaps), like(gaps, 0));
+  }
+  int factor_output(LinalgKind k, int output, bool upper = false) {
+    return b_.op(OpKind::Linalg, {x_[0]}, ir::linalg_attrs(k, output, upper));
+  }
+  // The first `cols` columns ([..., r, cols]) or rows ([..., rows, c]) of v.
+  int leading(int v, int32_t rows, int32_t cols) {
+    const Shape s = type(v).shape;
+    if (s[s.size() - 2] == rows && s.back() == cols) return v;
+    std::vector<int64_t> start(s.size(), 0), stop(s.begin(), s.end()), step(s.size(), 1);
+    stop[s.size() - 2] = rows;
+    stop[s.size() - 1] = cols;
+    return slice(v, start, stop, step);
+  }
+
+  // The rule of a linalg op: its cotangent contribution (vjp) or its tangent (jvp).
+  int linalg_rule() {
+    const LinalgKind kind = ir::linalg_kind(op_);
+    const int output = int(op_.int_attr("output"));
+    const bool upper = op_.int_attr("upper") != 0;
+    const bool rev = mode_ == Mode::Vjp;
+    const int y = y_;
+    const int d = rev ? g_ : t_[0];  // the cotangent or the operand's tangent
+    const Shape xs = type(x_[0]).shape;
+    const int32_t m = xs[xs.size() - 2], n = xs.back(), k = std::min(m, n);
+    const std::string name = std::string("[linalg::") + ir::linalg_kind_name(kind) + "] ";
+    switch (kind) {
+      case LinalgKind::Inv:  // dY = -Y dA Y
+        return rev ? neg(mm(mT(y), mm(d, mT(y)))) : neg(mm(y, mm(d, y)));
+      case LinalgKind::TriInv: {  // the other triangle of A is not read
+        int tri = upper ? (kDiag | kAbove) : (kDiag | kBelow);
+        return rev ? keep(neg(mm(mT(y), mm(d, mT(y)))), tri) : neg(mm(y, mm(keep(d, tri), y)));
+      }
+      case LinalgKind::Cholesky: {
+        // A = L L^T: dL = L phi(L^-1 dS L^-T), phi = the lower triangle with
+        // half the diagonal; the upper factor is L^T.
+        int L = upper ? mT(y) : y;
+        int Linv = b_.op(OpKind::Linalg, {L}, ir::linalg_attrs(LinalgKind::TriInv, 0, false));
+        auto phi = [&](int v) { return add(keep(v, kBelow), mul(keep(v, kDiag), like(v, 0.5))); };
+        if (!rev) {
+          int dL = mm(L, phi(mm(Linv, mm(sym(d), mT(Linv)))));
+          return upper ? mT(dL) : dL;
+        }
+        int gL = upper ? mT(d) : d;
+        return sym(mm(mT(Linv), mm(phi(mm(mT(L), gL)), Linv)));
+      }
+      case LinalgKind::Qr: {
+        if (m < n)
+          throw std::invalid_argument(name + "The derivative is implemented only for matrices with "
+                                      "at least as many rows as columns, got shape " + ir::shape_to_string(xs) + ".");
+        int Q = factor_output(kind, 0), R = factor_output(kind, 1);
+        int Rinv = b_.op(OpKind::Linalg, {R}, ir::linalg_attrs(LinalgKind::TriInv, 0, true));
+        if (!rev) {
+          int dARinv = mm(d, Rinv);
+          int C = mm(mT(Q), dARinv);
+          int W = keep(C, kBelow);
+          int dOmega = sub(W, mT(W));
+          if (output == 0) return add(mm(Q, dOmega), sub(dARinv, mm(Q, C)));
+          return mm(sub(C, dOmega), R);
+        }
+        // M = R gR^T - gQ^T Q; gA = (gQ + Q copyltu(M)) R^-T, copyltu
+        // mirroring M's lower triangle into its upper one.
+        int M = output == 0 ? neg(mm(mT(d), Q)) : mm(R, mT(d));
+        int sym_lower = select(band(type(M).shape, kBelow | kDiag), M, mT(M));
+        int inner = mm(Q, sym_lower);
+        if (output == 0) inner = add(d, inner);
+        return mm(inner, mT(Rinv));
+      }
+      case LinalgKind::Svd:
+      case LinalgKind::SvdValues: {
+        const bool values = kind == LinalgKind::SvdValues || output == 1;
+        if (!values && m != n)
+          throw std::invalid_argument(name + "The derivative of U and Vt is implemented only for square "
+                                      "matrices, got shape " + ir::shape_to_string(xs) + ".");
+        int U = leading(factor_output(LinalgKind::Svd, 0), m, k);
+        int S = factor_output(LinalgKind::Svd, 1);
+        int Vt = leading(factor_output(LinalgKind::Svd, 2), k, n);
+        if (values)  // dS = diag(U^T dA V)
+          return rev ? mm(U, mm(diag_embed(d), Vt)) : diag_part(mm(mT(U), mm(d, mT(Vt))));
+        // F[i, j] = 1 / (s_j^2 - s_i^2).
+        int F = inverse_gaps(square(S));
+        int V = mT(Vt);
+        if (!rev) {
+          int dP = mm(mT(U), mm(d, V));
+          if (output == 0)  // dU = U (F o (dP S + S dP^T))
+            return mm(U, mul(F, add(mul(dP, as_rows(S)), mul(as_cols(S), mT(dP)))));
+          // dV = V (F o (S dP + dP^T S)), dVt = dV^T
+          return mT(mm(V, mul(F, add(mul(as_cols(S), dP), mul(mT(dP), as_rows(S))))));
+        }
+        if (output == 0) {  // gA = U ((J + J^T) S) Vt, J = F o (U^T gU)
+          int J = mul(F, mm(mT(U), d));
+          return mm(U, mm(mul(add(J, mT(J)), as_rows(S)), Vt));
+        }
+        // gA = U (S (K + K^T)) Vt, K = F o (V^T gV), gV = gVt^T
+        int K = mul(F, mm(Vt, mT(d)));
+        return mm(U, mm(mul(as_cols(S), add(K, mT(K))), Vt));
+      }
+      case LinalgKind::Eigh:
+      case LinalgKind::Eigvalsh: {
+        // dw = diag(V^T dS V), dV = V (F o (V^T dS V)), F[i, j] = 1 / (w_j - w_i).
+        const bool values = kind == LinalgKind::Eigvalsh || output == 0;
+        int V = factor_output(LinalgKind::Eigh, 1, upper);
+        if (!rev) {
+          int dP = mm(mT(V), mm(sym(d), V));
+          if (values) return diag_part(dP);
+          return mm(V, mul(inverse_gaps(factor_output(LinalgKind::Eigh, 0, upper)), dP));
+        }
+        int inner = values ? diag_embed(d)
+                           : mul(inverse_gaps(factor_output(LinalgKind::Eigh, 0, upper)), mm(mT(V), d));
+        return sym(mm(V, mm(inner, mT(V))));
+      }
+      case LinalgKind::Eig: case LinalgKind::Eigvals:  // complex results: activity() refuses them
+      case LinalgKind::LuFactor:
+        break;
+    }
+    throw std::invalid_argument(name + "The factorization is not differentiable.");
+  }
+
   // ---- the rules -------------------------------------------------------------
   void apply() {
     const int x = x_.empty() ? kNone : x_[0];
@@ -555,6 +743,8 @@ class Rule {
       case OpKind::Sort:
         return vjp_jvp([&](size_t) { return scan_sort_vjp(b_, op_, x, y, g_); },
                        [&] { return scan_sort_jvp(b_, op_, x, y, t_[0]); });
+      case OpKind::Linalg:
+        return vjp_jvp([&](size_t) { return linalg_rule(); }, [&] { return linalg_rule(); });
 
       // Never active: constants, ops without a derivative
       // (ir::is_differentiable) and custom ops (their own rules, passes/custom.cpp).

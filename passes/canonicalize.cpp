@@ -289,7 +289,7 @@ class Rewriter {
       case OpKind::BitwiseAnd: case OpKind::BitwiseOr: case OpKind::BitwiseXor:
       case OpKind::LeftShift: case OpKind::RightShift: case OpKind::Argmax: case OpKind::Argmin: case OpKind::Bitcast:
       case OpKind::SliceUpdate: case OpKind::Take: case OpKind::TakeAlongAxis:
-      case OpKind::Matmul: case OpKind::Custom:
+      case OpKind::Matmul: case OpKind::Custom: case OpKind::Linalg:
       KILN_SCAN_SORT_OPS(KILN_OP_CASE)
       case OpKind::Abs: case OpKind::Negative: case OpKind::Sign: case OpKind::Square:
       case OpKind::Sqrt: case OpKind::Rsqrt: case OpKind::Exp: case OpKind::Expm1:
@@ -328,7 +328,9 @@ class Rewriter {
   std::optional<Op> fold(const Op& op) {
     if (op.operands.empty() || op.type.size() > kMaxFoldElements) return std::nullopt;
     // A call's work is its callee's, which the bound below cannot see.
-    if (op.kind == OpKind::Custom) return std::nullopt;
+    // Not folded: a call (inlined later), and factorizations (cubic work, and
+    // a singular constant must fail when the program runs, not vanish).
+    if (op.kind == OpKind::Custom || op.kind == OpKind::Linalg) return std::nullopt;
     std::vector<ir::Tensor> args;
     int64_t work = op.type.size();
     for (int o : op.operands) {
@@ -386,6 +388,7 @@ class Rewriter {
       case OpKind::Slice: case OpKind::SliceUpdate: case OpKind::Concatenate: case OpKind::Pad:
       case OpKind::Take: case OpKind::TakeAlongAxis: case OpKind::Matmul: case OpKind::Custom:
       KILN_SCAN_SORT_OPS(KILN_OP_CASE)
+      case OpKind::Linalg:
       KILN_UNARY_OPS(KILN_OP_CASE)
       KILN_BINARY_OPS(KILN_OP_CASE)
       KILN_COMPARISON_OPS(KILN_OP_CASE)

@@ -48,7 +48,7 @@ bool is_approximated(OpKind k) {
     case OpKind::BitwiseOr: case OpKind::BitwiseXor: case OpKind::LeftShift:
     case OpKind::RightShift:
     case OpKind::Constant: case OpKind::Select: case OpKind::Argmax: case OpKind::Argmin: case OpKind::Bitcast:
-    case OpKind::Matmul: case OpKind::Custom:
+    case OpKind::Matmul: case OpKind::Custom: case OpKind::Linalg:
     KILN_COMPARISON_OPS(KILN_OP_CASE)
     KILN_REDUCTION_OPS(KILN_OP_CASE)
     KILN_MOVEMENT_OPS(KILN_OP_CASE)

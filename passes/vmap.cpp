@@ -38,6 +38,8 @@
 //   custom              a whole call at once (passes/custom.cpp): its
 //                       forward function batched by its vmap rule or by this
 //                       pass, its vjp and jvp rules batched alike
+//   linalg              batch axis kept among the leading (batch) axes,
+//                       else moved to 0
 //   matmul              both batched: to one leading axis; only a batched:
 //                       the batch folds into a's rows ([.., B*m, k]); only b
 //                       batched: into b's columns ([.., k, B*n]) — the other
@@ -291,6 +293,15 @@ class Batcher {
         int64_t a = op.int_attr("axis");
         attrs["axis"] = a < d ? a : a + 1;
         return {b_.op(k, {val(ops[0])}, attrs), d};
+      }
+
+      case OpKind::Linalg: {
+        // Already batched over its leading axes: a batch axis among them
+        // stays, one among the matrix axes moves to the front. Every output
+        // keeps the operand's leading axes, so the batch axis is the same.
+        const int r = int(f_.value_type(ops[0]).shape.size());
+        int d = bd(ops[0]) <= r - 2 ? bd(ops[0]) : 0;
+        return {b_.op(k, {batched_at(ops[0], d)}, op.attrs), d};
       }
 
     }

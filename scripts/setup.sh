@@ -8,6 +8,7 @@ packages=(
   llvm-19-dev llvm-19-tools          # ORC JIT (codegen) and FileCheck (IR tests)
   clang-19 libclang-rt-19-dev        # libFuzzer and its sanitizers (scripts/fuzz.sh)
   libopenblas-dev                    # matmul / conv (runtime)
+  liblapacke-dev                     # linalg: LAPACKE over OpenBLAS's LAPACK (runtime)
   libgtest-dev libgmock-dev libbenchmark-dev
   ocl-icd-opencl-dev opencl-headers pocl-opencl-icd   # OpenCL backend (PoCL: a CPU device for tests)
   libclblast-dev                     # matmul on OpenCL devices (Apache-2.0)

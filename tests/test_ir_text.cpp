@@ -227,6 +227,14 @@ bool make_case(OpKind k, Function* out) {
       f.outputs = {add(f, k, {x}, {{"axis", int64_t(1)}, {"kth", int64_t(2)}})};
       break;
     }
+    case OpKind::Linalg: {  // both outputs of a batched qr, and lu_factor's uint32 pivots
+      int a = f.add_input(T(float32, {2, 4, 3}));
+      int q = add(f, k, {a}, {{"kind", int64_t(3)}, {"output", int64_t(0)}, {"upper", int64_t(0)}});
+      int r = add(f, k, {a}, {{"kind", int64_t(3)}, {"output", int64_t(1)}, {"upper", int64_t(0)}});
+      int p = add(f, k, {a}, {{"kind", int64_t(10)}, {"output", int64_t(1)}, {"upper", int64_t(0)}});
+      f.outputs = {q, r, p};
+      break;
+    }
     default: return false;
   }
   *out = std::move(f);

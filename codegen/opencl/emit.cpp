@@ -426,7 +426,7 @@ class Emitter {
       // Not float ops, or not unary ops.
       case OpKind::BitwiseInvert: case OpKind::Cast: case OpKind::StopGradient:
       case OpKind::Constant: case OpKind::Select: case OpKind::Argmax: case OpKind::Argmin: case OpKind::Bitcast:
-      case OpKind::Matmul: case OpKind::Custom:
+      case OpKind::Matmul: case OpKind::Custom: case OpKind::Linalg:
       KILN_SCAN_SORT_OPS(KILN_OP_CASE)
       KILN_BINARY_OPS(KILN_OP_CASE)
       KILN_COMPARISON_OPS(KILN_OP_CASE)
@@ -496,7 +496,7 @@ class Emitter {
       case OpKind::GreaterEqual: return "(" + a + " >= " + b + ")";
       // Not binary ops.
       case OpKind::Constant: case OpKind::Select: case OpKind::Argmax: case OpKind::Argmin: case OpKind::Bitcast:
-      case OpKind::Matmul: case OpKind::Custom:
+      case OpKind::Matmul: case OpKind::Custom: case OpKind::Linalg:
       KILN_SCAN_SORT_OPS(KILN_OP_CASE)
       KILN_UNARY_OPS(KILN_OP_CASE)
       KILN_REDUCTION_OPS(KILN_OP_CASE)

@@ -5,6 +5,7 @@
 #include "frontend/autodiff.h"
 #include "frontend/device.h"
 #include "frontend/export.h"
+#include "frontend/linalg.h"
 #include "frontend/ops.h"
 #include "frontend/random.h"
 #include "frontend/stream.h"
