@@ -5,6 +5,8 @@
 #include "frontend/autodiff.h"
 #include "frontend/device.h"
 #include "frontend/export.h"
+#include "frontend/io.h"
+#include "frontend/memory.h"
 #include "frontend/ops.h"
 #include "frontend/stream.h"
 #include "frontend/transforms.h"
