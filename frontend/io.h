@@ -76,6 +76,9 @@ class FileReader : public Reader {
   bool good_ = true;
 };
 
+// MLX's name for its file reader.
+using ParallelFileReader = FileReader;
+
 // A file created (or truncated) for writing; is_open() is false when it
 // cannot be.
 class FileWriter : public Writer {

@@ -106,15 +106,20 @@ class Pool {
     }
     // Make room: the active blocks plus the cache stay within the limit.
     if (active_ + cached_ + cls > memory_limit_) release_cached(0);
+    // Counted before the system call, so that threads allocating at the
+    // same time cannot together pass the limit.
+    note_taken(cls);
     lock.unlock();
     // aligned_alloc wants a size that is a multiple of the alignment: the
     // 1 MiB class of the small blocks is not one of 2 MiB.
     bool huge = cls % kHugePage == 0;
     void* p = std::aligned_alloc(huge ? kHugePage : Buffer::kAlignment, cls);
-    if (!p) throw std::bad_alloc();
+    if (!p) {
+      lock.lock();
+      active_ -= cls;
+      throw std::bad_alloc();
+    }
     if (huge) madvise(p, cls, MADV_HUGEPAGE);
-    lock.lock();
-    note_taken(cls);
     return p;
   }
 
