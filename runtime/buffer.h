@@ -12,7 +12,9 @@ class Buffer {
   static constexpr std::size_t kAlignment = 64;  // one cache line, AVX-512 width
 
   // Allocates `nbytes` of uninitialised, kAlignment-aligned memory.
-  // Throws std::bad_alloc when memory is exhausted.
+  // Throws std::runtime_error when the memory in use would exceed the memory
+  // limit (set_memory_limit, KILN_MEMORY_LIMIT), std::bad_alloc when the
+  // system has none left.
   explicit Buffer(std::size_t nbytes);
   ~Buffer();
   Buffer(const Buffer&) = delete;
@@ -31,5 +33,17 @@ using BufferPtr = std::shared_ptr<Buffer>;
 
 // Convenience: a new buffer of `nbytes`, zero-filled when `zero` is set.
 BufferPtr allocate(std::size_t nbytes, bool zero = false);
+
+// The caching allocator's counters and limits (frontend/memory.h has the
+// public names). Sizes are of the blocks taken from the system, which round
+// requests up: to a power of two from 64 bytes, to 2 MiB from 1 MiB.
+std::size_t active_memory();       // held by live buffers
+std::size_t peak_memory();         // the most active_memory() since the last reset
+void reset_peak_memory();          // the peak becomes the current active memory
+std::size_t cache_memory();        // freed blocks kept for reuse
+std::size_t set_cache_limit(std::size_t limit);   // returns the previous limit; trims the cache
+std::size_t memory_limit();
+std::size_t set_memory_limit(std::size_t limit);  // returns the previous limit
+void clear_cache();                // returns every cached block to the system
 
 }  // namespace kiln::runtime

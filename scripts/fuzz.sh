@@ -26,7 +26,9 @@ max_len="${KILN_FUZZ_MAX_LEN:-4096}"
 rss_mb="${KILN_FUZZ_RSS_MB:-2048}"
 jobs="${KILN_FUZZ_JOBS:-$(nproc)}"
 targets=("$@")
-if [ ${#targets[@]} -eq 0 ]; then targets=(fuzz_ir fuzz_import fuzz_cache_entry); fi
+if [ ${#targets[@]} -eq 0 ]; then
+  targets=(fuzz_ir fuzz_import fuzz_cache_entry fuzz_npy fuzz_npz fuzz_safetensors fuzz_gguf)
+fi
 
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=clang++-19 \
   -DKILN_FUZZ=ON -DKILN_BUILD_TESTS=OFF >/dev/null

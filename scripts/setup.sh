@@ -12,6 +12,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   ocl-icd-opencl-dev opencl-headers pocl-opencl-icd   # OpenCL backend (PoCL: a CPU device for tests)
   libclblast-dev                     # matmul on OpenCL devices (Apache-2.0)
+  zlib1g-dev                         # .npz archives (frontend/io_npz.cpp)
   python3
 )
 

@@ -6,6 +6,8 @@
 #include "frontend/device.h"
 #include "frontend/export.h"
 #include "frontend/linalg.h"
+#include "frontend/io.h"
+#include "frontend/memory.h"
 #include "frontend/ops.h"
 #include "frontend/random.h"
 #include "frontend/stream.h"
