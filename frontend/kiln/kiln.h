@@ -1,6 +1,6 @@
 #pragma once
 // The one header applications include: arrays, ops, transformations,
-// devices and streams, and the random namespace.
+// devices and streams, random, linalg, files and memory.
 #include "frontend/array.h"
 #include "frontend/autodiff.h"
 #include "frontend/device.h"
