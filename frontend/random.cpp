@@ -17,8 +17,7 @@
 // What differs: multivariate_normal takes cov's Cholesky factor where MLX
 // takes an SVD square root (same distribution, other samples; kiln has no
 // SVD yet); uniform also accepts float64 (MLX throws "Unsupported type").
-// Not yet here: permutation (MLX's is argsort(bits((n), key)), then take
-// along the axis: it waits for argsort).
+// permutation is MLX's argsort of bits({n}, key), then a take along the axis.
 //
 // Why a composite: each element's bits depend only on its index and the
 // key, so generation is ~120 uint32 adds/xors/shifts per element that the
@@ -177,11 +176,11 @@ bool broadcasts_to(const Shape& from, const Shape& to) {
   return true;
 }
 
-int valid_axis(int axis, int ndim) {
+int valid_axis(int axis, int ndim, const char* op = "categorical", const char* what = "logits") {
   int ax = axis < 0 ? axis + ndim : axis;
   if (ax < 0 || ax >= ndim)
-    throw_invalid("categorical",
-                  "Invalid axis " + std::to_string(axis) + " for logits with " + std::to_string(ndim) + " dimensions.");
+    throw_invalid(op, "Invalid axis " + std::to_string(axis) + " for " + what + " with " + std::to_string(ndim) +
+                          " dimensions.");
   return ax;
 }
 
@@ -500,6 +499,21 @@ array categorical(const array& logits, int axis, const std::optional<array>& key
   Shape shape = logits.shape();
   shape.erase(shape.begin() + axis);
   return categorical_impl(logits, axis, shape, key);
+}
+
+// ---- permutations -----------------------------------------------------------
+
+array permutation(const array& x, int axis, const std::optional<array>& key, StreamOrDevice s) {
+  kiln::detail::OpStream on_stream(s);
+  axis = valid_axis(axis, int(x.ndim()), "permutation", "an array");
+  // Sorting random 32-bit keys: ties (probability ~n²/2^33) keep index order.
+  array order = argsort(bits({x.shape(axis)}, key));
+  return take(x, order, axis);
+}
+
+array permutation(int x, const std::optional<array>& key, StreamOrDevice s) {
+  kiln::detail::OpStream on_stream(s);
+  return permutation(arange(x), 0, key);
 }
 
 }  // namespace kiln::random

@@ -147,6 +147,12 @@ inline array laplace(const Shape& shape, const std::optional<array>& key = std::
   return laplace(shape, float32, 0.0f, 1.0f, key, std::move(s));
 }
 
+// x shuffled along `axis` (a random permutation of its slices), and a random
+// permutation of 0..x-1 (int32): argsort of random bits, as MLX.
+array permutation(const array& x, int axis = 0, const std::optional<array>& key = std::nullopt,
+                  StreamOrDevice s = {});
+array permutation(int x, const std::optional<array>& key = std::nullopt, StreamOrDevice s = {});
+
 namespace detail {
 // Threefry-2x32, 20 rounds, of counters (x0, x1) under key (k0, k1), as the
 // uint32 ops that bits() is made of (all broadcast together). Exposed for

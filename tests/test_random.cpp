@@ -372,6 +372,36 @@ TEST(RandomBernoulli, Mean) {
   EXPECT_EQ(random::bernoulli(array({})).size(), 0u);
 }
 
+// A permutation holds each element once; keys give different orders; a
+// matrix is shuffled along the axis as whole slices; every position sees
+// every value about equally often.
+TEST(RandomPermutation, IsAShuffle) {
+  std::vector<double> p = values(random::permutation(50, random::key(4)));
+  std::vector<double> sorted = p;
+  std::sort(sorted.begin(), sorted.end());
+  for (int i = 0; i < 50; ++i) EXPECT_EQ(sorted[size_t(i)], i);
+  EXPECT_NE(p, sorted);
+  EXPECT_EQ(random::permutation(50, random::key(4)).dtype(), int32);
+  EXPECT_EQ(values(random::permutation(50, random::key(4))), p);
+  EXPECT_NE(values(random::permutation(50, random::key(5))), p);
+
+  array m = reshape(arange(12), {3, 4});  // rows 4r..4r+3; columns c, c+4, c+8
+  std::vector<double> cols = values(random::permutation(m, 1, random::key(6)));
+  for (int r = 0; r < 3; ++r)
+    for (int c = 0; c < 4; ++c) EXPECT_EQ(cols[size_t(r * 4 + c)], cols[size_t(c)] + 4 * r);
+
+  const int n = 4, trials = 4000;
+  std::vector<int> count(n * n, 0);
+  array keys = random::split(random::key(7), trials);
+  for (int t = 0; t < trials; ++t) {
+    std::vector<double> q = values(random::permutation(n, take(keys, t, 0)));
+    for (int i = 0; i < n; ++i) ++count[size_t(i * n + int(q[size_t(i)]))];
+  }
+  // Each (position, value) has probability 1/4: 1000 expected, sd ~27.
+  for (int c : count) EXPECT_NEAR(c, trials / n, 150);
+  EXPECT_TRUE(throws_invalid([] { random::permutation(array(1.0f)); }, "[permutation] Invalid axis 0"));
+}
+
 TEST(RandomRandint, RangeAndUniformity) {
   const int n = 100000;
   array x = random::randint(-3, 7, {n}, int32, random::key(61));
