@@ -32,6 +32,7 @@ std::vector<const char*> accepted_attrs(OpKind k) {
     case OpKind::SliceUpdate: return {"start", "stop", "strides"};
     case OpKind::Pad: return {"low", "high"};
     case OpKind::Custom: return {"index", "num_primals"};
+    case OpKind::Scatter: return {"axis", "reduce"};
     case OpKind::Constant: case OpKind::Select: case OpKind::Reshape: case OpKind::Broadcast:
     case OpKind::Matmul:
     KILN_UNARY_OPS(KILN_OP_CASE)
@@ -112,7 +113,7 @@ std::string overflow_problem(const Op& op, const std::vector<Type>& in) {
     // No attribute arithmetic that could overflow.
     case OpKind::Constant: case OpKind::Select: case OpKind::Argmax: case OpKind::Argmin:
     case OpKind::Reshape: case OpKind::Transpose: case OpKind::Broadcast: case OpKind::Take:
-    case OpKind::TakeAlongAxis: case OpKind::Matmul: case OpKind::Custom:
+    case OpKind::TakeAlongAxis: case OpKind::Matmul: case OpKind::Custom: case OpKind::Scatter:
     KILN_UNARY_OPS(KILN_OP_CASE)
     KILN_BINARY_OPS(KILN_OP_CASE)
     KILN_COMPARISON_OPS(KILN_OP_CASE)

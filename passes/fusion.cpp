@@ -52,6 +52,7 @@ bool is_approximated(OpKind k) {
     KILN_COMPARISON_OPS(KILN_OP_CASE)
     KILN_REDUCTION_OPS(KILN_OP_CASE)
     KILN_MOVEMENT_OPS(KILN_OP_CASE)
+    KILN_SCATTER_OPS(KILN_OP_CASE)
       return false;
   }
   return false;
