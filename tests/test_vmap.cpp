@@ -413,12 +413,12 @@ TEST(VmapIndexing, ScatterEveryReduceAndBatching) {
       {"scatter_max", scatter_max}, {"scatter_min", scatter_min}};
   for (auto [name, op] : ops) {
     for (int axis : {0, 1}) {
-      // a: (3, 4); indices: (5,); updates: a's shape with the indices at
-      // axis, plus MLX's unit slice dim.
+      // a: (3, 4); indices: (5,); updates: MLX's index shape + one slice
+      // dim per axis of a, 1 at `axis`.
       auto f = fn3([op, axis](const array& a, const array& i, const array& u) {
         return op(a, i, expand_dims(u, axis + 1), axis, {});
       });
-      Shape ua{3, 4}, ui{5}, uu = axis == 0 ? Shape{5, 4} : Shape{3, 5};
+      Shape ua{3, 4}, ui{5}, uu = axis == 0 ? Shape{5, 4} : Shape{5, 3};
       for (auto axes : std::vector<std::vector<int>>{{0, -1, -1}, {-1, 0, -1}, {-1, -1, 1}, {1, 0, 0}, {-1, 0, 1}}) {
         SCOPED_TRACE(std::string(name) + " axis " + std::to_string(axis) + " in_axes " + std::to_string(axes[0]) +
                      "," + std::to_string(axes[1]) + "," + std::to_string(axes[2]));
