@@ -339,7 +339,8 @@ Tensor take(const Op& op, const Tensor& x, const Tensor& idx) {
   if (n == 0) empty_axis(op, x);
   const int64_t m = idx.type.size();
   std::vector<int64_t> pos(static_cast<size_t>(m));
-  positions(idx, 0, m, n, pos.data());
+  positions(idx, 0, std::min<int64_t>(m, 1), n, pos.data());  // throws here for a bad dtype, not on a pool thread
+  parallel(m, 16, [&](int64_t b, int64_t e) { positions(idx, b, e - b, n, pos.data() + b); });
   const size_t row = size_t(inner) * op.type.dtype.size();
   const char* src = bytes(x);
   char* dst = bytes(out);
