@@ -330,7 +330,10 @@ void split_at_axis(const Shape& s, int64_t axis, int64_t* outer, int64_t* n, int
                               ir::type_to_string(x.type));
 }
 
-// Output row (o, j) is x's row (o, pos[j]) of `inner` elements.
+// Output row (o, j) is x's row (o, pos[j]) of `inner` elements. Positions
+// are decoded a block at a time on each thread: a whole-array position
+// buffer would be fresh memory, and first-touching it can cost more than
+// the gather (page faults).
 Tensor take(const Op& op, const Tensor& x, const Tensor& idx) {
   Tensor out = fresh(op.type);
   if (op.type.size() == 0) return out;
@@ -338,23 +341,27 @@ Tensor take(const Op& op, const Tensor& x, const Tensor& idx) {
   split_at_axis(x.type.shape, op.int_attr("axis"), &outer, &n, &inner);
   if (n == 0) empty_axis(op, x);
   const int64_t m = idx.type.size();
-  std::vector<int64_t> pos(static_cast<size_t>(m));
-  positions(idx, 0, std::min<int64_t>(m, 1), n, pos.data());  // throws here for a bad dtype, not on a pool thread
-  parallel(m, 16, [&](int64_t b, int64_t e) { positions(idx, b, e - b, n, pos.data() + b); });
+  int64_t probe;
+  positions(idx, 0, 1, n, &probe);  // throws here for a bad dtype, not on a pool thread
   const size_t row = size_t(inner) * op.type.dtype.size();
   const char* src = bytes(x);
   char* dst = bytes(out);
   // The rows are read in index order, which the hardware prefetcher cannot
   // guess: fetch a row kAhead rows early.
-  constexpr int64_t kAhead = 16;
-  parallel(outer * m, int64_t(row), [&](int64_t begin, int64_t end) {
-    for (int64_t r = begin; r < end; ++r) {
-      if (r + kAhead < end) {
-        const int64_t o = (r + kAhead) / m, j = r + kAhead - o * m;
-        __builtin_prefetch(src + (o * n + pos[size_t(j)]) * int64_t(row));
+  constexpr int64_t kAhead = 16, kBlock = 1024;
+  parallel(outer * m, int64_t(row) + 8, [&](int64_t begin, int64_t end) {
+    int64_t pos[kBlock];
+    for (int64_t r0 = begin; r0 < end;) {
+      const int64_t o = r0 / m, j0 = r0 - o * m;
+      const int64_t count = std::min({end - r0, m - j0, kBlock});
+      positions(idx, j0, count, n, pos);
+      const char* base = src + o * n * int64_t(row);
+      char* d = dst + r0 * int64_t(row);
+      for (int64_t i = 0; i < count; ++i) {
+        if (i + kAhead < count) __builtin_prefetch(base + pos[i + kAhead] * int64_t(row));
+        copy_bytes(d + i * int64_t(row), base + pos[i] * int64_t(row), row);
       }
-      const int64_t o = r / m, j = r - o * m;
-      copy_bytes(dst + r * int64_t(row), src + (o * n + pos[size_t(j)]) * int64_t(row), row);
+      r0 += count;
     }
   });
   return out;
@@ -939,25 +946,32 @@ Tensor scatter(const Op& op, const Tensor& a, const Tensor& idx, const Tensor& u
   const auto r = ScatterReduce(op.int_attr("reduce"));
   const CombineRow apply = r == ScatterReduce::Assign ? nullptr : combine_row_for(op.type.dtype);
   const int64_t m = idx.type.size();
-  std::vector<int64_t> pos(static_cast<size_t>(m));
-  positions(idx, 0, std::min<int64_t>(m, 1), n, pos.data());  // throws here for a bad dtype, not on a pool thread
-  parallel(m, 16, [&](int64_t b, int64_t e) { positions(idx, b, e - b, n, pos.data() + b); });
+  int64_t probe;
+  positions(idx, 0, 1, n, &probe);  // throws here for a bad dtype, not on a pool thread
   const size_t row = size_t(inner) * op.type.dtype.size();
   const char* src = bytes(upd);
   const int64_t rows = outer * n;
   const int64_t work = outer * m * int64_t(row + 8);
   const int64_t chunks =
       std::min<int64_t>(rows, work < kGrainBytes ? 1 : runtime::ThreadPool::global().size());
+  // Positions are decoded a block at a time (a whole-array buffer would be
+  // fresh memory whose page faults can cost more than the scatter).
+  constexpr int64_t kBlock = 1024;
   auto run = [&](int64_t c0, int64_t c1) {
+    int64_t pos[kBlock];
     for (int64_t c = c0; c < c1; ++c) {
       const int64_t lo = rows * c / chunks, hi = rows * (c + 1) / chunks;
       for (int64_t o = lo / n; o <= (hi - 1) / n; ++o)
-        for (int64_t j = 0; j < m; ++j) {
-          const int64_t d = o * n + pos[size_t(j)];
-          if (d < lo || d >= hi) continue;
-          const char* u = src + (o * m + j) * int64_t(row);
-          if (apply) apply(r, dst + d * int64_t(row), u, inner);
-          else copy_bytes(dst + d * int64_t(row), u, row);
+        for (int64_t j0 = 0; j0 < m; j0 += kBlock) {
+          const int64_t count = std::min(kBlock, m - j0);
+          positions(idx, j0, count, n, pos);
+          for (int64_t jj = 0; jj < count; ++jj) {
+            const int64_t d = o * n + pos[jj];
+            if (d < lo || d >= hi) continue;
+            const char* u = src + (o * m + j0 + jj) * int64_t(row);
+            if (apply) apply(r, dst + d * int64_t(row), u, inner);
+            else copy_bytes(dst + d * int64_t(row), u, row);
+          }
         }
     }
   };
