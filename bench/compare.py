@@ -124,6 +124,21 @@ def torch_mlp_step(torch, params, x, y):
     return step
 
 
+GATHER_N = 4 << 20
+SCATTER_OUT = 1 << 20
+
+
+def np_scatter_add(idx, upd):
+    out = np.zeros(SCATTER_OUT, np.float32)
+    np.add.at(out, idx, upd)
+    return out
+
+
+def torch_scatter_add(torch, idx, upd):
+    # The index conversion is part of the call, as NumPy takes int32 as is.
+    return torch.zeros(SCATTER_OUT).index_add_(0, idx.long(), upd)
+
+
 def make_inputs(rng):
     def u(shape, lo, hi):
         return rng.uniform(lo, hi, size=shape).astype(np.float32)
@@ -137,6 +152,9 @@ def make_inputs(rng):
         "ma1024": u((1024, 1024), -1, 1), "mb1024": u((1024, 1024), -1, 1), "bias1024": u((1024,), -1, 1),
         "ma2048": u((2048, 2048), -1, 1), "mb2048": u((2048, 2048), -1, 1), "bias2048": u((2048,), -1, 1),
         "x4": u((4,), -3, 3),
+        "idx4m_of_16m": rng.integers(0, N16M, size=GATHER_N).astype(np.int32),
+        "idx4m_of_1m": rng.integers(0, SCATTER_OUT, size=GATHER_N).astype(np.int32),
+        "u4m": u((GATHER_N,), -3, 3),
         "mlp_params": mlp_params(rng),
         "mlp_x": u((MLP_BATCH, MLP_IN), -1, 1),
         "mlp_y": rng.integers(0, MLP_OUT, size=MLP_BATCH).astype(np.int32),
@@ -225,6 +243,14 @@ def workloads(inp, torch):
     w.append(("topk10_rows_4096x4096/real_time", "topk (k=10), rows of 4096²", "sort", 4 * ROWS * COLS,
               lambda: np.partition(x4k, COLS - 10, axis=-1)[:, COLS - 10:],
               (lambda: torch.topk(t["x4k"], 10, -1, sorted=False)) if torch else None))
+    g_idx, s_idx, s_upd = inp["idx4m_of_16m"], inp["idx4m_of_1m"], inp["u4m"]
+    w.append(("gather_4M_of_16M/real_time", "gather 4M random of 16M", "stream", 3 * 4 * GATHER_N,
+              lambda: np.take(x16, g_idx),
+              (lambda: torch.take(t["x16m"], t["idx4m_of_16m"].long())) if torch else None))
+    w.append(("scatter_add_4M_into_1M/real_time", "scatter_add 4M into 1M (collisions)", "stream",
+              2 * 4 * SCATTER_OUT + 2 * 4 * GATHER_N,
+              lambda: np_scatter_add(s_idx, s_upd),
+              (lambda: torch_scatter_add(torch, t["idx4m_of_1m"], t["u4m"])) if torch else None))
     for n in (1024, 2048):
         a, b, bias = inp[f"ma{n}"], inp[f"mb{n}"], inp[f"bias{n}"]
         w.append((f"matmul_bias_relu/{n}/real_time", f"matmul {n} + bias + relu", "matmul", 2 * n ** 3,

@@ -219,6 +219,47 @@ void BM_topk_rows(benchmark::State& state) {
   kx::array x = input("x4k", {kRows, kCols});
   run_compiled(state, [](const std::vector<kx::array>& a) { return std::vector<kx::array>{kx::topk(a[0], 10, -1)}; },
                {x}, 4.0 * kRows * kCols);
+// Random int32 indices in [0, range), cached by name (the same seed as
+// compare.py's is not needed: the access pattern is what matters).
+kx::array index_input(const std::string& name, int n, int range) {
+  static std::map<std::string, kx::array> cache;
+  auto it = cache.find(name);
+  if (it != cache.end()) return it->second;
+  std::mt19937 rng(uint32_t(std::hash<std::string>{}(name)));
+  std::uniform_int_distribution<int32_t> dist(0, range - 1);
+  std::vector<int32_t> data(static_cast<size_t>(n));
+  for (auto& v : data) v = dist(rng);
+  kx::array a(data.data(), {n}, kx::int32);
+  a.eval();
+  cache.emplace(name, a);
+  return a;
+}
+
+constexpr int kGatherN = 4 << 20;      // indices
+constexpr int kScatterOut = 1 << 20;   // scatter_add's destination
+
+// x[idx]: 4M random reads from 16M float32.
+void BM_gather(benchmark::State& state) {
+  kx::array x = input("x16m", {int(kElementwiseN)});
+  kx::array idx = index_input("idx4m_of_16m", kGatherN, int(kElementwiseN));
+  run_compiled(state, [](const std::vector<kx::array>& a) { return std::vector<kx::array>{kx::take(a[0], a[1], 0)}; },
+               {x, idx}, 3.0 * 4 * kGatherN);
+}
+
+// np.add.at(a, idx, u): 4M updates into 1M float32, about 4 per element.
+void BM_scatter_add(benchmark::State& state) {
+  static kx::array a = [] {
+    kx::array z = kx::zeros({kScatterOut});
+    z.eval();
+    return z;
+  }();
+  kx::array idx = index_input("idx4m_of_1m", kGatherN, kScatterOut);
+  kx::array u = input("u4m", {kGatherN});
+  run_compiled(state,
+               [](const std::vector<kx::array>& x) {
+                 return std::vector<kx::array>{kx::scatter_add(x[0], x[1], kx::reshape(x[2], {-1, 1}), 0)};
+               },
+               {a, idx, u}, 2.0 * 4 * kScatterOut + 2.0 * 4 * kGatherN);
 }
 
 // relu(a @ b + bias), n x n float32.
@@ -664,6 +705,10 @@ BENCHMARK(BM_cumsum_rows)->Name("cumsum_rows_4096x4096")->Unit(benchmark::kMilli
 BENCHMARK(BM_sort_4M)->Name("sort_4M")->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_argsort_4M)->Name("argsort_4M")->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_topk_rows)->Name("topk10_rows_4096x4096")->Unit(benchmark::kMillisecond)->UseRealTime();
+KILN_COPY_BEFORE("gather_4M_of_16M");
+BENCHMARK(BM_gather)->Name("gather_4M_of_16M")->Unit(benchmark::kMillisecond)->UseRealTime();
+KILN_COPY_BEFORE("scatter_add_4M_into_1M");
+BENCHMARK(BM_scatter_add)->Name("scatter_add_4M_into_1M")->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_matmul_bias_relu)->Name("matmul_bias_relu")->Arg(1024)->Arg(2048)
     ->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_sgemm_openblas)->Name("sgemm_openblas")->Arg(1024)->Arg(2048)

@@ -333,7 +333,10 @@ void split_at_axis(const Shape& s, int64_t axis, int64_t* outer, int64_t* n, int
                               ir::type_to_string(x.type));
 }
 
-// Output row (o, j) is x's row (o, pos[j]) of `inner` elements.
+// Output row (o, j) is x's row (o, pos[j]) of `inner` elements. Positions
+// are decoded a block at a time on each thread: a whole-array position
+// buffer would be fresh memory, and first-touching it can cost more than
+// the gather (page faults).
 Tensor take(const Op& op, const Tensor& x, const Tensor& idx) {
   Tensor out = fresh(op.type);
   if (op.type.size() == 0) return out;
@@ -341,22 +344,27 @@ Tensor take(const Op& op, const Tensor& x, const Tensor& idx) {
   split_at_axis(x.type.shape, op.int_attr("axis"), &outer, &n, &inner);
   if (n == 0) empty_axis(op, x);
   const int64_t m = idx.type.size();
-  std::vector<int64_t> pos(static_cast<size_t>(m));
-  positions(idx, 0, m, n, pos.data());
+  int64_t probe;
+  positions(idx, 0, 1, n, &probe);  // throws here for a bad dtype, not on a pool thread
   const size_t row = size_t(inner) * op.type.dtype.size();
   const char* src = bytes(x);
   char* dst = bytes(out);
   // The rows are read in index order, which the hardware prefetcher cannot
   // guess: fetch a row kAhead rows early.
-  constexpr int64_t kAhead = 16;
-  parallel(outer * m, int64_t(row), [&](int64_t begin, int64_t end) {
-    for (int64_t r = begin; r < end; ++r) {
-      if (r + kAhead < end) {
-        const int64_t o = (r + kAhead) / m, j = r + kAhead - o * m;
-        __builtin_prefetch(src + (o * n + pos[size_t(j)]) * int64_t(row));
+  constexpr int64_t kAhead = 16, kBlock = 1024;
+  parallel(outer * m, int64_t(row) + 8, [&](int64_t begin, int64_t end) {
+    int64_t pos[kBlock];
+    for (int64_t r0 = begin; r0 < end;) {
+      const int64_t o = r0 / m, j0 = r0 - o * m;
+      const int64_t count = std::min({end - r0, m - j0, kBlock});
+      positions(idx, j0, count, n, pos);
+      const char* base = src + o * n * int64_t(row);
+      char* d = dst + r0 * int64_t(row);
+      for (int64_t i = 0; i < count; ++i) {
+        if (i + kAhead < count) __builtin_prefetch(base + pos[i + kAhead] * int64_t(row));
+        copy_bytes(d + i * int64_t(row), base + pos[i] * int64_t(row), row);
       }
-      const int64_t o = r / m, j = r - o * m;
-      copy_bytes(dst + r * int64_t(row), src + (o * n + pos[size_t(j)]) * int64_t(row), row);
+      r0 += count;
     }
   });
   return out;
@@ -850,6 +858,131 @@ Tensor matmul(const Op& op, const Tensor& a, const Tensor& b) {
 
 // --- by category --------------------------------------------------------------------------
 
+// --- scatter -------------------------------------------------------------------
+
+using ir::ScatterReduce;
+
+// One combining step in the interpreter's arithmetic: integers wrap,
+// float max/min keep the first operand on ties and propagate nan
+// (fold_float), 16-bit floats compute in float and round once, complex
+// values in complex<double>.
+template <class T>
+inline T combine(ScatterReduce r, T x, T v) {
+  if constexpr (std::is_integral_v<T>) {
+    switch (r) {
+      case ScatterReduce::Add: return T(uint64_t(x) + uint64_t(v));
+      case ScatterReduce::Prod: return T(uint64_t(x) * uint64_t(v));
+      case ScatterReduce::Max: return std::max(x, v);
+      case ScatterReduce::Min: return std::min(x, v);
+      case ScatterReduce::Assign: break;
+    }
+  } else {
+    switch (r) {
+      case ScatterReduce::Add: return x + v;
+      case ScatterReduce::Prod: return x * v;
+      case ScatterReduce::Max: return std::isnan(x) || x >= v ? x : v;
+      case ScatterReduce::Min: return std::isnan(x) || x <= v ? x : v;
+      case ScatterReduce::Assign: break;
+    }
+  }
+  return v;
+}
+
+// Combines n updates into n destination elements.
+template <class T>
+void combine_row(ScatterReduce r, char* dst, const char* src, int64_t n) {
+  T* d = reinterpret_cast<T*>(dst);
+  const T* s = reinterpret_cast<const T*>(src);
+  for (int64_t i = 0; i < n; ++i) d[i] = combine(r, d[i], s[i]);
+}
+template <uint16_t (*Narrow)(float), float (*Widen)(uint16_t)>
+void combine_row16(ScatterReduce r, char* dst, const char* src, int64_t n) {
+  uint16_t* d = reinterpret_cast<uint16_t*>(dst);
+  const uint16_t* s = reinterpret_cast<const uint16_t*>(src);
+  for (int64_t i = 0; i < n; ++i) d[i] = Narrow(combine(r, Widen(d[i]), Widen(s[i])));
+}
+void combine_row_c64(ScatterReduce r, char* dst, const char* src, int64_t n) {
+  c64* d = reinterpret_cast<c64*>(dst);
+  const c64* s = reinterpret_cast<const c64*>(src);
+  for (int64_t i = 0; i < n; ++i) {
+    cplx x = widen(d[i]), v = widen(s[i]);
+    d[i] = narrow(r == ScatterReduce::Add ? x + v : x * v);
+  }
+}
+float widen_bfloat(uint16_t b) { return bfloat_to_float(b); }
+
+using CombineRow = void (*)(ScatterReduce, char*, const char*, int64_t);
+CombineRow combine_row_for(Dtype t) {
+  switch (t.val) {
+    case Dtype::Val::uint8: return combine_row<uint8_t>;
+    case Dtype::Val::uint16: return combine_row<uint16_t>;
+    case Dtype::Val::uint32: return combine_row<uint32_t>;
+    case Dtype::Val::uint64: return combine_row<uint64_t>;
+    case Dtype::Val::int8: return combine_row<int8_t>;
+    case Dtype::Val::int16: return combine_row<int16_t>;
+    case Dtype::Val::int32: return combine_row<int32_t>;
+    case Dtype::Val::int64: return combine_row<int64_t>;
+    case Dtype::Val::float16: return combine_row16<float_to_half, half_to_float>;
+    case Dtype::Val::bfloat16: return combine_row16<float_to_bfloat, widen_bfloat>;
+    case Dtype::Val::float32: return combine_row<float>;
+    case Dtype::Val::float64: return combine_row<double>;
+    case Dtype::Val::complex64: return combine_row_c64;
+    case Dtype::Val::bool_: break;
+  }
+  throw std::logic_error("[host] scatter reducing " + dtype_name(t) + " (the type rule takes numeric types only)");
+}
+
+// The transpose of take: update row (o, j) combines into row (o, pos[j]) of
+// a copy of a. Each thread owns a range of destination rows and applies,
+// in update order, the updates that land there, so colliding updates
+// combine in the interpreter's order and the result is deterministic.
+Tensor scatter(const Op& op, const Tensor& a, const Tensor& idx, const Tensor& upd) {
+  Tensor out = fresh(op.type);
+  const int64_t nbytes = a.type.nbytes();
+  char* dst = bytes(out);
+  parallel(nbytes, 1, [&](int64_t b, int64_t e) { std::memcpy(dst + b, bytes(a) + b, size_t(e - b)); });
+  if (upd.type.size() == 0) return out;
+  int64_t outer, n, inner;
+  split_at_axis(a.type.shape, op.int_attr("axis"), &outer, &n, &inner);
+  if (n == 0)
+    throw std::invalid_argument("[scatter] cannot scatter into an empty axis of " + ir::type_to_string(a.type));
+  const auto r = ScatterReduce(op.int_attr("reduce"));
+  const CombineRow apply = r == ScatterReduce::Assign ? nullptr : combine_row_for(op.type.dtype);
+  const int64_t m = idx.type.size();
+  int64_t probe;
+  positions(idx, 0, 1, n, &probe);  // throws here for a bad dtype, not on a pool thread
+  const size_t row = size_t(inner) * op.type.dtype.size();
+  const char* src = bytes(upd);
+  const int64_t rows = outer * n;
+  const int64_t work = outer * m * int64_t(row + 8);
+  const int64_t chunks =
+      std::min<int64_t>(rows, work < kGrainBytes ? 1 : runtime::ThreadPool::global().size());
+  // Positions are decoded a block at a time (a whole-array buffer would be
+  // fresh memory whose page faults can cost more than the scatter).
+  constexpr int64_t kBlock = 1024;
+  auto run = [&](int64_t c0, int64_t c1) {
+    int64_t pos[kBlock];
+    for (int64_t c = c0; c < c1; ++c) {
+      const int64_t lo = rows * c / chunks, hi = rows * (c + 1) / chunks;
+      for (int64_t o = lo / n; o <= (hi - 1) / n; ++o)
+        for (int64_t j0 = 0; j0 < m; j0 += kBlock) {
+          const int64_t count = std::min(kBlock, m - j0);
+          positions(idx, j0, count, n, pos);
+          for (int64_t jj = 0; jj < count; ++jj) {
+            const int64_t d = o * n + pos[jj];
+            if (d < lo || d >= hi) continue;
+            const char* u = src + (o * m + j0 + jj) * int64_t(row);
+            if (apply) apply(r, dst + d * int64_t(row), u, inner);
+            else copy_bytes(dst + d * int64_t(row), u, row);
+          }
+        }
+    }
+  };
+  if (chunks <= 1) run(0, 1);
+  else runtime::ThreadPool::global().parallel_for(chunks, 1, run);
+  return out;
+}
+
 Tensor unary(const Op& op, const Tensor& x) {
   if (op.kind == OpKind::StopGradient) return {op.type, x.buffer};
   if (op.kind == OpKind::Cast) return cast(op, x);
@@ -936,10 +1069,11 @@ Tensor run_host_op(const Op& op, const std::vector<Tensor>& in) {
     case OpKind::Pad: return pad(op, in[0], in[1]);
     case OpKind::Take: return take(op, in[0], in[1]);
     case OpKind::TakeAlongAxis: return take_along_axis(op, in[0], in[1]);
+    case OpKind::Scatter: return scatter(op, in[0], in[1], in[2]);
     case OpKind::Matmul: return matmul(op, in[0], in[1]);
     KILN_SCAN_OPS(KILN_OP_CASE) return run_host_scan(op, in[0]);
     KILN_SORT_OPS(KILN_OP_CASE) return run_host_sort(op, in[0]);
-    case OpKind::Linalg:
+    case OpKind::Linalg: return linalg(op, in[0]);
   }
   throw std::logic_error("[host] not a valid op kind");
 }

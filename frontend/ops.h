@@ -142,6 +142,81 @@ array take(const array& a, int index, int axis, StreamOrDevice s = {});
 array take(const array& a, int index, StreamOrDevice s = {});
 array take_along_axis(const array& a, const array& indices, int axis, StreamOrDevice s = {});
 array matmul(const array& a, const array& b, StreamOrDevice s = {});
+// ---- gathers and scatters (frontend/ops_scatter.cpp) -------------------------
+// Negative indices count from the end; indices still out of range are
+// clamped so that the slice they start stays inside the array (as JAX).
+using Strides = std::vector<int64_t>;
+// Slices of slice_sizes starting at indices[i] on axes[i] (0 on other axes);
+// the result has the broadcast index shape followed by slice_sizes.
+array gather(const array& a, const std::vector<array>& indices, const std::vector<int>& axes,
+             const Shape& slice_sizes, StreamOrDevice s = {});
+inline array gather(const array& a, const array& indices, int axis, const Shape& slice_sizes, StreamOrDevice s = {}) {
+  return gather(a, std::vector<array>{indices}, std::vector<int>{axis}, slice_sizes, s);
+}
+// a with the slices of `updates` (index shape + one dim per axis of a)
+// written at the indices; the later of colliding updates wins.
+array scatter(const array& a, const std::vector<array>& indices, const array& updates, const std::vector<int>& axes,
+              StreamOrDevice s = {});
+inline array scatter(const array& a, const array& indices, const array& updates, int axis, StreamOrDevice s = {}) {
+  return scatter(a, std::vector<array>{indices}, updates, std::vector<int>{axis}, s);
+}
+// As scatter, adding the updates (colliding ones all add up).
+array scatter_add(const array& a, const std::vector<array>& indices, const array& updates,
+                  const std::vector<int>& axes, StreamOrDevice s = {});
+inline array scatter_add(const array& a, const array& indices, const array& updates, int axis, StreamOrDevice s = {}) {
+  return scatter_add(a, std::vector<array>{indices}, updates, std::vector<int>{axis}, s);
+}
+// As scatter, multiplying by the updates.
+array scatter_prod(const array& a, const std::vector<array>& indices, const array& updates,
+                   const std::vector<int>& axes, StreamOrDevice s = {});
+inline array scatter_prod(const array& a, const array& indices, const array& updates, int axis, StreamOrDevice s = {}) {
+  return scatter_prod(a, std::vector<array>{indices}, updates, std::vector<int>{axis}, s);
+}
+// As scatter, keeping the maximum (nan-propagating).
+array scatter_max(const array& a, const std::vector<array>& indices, const array& updates,
+                  const std::vector<int>& axes, StreamOrDevice s = {});
+inline array scatter_max(const array& a, const array& indices, const array& updates, int axis, StreamOrDevice s = {}) {
+  return scatter_max(a, std::vector<array>{indices}, updates, std::vector<int>{axis}, s);
+}
+// As scatter, keeping the minimum (nan-propagating).
+array scatter_min(const array& a, const std::vector<array>& indices, const array& updates,
+                  const std::vector<int>& axes, StreamOrDevice s = {});
+inline array scatter_min(const array& a, const array& indices, const array& updates, int axis, StreamOrDevice s = {}) {
+  return scatter_min(a, std::vector<array>{indices}, updates, std::vector<int>{axis}, s);
+}
+// The inverse of take_along_axis: values (broadcast) written at the indices along axis.
+array put_along_axis(const array& a, const array& indices, const array& values, int axis, StreamOrDevice s = {});
+// As put_along_axis, adding the values.
+array scatter_add_axis(const array& a, const array& indices, const array& values, int axis, StreamOrDevice s = {});
+// a with its elements where mask is true replaced, in order, by src's (flattened).
+array masked_scatter(const array& a, const array& mask, const array& src, StreamOrDevice s = {});
+// The slice of slice_size starting at `start` (one index per axis of `axes`, 0 elsewhere).
+array slice(const array& a, const array& start, std::vector<int> axes, Shape slice_size, StreamOrDevice s = {});
+// Braced start lists pick the static forms (not an array of start indices).
+inline array slice(const array& a, std::initializer_list<int> start, Shape stop, Shape strides, StreamOrDevice s = {}) {
+  return slice(a, Shape(start), std::move(stop), std::move(strides), s);
+}
+inline array slice(const array& a, std::initializer_list<int> start, Shape stop, StreamOrDevice s = {}) {
+  return slice(a, Shape(start), std::move(stop), s);
+}
+// src with update written at `start` (one index per axis of `axes`, 0 elsewhere).
+array slice_update(const array& src, const array& update, const array& start, std::vector<int> axes,
+                   StreamOrDevice s = {});
+inline array slice_update(const array& src, const array& update, std::initializer_list<int> start, Shape stop,
+                          Shape strides, StreamOrDevice s = {}) {
+  return slice_update(src, update, Shape(start), std::move(stop), std::move(strides), s);
+}
+inline array slice_update(const array& src, const array& update, std::initializer_list<int> start, Shape stop,
+                          StreamOrDevice s = {}) {
+  return slice_update(src, update, Shape(start), std::move(stop), s);
+}
+// src with update added into the slice [start, stop) by strides.
+array slice_update_add(const array& src, const array& update, Shape start, Shape stop, Shape strides,
+                       StreamOrDevice s = {});
+array slice_update_add(const array& src, const array& update, Shape start, Shape stop, StreamOrDevice s = {});
+// The view of a's row-major elements with the given shape, strides and offset (in elements).
+array as_strided(array a, Shape shape, Strides strides, size_t offset, StreamOrDevice s = {});
+
 array inner(const array& a, const array& b, StreamOrDevice s = {});
 array outer(const array& a, const array& b, StreamOrDevice s = {});
 // alpha * (a @ b) + beta * c (c broadcast).

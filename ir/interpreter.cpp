@@ -717,6 +717,51 @@ Tensor take_along_axis(const Op& op, const Tensor& x, const Tensor& idx) {
   return out;
 }
 
+// The transpose of take: update (o, j, i) combines into element
+// (o, pos(indices[j]), i) of a copy of a, in row-major update order.
+Tensor scatter(const Op& op, const Tensor& a, const Tensor& idx, const Tensor& upd) {
+  Tensor out = make_tensor(op.type);
+  std::memcpy(mdata(out), cdata(a), size_t(a.type.nbytes()));
+  if (upd.type.size() == 0) return out;
+  int64_t outer, n, inner;
+  split_at_axis(a.type.shape, op.int_attr("axis"), &outer, &n, &inner);
+  if (n == 0) fail(op.kind, "cannot scatter into an empty axis of " + type_to_string(a.type));
+  const auto r = ScatterReduce(op.int_attr("reduce"));
+  const OpKind fold = r == ScatterReduce::Add    ? OpKind::Sum
+                      : r == ScatterReduce::Prod ? OpKind::Prod
+                      : r == ScatterReduce::Max  ? OpKind::Max
+                                                 : OpKind::Min;
+  const Dtype t = a.type.dtype;
+  const size_t es = t.size();
+  const int64_t m = idx.type.size();
+  void* dst = out.buffer->data();
+  const void* src = upd.buffer->data();
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t j = 0; j < m; ++j) {
+      const int64_t p = load_index(idx, j, n);
+      for (int64_t in = 0; in < inner; ++in) {
+        const int64_t u = (o * m + j) * inner + in, d = (o * n + p) * inner + in;
+        if (r == ScatterReduce::Assign) {
+          std::memcpy(mdata(out) + d * int64_t(es), cdata(upd) + u * int64_t(es), es);
+          continue;
+        }
+        switch (domain_of(t)) {
+          case Domain::Int: store_i64(t, dst, d, fold_int(fold, load_i64(t, dst, d), load_i64(t, src, u))); break;
+          case Domain::UInt: store_u64(t, dst, d, fold_uint(fold, load_u64(t, dst, d), load_u64(t, src, u))); break;
+          case Domain::Float:
+            store_f64(t, dst, d, fold_float(fold, load_f64(t, dst, d), load_f64(t, src, u)));
+            break;
+          case Domain::Complex: {
+            cplx x = load_c128(t, dst, d), v = load_c128(t, src, u);
+            store_c128(t, dst, d, fold == OpKind::Sum ? x + v : x * v);
+            break;
+          }
+        }
+      }
+    }
+  return out;
+}
+
 Tensor matmul(const Op& op, const Tensor& a, const Tensor& b) {
   const Shape& as = a.type.shape;
   const Shape& bs = b.type.shape;
@@ -849,6 +894,7 @@ Tensor interpret_op(const Op& op, const std::vector<Tensor>& in) {
     case OpKind::Pad: return pad(op, in[0], in[1]);
     case OpKind::Take: return take(op, in[0], in[1]);
     case OpKind::TakeAlongAxis: return take_along_axis(op, in[0], in[1]);
+    case OpKind::Scatter: return scatter(op, in[0], in[1], in[2]);
     case OpKind::Matmul: return matmul(op, in[0], in[1]);
     KILN_SCAN_OPS(KILN_OP_CASE) return interpret_scan(op, in[0]);
     KILN_SORT_OPS(KILN_OP_CASE) return interpret_sort(op, in[0]);

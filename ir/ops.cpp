@@ -84,6 +84,17 @@ bool is_differentiable(OpKind k) { return kOps[int(k)].traits & kDiff; }
 bool is_view(OpKind k) { return kOps[int(k)].traits & kView; }
 bool is_commutative(OpKind k) { return kOps[int(k)].traits & kComm; }
 
+const char* scatter_reduce_name(ScatterReduce r) {
+  switch (r) {
+    case ScatterReduce::Assign: return "scatter";
+    case ScatterReduce::Add: return "scatter_add";
+    case ScatterReduce::Prod: return "scatter_prod";
+    case ScatterReduce::Max: return "scatter_max";
+    case ScatterReduce::Min: return "scatter_min";
+  }
+  return "scatter";
+}
+
 int64_t range_length(int64_t start, int64_t stop, int64_t step) {
   // 128-bit: extreme attribute values must not overflow.
   __int128 b = start, e = stop, s = step;
@@ -175,6 +186,7 @@ void check_elementwise_dtype(OpKind k, Dtype t) {
     KILN_MOVEMENT_OPS(KILN_OP_CASE)
     KILN_BITCAST_OPS(KILN_OP_CASE)
     KILN_SCAN_SORT_OPS(KILN_OP_CASE)
+    KILN_SCATTER_OPS(KILN_OP_CASE)
       return;
   }
 }
@@ -372,6 +384,26 @@ Type infer_type(OpKind k, const std::vector<Type>& in, const Attrs& attrs, const
         ok = int64_t(d) == axis || in[1].shape[d] == in[0].shape[d];
       if (!ok) fail(k, "indices shape must match the operand's outside the axis: " + types_str(in));
       return {in[0].dtype, in[1].shape};
+    }
+
+    case OpKind::Scatter: {  // (a, indices, updates): the transpose of take
+      int64_t axis = int_attr(k, attrs, "axis");
+      check_axis(k, axis, in[0].shape.size());
+      int64_t reduce = int_attr(k, attrs, "reduce");
+      if (reduce < 0 || reduce > int64_t(ScatterReduce::Min)) fail(k, "reduce must be 0 to 4");
+      require_dtype(k, in[1].dtype, is_integral(in[1].dtype), "integer indices");
+      const Dtype t = in[0].dtype;
+      if (reduce == int64_t(ScatterReduce::Add) || reduce == int64_t(ScatterReduce::Prod))
+        require_dtype(k, t, t != bool_, "a numeric type");
+      if (reduce == int64_t(ScatterReduce::Max) || reduce == int64_t(ScatterReduce::Min))
+        require_dtype(k, t, t != bool_ && !is_complex(t), "a real numeric type");
+      Shape upd(in[0].shape.begin(), in[0].shape.begin() + axis);
+      upd.insert(upd.end(), in[1].shape.begin(), in[1].shape.end());
+      upd.insert(upd.end(), in[0].shape.begin() + axis + 1, in[0].shape.end());
+      if (in[2].dtype != t || in[2].shape != upd)
+        fail(k, "updates must be " + type_to_string(Type{t, upd}) + " (a's shape with the indices' at axis): " +
+                    types_str(in));
+      return in[0];
     }
 
     case OpKind::Matmul: {

@@ -149,6 +149,12 @@ namespace kiln::ir {
 #define KILN_LINALG_OPS(X)                                                 \
   X(Linalg, "linalg", 1, Other, kDiff) /* `kind`, `output`, `upper` */
 
+/* data-dependent writes: (a, indices, updates) along `axis`, the transpose
+   of take; `reduce` says how an update combines with what is there
+   (ScatterReduce) */
+#define KILN_SCATTER_OPS(X)                                                \
+  X(Scatter, "scatter", 3, Other, kDiff)
+
 #define KILN_OPS(X)                                                        \
   /* a literal array; data in Op::data */                                  \
   X(Constant, "constant", 0, Other, kNone)                                 \
@@ -162,6 +168,7 @@ namespace kiln::ir {
   X(Argmax, "argmax", 1, Other, kNone)                                     \
   X(Argmin, "argmin", 1, Other, kNone)                                     \
   KILN_MOVEMENT_OPS(X)                                                     \
+  KILN_SCATTER_OPS(X)                                                      \
   X(Matmul, "matmul", 2, Other, kDiff) /* [..., m, k] x [..., k, n] */     \
   KILN_BITCAST_OPS(X)                                                      \
   KILN_SCAN_SORT_OPS(X)                                                    \
@@ -211,6 +218,12 @@ bool is_reduction(OpKind k);           // OpCategory::Reduction
 bool is_differentiable(OpKind k);      // kDiff
 bool is_view(OpKind k);                // kView
 bool is_commutative(OpKind k);         // kComm
+
+// The `reduce` attribute of scatter: how an update combines with the
+// element it lands on (in update order, so the last of several Assigns
+// wins).
+enum class ScatterReduce : int64_t { Assign = 0, Add = 1, Prod = 2, Max = 3, Min = 4 };
+const char* scatter_reduce_name(ScatterReduce r);  // "scatter", "scatter_add", ...
 
 }  // namespace kiln::ir
 

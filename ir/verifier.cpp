@@ -32,10 +32,11 @@ std::vector<const char*> accepted_attrs(OpKind k) {
     case OpKind::SliceUpdate: return {"start", "stop", "strides"};
     case OpKind::Pad: return {"low", "high"};
     case OpKind::Custom: return {"index", "num_primals"};
+    case OpKind::Scatter: return {"axis", "reduce"};
     KILN_SCAN_OPS(KILN_OP_CASE) return {"axis", "reverse", "inclusive"};
     case OpKind::Sort: case OpKind::Argsort: return {"axis"};
     case OpKind::Argpartition: return {"axis", "kth"};
-    case OpKind::Linalg:
+    case OpKind::Linalg: return {"kind", "output", "upper"};
     case OpKind::Constant: case OpKind::Select: case OpKind::Reshape: case OpKind::Broadcast:
     case OpKind::Matmul: case OpKind::Bitcast:
     KILN_UNARY_OPS(KILN_OP_CASE)
@@ -116,7 +117,7 @@ std::string overflow_problem(const Op& op, const std::vector<Type>& in) {
     // No attribute arithmetic that could overflow.
     case OpKind::Constant: case OpKind::Select: case OpKind::Argmax: case OpKind::Argmin: case OpKind::Bitcast:
     case OpKind::Reshape: case OpKind::Transpose: case OpKind::Broadcast: case OpKind::Take:
-    case OpKind::TakeAlongAxis: case OpKind::Matmul: case OpKind::Custom: case OpKind::Linalg:
+    case OpKind::TakeAlongAxis: case OpKind::Matmul: case OpKind::Custom: case OpKind::Scatter: case OpKind::Linalg:
     KILN_SCAN_SORT_OPS(KILN_OP_CASE)
     KILN_UNARY_OPS(KILN_OP_CASE)
     KILN_BINARY_OPS(KILN_OP_CASE)

@@ -36,13 +36,16 @@
 //    elements at the zero and 0 elsewhere; with two or more zeros it is 0.
 //    First derivatives are exact with zeros; second derivatives are exact
 //    away from zeros (at an exact zero the mixed partials are not rebuilt);
-//  * take / take_along_axis: the IR has no scatter op, so the reverse rule
-//    is a one-hot product: the indices are normalized exactly as take does
-//    (negative ones wrap once, then clamp) by taking them from an iota, then
-//    compared with an iota to make a one-hot matrix, and the cotangent is
-//    multiplied by it (take: a matmul [n, m] x [m, rest]; take_along_axis: a
-//    select and a sum over the indexed axis). The one-hot matrix costs
-//    n * m elements; a scatter-add op would replace it;
+//  * take / take_along_axis: the reverse rule is a scatter-add of the
+//    cotangent to where the elements were read (take: whole rows along the
+//    axis; take_along_axis: each element at its flat position, the indices
+//    normalized exactly as take does by taking them from an iota);
+//  * scatter: the updates' cotangent is the result's cotangent taken at
+//    their destinations. For plain scatter, an update overwritten by a later
+//    duplicate still gets it (as JAX's and MLX's rules); for scatter_prod
+//    the updates' cotangent divides by the update (undefined at 0); for
+//    scatter_max/min every element equal to the result (a's or an update)
+//    gets the whole cotangent;
 //  * complex values are not differentiated: an active op producing a
 //    complex value throws std::invalid_argument.
 #include <cmath>
@@ -68,6 +71,7 @@ using ir::Builder;
 using ir::Function;
 using ir::Op;
 using ir::OpKind;
+using ir::ScatterReduce;
 using ir::Shape;
 using ir::Type;
 using ir::LinalgKind;
@@ -260,41 +264,27 @@ class Rule {
     return select(is_zero, at_zero, elsewhere);
   }
 
-  // take's reverse rule: a one-hot [n, m] matrix times the cotangent.
+  // An iota of n elements of dtype t (int32 or int64).
+  int ramp(int64_t n, Dtype t) {
+    if (t == int32) return iota(int32_t(n));
+    std::vector<int64_t> v(static_cast<size_t>(n));
+    for (int64_t i = 0; i < n; ++i) v[size_t(i)] = i;
+    return b_.function().add_op(ir::make_constant(Type{int64, {int32_t(n)}}, v.data()));
+  }
+  int scatter(int a, int idx, int upd, int64_t axis, ScatterReduce r) {
+    return b_.op(OpKind::Scatter, {a, idx, upd}, {{"axis", axis}, {"reduce", int64_t(r)}});
+  }
+  int take(int x, int idx, int64_t axis) { return b_.op(OpKind::Take, {x, idx}, {{"axis", axis}}); }
+
+  // take's reverse rule: the cotangent's rows added back where they were
+  // read (duplicate indices add up).
   int take_vjp() {
-    const Type xt = type(x_[0]);
-    const Type it = type(x_[1]);
-    const size_t axis = size_t(op_.int_attr("axis"));
-    int64_t outer = 1, inner = 1;
-    for (size_t d = 0; d < xt.shape.size(); ++d) {
-      if (d < axis) outer *= xt.shape[d];
-      if (d > axis) inner *= xt.shape[d];
-    }
-    const int32_t n = xt.shape[axis];
-    const int64_t m = it.size();
-    if (m == 0 || xt.size() == 0) return kNone;
-    const int32_t m32 = int32_t(m);
-    int ramp = iota(n);
-    // The positions take read: the indices normalized exactly as take does.
-    int pos = b_.op(OpKind::Take, {ramp, x_[1]}, {{"axis", int64_t(0)}});
-    Shape nm{n, m32};
-    int onehot = bin(OpKind::Equal, b_.broadcast(b_.reshape(ramp, {n, 1}), nm),
-                     b_.broadcast(b_.reshape(pos, {1, m32}), nm));
-    onehot = b_.cast(onehot, xt.dtype);  // [n, m]: 1 where index j reads row p
-    int r;
-    if (outer == 1) {
-      r = matmul(onehot, b_.reshape(g_, {m32, int32_t(inner)}));
-    } else {
-      int c = b_.transpose(b_.reshape(g_, {int32_t(outer), m32, int32_t(inner)}), {1, 0, 2});
-      c = b_.reshape(c, {m32, int32_t(outer * inner)});
-      r = matmul(onehot, c);  // [n, outer * inner]
-      r = b_.transpose(b_.reshape(r, {n, int32_t(outer), int32_t(inner)}), {1, 0, 2});
-    }
-    return b_.reshape(r, xt.shape);
+    return scatter(zeros(type(x_[0])), x_[1], g_, op_.int_attr("axis"), ScatterReduce::Add);
   }
 
-  // take_along_axis's reverse rule: compare each index with every position
-  // of the axis and sum the selected cotangents over the indices.
+  // take_along_axis's reverse rule: every cotangent element added back at
+  // the flat position it was read from, (o * n + pos) * inner + i for x
+  // viewed as [outer, n, inner] and the indices as [outer, m, inner].
   int take_along_axis_vjp() {
     const Type xt = type(x_[0]);
     const Type it = type(x_[1]);
@@ -305,15 +295,18 @@ class Rule {
       if (d > axis) inner *= xt.shape[d];
     }
     const int32_t n = xt.shape[axis], m = it.shape[axis];
-    if (it.size() == 0 || xt.size() == 0) return kNone;
+    if (it.size() == 0 || xt.size() == 0) return zeros(xt);
+    const Dtype t = xt.size() > INT32_MAX ? int64 : int32;
     const int32_t o = int32_t(outer), in = int32_t(inner);
-    int ramp = iota(n);
-    int pos = b_.op(OpKind::Take, {ramp, x_[1]}, {{"axis", int64_t(0)}});
-    Shape s4{o, m, n, in};
-    int hit = bin(OpKind::Equal, b_.broadcast(b_.reshape(pos, {o, m, 1, in}), s4),
-                  b_.broadcast(b_.reshape(ramp, {1, 1, n, 1}), s4));
-    int gb = b_.broadcast(b_.reshape(g_, {o, m, 1, in}), s4);
-    int r = b_.sum(select(hit, gb, zeros(Type{xt.dtype, s4})), {1});  // [outer, n, inner]
+    // The positions take_along_axis read: normalized exactly as it does.
+    int pos = b_.cast(b_.reshape(take(iota(n), x_[1], 0), {o, m, in}), t);
+    Shape s3{o, m, in};
+    int row_base = mul(b_.reshape(ramp(outer, t), {o, 1, 1}), b_.splat(Type{t, {o, 1, 1}}, double(n) * inner));
+    int base = add(b_.broadcast(row_base, s3), b_.broadcast(b_.reshape(ramp(inner, t), {1, 1, in}), s3));
+    int flat = add(mul(pos, full(Type{t, s3}, double(inner))), base);
+    const int32_t total = int32_t(it.size());
+    int r = scatter(zeros(Type{xt.dtype, {int32_t(xt.size())}}), b_.reshape(flat, {total}),
+                    b_.reshape(g_, {total}), 0, ScatterReduce::Add);
     return b_.reshape(r, xt.shape);
   }
 
@@ -501,6 +494,57 @@ class Rule {
         break;
     }
     throw std::invalid_argument(name + "The factorization is not differentiable.");
+  }
+
+  // scatter's rules (a, indices, updates). The indices get nothing.
+  void scatter_rules() {
+    const int a = x_[0], idx = x_[1], upd = x_[2], y = y_;
+    const int64_t axis = op_.int_attr("axis");
+    const auto r = ScatterReduce(op_.int_attr("reduce"));
+    // The result's value at each update's destination, and whether the
+    // update (or a's element) is what max/min kept there.
+    auto at_updates = [&](int v) { return take(v, idx, axis); };
+    auto kept_update = [&] { return bin(OpKind::Equal, upd, at_updates(y)); };
+    auto kept_a = [&] { return bin(OpKind::Equal, a, y); };
+    switch (r) {
+      case ScatterReduce::Assign:  // a's overwritten elements get nothing
+        return vjp_jvp(
+            [&](size_t i) {
+              return i == 0 ? scatter(g_, idx, zeros(type(upd)), axis, r) : at_updates(g_);
+            },
+            [&] { return scatter(tangent_or_zeros(0), idx, tangent_or_zeros(2), axis, r); });
+      case ScatterReduce::Add:
+        return vjp_jvp([&](size_t i) { return i == 0 ? g_ : at_updates(g_); },
+                       [&] { return scatter(tangent_or_zeros(0), idx, tangent_or_zeros(2), axis, r); });
+      case ScatterReduce::Prod: {  // y = a * P, P the product of the updates landing there
+        auto products = [&] { return scatter(like(a, 1), idx, upd, axis, r); };
+        return vjp_jvp(
+            [&](size_t i) { return i == 0 ? mul(g_, products()) : div(at_updates(mul(g_, y)), upd); },
+            [&] {
+              int t = kNone;
+              if (t_[0] != kNone) t = mul(t_[0], products());
+              if (t_[2] != kNone) {
+                int rel = scatter(zeros(type(a)), idx, div(t_[2], upd), axis, ScatterReduce::Add);
+                int term = mul(y, rel);
+                t = t == kNone ? term : add(t, term);
+              }
+              return t;
+            });
+      }
+      case ScatterReduce::Max: case ScatterReduce::Min:
+        // Every element equal to the result gets the whole cotangent (ties
+        // are rare; the forward rule is this rule's transpose).
+        return vjp_jvp(
+            [&](size_t i) {
+              return i == 0 ? select(kept_a(), g_, zeros(type(a)))
+                            : select(kept_update(), at_updates(g_), zeros(type(upd)));
+            },
+            [&] {
+              int ta = t_[0] != kNone ? select(kept_a(), t_[0], zeros(type(a))) : zeros(type(a));
+              int tu = t_[2] != kNone ? select(kept_update(), t_[2], zeros(type(upd))) : zeros(type(upd));
+              return scatter(ta, idx, tu, axis, ScatterReduce::Add);
+            });
+    }
   }
 
   // ---- the rules -------------------------------------------------------------
@@ -722,6 +766,7 @@ class Rule {
       case OpKind::TakeAlongAxis:
         return vjp_jvp([&](size_t) { return take_along_axis_vjp(); },
                        [&] { return b_.op(OpKind::TakeAlongAxis, {t_[0], x1}, op_.attrs); });
+      case OpKind::Scatter: return scatter_rules();
       case OpKind::Matmul: {  // [..., m, k] x [..., k, n]
         const size_t r = type(x).shape.size();
         std::vector<int64_t> swap(r);

@@ -289,7 +289,7 @@ class Rewriter {
       case OpKind::BitwiseAnd: case OpKind::BitwiseOr: case OpKind::BitwiseXor:
       case OpKind::LeftShift: case OpKind::RightShift: case OpKind::Argmax: case OpKind::Argmin: case OpKind::Bitcast:
       case OpKind::SliceUpdate: case OpKind::Take: case OpKind::TakeAlongAxis:
-      case OpKind::Matmul: case OpKind::Custom: case OpKind::Linalg:
+      case OpKind::Matmul: case OpKind::Custom: case OpKind::Scatter: case OpKind::Linalg:
       KILN_SCAN_SORT_OPS(KILN_OP_CASE)
       case OpKind::Abs: case OpKind::Negative: case OpKind::Sign: case OpKind::Square:
       case OpKind::Sqrt: case OpKind::Rsqrt: case OpKind::Exp: case OpKind::Expm1:
@@ -389,6 +389,7 @@ class Rewriter {
       case OpKind::Take: case OpKind::TakeAlongAxis: case OpKind::Matmul: case OpKind::Custom:
       KILN_SCAN_SORT_OPS(KILN_OP_CASE)
       case OpKind::Linalg:
+      case OpKind::Scatter:
       KILN_UNARY_OPS(KILN_OP_CASE)
       KILN_BINARY_OPS(KILN_OP_CASE)
       KILN_COMPARISON_OPS(KILN_OP_CASE)

@@ -53,6 +53,7 @@ bool is_approximated(OpKind k) {
     KILN_REDUCTION_OPS(KILN_OP_CASE)
     KILN_MOVEMENT_OPS(KILN_OP_CASE)
     KILN_SCAN_SORT_OPS(KILN_OP_CASE)  // host kernels (codegen/host_scan_sort.cpp)
+    KILN_SCATTER_OPS(KILN_OP_CASE)
       return false;
   }
   return false;

@@ -175,7 +175,7 @@ class KernelBuilder {
       // kernel (fusion's is_fusible keeps them out).
       case OpKind::Select: case OpKind::Argmax: case OpKind::Argmin: case OpKind::Bitcast: case OpKind::SliceUpdate:
       case OpKind::Concatenate: case OpKind::Pad: case OpKind::Take: case OpKind::TakeAlongAxis:
-      case OpKind::Matmul: case OpKind::Custom: case OpKind::Linalg:
+      case OpKind::Matmul: case OpKind::Custom: case OpKind::Scatter: case OpKind::Linalg:
       KILN_SCAN_SORT_OPS(KILN_OP_CASE)
       KILN_UNARY_OPS(KILN_OP_CASE)
       KILN_BINARY_OPS(KILN_OP_CASE)
@@ -296,6 +296,7 @@ class KernelBuilder {
       KILN_COMPARISON_OPS(KILN_OP_CASE)
       KILN_REDUCTION_OPS(KILN_OP_CASE)
       KILN_MOVEMENT_OPS(KILN_OP_CASE)
+      KILN_SCATTER_OPS(KILN_OP_CASE)
         return false;
     }
     return false;

@@ -286,6 +286,7 @@ class Batcher {
       }
 
       case OpKind::Matmul: return matmul(op);
+      case OpKind::Scatter: return scatter(op);
 
       KILN_SCAN_SORT_OPS(KILN_OP_CASE) {  // along `axis`, shifted past d
         int d = bd(ops[0]);
@@ -391,6 +392,41 @@ class Batcher {
     iv = b_.broadcast(iv, {batch_, S, N, T});
     int g = b_.op(OpKind::TakeAlongAxis, {xv, iv}, {{"axis", int64_t(2)}});
     return {b_.reshape(g, insert_dim(op.type.shape, 0, batch_)), 0};
+  }
+
+  Result scatter(const Op& op) {
+    int a = op.operands[0], idx = op.operands[1], upd = op.operands[2];
+    const int64_t axis = op.int_attr("axis");
+    if (!batched(idx)) {  // one more leading axis on a and the updates
+      return {b_.op(OpKind::Scatter, {batched_at(a, 0), val(idx), batched_at(upd, 0)},
+                    {{"axis", axis + 1}, {"reduce", op.int_attr("reduce")}}),
+              0};
+    }
+    // Batched indices: fold the batch into the scatter axis. a becomes
+    // pre + [B * n] + post and batch b's index p becomes b * n + p (p
+    // normalized first, as scatter normalizes it), so each batch writes
+    // only its own rows.
+    const Shape& as = f_.value_type(a).shape;
+    const int32_t n = as[size_t(axis)];
+    int av = batched_at(a, int(axis));  // pre + [B, n] + post
+    Shape folded(as.begin(), as.end());
+    folded[size_t(axis)] = batch_ * n;
+    av = b_.reshape(av, folded);
+    int iv = moveaxis(val(idx), bd(idx), 0);  // [B] + S
+    const Shape is = type(iv).shape;
+    std::vector<int32_t> ramp(size_t(std::max(n, batch_)));
+    for (size_t i = 0; i < ramp.size(); ++i) ramp[i] = int32_t(i);
+    int pos = n > 0 ? b_.op(OpKind::Take, {g_.add_op(ir::make_constant(Type{int32, {n}}, ramp.data())), iv},
+                            {{"axis", int64_t(0)}})
+                    : b_.cast(iv, int32);
+    Shape unit(is.size(), 1);
+    unit[0] = batch_;
+    int starts = b_.mul(g_.add_op(ir::make_constant(Type{int32, {batch_}}, ramp.data())),
+                        b_.splat(Type{int32, {batch_}}, n));
+    pos = b_.add(pos, b_.broadcast(b_.reshape(starts, unit), is));
+    int uv = batched_at(upd, int(axis));  // pre + [B] + S + post
+    int r = b_.op(OpKind::Scatter, {av, pos, uv}, {{"axis", axis}, {"reduce", op.int_attr("reduce")}});
+    return {b_.reshape(r, insert_dim(op.type.shape, int(axis), batch_)), int(axis)};
   }
 
   Result matmul(const Op& op) {

@@ -315,6 +315,50 @@ TEST(AutodiffOps, IndexingAndMatmul) {
   check_cases(cases, 500);
 }
 
+// The scatter family and the composites built on it and on take. Duplicate
+// indices make the cotangents of colliding reads add up (take, gather) and
+// colliding updates combine (scatter_add, scatter_prod).
+TEST(AutodiffOps, GatherAndScatter) {
+  Gen g{8};
+  const array dup = array({3, 0, 3, -1, 1});
+  std::vector<Case> cases = {
+      {"take_rows_duplicates", [dup](auto& x) { return take(x[0], dup, 0) * 1.5; }, {g.u({4, 3}, -2, 2)}},
+      {"gather_one_axis", [](auto& x) { return gather(x[0], array({1, 1, 0}), 1, {2, 1, 2}); }, {g.u({2, 3, 2}, -2, 2)}},
+      {"gather_two_axes_slices",
+       [](auto& x) { return gather(x[0], std::vector<array>{array({0, 1, 0}), array({2, 0, 2})}, std::vector<int>{0, 2}, {1, 2, 2}); },
+       {g.u({2, 3, 4}, -2, 2)}},
+      {"scatter_add", [dup](auto& x) { return scatter_add(x[0], dup, reshape(x[1], {5, 1, 3}), 0); },
+       {g.u({4, 3}, -2, 2), g.u({5, 3}, -2, 2)}},
+      {"scatter_add_two_axes",
+       [](auto& x) { return scatter_add(x[0], std::vector<array>{array({0, 1, 0}), array({1, 1, 1})}, x[1], std::vector<int>{0, 1}); },
+       {g.u({2, 3}, -2, 2), g.u({3, 1, 2}, -2, 2)}},
+      {"scatter_assign_distinct", [](auto& x) { return scatter(x[0], array({2, 0}), reshape(x[1], {2, 1, 3}), 0); },
+       {g.u({4, 3}, -2, 2), g.u({2, 3}, -2, 2)}},
+      {"scatter_prod", [dup](auto& x) { return scatter_prod(x[0], dup, reshape(x[1], {5, 1, 3}), 0); },
+       {g.s({4, 3}, 0.5, 1.5), g.s({5, 3}, 0.5, 1.5)}},
+      {"scatter_max", [](auto& x) { return scatter_max(x[0], array({1, 0, 1}), reshape(x[1], {3, 1}), 0); },
+       {g.u({3}, -2, 2), g.u({3}, -2, 2)}},
+      {"scatter_min", [](auto& x) { return scatter_min(x[0], array({1, 0, 1}), reshape(x[1], {3, 1}), 0); },
+       {g.u({3}, -2, 2), g.u({3}, -2, 2)}},
+      {"put_along_axis", [](auto& x) { return put_along_axis(x[0], array({2, 0}, {2, 1}), x[1], 1); },
+       {g.u({2, 3}, -2, 2), g.u({2, 1}, -2, 2)}},
+      {"scatter_add_axis",
+       [](auto& x) { return scatter_add_axis(x[0], array({1, 1, 0, 1}, {2, 2}), x[1], 0); },
+       {g.u({2, 2}, -2, 2), g.u({2, 2}, -2, 2)}},
+      {"masked_scatter",
+       [](auto& x) { return masked_scatter(x[0], kiln_test::bools({0, 1, 1, 0, 1}), x[1]); },
+       {g.u({5}, -2, 2), g.u({3}, -2, 2)}},
+      {"dynamic_slice_and_update",
+       [](auto& x) {
+         array s = slice(x[0], array({1}), {1}, {2, 2});
+         return slice_update(x[0], s * s, array({0, 0}), {0, 1});
+       },
+       {g.u({2, 4}, -2, 2)}},
+      {"as_strided", [](auto& x) { return as_strided(x[0], {3, 2}, {1, 1}, 1); }, {g.u({5}, -2, 2)}},
+  };
+  check_cases(cases, 700);
+}
+
 TEST(AutodiffOps, Compositions) {
   Gen g{6};
   std::vector<Case> cases = {

@@ -263,6 +263,39 @@ TEST(HostKernels, TakeWithEveryIndexDtypeNegativeAndOutOfRangeIndices) {
   }
 }
 
+// scatter, every reduce over every dtype it takes, with duplicate, negative
+// and out-of-range indices (colliding updates must combine in the
+// interpreter's order, bit for bit), on one thread and on several.
+TEST(HostKernels, ScatterOfEveryReduceAndDtypeWithCollisions) {
+  runtime::ThreadPool& pool = runtime::ThreadPool::global();
+  const int threads = pool.size();
+  for (int pool_size : {1, 4}) {
+    pool.set_size(pool_size);
+    for (int64_t reduce = 0; reduce <= 4; ++reduce) {
+      for (Dtype d : all_dtypes()) {
+        if (reduce > 0 && d == bool_) continue;
+        if (reduce > 2 && d == complex64) continue;
+        SCOPED_TRACE(dtype_name(d) + " reduce " + std::to_string(reduce));
+        for (const auto& [as, axis, is] : std::vector<std::tuple<Shape, int64_t, Shape>>{
+                 {{7}, 0, {12}}, {{5, 6}, 1, {2, 3}}, {{3, 4, 5}, 1, {9}}, {{4}, 0, {0}}, {{300, 3}, 0, {40000}}}) {
+          Shape us(as.begin(), as.begin() + axis);
+          us.insert(us.end(), is.begin(), is.end());
+          us.insert(us.end(), as.begin() + axis + 1, as.end());
+          Function f = one_op(OpKind::Scatter, {{d, as}, {int32, is}, {d, us}}, {{"axis", axis}, {"reduce", reduce}});
+          EXPECT_GT(host_steps(f), 0);
+          check(f, {make_input({d, as}, 1), make_indices(int32, is, as[size_t(axis)], 4), make_input({d, us}, 2)});
+        }
+      }
+    }
+  }
+  pool.set_size(threads);
+  Function e = one_op(OpKind::Scatter, {{float32, {0, 3}}, {int32, {2}}, {float32, {2, 3}}},
+                      {{"axis", int64_t(0)}, {"reduce", int64_t(1)}});
+  std::vector<Tensor> in = {make_input(e.inputs[0], 0), make_indices(int32, {2}, 1, 0), make_input(e.inputs[2], 1)};
+  EXPECT_THROW(interpret(e, in), std::invalid_argument);
+  EXPECT_THROW(codegen::execute(e, in), std::invalid_argument);
+}
+
 TEST(HostKernels, TakeFromAnEmptyAxisThrowsAsTheInterpreter) {
   Function f = one_op(OpKind::Take, {{float32, {0, 3}}, {int32, {2}}}, {{"axis", int64_t(0)}});
   std::vector<Tensor> in = {make_input(f.inputs[0], 0), make_indices(int32, {2}, 1, 0)};

@@ -202,6 +202,13 @@ bool make_case(OpKind k, Function* out) {
       f.outputs = {add(f, k, {x, i}, {{"axis", int64_t(1)}})};
       break;
     }
+    case OpKind::Scatter: {  // rows of [2, 3] at 4 indices along axis 1
+      int a = f.add_input(T(float32, s23));
+      int i = f.add_input(T(int64, {4}));
+      int u = f.add_input(T(float32, {2, 4}));
+      f.outputs = {add(f, k, {a, i, u}, {{"axis", int64_t(1)}, {"reduce", int64_t(1)}})};
+      break;
+    }
     case OpKind::Matmul: {
       int a = f.add_input(T(float32, {5, 2, 3}));
       int b = f.add_input(T(float32, {5, 3, 4}));

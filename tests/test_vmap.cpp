@@ -404,6 +404,45 @@ TEST(VmapIndexing, TakeAlongAxis) {
   EXPECT_TRUE(matches_loop(g, {rnd({2, 3, 4}, 65), rndi({2, 1, 2}, 66, 0, 3)}, {0, 0}));
 }
 
+// The scatter primitive under every mix of batched operands: a, indices
+// (with duplicates and negative / out-of-range ones) and updates.
+TEST(VmapIndexing, ScatterEveryReduceAndBatching) {
+  using Op3 = array (*)(const array&, const array&, const array&, int, StreamOrDevice);
+  std::vector<std::pair<const char*, Op3>> ops = {
+      {"scatter", scatter}, {"scatter_add", scatter_add}, {"scatter_prod", scatter_prod},
+      {"scatter_max", scatter_max}, {"scatter_min", scatter_min}};
+  for (auto [name, op] : ops) {
+    for (int axis : {0, 1}) {
+      // a: (3, 4); indices: (5,); updates: MLX's index shape + one slice
+      // dim per axis of a, 1 at `axis`.
+      auto f = fn3([op, axis](const array& a, const array& i, const array& u) {
+        return op(a, i, expand_dims(u, axis + 1), axis, {});
+      });
+      Shape ua{3, 4}, ui{5}, uu = axis == 0 ? Shape{5, 4} : Shape{5, 3};
+      for (auto axes : std::vector<std::vector<int>>{{0, -1, -1}, {-1, 0, -1}, {-1, -1, 1}, {1, 0, 0}, {-1, 0, 1}}) {
+        SCOPED_TRACE(std::string(name) + " axis " + std::to_string(axis) + " in_axes " + std::to_string(axes[0]) +
+                     "," + std::to_string(axes[1]) + "," + std::to_string(axes[2]));
+        array a = rnd(axes[0] < 0 ? ua : with_batch(ua, axes[0], 2), 71);
+        array i = rndi(axes[1] < 0 ? ui : with_batch(ui, axes[1], 2), 72, -5, 5);
+        array u = rnd(axes[2] < 0 ? uu : with_batch(uu, axes[2], 2), 73);
+        EXPECT_TRUE(matches_loop(f, {a, i, u}, axes));
+      }
+    }
+  }
+}
+
+TEST(VmapIndexing, GatherPutAlongAxisMaskedScatter) {
+  auto g = fn2([](const array& x, const array& i) {
+    return gather(x, std::vector<array>{i, i}, std::vector<int>{0, 1}, {1, 2});  // general path (slices of 2)
+  });
+  EXPECT_TRUE(matches_loop(g, {rnd({2, 3, 4}, 81), rndi({2, 3}, 82, -3, 3)}, {0, 0}));
+  EXPECT_TRUE(matches_loop(g, {rnd({3, 4}, 83), rndi({3, 2}, 84, -3, 3)}, {-1, 1}));
+  auto p = fn3([](const array& x, const array& i, const array& v) { return put_along_axis(x, i, v, 1); });
+  EXPECT_TRUE(matches_loop(p, {rnd({2, 3, 4}, 85), rndi({3, 2}, 86, 0, 3), rnd({2, 3, 2}, 87)}, {0, -1, 0}));
+  auto m = fn3([](const array& x, const array& mask, const array& src) { return masked_scatter(x, mask, src); });
+  EXPECT_TRUE(matches_loop(m, {rnd({3, 6}, 88), rndb({3, 6}, 89), rnd({6}, 90)}, {0, 0, -1}));
+}
+
 TEST(VmapIndexing, ArgmaxThenTakeAlongAxis) {
   // A typical gather chain: pick the max per row, per example.
   auto f = fn1([](const array& x) {

@@ -751,6 +751,7 @@ class Emitter {
       KILN_COMPARISON_OPS(KILN_OP_CASE)
       KILN_REDUCTION_OPS(KILN_OP_CASE)
       KILN_MOVEMENT_OPS(KILN_OP_CASE)
+      KILN_SCATTER_OPS(KILN_OP_CASE)
         break;
     }
     throw std::logic_error(std::string("kiln codegen: no lowering for unary ") + ir::op_name(k));
@@ -858,6 +859,7 @@ class Emitter {
       KILN_UNARY_OPS(KILN_OP_CASE)
       KILN_REDUCTION_OPS(KILN_OP_CASE)
       KILN_MOVEMENT_OPS(KILN_OP_CASE)
+      KILN_SCATTER_OPS(KILN_OP_CASE)
         break;
     }
     throw std::logic_error(std::string("kiln codegen: no lowering for binary ") + ir::op_name(k));
