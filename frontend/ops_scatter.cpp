@@ -234,16 +234,8 @@ array scatter_along_axis(ScatterReduce r, const char* op, const array& a, const 
 }
 
 // Inclusive running count of the true elements of a flat bool array, as
-// int32: log2(n) shifted additions. TODO(merge): cumsum once it exists.
-array running_count(const array& mask) {
-  array c = astype(mask, int32);
-  const int32_t n = mask.shape(0);
-  for (int32_t shift = 1; shift < n; shift *= 2) {
-    array shifted = pad(slice(c, {0}, {n - shift}), std::pair<int, int>{shift, 0});
-    c = add(c, shifted);
-  }
-  return c;
-}
+// int32 (cumsum of bool is int32).
+array running_count(const array& mask) { return cumsum(mask, 0); }
 
 }  // namespace
 
