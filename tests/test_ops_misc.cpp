@@ -213,6 +213,14 @@ TEST(View, ComposesWithCompileAndVmap) {
   }
 }
 
+TEST(View, OnTheGpuDevice) {
+  if (!is_available(Device::gpu)) GTEST_SKIP() << "no OpenCL device";
+  // np.float32([2, -4]).view(np.int32) -> [1073741824, -1065353216]
+  array x = array({1.0f, -2.0f});
+  array v = view(add(x, x, Device::gpu), int32, Device::gpu) + array(1);
+  EXPECT_TRUE(array_is(v, int32, {2}, {1073741825, -1065353215}));
+}
+
 TEST(View, HasNoGradient) {
   auto g = grad([](const array& x) { return sum(astype(view(x, int32), float32)) + sum(x); });
   EXPECT_TRUE(array_is(g(array({1.0f, 2.0f})), float32, {2}, {1, 1}));

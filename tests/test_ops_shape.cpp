@@ -447,7 +447,7 @@ TEST(Pad, Edge) {
 TEST(Pad, Errors) {
   array x = array({1, 2, 3, 4}, {2, 2});
   EXPECT_TRUE(throws_invalid([&] { pad(x, -1); }, "[pad]"));
-  EXPECT_TRUE(throws_invalid([&] { pad(x, 1, array(0), "reflect"); }, "[pad]"));
+  EXPECT_TRUE(throws_invalid([&] { pad(x, 1, array(0), "wrap"); }, "[pad]"));
   EXPECT_TRUE(throws_invalid([&] { pad(x, 1, array({1, 2})); }, "[pad]"));
   EXPECT_TRUE(throws_invalid([&] { pad(x, std::vector<std::pair<int, int>>{{1, 1}, {1, 1}, {1, 1}}); },
                              "[pad]"));
