@@ -12,6 +12,7 @@ packages=(
   ocl-icd-opencl-dev opencl-headers pocl-opencl-icd   # OpenCL backend (PoCL: a CPU device for tests)
   libclblast-dev                     # matmul on OpenCL devices (Apache-2.0)
   python3
+  python3-clang-19 libclang-19-dev   # tools/bindgen: generates the C API op wrappers (kiln::c)
 )
 
 missing=()

@@ -83,6 +83,9 @@ def overload_suffix(op, family):
         if "axis" in names:
             return "_axis"
         return "_all"
+    if any("axis" in [n for n, _ in k] for k in keys) and not any("axes" in [n for n, _ in k] for k in keys) \
+            and len(keys) == 2:
+        return "_axis" if "axis" in names else ""
     common = 0
     while all(len(k) > common for k in keys) and len({k[common] for k in keys}) == 1:
         common += 1
