@@ -14,6 +14,7 @@ packages=(
   libclblast-dev                     # matmul on OpenCL devices (Apache-2.0)
   zlib1g-dev                         # .npz archives (frontend/io_npz.cpp)
   python3
+  python3-clang-19 libclang-19-dev   # tools/bindgen: generates the C API op wrappers (kiln::c)
 )
 
 missing=()

@@ -1,0 +1,22 @@
+# Runs the C every-wrapper program and its C++ counterpart; their reports
+# must be equal, and most wrappers must succeed on the fixed inputs (so that
+# the comparison is not one of two lists of errors).
+foreach(side C CPP)
+  execute_process(COMMAND ${${side}_PROGRAM} RESULT_VARIABLE rc OUTPUT_VARIABLE out_${side} ERROR_VARIABLE err)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "${${side}_PROGRAM} failed (${rc}):\n${err}")
+  endif()
+  file(WRITE ${WORK_DIR}/every_wrapper_${side}.txt "${out_${side}}")
+endforeach()
+if(NOT out_C STREQUAL out_CPP)
+  execute_process(COMMAND diff ${WORK_DIR}/every_wrapper_CPP.txt ${WORK_DIR}/every_wrapper_C.txt OUTPUT_VARIABLE d)
+  message(FATAL_ERROR "the C wrappers differ from the C++ ops (< C++, > C):\n${d}")
+endif()
+string(REGEX MATCHALL "\n[a-z0-9_A-Z]+ ok" oks "\n${out_C}")
+string(REGEX MATCHALL "\n[a-z0-9_A-Z]+ error" errs "\n${out_C}")
+list(LENGTH oks n_ok)
+list(LENGTH errs n_err)
+message(STATUS "${n_ok} wrappers succeeded, ${n_err} failed on both sides (inputs not valid for them)")
+if(n_ok LESS 180)
+  message(FATAL_ERROR "only ${n_ok} wrappers succeeded on the fixed inputs")
+endif()
