@@ -17,6 +17,7 @@
 #include <string>
 #include <type_traits>
 
+#include "codegen/host_fft_quant.h"
 #include "ir/element.h"
 #include "runtime/thread_pool.h"
 
@@ -894,6 +895,8 @@ Tensor run_host_op(const Op& op, const std::vector<Tensor>& in) {
     case OpKind::Take: return take(op, in[0], in[1]);
     case OpKind::TakeAlongAxis: return take_along_axis(op, in[0], in[1]);
     case OpKind::Matmul: return matmul(op, in[0], in[1]);
+    case OpKind::FFT: return fft_host(op, in[0]);
+    case OpKind::QuantizedMatmul: return quantized_matmul_host(op, in);
   }
   throw std::logic_error("[host] not a valid op kind");
 }

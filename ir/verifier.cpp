@@ -32,6 +32,8 @@ std::vector<const char*> accepted_attrs(OpKind k) {
     case OpKind::SliceUpdate: return {"start", "stop", "strides"};
     case OpKind::Pad: return {"low", "high"};
     case OpKind::Custom: return {"index", "num_primals"};
+    case OpKind::FFT: return {"axes", "inverse", "real", "n"};
+    case OpKind::QuantizedMatmul: return {"transpose", "group_size", "bits"};
     case OpKind::Constant: case OpKind::Select: case OpKind::Reshape: case OpKind::Broadcast:
     case OpKind::Matmul:
     KILN_UNARY_OPS(KILN_OP_CASE)
@@ -113,6 +115,7 @@ std::string overflow_problem(const Op& op, const std::vector<Type>& in) {
     case OpKind::Constant: case OpKind::Select: case OpKind::Argmax: case OpKind::Argmin:
     case OpKind::Reshape: case OpKind::Transpose: case OpKind::Broadcast: case OpKind::Take:
     case OpKind::TakeAlongAxis: case OpKind::Matmul: case OpKind::Custom:
+    KILN_FFT_QUANT_OPS(KILN_OP_CASE)
     KILN_UNARY_OPS(KILN_OP_CASE)
     KILN_BINARY_OPS(KILN_OP_CASE)
     KILN_COMPARISON_OPS(KILN_OP_CASE)

@@ -290,6 +290,7 @@ class Rewriter {
       case OpKind::LeftShift: case OpKind::RightShift: case OpKind::Argmax: case OpKind::Argmin:
       case OpKind::SliceUpdate: case OpKind::Take: case OpKind::TakeAlongAxis:
       case OpKind::Matmul: case OpKind::Custom:
+      KILN_FFT_QUANT_OPS(KILN_OP_CASE)
       case OpKind::Abs: case OpKind::Negative: case OpKind::Sign: case OpKind::Square:
       case OpKind::Sqrt: case OpKind::Rsqrt: case OpKind::Exp: case OpKind::Expm1:
       case OpKind::Log: case OpKind::Log2: case OpKind::Log10: case OpKind::Log1p:
@@ -384,6 +385,7 @@ class Rewriter {
       case OpKind::Constant: case OpKind::Select: case OpKind::Argmax: case OpKind::Argmin:
       case OpKind::Slice: case OpKind::SliceUpdate: case OpKind::Concatenate: case OpKind::Pad:
       case OpKind::Take: case OpKind::TakeAlongAxis: case OpKind::Matmul: case OpKind::Custom:
+      KILN_FFT_QUANT_OPS(KILN_OP_CASE)
       KILN_UNARY_OPS(KILN_OP_CASE)
       KILN_BINARY_OPS(KILN_OP_CASE)
       KILN_COMPARISON_OPS(KILN_OP_CASE)

@@ -176,6 +176,7 @@ class KernelBuilder {
       case OpKind::Select: case OpKind::Argmax: case OpKind::Argmin: case OpKind::SliceUpdate:
       case OpKind::Concatenate: case OpKind::Pad: case OpKind::Take: case OpKind::TakeAlongAxis:
       case OpKind::Matmul: case OpKind::Custom:
+      KILN_FFT_QUANT_OPS(KILN_OP_CASE)
       KILN_UNARY_OPS(KILN_OP_CASE)
       KILN_BINARY_OPS(KILN_OP_CASE)
       KILN_COMPARISON_OPS(KILN_OP_CASE)
@@ -290,6 +291,7 @@ class KernelBuilder {
       case OpKind::BitwiseXor:
       case OpKind::Constant: case OpKind::Select: case OpKind::Argmax: case OpKind::Argmin:
       case OpKind::Matmul: case OpKind::Custom:
+      KILN_FFT_QUANT_OPS(KILN_OP_CASE)
       KILN_UNARY_OPS(KILN_OP_CASE)
       KILN_COMPARISON_OPS(KILN_OP_CASE)
       KILN_REDUCTION_OPS(KILN_OP_CASE)

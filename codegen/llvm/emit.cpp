@@ -746,6 +746,7 @@ class Emitter {
       // Not unary ops.
       case OpKind::Constant: case OpKind::Select: case OpKind::Argmax: case OpKind::Argmin:
       case OpKind::Matmul: case OpKind::Custom:
+      KILN_FFT_QUANT_OPS(KILN_OP_CASE)
       KILN_BINARY_OPS(KILN_OP_CASE)
       KILN_COMPARISON_OPS(KILN_OP_CASE)
       KILN_REDUCTION_OPS(KILN_OP_CASE)
@@ -853,6 +854,7 @@ class Emitter {
       // Not binary ops.
       case OpKind::Constant: case OpKind::Select: case OpKind::Argmax: case OpKind::Argmin:
       case OpKind::Matmul: case OpKind::Custom:
+      KILN_FFT_QUANT_OPS(KILN_OP_CASE)
       KILN_UNARY_OPS(KILN_OP_CASE)
       KILN_REDUCTION_OPS(KILN_OP_CASE)
       KILN_MOVEMENT_OPS(KILN_OP_CASE)
