@@ -38,7 +38,7 @@ using ir::Tensor;
 // Codes of a 32-code block fill exactly `bits` words, so each block is
 // unpacked from its own words with shifts that are constants once unrolled.
 template <int Bits>
-inline void unpack(const uint32_t* words, int64_t count, float* q) {
+[[gnu::always_inline]] inline void unpack(const uint32_t* words, int64_t count, float* q) {
   for (int64_t blk = 0; blk < count / 32; ++blk) {
     const uint32_t* w = words + blk * Bits;
     float* out = q + blk * 32;
@@ -52,19 +52,8 @@ inline void unpack(const uint32_t* words, int64_t count, float* q) {
   }
 }
 
-inline void unpack_codes(int bits, const uint32_t* words, int64_t count, float* q) {
-  switch (bits) {
-    case 2: return unpack<2>(words, count, q);
-    case 3: return unpack<3>(words, count, q);
-    case 4: return unpack<4>(words, count, q);
-    case 5: return unpack<5>(words, count, q);
-    case 6: return unpack<6>(words, count, q);
-    default: return unpack<8>(words, count, q);
-  }
-}
-
 // sum_j a[j] * b[j] over n (a multiple of 8) with 8 independent sums.
-inline float dot(const float* a, const float* b, int64_t n) {
+[[gnu::always_inline]] inline float dot(const float* a, const float* b, int64_t n) {
   float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
   for (int64_t j = 0; j < n; j += 8)
     for (int t = 0; t < 8; ++t) acc[t] += a[j + t] * b[j + t];
@@ -77,9 +66,10 @@ struct Shapes {
 };
 
 // y[i, j] for rows i in [0, m) and output columns j in [j0, j1), w^T form.
-KILN_VECTOR_CLONES
-void transposed_columns(const Shapes& s, const float* x, const float* xsum, const uint32_t* w, const float* scales,
-                        const float* biases, float* y, int64_t j0, int64_t j1) {
+template <int Bits>
+[[gnu::always_inline]] inline void transposed_body(const Shapes& s, const float* x, const float* xsum,
+                                                   const uint32_t* w, const float* scales, const float* biases,
+                                                   float* y, int64_t j0, int64_t j1) {
   constexpr int64_t kRowTile = 32;
   std::vector<float> q(static_cast<size_t>(s.group));
   for (int64_t i0 = 0; i0 < s.m; i0 += kRowTile) {
@@ -88,7 +78,7 @@ void transposed_columns(const Shapes& s, const float* x, const float* xsum, cons
       float acc[kRowTile] = {};
       const uint32_t* row = w + j * s.words;
       for (int64_t g = 0; g < s.groups; ++g) {
-        unpack_codes(s.bits, row + g * s.group * s.bits / 32, s.group, q.data());
+        unpack<Bits>(row + g * s.group * Bits / 32, s.group, q.data());
         const float sc = scales[j * s.groups + g], bi = biases[j * s.groups + g];
         for (int64_t i = i0; i < i1; ++i)
           acc[i - i0] += sc * dot(x + i * s.k + g * s.group, q.data(), s.group) + bi * xsum[i * s.groups + g];
@@ -100,13 +90,14 @@ void transposed_columns(const Shapes& s, const float* x, const float* xsum, cons
 
 // y[:, j0:j1] for the plain form (w is [k, n]); j0 and j1 are on group
 // boundaries.
-KILN_VECTOR_CLONES
-void plain_columns(const Shapes& s, const float* x, const uint32_t* w, const float* scales, const float* biases,
-                   float* y, int64_t j0, int64_t j1) {
+template <int Bits>
+[[gnu::always_inline]] inline void plain_body(const Shapes& s, const float* x, const uint32_t* w,
+                                              const float* scales, const float* biases, float* y, int64_t j0,
+                                              int64_t j1) {
   const int64_t width = j1 - j0;
   std::vector<float> q(static_cast<size_t>(width)), tile(static_cast<size_t>(s.m * width), 0.0f);
   for (int64_t r = 0; r < s.k; ++r) {
-    unpack_codes(s.bits, w + r * s.words + j0 * s.bits / 32, width, q.data());
+    unpack<Bits>(w + r * s.words + j0 * Bits / 32, width, q.data());
     for (int64_t c = 0; c < width; c += s.group) {
       const float sc = scales[r * s.groups + (j0 + c) / s.group], bi = biases[r * s.groups + (j0 + c) / s.group];
       for (int64_t t = 0; t < s.group; ++t) q[size_t(c + t)] = sc * q[size_t(c + t)] + bi;
@@ -118,6 +109,34 @@ void plain_columns(const Shapes& s, const float* x, const uint32_t* w, const flo
     }
   }
   for (int64_t i = 0; i < s.m; ++i) std::memcpy(y + i * s.n + j0, tile.data() + i * width, size_t(width) * sizeof(float));
+}
+
+// The bodies with the width a constant (shifts and masks fold), compiled
+// once per target clone.
+KILN_VECTOR_CLONES
+void transposed_columns(const Shapes& s, const float* x, const float* xsum, const uint32_t* w, const float* scales,
+                        const float* biases, float* y, int64_t j0, int64_t j1) {
+  switch (s.bits) {
+    case 2: return transposed_body<2>(s, x, xsum, w, scales, biases, y, j0, j1);
+    case 3: return transposed_body<3>(s, x, xsum, w, scales, biases, y, j0, j1);
+    case 4: return transposed_body<4>(s, x, xsum, w, scales, biases, y, j0, j1);
+    case 5: return transposed_body<5>(s, x, xsum, w, scales, biases, y, j0, j1);
+    case 6: return transposed_body<6>(s, x, xsum, w, scales, biases, y, j0, j1);
+    default: return transposed_body<8>(s, x, xsum, w, scales, biases, y, j0, j1);
+  }
+}
+
+KILN_VECTOR_CLONES
+void plain_columns(const Shapes& s, const float* x, const uint32_t* w, const float* scales, const float* biases,
+                   float* y, int64_t j0, int64_t j1) {
+  switch (s.bits) {
+    case 2: return plain_body<2>(s, x, w, scales, biases, y, j0, j1);
+    case 3: return plain_body<3>(s, x, w, scales, biases, y, j0, j1);
+    case 4: return plain_body<4>(s, x, w, scales, biases, y, j0, j1);
+    case 5: return plain_body<5>(s, x, w, scales, biases, y, j0, j1);
+    case 6: return plain_body<6>(s, x, w, scales, biases, y, j0, j1);
+    default: return plain_body<8>(s, x, w, scales, biases, y, j0, j1);
+  }
 }
 
 }  // namespace

@@ -16,7 +16,7 @@
 namespace kiln::ir {
 
 // Code j of a row of packed words.
-inline uint32_t quantized_code(const uint32_t* row, int64_t j, int bits) {
+[[gnu::always_inline]] inline uint32_t quantized_code(const uint32_t* row, int64_t j, int bits) {
   const int64_t bit = j * bits;
   const int64_t word = bit / 32;
   const int shift = int(bit % 32);

@@ -339,6 +339,14 @@ class Rewriter {
     }
     if (op.kind == OpKind::Matmul && !args[0].type.shape.empty())
       work += op.type.size() * int64_t(args[0].type.shape.back());
+    // The interpreter's fft is a DFT by definition: each transformed axis
+    // costs a visit per element and per element of its line.
+    if (op.kind == OpKind::FFT)
+      for (int64_t ax : op.ints_attr("axes"))
+        work += std::max(op.type.size(), args[0].type.size()) *
+                std::max<int64_t>(op.type.shape[size_t(ax)], args[0].type.shape[size_t(ax)]);
+    if (op.kind == OpKind::QuantizedMatmul && !args[0].type.shape.empty())
+      work += op.type.size() * int64_t(args[0].type.shape.back()) + args[1].type.size() * 32;
     if (work > kMaxFoldWork) return std::nullopt;
     try {
       ir::Tensor r = ir::interpret_op(op, args);

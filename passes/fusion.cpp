@@ -49,7 +49,7 @@ bool is_approximated(OpKind k) {
     case OpKind::RightShift:
     case OpKind::Constant: case OpKind::Select: case OpKind::Argmax: case OpKind::Argmin:
     case OpKind::Matmul: case OpKind::Custom:
-      KILN_FFT_QUANT_OPS(KILN_OP_CASE)
+    KILN_FFT_QUANT_OPS(KILN_OP_CASE)
     KILN_COMPARISON_OPS(KILN_OP_CASE)
     KILN_REDUCTION_OPS(KILN_OP_CASE)
     KILN_MOVEMENT_OPS(KILN_OP_CASE)
