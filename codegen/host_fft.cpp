@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "codegen/host_fft_quant.h"
+#include "runtime/buffer.h"
 #include "runtime/thread_pool.h"
 
 namespace kiln::codegen {
@@ -260,14 +261,26 @@ void complex_axis(cf* data, const ir::Shape& shape, int64_t axis, bool inverse, 
   const Lines l = lines_of(shape, axis);
   auto plan = plan_for(n);
   for_blocks(l, n, [&](int64_t o, int64_t i0, int64_t count, bool inside) {
-    std::vector<cf> buf(static_cast<size_t>(count * n)), work(static_cast<size_t>(work_size(*plan)));
+    // Scratch from the runtime's caching allocator: a long line's buffers
+    // are reused between calls instead of faulting in fresh pages.
+    auto work_buffer = runtime::allocate(size_t(work_size(*plan)) * sizeof(cf));
+    cf* work = static_cast<cf*>(work_buffer->data());
     cf* base = data + o * n * l.inner + i0;
+    if (l.inner == 1) {  // a contiguous line: in place
+      if (inverse)
+        for (int64_t j = 0; j < n; ++j) base[j] = std::conj(base[j]);
+      transform(*plan, base, work, inside);
+      if (inverse)
+        for (int64_t j = 0; j < n; ++j) base[j] = std::conj(base[j]) * scale;
+      return;
+    }
+    std::vector<cf> buf(static_cast<size_t>(count * n));
     for (int64_t j = 0; j < n; ++j)
       for (int64_t b = 0; b < count; ++b) {
         cf v = base[j * l.inner + b];
         buf[size_t(b * n + j)] = inverse ? std::conj(v) : v;
       }
-    for (int64_t b = 0; b < count; ++b) transform(*plan, buf.data() + b * n, work.data(), inside);
+    for (int64_t b = 0; b < count; ++b) transform(*plan, buf.data() + b * n, work, inside);
     for (int64_t j = 0; j < n; ++j)
       for (int64_t b = 0; b < count; ++b) {
         cf v = buf[size_t(b * n + j)];
@@ -305,8 +318,11 @@ void rfft_line(int64_t n, const Plan& plan, const cf* tw, const float* x, cf* X,
   const int64_t h = n / 2;
   for (int64_t j = 0; j < h; ++j) z[j] = {x[2 * j], x[2 * j + 1]};
   transform(plan, z, work, inside);
-  for (int64_t k = 0; k <= h; ++k) {
-    const cf zk = z[k % h], zc = std::conj(z[(h - k) % h]);
+  // Bins 0 and h from Z_0 alone (Z_h = Z_0); no modulo in the loop.
+  X[0] = {z[0].real() + z[0].imag(), 0.0f};
+  X[h] = {z[0].real() - z[0].imag(), 0.0f};
+  for (int64_t k = 1; k < h; ++k) {
+    const cf zk = z[k], zc = std::conj(z[h - k]);
     const cf e = 0.5f * (zk + zc), o = times_minus_i(0.5f * (zk - zc));
     X[k] = e + mul(tw[k], o);
   }
@@ -350,9 +366,14 @@ void real_forward_axis(const float* src, cf* dst, const ir::Shape& shape, int64_
   auto plan = plan_for(n % 2 ? n : n / 2);
   auto tw = half_twiddles(n);
   for_blocks(l, n, [&](int64_t o, int64_t i0, int64_t count, bool inside) {
-    std::vector<float> x(static_cast<size_t>(n));
-    std::vector<cf> X(static_cast<size_t>(count * m)), z(static_cast<size_t>(n)), work(static_cast<size_t>(work_size(*plan)));
+    std::vector<cf> z(static_cast<size_t>(n)), work(static_cast<size_t>(work_size(*plan)));
     const float* sb = src + o * n * l.inner + i0;
+    if (l.inner == 1) {  // a contiguous line: straight from src into dst
+      rfft_line(n, *plan, tw->data(), sb, dst + o * m, z.data(), work.data(), inside);
+      return;
+    }
+    std::vector<float> x(static_cast<size_t>(n));
+    std::vector<cf> X(static_cast<size_t>(count * m));
     for (int64_t b = 0; b < count; ++b) {
       for (int64_t j = 0; j < n; ++j) x[size_t(j)] = sb[j * l.inner + b];
       rfft_line(n, *plan, tw->data(), x.data(), X.data() + b * m, z.data(), work.data(), inside);
@@ -371,9 +392,14 @@ void real_inverse_axis(const cf* src, float* dst, const ir::Shape& out_shape, in
   auto plan = plan_for(n % 2 ? n : n / 2);
   auto tw = half_twiddles(n);
   for_blocks(l, n, [&](int64_t o, int64_t i0, int64_t count, bool inside) {
-    std::vector<cf> X(static_cast<size_t>(m)), z(static_cast<size_t>(n)), work(static_cast<size_t>(work_size(*plan)));
-    std::vector<float> x(static_cast<size_t>(count * n));
+    std::vector<cf> z(static_cast<size_t>(n)), work(static_cast<size_t>(work_size(*plan)));
     const cf* sb = src + o * m * l.inner + i0;
+    if (l.inner == 1) {
+      irfft_line(n, *plan, tw->data(), sb, dst + o * n, z.data(), work.data(), inside);
+      return;
+    }
+    std::vector<cf> X(static_cast<size_t>(m));
+    std::vector<float> x(static_cast<size_t>(count * n));
     for (int64_t b = 0; b < count; ++b) {
       for (int64_t k = 0; k < m; ++k) X[size_t(k)] = sb[k * l.inner + b];
       irfft_line(n, *plan, tw->data(), X.data(), x.data() + b * n, z.data(), work.data(), inside);
