@@ -52,38 +52,56 @@ template <int Bits>
   }
 }
 
-// sum_j a[j] * b[j] over n (a multiple of 8) with 8 independent sums.
-[[gnu::always_inline]] inline float dot(const float* a, const float* b, int64_t n) {
-  float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-  for (int64_t j = 0; j < n; j += 8)
-    for (int t = 0; t < 8; ++t) acc[t] += a[j + t] * b[j + t];
-  return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
-}
-
 struct Shapes {
   int64_t m, k, n, groups, words, group;  // groups and words per row of w
   int bits;
 };
 
 // y[i, j] for rows i in [0, m) and output columns j in [j0, j1), w^T form.
+// Rows come in tiles of kRowTile and columns in blocks of kColBlock: a
+// group of x (kRowTile x group floats) stays in L1 while the block's
+// unpacked codes are dotted with it, and each (row, column) keeps 8 partial
+// sums across groups, reduced once at the end.
 template <int Bits>
 [[gnu::always_inline]] inline void transposed_body(const Shapes& s, const float* x, const float* xsum,
                                                    const uint32_t* w, const float* scales, const float* biases,
                                                    float* y, int64_t j0, int64_t j1) {
-  constexpr int64_t kRowTile = 32;
-  std::vector<float> q(static_cast<size_t>(s.group));
+  constexpr int64_t kRowTile = 32, kColBlock = 8;
+  std::vector<float> q(static_cast<size_t>(kColBlock * s.group));
+  std::vector<float> acc(static_cast<size_t>(kRowTile * kColBlock * 8)), bacc(static_cast<size_t>(kRowTile * kColBlock));
   for (int64_t i0 = 0; i0 < s.m; i0 += kRowTile) {
-    const int64_t i1 = std::min(s.m, i0 + kRowTile);
-    for (int64_t j = j0; j < j1; ++j) {
-      float acc[kRowTile] = {};
-      const uint32_t* row = w + j * s.words;
+    const int64_t rows = std::min(kRowTile, s.m - i0);
+    for (int64_t jb = j0; jb < j1; jb += kColBlock) {
+      const int64_t cols = std::min(kColBlock, j1 - jb);
+      std::fill(acc.begin(), acc.begin() + rows * kColBlock * 8, 0.0f);
+      std::fill(bacc.begin(), bacc.begin() + rows * kColBlock, 0.0f);
       for (int64_t g = 0; g < s.groups; ++g) {
-        unpack<Bits>(row + g * s.group * Bits / 32, s.group, q.data());
-        const float sc = scales[j * s.groups + g], bi = biases[j * s.groups + g];
-        for (int64_t i = i0; i < i1; ++i)
-          acc[i - i0] += sc * dot(x + i * s.k + g * s.group, q.data(), s.group) + bi * xsum[i * s.groups + g];
+        float sc[kColBlock], bi[kColBlock];
+        for (int64_t c = 0; c < cols; ++c) {
+          unpack<Bits>(w + (jb + c) * s.words + g * s.group * Bits / 32, s.group, q.data() + c * s.group);
+          sc[c] = scales[(jb + c) * s.groups + g];
+          bi[c] = biases[(jb + c) * s.groups + g];
+        }
+        for (int64_t i = 0; i < rows; ++i) {
+          const float* xr = x + (i0 + i) * s.k + g * s.group;
+          const float xs = xsum[(i0 + i) * s.groups + g];
+          for (int64_t c = 0; c < cols; ++c) {
+            const float* qc = q.data() + c * s.group;
+            float part[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+            for (int64_t jj = 0; jj < s.group; jj += 8)
+              for (int t = 0; t < 8; ++t) part[t] += xr[jj + t] * qc[jj + t];
+            float* a = acc.data() + (i * kColBlock + c) * 8;
+            for (int t = 0; t < 8; ++t) a[t] += sc[c] * part[t];
+            bacc[size_t(i * kColBlock + c)] += bi[c] * xs;
+          }
+        }
       }
-      for (int64_t i = i0; i < i1; ++i) y[i * s.n + j] = acc[i - i0];
+      for (int64_t i = 0; i < rows; ++i)
+        for (int64_t c = 0; c < cols; ++c) {
+          const float* a = acc.data() + (i * kColBlock + c) * 8;
+          y[(i0 + i) * s.n + jb + c] =
+              ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7])) + bacc[size_t(i * kColBlock + c)];
+        }
     }
   }
 }
