@@ -34,6 +34,8 @@ ROWS = COLS = 4096
 # The training step of issue 4 (kiln_bench.cpp: mlp_*): MLP 784-512-512-10,
 # relu, softmax cross-entropy, mean over the batch, plain SGD.
 MLP_BATCH, MLP_IN, MLP_HIDDEN, MLP_OUT, MLP_LR = 256, 784, 512, 10, 0.01
+# quantized_matmul rows: x [batch, 4096] times a 4096x4096 weight.
+QMM_DIM = 4096
 # Multiply-adds x 2 of the eight products (three forward, two input
 # gradients, three weight gradients).
 # The ResNet-like convolution of issue 11 (kiln_bench.cpp: conv2d_resnet_*):
@@ -50,7 +52,10 @@ MLP_FLOPS = 2 * MLP_BATCH * (3 * (MLP_IN * MLP_HIDDEN + MLP_HIDDEN * MLP_HIDDEN 
 # copy bandwidth": what must cross memory at least once), and the
 # NumPy/PyTorch implementations. kind: "stream" (held to the copy that
 # kiln-bench measured right before it, copy/<name>), "matmul" (vs OpenBLAS
-# sgemm alone), "mlp" (vs the step's products by sgemm alone), "latency".
+# sgemm alone), "mlp" (vs the step's products by sgemm alone), "latency",
+# "fft" and "plain" (no roof: NumPy/PyTorch are the comparison),
+# "qmm" (4-bit quantized_matmul, held to kiln's float32 matmul of the same
+# shapes; NumPy/PyTorch columns: their float32 matmul, having no 4-bit one).
 
 def np_gelu(x):
     return 0.5 * x * (1.0 + np.tanh(np.float32(0.7978845608028654) * (x + np.float32(0.044715) * x * x * x)))
@@ -163,6 +168,12 @@ def make_inputs(rng):
         "conv_r": u((CONV_N, CONV_HW, CONV_HW, CONV_C), -1, 1),
         "attn_q": u((8, 8, 512, 64), -1, 1),
         "attn_k": u((8, 8, 512, 64), -1, 1),
+        # Spectra and quantized weights (issue 12; kiln_bench.cpp: fft_*, rfft_*, *_4096).
+        "fft1m": (u((1 << 20,), -1, 1) + 1j * u((1 << 20,), -1, 1)).astype(np.complex64),
+        "fft1024sq": (u((1024, 1024), -1, 1) + 1j * u((1024, 1024), -1, 1)).astype(np.complex64),
+        "rfft4096x1024": u((4096, 1024), -1, 1),
+        "qmm_w": u((QMM_DIM, QMM_DIM), -1, 1),
+        "qmm_x1": u((1, QMM_DIM), -1, 1), "qmm_x32": u((32, QMM_DIM), -1, 1),
     }
 
 
@@ -264,6 +275,24 @@ def workloads(inp, torch):
     w.append(("einsum_attention/real_time", "einsum bhqd,bhkd→bhqk, 8×8×512×64", "einsum", ATTN_FLOPS,
               lambda: np.einsum("bhqd,bhkd->bhqk", inp["attn_q"], inp["attn_k"], optimize=True),
               (lambda: torch.einsum("bhqd,bhkd->bhqk", t["attn_q"], t["attn_k"])) if torch else None))
+    # NumPy 1.x's pocketfft computes complex128 (kiln: complex64).
+    w.append(("fft_1d_1M/real_time", "FFT, 2^20 complex64", "fft", 16 * (1 << 20),
+              lambda: np.fft.fft(inp["fft1m"]),
+              (lambda: torch.fft.fft(t["fft1m"])) if torch else None))
+    w.append(("fft2_1024x1024/real_time", "FFT 2-D, 1024² complex64", "fft", 16 * 1024 * 1024,
+              lambda: np.fft.fft2(inp["fft1024sq"]),
+              (lambda: torch.fft.fft2(t["fft1024sq"])) if torch else None))
+    w.append(("rfft_4096x1024/real_time", "real FFT, 4096 rows of 1024", "fft", 4 * 4096 * 1024 + 8 * 4096 * 513,
+              lambda: np.fft.rfft(inp["rfft4096x1024"]),
+              (lambda: torch.fft.rfft(t["rfft4096x1024"])) if torch else None))
+    for b in (1, 32):
+        x = inp[f"qmm_x{b}"]
+        w.append((f"quantized_matmul_4bit_4096/{b}/real_time", f"4-bit quantized matmul 4096², batch {b}", "qmm",
+                  2 * b * QMM_DIM ** 2, (lambda x=x: x @ inp["qmm_w"].T),
+                  (lambda b=b: t[f"qmm_x{b}"] @ t["qmm_w"].T) if torch else None))
+        w.append((f"matmul_f32_4096/{b}/real_time", f"float32 matmul 4096², batch {b}", "plain",
+                  2 * b * QMM_DIM ** 2, (lambda x=x: x @ inp["qmm_w"].T),
+                  (lambda b=b: t[f"qmm_x{b}"] @ t["qmm_w"].T) if torch else None))
     # One PyTorch step serves both kiln rows (measured once).
     mlp_step = torch_mlp_step(torch, inp["mlp_params"], inp["mlp_x"], inp["mlp_y"]) if torch else None
     w.append(("mlp_train_step/real_time", "MLP 784-512-512-10 train step, batch 256", "mlp", MLP_FLOPS,
@@ -617,6 +646,9 @@ def main():
         elif kind == "conv" and k and conv_sgemm:
             gemms = work / CONV_FLOPS  # the backward pass is two GEMMs of the forward's size
             roof = f"{100 * gemms * conv_sgemm / k:.0f}% of sgemm ({fmt_time(gemms * conv_sgemm)})"
+        elif kind == "qmm" and k:
+            f32 = kiln.get(name.replace("quantized_matmul_4bit_4096", "matmul_f32_4096"), {}).get("s")
+            roof = f"{f32 / k:.1f}× kiln float32 ({fmt_time(f32)})" if f32 else "—"
         elif kind == "mlp" and k and mlp_sgemm:
             roof = f"{100 * mlp_sgemm / k:.0f}% of sgemm ({fmt_time(mlp_sgemm)})"
         else:
@@ -635,7 +667,10 @@ def main():
           "than a copy, so theirs is not bounded by 100%; "
           "for matmul: OpenBLAS cblas_sgemm alone (same operands, preallocated output, "
           "timed in kiln-bench) over kiln's matmul+bias+relu; for the MLP step: the step's eight products "
-          "by cblas_sgemm alone (transposes as CblasTrans flags) over kiln's whole step. "
+          "by cblas_sgemm alone (transposes as CblasTrans flags) over kiln's whole step; "
+          "for the 4-bit quantized matmul (group 64, MLX's layout): kiln's float32 matmul of the same shapes over "
+          "it, while its NumPy and PyTorch columns are their float32 matmuls (they have no 4-bit one); "
+          "FFTs: kiln's own transforms in complex64, NumPy's pocketfft in complex128, torch.fft in complex64. "
           "NumPy and PyTorch run the same formulas; "
           "PyTorch uses its own gelu(approximate='tanh'), softmax, layer_norm and addmm, and for the MLP "
           "step addmm, relu, cross_entropy and loss.backward(), then p -= lr * p.grad under no_grad and "

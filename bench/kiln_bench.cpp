@@ -276,6 +276,76 @@ void BM_matmul_bias_relu(benchmark::State& state) {
                {a, b, bias}, 3.0 * 4 * double(n) * n, 2.0 * double(n) * n * n);
 }
 
+// ---- spectra and quantized weights (issue 12) -------------------------------
+// The transforms NumPy's pocketfft is measured on (compare.py): one 2^20
+// complex transform, a 1024² 2-D transform, and 4096 rows of 1024-point
+// real transforms. kiln computes complex64; NumPy 1.x computes complex128.
+
+kx::array complex_input(const std::string& name, const kx::Shape& shape) {
+  static std::map<std::string, kx::array> cache;
+  auto it = cache.find(name);
+  if (it != cache.end()) return it->second;
+  kx::array re = input(name + "_re", shape, -1.0f, 1.0f), im = input(name + "_im", shape, -1.0f, 1.0f);
+  kx::array c = kx::astype(re, kx::complex64) + kx::astype(im, kx::complex64) * kx::array(kx::complex64_t(0, 1));
+  c.eval();
+  cache.emplace(name, c);
+  return c;
+}
+
+void BM_fft_1d(benchmark::State& state) {
+  kx::array x = complex_input("fft1m", {1 << 20});
+  run_compiled(state, [](const std::vector<kx::array>& a) { return std::vector<kx::array>{kx::fft::fft(a[0])}; },
+               {x}, 2.0 * 8 * (1 << 20));
+}
+
+void BM_fft2(benchmark::State& state) {
+  kx::array x = complex_input("fft1024sq", {1024, 1024});
+  run_compiled(state, [](const std::vector<kx::array>& a) { return std::vector<kx::array>{kx::fft::fft2(a[0])}; },
+               {x}, 2.0 * 8 * 1024 * 1024);
+}
+
+void BM_rfft_batched(benchmark::State& state) {
+  kx::array x = input("rfft4096x1024", {4096, 1024}, -1.0f, 1.0f);
+  run_compiled(state, [](const std::vector<kx::array>& a) { return std::vector<kx::array>{kx::fft::rfft(a[0])}; },
+               {x}, 4.0 * 4096 * 1024 + 8.0 * 4096 * 513);
+}
+
+// x [batch, 4096] times a 4096x4096 weight: 4-bit quantized_matmul (group
+// 64, MLX's layout) and the float32 matmul it replaces (x w^T, BLAS).
+constexpr int kQmmDim = 4096;
+
+const std::vector<kx::array>& quantized_weight() {
+  static std::vector<kx::array> q = [] {
+    auto r = kx::quantize(input("qmm_w", {kQmmDim, kQmmDim}, -1.0f, 1.0f), 64, 4);
+    kx::eval(r);
+    return r;
+  }();
+  return q;
+}
+
+void BM_quantized_matmul_4bit(benchmark::State& state) {
+  int batch = int(state.range(0));
+  kx::array x = input("qmm_x" + std::to_string(batch), {batch, kQmmDim}, -1.0f, 1.0f);
+  const auto& q = quantized_weight();
+  run_compiled(state,
+               [](const std::vector<kx::array>& a) {
+                 return std::vector<kx::array>{kx::quantized_matmul(a[0], a[1], a[2], a[3], true, 64, 4)};
+               },
+               {x, q[0], q[1], q[2]}, double(kQmmDim) * kQmmDim / 2 + 2.0 * 4 * kQmmDim * (kQmmDim / 64),
+               2.0 * batch * kQmmDim * kQmmDim);
+}
+
+void BM_matmul_f32_4096(benchmark::State& state) {
+  int batch = int(state.range(0));
+  kx::array x = input("qmm_x" + std::to_string(batch), {batch, kQmmDim}, -1.0f, 1.0f);
+  kx::array w = input("qmm_w", {kQmmDim, kQmmDim}, -1.0f, 1.0f);
+  run_compiled(state,
+               [](const std::vector<kx::array>& a) {
+                 return std::vector<kx::array>{kx::matmul(a[0], kx::transpose(a[1]))};
+               },
+               {x, w}, 4.0 * kQmmDim * kQmmDim, 2.0 * batch * kQmmDim * kQmmDim);
+}
+
 // The same product by OpenBLAS's cblas_sgemm alone, into a preallocated
 // output: the "OpenBLAS alone" baseline that matmul+bias+relu is held to.
 void BM_sgemm_openblas(benchmark::State& state) {
@@ -712,6 +782,13 @@ BENCHMARK(BM_scatter_add)->Name("scatter_add_4M_into_1M")->Unit(benchmark::kMill
 BENCHMARK(BM_matmul_bias_relu)->Name("matmul_bias_relu")->Arg(1024)->Arg(2048)
     ->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_sgemm_openblas)->Name("sgemm_openblas")->Arg(1024)->Arg(2048)
+    ->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_fft_1d)->Name("fft_1d_1M")->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_fft2)->Name("fft2_1024x1024")->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_rfft_batched)->Name("rfft_4096x1024")->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_quantized_matmul_4bit)->Name("quantized_matmul_4bit_4096")->Arg(1)->Arg(32)
+    ->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_matmul_f32_4096)->Name("matmul_f32_4096")->Arg(1)->Arg(32)
     ->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_mlp_train_step)->Name("mlp_train_step")->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_mlp_train_step_eager)->Name("mlp_train_step_eager")->Unit(benchmark::kMillisecond)->UseRealTime();

@@ -19,6 +19,7 @@
 #include <type_traits>
 
 #include "codegen/host_scan_sort.h"
+#include "codegen/host_fft_quant.h"
 #include "ir/element.h"
 #include "ir/linalg.h"
 #include "runtime/thread_pool.h"
@@ -1074,6 +1075,8 @@ Tensor run_host_op(const Op& op, const std::vector<Tensor>& in) {
     KILN_SCAN_OPS(KILN_OP_CASE) return run_host_scan(op, in[0]);
     KILN_SORT_OPS(KILN_OP_CASE) return run_host_sort(op, in[0]);
     case OpKind::Linalg: return linalg(op, in[0]);
+    case OpKind::FFT: return fft_host(op, in[0]);
+    case OpKind::QuantizedMatmul: return quantized_matmul_host(op, in);
   }
   throw std::logic_error("[host] not a valid op kind");
 }

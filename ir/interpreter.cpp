@@ -20,6 +20,7 @@
 #include "ir/element.h"
 #include "ir/scan_sort.h"
 #include "ir/linalg.h"
+#include "ir/quantized.h"
 #include "ir/type_rules.h"
 
 namespace kiln::ir {
@@ -831,6 +832,109 @@ Tensor linalg(const Op& op, const Tensor& a) {
   return out;
 }
 
+// The discrete Fourier transform by its definition, in double, one axis at
+// a time: O(n^2) per row, the oracle of the host kernel's fast transforms.
+// A complex transform along `axis` of a row-major complex array of `shape`,
+// without normalization; sign -1 forward, +1 inverse.
+void dft_axis(std::vector<std::complex<double>>& v, const Shape& shape, int64_t axis, double sign) {
+  int64_t n = shape[axis], inner = 1, outer = 1;
+  for (size_t d = size_t(axis) + 1; d < shape.size(); ++d) inner *= shape[d];
+  for (int64_t d = 0; d < axis; ++d) outer *= shape[d];
+  std::vector<std::complex<double>> row(static_cast<size_t>(n)), res(static_cast<size_t>(n));
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t i = 0; i < inner; ++i) {
+      const int64_t base = o * n * inner + i;
+      for (int64_t j = 0; j < n; ++j) row[j] = v[size_t(base + j * inner)];
+      for (int64_t k = 0; k < n; ++k) {
+        std::complex<double> acc = 0;
+        for (int64_t j = 0; j < n; ++j)
+          acc += row[j] * std::polar(1.0, sign * 2 * std::numbers::pi * double((j * k) % n) / double(n));
+        res[k] = acc;
+      }
+      for (int64_t k = 0; k < n; ++k) v[size_t(base + k * inner)] = res[k];
+    }
+}
+
+// fft: complex transforms along `axes`; a real forward one transforms the
+// real operand fully and keeps bins 0..n/2 of the last axis; a real inverse
+// one transforms the other axes first, then the last one as NumPy's irfft:
+// y_j = (Re X_0 + 2 sum_{0<k<n/2} Re(X_k e^{2 pi i jk/n}) [+ Re(X_{n/2} (-1)^j)]) / n.
+Tensor fft(const Op& op, const Tensor& x) {
+  const auto& axes = op.ints_attr("axes");
+  const bool inverse = op.int_attr("inverse") != 0, real = op.int_attr("real") != 0;
+  const Shape& in_shape = x.type.shape;
+  std::vector<std::complex<double>> v(size_t(x.type.size()));
+  for (size_t i = 0; i < v.size(); ++i) v[i] = load_c128(x.type.dtype, x.buffer->data(), int64_t(i));
+  const double sign = inverse ? 1.0 : -1.0;
+  double scale = 1;
+  const size_t complex_axes = real && inverse ? axes.size() - 1 : axes.size();
+  for (size_t a = 0; a < complex_axes; ++a) {
+    dft_axis(v, in_shape, axes[a], sign);
+    if (inverse) scale /= double(in_shape[axes[a]]);
+  }
+  Tensor out = make_tensor(op.type);
+  const Shape& out_shape = op.type.shape;
+  const int64_t last = axes.back();
+  int64_t inner = 1, outer = 1;
+  for (size_t d = size_t(last) + 1; d < out_shape.size(); ++d) inner *= out_shape[d];
+  for (int64_t d = 0; d < last; ++d) outer *= out_shape[d];
+  const int64_t m = in_shape[last], n = out_shape[last];
+  if (!real) {
+    for (size_t i = 0; i < v.size(); ++i) store_c128(complex64, out.buffer->data(), int64_t(i), v[i] * scale);
+  } else if (!inverse) {  // keep the first n/2 + 1 bins of the last axis
+    for (int64_t o = 0; o < outer; ++o)
+      for (int64_t k = 0; k < n; ++k)
+        for (int64_t i = 0; i < inner; ++i)
+          store_c128(complex64, out.buffer->data(), (o * n + k) * inner + i, v[size_t((o * m + k) * inner + i)]);
+  } else {
+    const int64_t len = op.int_attr("n");
+    for (int64_t o = 0; o < outer; ++o)
+      for (int64_t i = 0; i < inner; ++i)
+        for (int64_t j = 0; j < len; ++j) {
+          double acc = 0;
+          for (int64_t k = 0; k < m; ++k) {
+            const std::complex<double> term =
+                v[size_t((o * m + k) * inner + i)] *
+                std::polar(1.0, 2 * std::numbers::pi * double((j * k) % len) / double(len));
+            acc += (k == 0 || 2 * k == len) ? term.real() : 2 * term.real();
+          }
+          store_f64(float32, out.buffer->data(), (o * len + j) * inner + i, acc * scale / double(len));
+        }
+  }
+  return out;
+}
+
+// quantized_matmul: x times the dequantized matrix (ir/quantized.h), in
+// double: w^T when `transpose` (w is [n, k]), else w ([k, n]).
+Tensor quantized_matmul(const Op& op, const std::vector<Tensor>& in) {
+  const int bits = int(op.int_attr("bits"));
+  const int64_t group = op.int_attr("group_size");
+  const bool transpose = op.int_attr("transpose") != 0;
+  const Shape& ws = in[1].type.shape;
+  const int64_t rows = ws[0], words = ws[1], cols = words * 32 / bits;
+  const auto* codes = static_cast<const uint32_t*>(in[1].buffer->data());
+  std::vector<double> w(size_t(rows * cols));
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t c = 0; c < cols; ++c) {
+      const int64_t g = r * (cols / group) + c / group;
+      w[size_t(r * cols + c)] = load_f64(float32, in[2].buffer->data(), g) *
+                                    double(quantized_code(codes + r * words, c, bits)) +
+                                load_f64(float32, in[3].buffer->data(), g);
+    }
+  const int64_t k = transpose ? cols : rows, n = transpose ? rows : cols;
+  const int64_t m = in[0].type.size() / std::max<int64_t>(k, 1);
+  Tensor out = make_tensor(op.type);
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t j = 0; j < n; ++j) {
+      double acc = 0;
+      for (int64_t q = 0; q < k; ++q)
+        acc += load_f64(float32, in[0].buffer->data(), i * k + q) *
+               (transpose ? w[size_t(j * cols + q)] : w[size_t(q * cols + j)]);
+      store_f64(float32, out.buffer->data(), i * n + j, acc);
+    }
+  return out;
+}
+
 // A custom op runs its forward callee. The depth guard keeps a malformed
 // (cyclic) callee graph from overflowing the stack; verified functions nest
 // at most kMaxCalleeDepth deep.
@@ -898,6 +1002,8 @@ Tensor interpret_op(const Op& op, const std::vector<Tensor>& in) {
     case OpKind::Matmul: return matmul(op, in[0], in[1]);
     KILN_SCAN_OPS(KILN_OP_CASE) return interpret_scan(op, in[0]);
     KILN_SORT_OPS(KILN_OP_CASE) return interpret_sort(op, in[0]);
+    case OpKind::FFT: return fft(op, in[0]);
+    case OpKind::QuantizedMatmul: return quantized_matmul(op, in);
     case OpKind::Custom: return call(*op.custom->forward, in)[size_t(op.int_attr("index"))];
     case OpKind::Linalg: return linalg(op, in[0]);
   }

@@ -182,6 +182,7 @@ void check_elementwise_dtype(OpKind k, Dtype t) {
     // Not elementwise: their rules are in infer_type().
     case OpKind::Constant: case OpKind::Select: case OpKind::Argmax: case OpKind::Argmin:
     case OpKind::Matmul: case OpKind::Custom: case OpKind::Linalg:
+    KILN_FFT_QUANT_OPS(KILN_OP_CASE)
     KILN_REDUCTION_OPS(KILN_OP_CASE)
     KILN_MOVEMENT_OPS(KILN_OP_CASE)
     KILN_BITCAST_OPS(KILN_OP_CASE)
@@ -465,6 +466,69 @@ Type infer_type(OpKind k, const std::vector<Type>& in, const Attrs& attrs, const
       Type out = linalg_output_type(LinalgKind(kind), output, in[0], &problem);
       if (!problem.empty()) fail(k, problem);
       return out;
+    }
+
+    case OpKind::FFT: {
+      const Attr* a = find_attr(attrs, "axes");
+      if (!a || !std::holds_alternative<std::vector<int64_t>>(*a)) fail(k, "needs a list attribute 'axes'");
+      const auto& axes = std::get<std::vector<int64_t>>(*a);
+      const Shape& s = in[0].shape;
+      if (axes.empty()) fail(k, "needs at least one axis");
+      for (size_t i = 0; i < axes.size(); ++i) {
+        check_axis(k, axes[i], s.size());
+        for (size_t j = 0; j < i; ++j)
+          if (axes[j] == axes[i]) fail(k, "axes repeat axis " + std::to_string(axes[i]));
+      }
+      for (int64_t ax : axes)
+        if (s[ax] == 0) fail(k, "cannot transform the empty axis " + std::to_string(ax) + " of " + types_str(in));
+      int64_t inverse = int_attr(k, attrs, "inverse"), real = int_attr(k, attrs, "real");
+      int64_t n = int_attr(k, attrs, "n");
+      if ((inverse != 0 && inverse != 1) || (real != 0 && real != 1)) fail(k, "'inverse' and 'real' must be 0 or 1");
+      if (!real) {
+        if (n != 0) fail(k, "'n' must be 0 for a complex transform");
+        require_dtype(k, in[0].dtype, in[0].dtype == complex64, "complex64");
+        return in[0];
+      }
+      Shape out = s;
+      const int64_t last = axes.back();
+      if (!inverse) {
+        require_dtype(k, in[0].dtype, in[0].dtype == float32, "float32");
+        if (n != s[last]) fail(k, "'n' must be the length " + std::to_string(s[last]) + " of the last axis");
+        out[last] = checked_dim(k, n / 2 + 1);
+        return {complex64, out};
+      }
+      require_dtype(k, in[0].dtype, in[0].dtype == complex64, "complex64");
+      if (n < 1 || n / 2 + 1 != s[last])
+        fail(k, "'n' = " + std::to_string(n) + " does not fit the " + std::to_string(s[last]) +
+                    " bins of the last axis of " + types_str(in));
+      out[last] = checked_dim(k, n);
+      return {float32, out};
+    }
+
+    case OpKind::QuantizedMatmul: {
+      const int64_t transpose = int_attr(k, attrs, "transpose"), group = int_attr(k, attrs, "group_size"),
+                    bits = int_attr(k, attrs, "bits");
+      if (transpose != 0 && transpose != 1) fail(k, "'transpose' must be 0 or 1");
+      if (bits != 2 && bits != 3 && bits != 4 && bits != 5 && bits != 6 && bits != 8)
+        fail(k, "'bits' must be 2, 3, 4, 5, 6 or 8, got " + std::to_string(bits));
+      if (group != 32 && group != 64 && group != 128)
+        fail(k, "'group_size' must be 32, 64 or 128, got " + std::to_string(group));
+      const Type &x = in[0], &w = in[1], &sc = in[2], &bi = in[3];
+      require_dtype(k, x.dtype, x.dtype == float32, "float32");
+      if (w.dtype != uint32 || w.shape.size() != 2 || (int64_t(w.shape[1]) * 32) % bits != 0)
+        fail(k, "w must be a 2-D uint32 matrix of whole " + std::to_string(bits) + "-bit codes: " + types_str(in));
+      // w packs `cols` codes per row; the scales hold one per group.
+      const int64_t rows = w.shape[0], cols = int64_t(w.shape[1]) * 32 / bits;
+      if (sc != bi || sc.dtype != float32 || sc.shape != Shape{int32_t(rows), int32_t(cols / group)} ||
+          cols % group != 0)
+        fail(k, "scales and biases must be float32 [" + std::to_string(rows) + ", " + std::to_string(cols / group) +
+                    "] with whole groups: " + types_str(in));
+      const int64_t kdim = transpose ? cols : rows, ndim = transpose ? rows : cols;
+      if (x.shape.empty() || x.shape.back() != kdim)
+        fail(k, "x's last axis must have length " + std::to_string(kdim) + ": " + types_str(in));
+      Shape out = x.shape;
+      out.back() = checked_dim(k, ndim);
+      return {float32, out};
     }
 
     case OpKind::Constant: case OpKind::Custom:

@@ -155,6 +155,17 @@ namespace kiln::ir {
 #define KILN_SCATTER_OPS(X)                                                \
   X(Scatter, "scatter", 3, Other, kDiff)
 
+/* spectra and quantized weights: native host kernels, never fused */
+#define KILN_FFT_QUANT_OPS(X)                                              \
+  /* discrete Fourier transform over `axes` (unique); `inverse` (0/1) also \
+     divides by the product of the lengths; `real` (0/1): a forward one    \
+     takes float32 and keeps n/2+1 bins of the last axis, an inverse one   \
+     gives float32 of length `n` there; `n` is 0 when not real */          \
+  X(FFT, "fft", 1, Other, kDiff)                                           \
+  /* (x float32 [..., k], w uint32, scales, biases) with `transpose`,      \
+     `group_size`, `bits`: x times MLX's affine dequantization of w */     \
+  X(QuantizedMatmul, "quantized_matmul", 4, Other, kDiff)
+
 #define KILN_OPS(X)                                                        \
   /* a literal array; data in Op::data */                                  \
   X(Constant, "constant", 0, Other, kNone)                                 \
@@ -172,6 +183,7 @@ namespace kiln::ir {
   X(Matmul, "matmul", 2, Other, kDiff) /* [..., m, k] x [..., k, n] */     \
   KILN_BITCAST_OPS(X)                                                      \
   KILN_SCAN_SORT_OPS(X)                                                    \
+  KILN_FFT_QUANT_OPS(X)                                                    \
   /* output `index` of a call of functions with custom rules (custom.h) */ \
   X(Custom, "custom", -1, Other, kDiff)                                    \
   KILN_LINALG_OPS(X)
@@ -206,7 +218,7 @@ enum class OpCategory : uint8_t {
   Select,
   Reduction,   // KILN_REDUCTION_OPS
   Movement,    // KILN_MOVEMENT_OPS
-  Other,       // constant, argmax, argmin, matmul, scans, sorts, custom, linalg
+  Other,       // constant, argmax, argmin, matmul, scans, sorts, custom, linalg, fft, quantized_matmul
 };
 OpCategory op_category(OpKind k);
 

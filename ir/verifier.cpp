@@ -37,6 +37,8 @@ std::vector<const char*> accepted_attrs(OpKind k) {
     case OpKind::Sort: case OpKind::Argsort: return {"axis"};
     case OpKind::Argpartition: return {"axis", "kth"};
     case OpKind::Linalg: return {"kind", "output", "upper"};
+    case OpKind::FFT: return {"axes", "inverse", "real", "n"};
+    case OpKind::QuantizedMatmul: return {"transpose", "group_size", "bits"};
     case OpKind::Constant: case OpKind::Select: case OpKind::Reshape: case OpKind::Broadcast:
     case OpKind::Matmul: case OpKind::Bitcast:
     KILN_UNARY_OPS(KILN_OP_CASE)
@@ -119,6 +121,7 @@ std::string overflow_problem(const Op& op, const std::vector<Type>& in) {
     case OpKind::Reshape: case OpKind::Transpose: case OpKind::Broadcast: case OpKind::Take:
     case OpKind::TakeAlongAxis: case OpKind::Matmul: case OpKind::Custom: case OpKind::Scatter: case OpKind::Linalg:
     KILN_SCAN_SORT_OPS(KILN_OP_CASE)
+    KILN_FFT_QUANT_OPS(KILN_OP_CASE)
     KILN_UNARY_OPS(KILN_OP_CASE)
     KILN_BINARY_OPS(KILN_OP_CASE)
     KILN_COMPARISON_OPS(KILN_OP_CASE)

@@ -791,6 +791,27 @@ class Rule {
       case OpKind::Linalg:
         return vjp_jvp([&](size_t) { return linalg_rule(); }, [&] { return linalg_rule(); });
 
+      // Linear in x; the codes are integers, and the scales and biases get
+      // no derivative (as the MLX version kiln mirrors at its time).
+      case OpKind::QuantizedMatmul: {
+        if (want_[2] || want_[3])
+          fail(mode_ == Mode::Vjp ? "vjp" : "jvp",
+               "quantized_matmul: no derivative with respect to the scales or biases");
+        auto qmm = [&](int v, bool transpose) {
+          ir::Attrs a = op_.attrs;
+          a["transpose"] = int64_t(transpose);
+          return b_.op(OpKind::QuantizedMatmul, {v, x_[1], x_[2], x_[3]}, a);
+        };
+        const bool transpose = op_.int_attr("transpose") != 0;
+        // y = x w^T: dx = g w; y = x w: dx = g w^T.
+        return vjp_jvp([&](size_t) { return qmm(g_, !transpose); }, [&] { return qmm(t_[0], transpose); });
+      }
+
+      // The fft's result (or, for an inverse real one, its operand) is
+      // complex: activity() rejects it before any rule runs, as complex
+      // differentiation is not supported yet.
+      case OpKind::FFT: break;
+
       // Never active: constants, ops without a derivative
       // (ir::is_differentiable) and custom ops (their own rules, passes/custom.cpp).
       case OpKind::Constant: case OpKind::Custom: case OpKind::Sign: case OpKind::Floor:

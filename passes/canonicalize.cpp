@@ -291,6 +291,7 @@ class Rewriter {
       case OpKind::SliceUpdate: case OpKind::Take: case OpKind::TakeAlongAxis:
       case OpKind::Matmul: case OpKind::Custom: case OpKind::Scatter: case OpKind::Linalg:
       KILN_SCAN_SORT_OPS(KILN_OP_CASE)
+      KILN_FFT_QUANT_OPS(KILN_OP_CASE)
       case OpKind::Abs: case OpKind::Negative: case OpKind::Sign: case OpKind::Square:
       case OpKind::Sqrt: case OpKind::Rsqrt: case OpKind::Exp: case OpKind::Expm1:
       case OpKind::Log: case OpKind::Log2: case OpKind::Log10: case OpKind::Log1p:
@@ -341,6 +342,14 @@ class Rewriter {
     }
     if (op.kind == OpKind::Matmul && !args[0].type.shape.empty())
       work += op.type.size() * int64_t(args[0].type.shape.back());
+    // The interpreter's fft is a DFT by definition: each transformed axis
+    // costs a visit per element and per element of its line.
+    if (op.kind == OpKind::FFT)
+      for (int64_t ax : op.ints_attr("axes"))
+        work += std::max(op.type.size(), args[0].type.size()) *
+                std::max<int64_t>(op.type.shape[size_t(ax)], args[0].type.shape[size_t(ax)]);
+    if (op.kind == OpKind::QuantizedMatmul && !args[0].type.shape.empty())
+      work += op.type.size() * int64_t(args[0].type.shape.back()) + args[1].type.size() * 32;
     if (work > kMaxFoldWork) return std::nullopt;
     try {
       ir::Tensor r = ir::interpret_op(op, args);
@@ -390,6 +399,7 @@ class Rewriter {
       KILN_SCAN_SORT_OPS(KILN_OP_CASE)
       case OpKind::Linalg:
       case OpKind::Scatter:
+      KILN_FFT_QUANT_OPS(KILN_OP_CASE)
       KILN_UNARY_OPS(KILN_OP_CASE)
       KILN_BINARY_OPS(KILN_OP_CASE)
       KILN_COMPARISON_OPS(KILN_OP_CASE)

@@ -49,6 +49,7 @@ bool is_approximated(OpKind k) {
     case OpKind::RightShift:
     case OpKind::Constant: case OpKind::Select: case OpKind::Argmax: case OpKind::Argmin: case OpKind::Bitcast:
     case OpKind::Matmul: case OpKind::Custom: case OpKind::Linalg:
+    KILN_FFT_QUANT_OPS(KILN_OP_CASE)
     KILN_COMPARISON_OPS(KILN_OP_CASE)
     KILN_REDUCTION_OPS(KILN_OP_CASE)
     KILN_MOVEMENT_OPS(KILN_OP_CASE)

@@ -177,6 +177,7 @@ class KernelBuilder {
       case OpKind::Concatenate: case OpKind::Pad: case OpKind::Take: case OpKind::TakeAlongAxis:
       case OpKind::Matmul: case OpKind::Custom: case OpKind::Scatter: case OpKind::Linalg:
       KILN_SCAN_SORT_OPS(KILN_OP_CASE)
+      KILN_FFT_QUANT_OPS(KILN_OP_CASE)
       KILN_UNARY_OPS(KILN_OP_CASE)
       KILN_BINARY_OPS(KILN_OP_CASE)
       KILN_COMPARISON_OPS(KILN_OP_CASE)
@@ -292,6 +293,7 @@ class KernelBuilder {
       case OpKind::Constant: case OpKind::Select: case OpKind::Argmax: case OpKind::Argmin: case OpKind::Bitcast:
       case OpKind::Matmul: case OpKind::Custom: case OpKind::Linalg:
       KILN_SCAN_SORT_OPS(KILN_OP_CASE)
+      KILN_FFT_QUANT_OPS(KILN_OP_CASE)
       KILN_UNARY_OPS(KILN_OP_CASE)
       KILN_COMPARISON_OPS(KILN_OP_CASE)
       KILN_REDUCTION_OPS(KILN_OP_CASE)

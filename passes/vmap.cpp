@@ -305,6 +305,25 @@ class Batcher {
         return {b_.op(k, {batched_at(ops[0], d)}, op.attrs), d};
       }
 
+      // The transformed axes shift past the batch axis, which stays put.
+      case OpKind::FFT: {
+        int d = bd(ops[0]);
+        std::vector<int64_t> axes;
+        for (int64_t a : op.ints_attr("axes")) axes.push_back(a < d ? a : a + 1);
+        Attrs attrs = op.attrs;
+        attrs["axes"] = axes;
+        return {b_.op(k, {val(ops[0])}, attrs), d};
+      }
+
+      // A batch of x is more leading rows of x; batched weights have no
+      // native kernel (each would be a separate quantized matrix).
+      case OpKind::QuantizedMatmul: {
+        for (size_t i = 1; i < ops.size(); ++i)
+          if (batched(ops[i])) fail("quantized_matmul: vmap over the quantized weights, scales or biases is not supported");
+        int x = moveaxis(val(ops[0]), bd(ops[0]), 0);
+        return {b_.op(k, {x, val(ops[1]), val(ops[2]), val(ops[3])}, op.attrs), 0};
+      }
+
     }
     fail(std::string("no batching rule for op '") + ir::op_name(k) + "'");
   }

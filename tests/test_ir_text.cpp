@@ -215,6 +215,24 @@ bool make_case(OpKind k, Function* out) {
       f.outputs = {add(f, k, {a, b})};
       break;
     }
+    case OpKind::FFT: {  // an inverse real transform over two axes
+      int x = f.add_input(T(complex64, {4, 3}));
+      f.outputs = {add(f, k, {x},
+                       {{"axes", std::vector<int64_t>{0, 1}},
+                        {"inverse", int64_t(1)},
+                        {"real", int64_t(1)},
+                        {"n", int64_t(5)}})};
+      break;
+    }
+    case OpKind::QuantizedMatmul: {  // 4-bit codes of a [2, 64] matrix
+      int x = f.add_input(T(float32, {3, 64}));
+      int w = f.add_input(T(uint32, {2, 8}));
+      int sc = f.add_input(T(float32, {2, 2}));
+      int bi = f.add_input(T(float32, {2, 2}));
+      f.outputs = {add(f, k, {x, w, sc, bi},
+                       {{"transpose", int64_t(1)}, {"group_size", int64_t(32)}, {"bits", int64_t(4)}})};
+      break;
+    }
     case OpKind::Custom: {
       f.outputs = custom_case(f);
       break;

@@ -428,6 +428,7 @@ class Emitter {
       case OpKind::Constant: case OpKind::Select: case OpKind::Argmax: case OpKind::Argmin: case OpKind::Bitcast:
       case OpKind::Matmul: case OpKind::Custom: case OpKind::Linalg:
       KILN_SCAN_SORT_OPS(KILN_OP_CASE)
+      KILN_FFT_QUANT_OPS(KILN_OP_CASE)
       KILN_BINARY_OPS(KILN_OP_CASE)
       KILN_COMPARISON_OPS(KILN_OP_CASE)
       KILN_REDUCTION_OPS(KILN_OP_CASE)
@@ -499,6 +500,7 @@ class Emitter {
       case OpKind::Constant: case OpKind::Select: case OpKind::Argmax: case OpKind::Argmin: case OpKind::Bitcast:
       case OpKind::Matmul: case OpKind::Custom: case OpKind::Linalg:
       KILN_SCAN_SORT_OPS(KILN_OP_CASE)
+      KILN_FFT_QUANT_OPS(KILN_OP_CASE)
       KILN_UNARY_OPS(KILN_OP_CASE)
       KILN_REDUCTION_OPS(KILN_OP_CASE)
       KILN_MOVEMENT_OPS(KILN_OP_CASE)
