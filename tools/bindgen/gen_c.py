@@ -100,6 +100,10 @@ def plan(desc):
     by_name = {}
     for op in desc["ops"]:
         by_name.setdefault((op["namespace"], op["name"]), []).append(op)
+    # An overload's suffixed name must not be another op's own name
+    # (scatter_add's single-axis form vs the op scatter_add_axis).
+    own_names = {"mlx_" + NAMESPACE_PREFIX.get(ns, "") + name for ns, name in by_name}
+    taken = set()
     for (ns, name), overloads in by_name.items():
         label = lambda o: f"{ns}::{name}(" + ", ".join(p["type"] for p in o["params"]) + ")"
         usable = []
@@ -129,10 +133,10 @@ def plan(desc):
             if all(op is not o for o, _ in full):
                 skipped.append(f"{label(op)}: convenience form of another overload")
         family = [op for op, _ in full]
-        taken = set()
         for op, conv in full:
-            cname = "mlx_" + NAMESPACE_PREFIX[ns] + name + (overload_suffix(op, family) if len(family) > 1 else "")
-            if cname in taken:  # same parameter names, other types
+            base = "mlx_" + NAMESPACE_PREFIX[ns] + name
+            cname = base + (overload_suffix(op, family) if len(family) > 1 else "")
+            if cname in taken or (cname != base and cname in own_names):  # same parameter names, other types
                 cname += "_" + "_".join(re.sub(r"\W+", "", bare(p["type"])) for p in op["params"][:2])
             taken.add(cname)
             results = RESULTS.get(bare(op["returns"]), ([], "{call}"))
