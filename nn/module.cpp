@@ -1,5 +1,6 @@
 #include "nn/module.h"
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace kiln::nn {
@@ -162,20 +163,35 @@ std::function<std::pair<array, Parameters>(const std::vector<array>&)> value_and
     Module& model, LossFunction loss_fn) {
   return [&model, loss_fn = std::move(loss_fn)](const std::vector<array>& args) {
     auto [names, params] = tree_flatten(model.trainable_parameters());
+    // Frozen parameters that the loss function changes (BatchNorm's running
+    // statistics) come out of the transformation as aux outputs, so that
+    // the model gets their values and not the trace's placeholders.
+    Parameters all = model.parameters();
+    std::vector<std::string> frozen_names;
+    for (const auto& [name, a] : all)
+      if (!std::binary_search(names.begin(), names.end(), name)) frozen_names.push_back(name);
     size_t n = params.size();
     std::vector<int> argnums;
     for (size_t i = 0; i < n; ++i) argnums.push_back(int(i));
-    std::function<array(const std::vector<array>&)> inner = [&](const std::vector<array>& in) {
-      array loss = array(0.0f);
+    std::function<std::vector<array>(const std::vector<array>&)> inner = [&](const std::vector<array>& in) {
+      std::vector<array> out;
       std::vector<array> p(in.begin(), in.begin() + n), rest(in.begin() + n, in.end());
-      with_parameters(model, tree_unflatten(names, p), [&] { loss = loss_fn(rest); });
-      return loss;
+      Parameters frozen_before;
+      for (const auto& f : frozen_names) frozen_before.insert_or_assign(f, all.at(f));
+      with_parameters(model, tree_unflatten(names, p), [&] {
+        out.push_back(loss_fn(rest));
+        Parameters now = model.parameters();
+        for (const auto& f : frozen_names) out.push_back(now.at(f));
+        model.update(frozen_before);
+      });
+      return out;
     };
     std::vector<array> inputs = params;
     inputs.insert(inputs.end(), args.begin(), args.end());
-    if (n == 0) return std::pair<array, Parameters>(loss_fn(args), Parameters{});
-    auto [value, grads] = kiln::value_and_grad(inner, argnums)(inputs);
-    return std::pair<array, Parameters>(value, tree_unflatten(names, grads));
+    auto [values, grads] = n ? kiln::value_and_grad(inner, argnums)(inputs)
+                             : std::pair<std::vector<array>, std::vector<array>>(inner(inputs), {});
+    model.update(tree_unflatten(frozen_names, {values.begin() + 1, values.end()}));
+    return std::pair<array, Parameters>(values[0], tree_unflatten(names, grads));
   };
 }
 

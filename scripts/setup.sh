@@ -12,6 +12,7 @@ packages=(
   ocl-icd-opencl-dev opencl-headers pocl-opencl-icd   # OpenCL backend (PoCL: a CPU device for tests)
   libclblast-dev                     # matmul on OpenCL devices (Apache-2.0)
   python3
+  zlib1g-dev dataset-fashion-mnist  # examples/fashion_mnist.cpp (gzip idx files)
 )
 
 missing=()
