@@ -27,6 +27,31 @@ array Linear::operator()(const array& x) {
   return matmul(x, transpose(w));
 }
 
+Dropout::Dropout(float p) : p_(p) {
+  if (p < 0.0f || p >= 1.0f) throw std::invalid_argument("[Dropout] p must be in [0, 1), got " + std::to_string(p));
+}
+
+array Dropout::operator()(const array& x) {
+  if (!training() || p_ == 0.0f) return x;
+  array keep = random::bernoulli(array(1.0f - p_), x.shape());
+  return where(keep, x, zeros_like(x)) * array(1.0f / (1.0f - p_), x.dtype());
+}
+
+Embedding::Embedding(int num_embeddings, int dims) {
+  if (num_embeddings <= 0 || dims <= 0)
+    throw std::invalid_argument("[Embedding] sizes must be positive, got " + std::to_string(num_embeddings) + " and " +
+                                std::to_string(dims));
+  register_parameter("weight", init::normal({num_embeddings, dims}, 0.0f, 1.0f / std::sqrt(float(dims))));
+}
+
+array Embedding::operator()(const array& indices) {
+  if (issubdtype(indices.dtype(), floating) || indices.dtype() == bool_)
+    throw std::invalid_argument("[Embedding] indices must be integers");
+  return take(param("weight"), indices, 0);
+}
+
+array Embedding::as_linear(const array& x) const { return matmul(x, transpose(param("weight"))); }
+
 namespace {
 // A module holding the layers of a Sequential under the names "0", "1", ...
 class LayerList : public Module {

@@ -16,6 +16,29 @@ class Linear : public Module {
   const array& weight() const { return param("weight"); }
 };
 
+// Zeroes each element with probability p in training and scales the others
+// by 1 / (1 - p); the identity in evaluation. Draws from the global random
+// sequence: inside compile() the mask is fixed at trace time (pass
+// training masks as inputs there, or leave dropout out of compiled steps).
+class Dropout : public Module {
+ public:
+  explicit Dropout(float p = 0.5f);
+  array operator()(const array& x) override;
+
+ private:
+  float p_;
+};
+
+// A lookup table: integer indices of any shape -> rows of weight
+// (num_embeddings, dims), initialized N(0, 1 / dims) as MLX.
+class Embedding : public Module {
+ public:
+  Embedding(int num_embeddings, int dims);
+  array operator()(const array& indices) override;
+  // x @ weight^T: the embedding used as the output layer (tied weights).
+  array as_linear(const array& x) const;
+};
+
 // Applies its layers in order; they are named "layers.0", "layers.1", ...
 class Sequential : public Module {
  public:

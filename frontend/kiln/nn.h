@@ -4,6 +4,8 @@
 #include "kiln/kiln.h"
 #include "nn/activations.h"
 #include "nn/init.h"
+#include "nn/convolution.h"
 #include "nn/layers.h"
+#include "nn/normalization.h"
 #include "nn/losses.h"
 #include "nn/module.h"
