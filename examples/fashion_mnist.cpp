@@ -77,6 +77,29 @@ std::shared_ptr<nn::Module> make_mlp(int pixels) {
       std::make_shared<nn::ReLU>(), std::make_shared<nn::Linear>(256, 10)});
 }
 
+// Two 3x3 convolutions with ReLU and 2x2 max pooling (28 -> 14 -> 7), then
+// two linear layers. Inputs (N, 28, 28, 1), channels-last as MLX.
+class Cnn : public nn::Module {
+ public:
+  Cnn() {
+    conv1_ = register_module("conv1", std::make_shared<nn::Conv2d>(1, 16, 3, 1, 1));
+    conv2_ = register_module("conv2", std::make_shared<nn::Conv2d>(16, 32, 3, 1, 1));
+    fc1_ = register_module("fc1", std::make_shared<nn::Linear>(7 * 7 * 32, 128));
+    fc2_ = register_module("fc2", std::make_shared<nn::Linear>(128, 10));
+  }
+  array operator()(const array& x) override {
+    nn::MaxPool2d pool(2);
+    array y = pool(nn::relu((*conv1_)(x)));
+    y = pool(nn::relu((*conv2_)(y)));
+    y = reshape(y, {y.shape()[0], -1});
+    return (*fc2_)(nn::relu((*fc1_)(y)));
+  }
+
+ private:
+  std::shared_ptr<nn::Conv2d> conv1_, conv2_;
+  std::shared_ptr<nn::Linear> fc1_, fc2_;
+};
+
 struct Options {
   std::string model = "mlp", csv, data = "/usr/share/datasets/fashion-mnist";
   int epochs = 2, batch_size = 128;
@@ -147,8 +170,12 @@ int main(int argc, char** argv) {
     random::seed(opt.seed);
     bool cnn = opt.model == "cnn";
     std::shared_ptr<nn::Module> model;
-    if (cnn) throw std::invalid_argument("--model cnn is not available yet");
-    model = make_mlp(train.rows * train.cols);
+    if (cnn) {
+      if (train.rows != 28 || train.cols != 28) throw std::runtime_error("the CNN expects 28x28 images");
+      model = std::make_shared<Cnn>();
+    } else {
+      model = make_mlp(train.rows * train.cols);
+    }
     optimizers::Adam adam(opt.lr);
     auto loss_fn = [&](const std::vector<array>& b) {
       return nn::losses::cross_entropy((*model)(b[0]), b[1], std::nullopt, -1, 0.0f, nn::losses::Reduction::mean);

@@ -7,6 +7,7 @@
 // include that state (compile_step below).
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 #include "kiln/kiln.h"
@@ -106,6 +107,89 @@ class AdamW : public Adam {
  private:
   float weight_decay_;
 };
+
+// Adagrad: v += g^2, p -= lr g / (sqrt(v) + eps).
+class Adagrad : public Optimizer {
+ public:
+  explicit Adagrad(float learning_rate, float eps = 1e-8f);
+  explicit Adagrad(Schedule learning_rate, float eps = 1e-8f);
+
+ protected:
+  std::vector<std::string> slots() const override { return {"v"}; }
+  array apply_single(const array& g, const array& p, Parameters& slots, const array& lr, const array& step) override;
+
+ private:
+  float eps_;
+};
+
+// RMSprop: v = alpha v + (1 - alpha) g^2, p -= lr g / (sqrt(v) + eps).
+class RMSprop : public Optimizer {
+ public:
+  explicit RMSprop(float learning_rate, float alpha = 0.99f, float eps = 1e-8f);
+  explicit RMSprop(Schedule learning_rate, float alpha = 0.99f, float eps = 1e-8f);
+
+ protected:
+  std::vector<std::string> slots() const override { return {"v"}; }
+  array apply_single(const array& g, const array& p, Parameters& slots, const array& lr, const array& step) override;
+
+ private:
+  float alpha_, eps_;
+};
+
+// Lion: c = b1 m + (1 - b1) g, m = b2 m + (1 - b2) g,
+// p = p (1 - lr weight_decay) - lr sign(c).
+class Lion : public Optimizer {
+ public:
+  explicit Lion(float learning_rate, std::pair<float, float> betas = {0.9f, 0.99f}, float weight_decay = 0.0f);
+  explicit Lion(Schedule learning_rate, std::pair<float, float> betas = {0.9f, 0.99f}, float weight_decay = 0.0f);
+
+ protected:
+  std::vector<std::string> slots() const override { return {"m"}; }
+  array apply_single(const array& g, const array& p, Parameters& slots, const array& lr, const array& step) override;
+
+ private:
+  std::pair<float, float> betas_;
+  float weight_decay_;
+};
+
+// Adafactor (Shazeer and Stern), as mlx.optimizers.Adafactor: second
+// moments factored into row and column averages for parameters of rank >=
+// 2; relative step sizes min(1e-2, 1/sqrt(step)) (or 1e-6 step with
+// warmup_init) scaled by the parameter's RMS, unless a learning rate is
+// given and relative_step is false; updates clipped to RMS clip_threshold;
+// first moments only with beta_1.
+class Adafactor : public Optimizer {
+ public:
+  explicit Adafactor(std::optional<float> learning_rate = std::nullopt, std::pair<float, float> eps = {1e-30f, 1e-3f},
+                     float clip_threshold = 1.0f, float decay_rate = -0.8f, std::optional<float> beta_1 = std::nullopt,
+                     float weight_decay = 0.0f, bool scale_parameter = true, bool relative_step = true,
+                     bool warmup_init = false);
+
+ protected:
+  std::vector<std::string> slots() const override;
+  array init_slot(const std::string& slot, const array& param) const override;
+  array apply_single(const array& g, const array& p, Parameters& slots, const array& lr, const array& step) override;
+
+ private:
+  std::pair<float, float> eps_;
+  float clip_threshold_, decay_rate_;
+  std::optional<float> beta_1_;
+  float weight_decay_;
+  bool scale_parameter_, relative_step_, warmup_init_;
+};
+
+// ---- learning rate schedules (mlx.optimizers.schedulers) -------------------
+// init decay_rate^step.
+Schedule exponential_decay(float init, float decay_rate);
+// init decay_rate^(step / step_size), the division floored.
+Schedule step_decay(float init, float decay_rate, int step_size);
+// From init to end along half a cosine over decay_steps, then end.
+Schedule cosine_decay(float init, int decay_steps, float end = 0.0f);
+// From init to end linearly over steps, then end (a warmup: init = 0).
+Schedule linear_schedule(float init, float end, int steps);
+// schedules[0] until boundaries[0], then schedules[1] (counting steps from
+// that boundary), ...; boundaries.size() == schedules.size() - 1.
+Schedule join_schedules(const std::vector<Schedule>& schedules, const std::vector<int>& boundaries);
 
 // The gradients scaled so that their global L2 norm is at most max_norm,
 // and that norm (before scaling).

@@ -123,4 +123,70 @@ TEST(Optimizers, CompiledStepMatchesEagerStep) {
   EXPECT_LT(loss_of(*compiled_model)({x, y}).item<float>(), before);
 }
 
+TEST(Optimizers, AdagradRmspropLionMatchReferences) {
+  // run(lambda ps: torch.optim.Adagrad(ps, lr=0.1, eps=1e-8))
+  opt::Adagrad adagrad(0.1f);
+  EXPECT_TRUE(array_is(two_steps(adagrad), float32, {3}, {0.8019419, -1.9447213, 2.98}, 1e-6));
+  // run(lambda ps: torch.optim.RMSprop(ps, lr=0.01, alpha=0.9, eps=1e-8))
+  opt::RMSprop rmsprop(0.01f, 0.9f);
+  EXPECT_TRUE(array_is(two_steps(rmsprop), float32, {3}, {0.9373087, -1.9831214, 2.9941435}, 1e-6));
+  // Lion (Chen et al. 2023; PyTorch has none), in NumPy:
+  //   p = np.array([1.0, -2.0, 3.0]); m = np.zeros(3)
+  //   for g in (...): c = 0.9 m + 0.1 g; m = 0.99 m + 0.01 g; p = p (1 - 0.1 * 0.1) - 0.1 sign(c)
+  opt::Lion lion(0.1f, {0.9f, 0.99f}, 0.1f);
+  EXPECT_TRUE(array_is(two_steps(lion), float32, {3}, {0.7811, -1.9612, 2.9413}, 1e-6));
+}
+
+TEST(Optimizers, AdafactorMatchesTheAlgorithm) {
+  // One step of Adafactor (Shazeer and Stern 2018, with MLX's defaults:
+  // relative step, parameter scaling, decay -0.8, clip 1), in NumPy:
+  //   t = 1; rms = lambda a: np.sqrt(np.mean(a * a))
+  //   lr = min(1e-2, 1 / np.sqrt(t)) * max(1e-3, rms(P)); b2 = 1 - t ** -0.8
+  //   U = G * G + 1e-30; R = (1 - b2) * U.mean(1); C = (1 - b2) * U.mean(0)
+  //   V = np.outer(R / R.mean(), C); upd = G / np.sqrt(V); upd = upd / max(1, rms(upd))
+  //   P - lr * upd
+  opt::Adafactor af;
+  array P = array({0.5f, -1.0f, 2.0f, 1.5f, 0.3f, -0.7f}, {2, 3});
+  array G = array({0.1f, -0.4f, 0.2f, 0.3f, 0.05f, -0.6f}, {2, 3});
+  auto out = af.apply_gradients({{"w", G}, {"b", take(G, 0, 0)}}, {{"w", P}, {"b", take(P, 0, 0)}});
+  EXPECT_TRUE(array_is(out.at("w"), float32, {2, 3},
+                       {0.4936866, -0.9801893, 1.9936866, 1.4870971, 0.298313, -0.6870971}, 1e-6));
+  EXPECT_EQ(af.state().at("w.exp_avg_sq_row").shape(), Shape{2});
+  EXPECT_EQ(af.state().at("w.exp_avg_sq_col").shape(), Shape{3});
+  // A vector is not factored: lr = 1e-2 max(1e-3, rms(q)); v = g^2 + 1e-30; u = g / sqrt(v) clipped to rms 1
+  EXPECT_TRUE(array_is(out.at("b"), float32, {3}, {0.4867712, -0.9867712, 1.9867712}, 1e-6));
+  EXPECT_TRUE(throws_invalid([] { opt::Adafactor(std::nullopt, {1e-30f, 1e-3f}, 1.0f, -0.8f, std::nullopt, 0.0f,
+                                                 true, false); },
+                             "[Adafactor]"));
+}
+
+TEST(Optimizers, Schedules) {
+  auto at = [](const opt::Schedule& s, int step) { return s(array(step, int32)).item<float>(); };
+  // 0.1 * 0.5 ** 3
+  EXPECT_NEAR(at(opt::exponential_decay(0.1f, 0.5f), 3), 0.0125, 1e-8);
+  // 0.1 * 0.5 ** (7 // 3)
+  EXPECT_NEAR(at(opt::step_decay(0.1f, 0.5f, 3), 7), 0.025, 1e-8);
+  // [0.1 * 0.5 * (1 + math.cos(math.pi * min(s, 10) / 10)) for s in (0, 5, 10, 20)]
+  auto cosine = opt::cosine_decay(0.1f, 10);
+  EXPECT_NEAR(at(cosine, 0), 0.1, 1e-7);
+  EXPECT_NEAR(at(cosine, 5), 0.05, 1e-7);
+  EXPECT_NEAR(at(cosine, 10), 0.0, 1e-7);
+  EXPECT_NEAR(at(cosine, 20), 0.0, 1e-7);
+  auto warmup = opt::linear_schedule(0.0f, 0.1f, 4);
+  EXPECT_NEAR(at(warmup, 1), 0.025, 1e-8);
+  EXPECT_NEAR(at(warmup, 9), 0.1, 1e-8);
+  // Warm up for 4 steps, then decay by cosine over 10 from the boundary.
+  auto joined = opt::join_schedules({warmup, cosine}, {4});
+  EXPECT_NEAR(at(joined, 2), 0.05, 1e-8);
+  EXPECT_NEAR(at(joined, 4), 0.1, 1e-7);
+  EXPECT_NEAR(at(joined, 9), 0.05, 1e-7);
+  EXPECT_TRUE(throws_invalid([&] { opt::join_schedules({warmup, cosine}, {}); }, "[join_schedules]"));
+  EXPECT_TRUE(throws_invalid([] { opt::step_decay(0.1f, 0.5f, 0); }, "[step_decay]"));
+  // An optimizer follows its schedule (the learning rate is state).
+  opt::SGD sgd(joined);
+  auto p = sgd.apply_gradients({{"w", array({1.0f})}}, {{"w", array({0.0f})}});
+  EXPECT_NEAR(p.at("w").item<float>(), 0.0, 1e-8);  // step 0 of the warmup: lr 0
+  EXPECT_NEAR(sgd.learning_rate().item<float>(), 0.0, 1e-8);
+}
+
 }  // namespace
