@@ -1,7 +1,7 @@
 // Trains a classifier on Fashion-MNIST with kiln::nn and kiln::optimizers.
 //
 //   kiln-fashion-mnist [--model mlp|cnn] [--epochs N] [--batch-size B] [--lr LR]
-//                      [--csv FILE] [--data DIR] [--seed S]
+//                      [--csv FILE] [--data DIR] [--seed S] [--no-shuffle]
 //
 // Reads the gzip idx files of Debian's dataset-fashion-mnist package (in
 // /usr/share/datasets/fashion-mnist by default), trains with Adam, one
@@ -103,6 +103,7 @@ class Cnn : public nn::Module {
 struct Options {
   std::string model = "mlp", csv, data = "/usr/share/datasets/fashion-mnist";
   int epochs = 2, batch_size = 128;
+  bool shuffle = true;
   float lr = 1e-3f;
   uint64_t seed = 0;
 };
@@ -122,8 +123,9 @@ Options parse(int argc, char** argv) {
     else if (a == "--csv") o.csv = value();
     else if (a == "--data") o.data = value();
     else if (a == "--seed") o.seed = std::stoull(value());
+    else if (a == "--no-shuffle") o.shuffle = false;  // file order (for bench/fashion_mnist_epoch.py)
     else throw std::invalid_argument("unknown argument " + a +
-                                     " (--model mlp|cnn --epochs N --batch-size B --lr LR --csv FILE --data DIR --seed S)");
+                                     " (--model mlp|cnn --epochs N --batch-size B --lr LR --csv FILE --data DIR --seed S --no-shuffle)");
   }
   if (o.model != "mlp" && o.model != "cnn") throw std::invalid_argument("--model is mlp or cnn");
   if (o.epochs < 1 || o.batch_size < 1) throw std::invalid_argument("--epochs and --batch-size must be positive");
@@ -200,7 +202,7 @@ int main(int argc, char** argv) {
     long step = 0;
     for (int epoch = 1; epoch <= opt.epochs; ++epoch) {
       model->train();
-      std::shuffle(order.begin(), order.end(), shuffle_rng);
+      if (opt.shuffle) std::shuffle(order.begin(), order.end(), shuffle_rng);
       auto start = std::chrono::steady_clock::now();
       for (int b = 0; b < batches; ++b) {
         size_t first = size_t(b) * opt.batch_size;
