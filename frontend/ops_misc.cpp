@@ -141,6 +141,26 @@ array contiguous(const array& a, bool /*allow_col_major*/, StreamOrDevice s) {
   return a;
 }
 
+array view(const array& a, const Dtype& dtype, StreamOrDevice s) {
+  detail::OpStream on_stream(s);
+  if (a.dtype() == dtype) return a;
+  int64_t from = a.itemsize(), to = dtype.size();
+  Shape out = a.shape();
+  if (from != to) {
+    if (a.ndim() == 0)
+      throw_invalid("view", "A 0-d array can only be viewed as a dtype of its element size: " +
+                                dtype_name(a.dtype()) + " has " + std::to_string(from) + " bytes, " +
+                                dtype_name(dtype) + " " + std::to_string(to) + ".");
+    int64_t bytes = int64_t(out.back()) * from;
+    if (bytes % to != 0)
+      throw_invalid("view", "The last axis of shape " + str(a.shape()) + " (" + dtype_name(a.dtype()) + ") holds " +
+                                std::to_string(bytes) + " bytes, not a multiple of the " + std::to_string(to) +
+                                " bytes of " + dtype_name(dtype) + ".");
+    out.back() = int32_t(bytes / to);
+  }
+  return detail::make_node(ir::OpKind::Bitcast, {a}, {}, ir::Type{dtype, out});
+}
+
 std::vector<array> divmod(const array& a, const array& b, StreamOrDevice s) {
   detail::OpStream on_stream(s);
   if (is_complex(a.dtype()) || is_complex(b.dtype()))

@@ -46,6 +46,12 @@ std::vector<array> unstack(const array& a, int axis = 0, StreamOrDevice s = {});
 // so this is `a` itself (allow_col_major is accepted for MLX compatibility).
 array contiguous(const array& a, bool allow_col_major = false, StreamOrDevice s = {});
 
+// The same bytes read as `dtype` (no conversion, as NumPy's view): the
+// shape is kept for a dtype of the same size; otherwise the last axis
+// scales by the ratio of the sizes (float32 (2, 3) as uint8 is (2, 12)).
+// Not differentiable (its gradient is zero, as stop_gradient's).
+array view(const array& a, const Dtype& dtype, StreamOrDevice s = {});
+
 // ---- arithmetic --------------------------------------------------------------
 // {floor_divide(a, b), remainder(a, b)}: Python's divmod, broadcast and
 // promoted as the binary ops.

@@ -17,6 +17,8 @@
 // What differs: multivariate_normal takes cov's Cholesky factor where MLX
 // takes an SVD square root (same distribution, other samples; kiln has no
 // SVD yet); uniform also accepts float64 (MLX throws "Unsupported type").
+// Not yet here: permutation (MLX's is argsort(bits((n), key)), then take
+// along the axis: it waits for argsort).
 //
 // Why a composite: each element's bits depend only on its index and the
 // key, so generation is ~120 uint32 adds/xors/shifts per element that the

@@ -5,6 +5,8 @@
 #include <functional>
 #include <ostream>
 #include <string>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "frontend/array.h"
@@ -40,10 +42,19 @@ namespace kiln {
 ArrayFunction compile(ArrayFunction fun, bool shapeless = false);
 // A plain function, as MLX's overload (each compile() has its own cache).
 ArrayFunction compile(std::vector<array> (*fun)(const std::vector<array>&), bool shapeless = false);
+
 std::function<array(const array&)> compile(std::function<array(const array&)> fun,
                                            bool shapeless = false);
 std::function<array(const array&, const array&)> compile(
     std::function<array(const array&, const array&)> fun, bool shapeless = false);
+// As MLX: a capture-less lambda of arrays to arrays compiles as the
+// function pointer it converts to (so that such a call is not ambiguous).
+using ArrayFunctionPointer = std::vector<array> (*)(const std::vector<array>&);
+template <typename F, typename = std::enable_if_t<std::is_convertible_v<F, ArrayFunctionPointer> &&
+                                                  std::is_class_v<std::remove_reference_t<F>>>>
+ArrayFunction compile(F&& fun, bool shapeless = false) {
+  return compile(static_cast<ArrayFunctionPointer>(fun), shapeless);
+}
 
 // Compiles now, without running it, every kernel that calling compile(fun)
 // with inputs of these dtypes and shapes needs (their values are not read).

@@ -796,6 +796,7 @@ Tensor interpret_op(const Op& op, const std::vector<Tensor>& in) {
     case OpKind::Select: return select(op, in);
     case OpKind::Argmax: case OpKind::Argmin: return arg_reduce(op, in[0]);
     case OpKind::Reshape: return {op.type, in[0].buffer};
+    case OpKind::Bitcast: return {op.type, in[0].buffer};  // the same bytes, retyped
     case OpKind::Transpose: return transpose(op, in[0]);
     case OpKind::Broadcast: return broadcast(op, in[0]);
     case OpKind::Slice: return slice(op, in[0]);

@@ -172,6 +172,7 @@ void check_elementwise_dtype(OpKind k, Dtype t) {
     case OpKind::Matmul: case OpKind::Custom:
     KILN_REDUCTION_OPS(KILN_OP_CASE)
     KILN_MOVEMENT_OPS(KILN_OP_CASE)
+    KILN_BITCAST_OPS(KILN_OP_CASE)
       return;
   }
 }
@@ -375,6 +376,19 @@ Type infer_type(OpKind k, const std::vector<Type>& in, const Attrs& attrs, const
       Shape out = a;
       out.back() = b.back();
       return {in[0].dtype, out};
+    }
+
+    case OpKind::Bitcast: {
+      // Same bytes: leading dimensions equal, the last one (if the sizes
+      // differ) scaled by the size ratio.
+      const Shape& s = in[0].shape;
+      const Shape& t = declared.shape;
+      int a = in[0].dtype.size(), b = declared.dtype.size();
+      bool ok = s.size() == t.size() && std::equal(s.begin(), s.begin() + (s.empty() ? 0 : s.size() - 1), t.begin());
+      if (ok && a == b) ok = s == t;
+      else if (ok) ok = !s.empty() && int64_t(s.back()) * a == int64_t(t.back()) * b;
+      if (!ok) fail(k, "cannot reinterpret " + types_str(in) + " as " + type_to_string(declared));
+      return declared;
     }
 
     case OpKind::Constant: case OpKind::Custom:

@@ -122,6 +122,12 @@ namespace kiln::ir {
   X(Take, "take", 2, Movement, kDiff) /* (x, int indices) along `axis` */  \
   X(TakeAlongAxis, "take_along_axis", 2, Movement, kDiff) /* along `axis` */
 
+/* bit reinterpretation (frontend view()) */
+#define KILN_BITCAST_OPS(X)                                                \
+  /* the operand's row-major bytes read as the result's dtype: the same */ \
+  /* shape, or the last axis scaled by the ratio of the element sizes */   \
+  X(Bitcast, "bitcast", 1, Other, kNone)
+
 #define KILN_OPS(X)                                                        \
   /* a literal array; data in Op::data */                                  \
   X(Constant, "constant", 0, Other, kNone)                                 \
@@ -136,6 +142,7 @@ namespace kiln::ir {
   X(Argmin, "argmin", 1, Other, kNone)                                     \
   KILN_MOVEMENT_OPS(X)                                                     \
   X(Matmul, "matmul", 2, Other, kDiff) /* [..., m, k] x [..., k, n] */     \
+  KILN_BITCAST_OPS(X)                                                      \
   /* output `index` of a call of functions with custom rules (custom.h) */ \
   X(Custom, "custom", -1, Other, kDiff)
 

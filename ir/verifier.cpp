@@ -33,7 +33,7 @@ std::vector<const char*> accepted_attrs(OpKind k) {
     case OpKind::Pad: return {"low", "high"};
     case OpKind::Custom: return {"index", "num_primals"};
     case OpKind::Constant: case OpKind::Select: case OpKind::Reshape: case OpKind::Broadcast:
-    case OpKind::Matmul:
+    case OpKind::Matmul: case OpKind::Bitcast:
     KILN_UNARY_OPS(KILN_OP_CASE)
     KILN_BINARY_OPS(KILN_OP_CASE)
     KILN_COMPARISON_OPS(KILN_OP_CASE)
@@ -110,7 +110,7 @@ std::string overflow_problem(const Op& op, const std::vector<Type>& in) {
       return "";
     }
     // No attribute arithmetic that could overflow.
-    case OpKind::Constant: case OpKind::Select: case OpKind::Argmax: case OpKind::Argmin:
+    case OpKind::Constant: case OpKind::Select: case OpKind::Argmax: case OpKind::Argmin: case OpKind::Bitcast:
     case OpKind::Reshape: case OpKind::Transpose: case OpKind::Broadcast: case OpKind::Take:
     case OpKind::TakeAlongAxis: case OpKind::Matmul: case OpKind::Custom:
     KILN_UNARY_OPS(KILN_OP_CASE)

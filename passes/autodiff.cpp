@@ -556,7 +556,7 @@ class Rule {
       case OpKind::StopGradient: case OpKind::FloorDivide: case OpKind::LogicalAnd:
       case OpKind::LogicalOr: case OpKind::BitwiseAnd: case OpKind::BitwiseOr:
       case OpKind::BitwiseXor: case OpKind::LeftShift: case OpKind::RightShift:
-      case OpKind::All: case OpKind::Any: case OpKind::Argmax: case OpKind::Argmin:
+      case OpKind::All: case OpKind::Any: case OpKind::Argmax: case OpKind::Argmin: case OpKind::Bitcast:
       KILN_COMPARISON_OPS(KILN_OP_CASE)
         break;
     }

@@ -287,7 +287,7 @@ class Rewriter {
       case OpKind::Power: case OpKind::Maximum: case OpKind::Minimum: case OpKind::Arctan2:
       case OpKind::LogAddExp: case OpKind::LogicalAnd: case OpKind::LogicalOr:
       case OpKind::BitwiseAnd: case OpKind::BitwiseOr: case OpKind::BitwiseXor:
-      case OpKind::LeftShift: case OpKind::RightShift: case OpKind::Argmax: case OpKind::Argmin:
+      case OpKind::LeftShift: case OpKind::RightShift: case OpKind::Argmax: case OpKind::Argmin: case OpKind::Bitcast:
       case OpKind::SliceUpdate: case OpKind::Take: case OpKind::TakeAlongAxis:
       case OpKind::Matmul: case OpKind::Custom:
       case OpKind::Abs: case OpKind::Negative: case OpKind::Sign: case OpKind::Square:
@@ -381,7 +381,7 @@ class Rewriter {
       case OpKind::Broadcast:
         return ir::make_op(OpKind::Broadcast, {x}, op.type);
       // A chain of these does not collapse into one op (or is not worth it).
-      case OpKind::Constant: case OpKind::Select: case OpKind::Argmax: case OpKind::Argmin:
+      case OpKind::Constant: case OpKind::Select: case OpKind::Argmax: case OpKind::Argmin: case OpKind::Bitcast:
       case OpKind::Slice: case OpKind::SliceUpdate: case OpKind::Concatenate: case OpKind::Pad:
       case OpKind::Take: case OpKind::TakeAlongAxis: case OpKind::Matmul: case OpKind::Custom:
       KILN_UNARY_OPS(KILN_OP_CASE)

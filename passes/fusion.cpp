@@ -47,7 +47,7 @@ bool is_approximated(OpKind k) {
     case OpKind::LogicalAnd: case OpKind::LogicalOr: case OpKind::BitwiseAnd:
     case OpKind::BitwiseOr: case OpKind::BitwiseXor: case OpKind::LeftShift:
     case OpKind::RightShift:
-    case OpKind::Constant: case OpKind::Select: case OpKind::Argmax: case OpKind::Argmin:
+    case OpKind::Constant: case OpKind::Select: case OpKind::Argmax: case OpKind::Argmin: case OpKind::Bitcast:
     case OpKind::Matmul: case OpKind::Custom:
     KILN_COMPARISON_OPS(KILN_OP_CASE)
     KILN_REDUCTION_OPS(KILN_OP_CASE)

@@ -173,7 +173,7 @@ class KernelBuilder {
       }
       // Elementwise ops and reductions: below. The others never reach a
       // kernel (fusion's is_fusible keeps them out).
-      case OpKind::Select: case OpKind::Argmax: case OpKind::Argmin: case OpKind::SliceUpdate:
+      case OpKind::Select: case OpKind::Argmax: case OpKind::Argmin: case OpKind::Bitcast: case OpKind::SliceUpdate:
       case OpKind::Concatenate: case OpKind::Pad: case OpKind::Take: case OpKind::TakeAlongAxis:
       case OpKind::Matmul: case OpKind::Custom:
       KILN_UNARY_OPS(KILN_OP_CASE)
@@ -288,7 +288,7 @@ class KernelBuilder {
       case OpKind::Arctan2: case OpKind::LogAddExp: case OpKind::LogicalAnd:
       case OpKind::LogicalOr: case OpKind::BitwiseAnd: case OpKind::BitwiseOr:
       case OpKind::BitwiseXor:
-      case OpKind::Constant: case OpKind::Select: case OpKind::Argmax: case OpKind::Argmin:
+      case OpKind::Constant: case OpKind::Select: case OpKind::Argmax: case OpKind::Argmin: case OpKind::Bitcast:
       case OpKind::Matmul: case OpKind::Custom:
       KILN_UNARY_OPS(KILN_OP_CASE)
       KILN_COMPARISON_OPS(KILN_OP_CASE)

@@ -229,6 +229,13 @@ class Batcher {
         return {b_.reshape(x, insert_dim(op.type.shape, 0, batch_)), 0};
       }
 
+      case OpKind::Bitcast: {
+        // Per example the last axis scales: with the batch axis first, the
+        // batched last axis is the example's.
+        int x = moveaxis(val(ops[0]), bd(ops[0]), 0);
+        return {b_.op(k, {x}, {}, Type{op.type.dtype, insert_dim(op.type.shape, 0, batch_)}), 0};
+      }
+
       case OpKind::Transpose: {
         int d = bd(ops[0]);
         std::vector<int64_t> perm{d};

@@ -141,6 +141,12 @@ bool make_case(OpKind k, Function* out) {
       f.outputs = {add(f, k, {x}, {}, T(float32, {3, 1, 2}))};
       break;
     }
+    case OpKind::Bitcast: {  // float32 [2,3] as uint8 [2,12], and back as int32 [2,3]
+      int x = f.add_input(T(float32, s23));
+      int b = add(f, k, {x}, {}, T(uint8, {2, 12}));
+      f.outputs = {b, add(f, k, {b}, {}, T(int32, s23))};
+      break;
+    }
     case OpKind::Transpose: {
       int x = f.add_input(T(float32, {2, 3, 4}));
       f.outputs = {add(f, k, {x}, {{"perm", std::vector<int64_t>{2, 0, 1}}})};

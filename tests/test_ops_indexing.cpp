@@ -286,6 +286,24 @@ TEST(Products, TensordotAgainstNumpy) {
   EXPECT_TRUE(throws_invalid([&] { tensordot(a, b, -1); }, "[tensordot]"));
 }
 
+TEST(Products, TensordotAndKronRankZeroAndEmpty) {
+  // np.tensordot(2.0, 3.0, axes=0) -> 6.0; np.tensordot(2.0, [1, 2], 0) -> [2, 4]
+  EXPECT_TRUE(array_is(tensordot(array(2.0f), array(3.0f), 0), float32, {}, {6}));
+  EXPECT_TRUE(array_is(tensordot(array(2.0f), array({1.0f, 2.0f}), 0), float32, {2}, {2, 4}));
+  // np.tensordot(np.zeros((2,0)), np.zeros((0,3)), 1) -> zeros((2, 3)) (an
+  // empty contraction sums nothing); np.tensordot(zeros((0,3)), ones((3,4)), 1).shape == (0, 4)
+  EXPECT_TRUE(array_is(tensordot(zeros({2, 0}), zeros({0, 3}), 1), float32, {2, 3}, {0, 0, 0, 0, 0, 0}));
+  EXPECT_TRUE(array_is(tensordot(zeros({0, 3}), ones({3, 4}), 1), float32, {0, 4}, {}));
+  EXPECT_TRUE(array_is(tensordot(zeros({0, 3}), ones({3, 0}), {1}, {0}), float32, {0, 0}, {}));
+  EXPECT_TRUE(throws_invalid([] { tensordot(array(2.0f), array(3.0f), 1); }, "[tensordot]"));
+  // np.kron(2, 3) -> 6; np.kron(np.array(2), [1, 2]) -> [2, 4];
+  // np.kron([[1, 2]], 3.0) -> [[3, 6]]; np.kron(zeros((0,2)), ones((3,1))).shape == (0, 2)
+  EXPECT_TRUE(array_is(kron(array(2), array(3)), int32, {}, {6}));
+  EXPECT_TRUE(array_is(kron(array(2), array({1, 2})), int32, {2}, {2, 4}));
+  EXPECT_TRUE(array_is(kron(array({1.0f, 2.0f}, {1, 2}), array(3.0f)), float32, {1, 2}, {3, 6}));
+  EXPECT_TRUE(array_is(kron(zeros({0, 2}), ones({3, 1})), float32, {0, 2}, {}));
+}
+
 TEST(Products, KronAndAddmm) {
   EXPECT_TRUE(array_is(kron(array({1, 2, 3, 4}, {2, 2}), array({0, 5, 6, 7}, {2, 2})), int32, {4, 4},
                        {0, 5, 0, 10, 6, 7, 12, 14, 0, 15, 0, 20, 18, 21, 24, 28}));

@@ -16,6 +16,7 @@ array iota(const Shape& s) {  // arange(size).reshape(s), int32
   for (auto d : s) n *= d;
   return reshape(arange(n), s);
 }
+array ramp_f(const Shape& s) { return astype(iota(s), float32) * 0.37f - 1.0f; }
 
 // ---- broadcast_shapes / result_type ---------------------------------------------
 
@@ -172,6 +173,55 @@ TEST(Divmod, FloorQuotientAndRemainder) {
   EXPECT_EQ(divmod(zeros({0, 3}), ones({3}))[0].shape(), (Shape{0, 3}));
   EXPECT_TRUE(throws_invalid([] { divmod(zeros({2}), zeros({3})); }, ""));
   EXPECT_TRUE(throws_invalid([] { divmod(zeros({2}, complex64), ones({2})); }, "[divmod]"));
+}
+
+// ---- view (bit reinterpretation) ------------------------------------------------------
+
+TEST(View, ReinterpretsBytesAsNumPy) {
+  array f = array({1.0f, -2.0f});
+  // np.float32([1,-2]).view(np.uint8) -> [0,0,128,63, 0,0,0,192]
+  EXPECT_TRUE(array_is(view(f, uint8), uint8, {8}, {0, 0, 128, 63, 0, 0, 0, 192}));
+  // np.float32([1,-2]).view(np.int32) -> [1065353216, -1073741824]
+  EXPECT_TRUE(array_is(view(f, int32), int32, {2}, {1065353216, -1073741824}));
+  // np.uint8([[1,2,3,4]]).view(np.uint16) -> [[513, 1027]]
+  EXPECT_TRUE(array_is(view(array({1, 2, 3, 4}, {1, 4}, uint8), uint16), uint16, {1, 2}, {513, 1027}));
+  // np.float16([1, 2.5]).view(np.int16) -> [15360, 16640]
+  EXPECT_TRUE(array_is(view(array({1.0f, 2.5f}, float16), int16), int16, {2}, {15360, 16640}));
+  // There and back again; the same dtype is the array itself.
+  array x = ramp_f({3, 4});
+  EXPECT_TRUE(array_equal(view(view(x, uint16), float32), x).item<bool>());
+  EXPECT_EQ(view(x, float32).node(), x.node());
+  // Rank 0 of the same size, empty arrays, a lazy (transposed) operand.
+  EXPECT_TRUE(array_is(view(array(1.0f), uint32), uint32, {}, {1065353216}));
+  EXPECT_EQ(view(zeros({2, 0}), uint8).shape(), (Shape{2, 0}));
+  EXPECT_TRUE(array_is(view(transpose(array({1, 2, 3, 4}, {2, 2}, int16)), uint8), uint8, {2, 4},
+                       {1, 0, 3, 0, 2, 0, 4, 0}));
+}
+
+TEST(View, ComposesWithCompileAndVmap) {
+  // Inside a compiled function, between fused elementwise work.
+  auto f = compile([](const array& x) { return view(x + 1.0f, int32) + 1; });
+  EXPECT_TRUE(array_is(f(array({0.0f, -3.0f})), int32, {2}, {1065353217, -1073741823}));
+  // vmap over the leading and the last axis equals a loop over examples.
+  array m = array({1.0f, -2.0f, 0.5f, 4.0f}, {2, 2});
+  auto g = vmap(std::function<array(const array&)>([](const array& r) { return view(r, uint16); }), 1);
+  array batched = g(m);  // examples are the columns [1, .5] and [-2, 4]
+  ASSERT_EQ(batched.shape(), (Shape{2, 4}));
+  for (int i = 0; i < 2; ++i) {
+    array col = squeeze(slice(m, {0, i}, {2, i + 1}), 1);
+    EXPECT_TRUE(array_equal(squeeze(slice(batched, {i, 0}, {i + 1, 4}), 0), view(col, uint16)).item<bool>());
+  }
+}
+
+TEST(View, HasNoGradient) {
+  auto g = grad([](const array& x) { return sum(astype(view(x, int32), float32)) + sum(x); });
+  EXPECT_TRUE(array_is(g(array({1.0f, 2.0f})), float32, {2}, {1, 1}));
+}
+
+TEST(View, Errors) {
+  EXPECT_TRUE(throws_invalid([] { view(array(1.0f), uint8); }, "[view]"));
+  EXPECT_TRUE(throws_invalid([] { view(zeros({2, 3}, uint8), int32); }, "[view]"));
+  EXPECT_TRUE(throws_invalid([] { view(zeros({5}, int16), float64); }, "[view]"));
 }
 
 // ---- pad: reflect and symmetric --------------------------------------------------------

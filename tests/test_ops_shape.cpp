@@ -510,6 +510,36 @@ TEST(Composites, Roll) {
   EXPECT_TRUE(kiln_test::throws_invalid([&] { roll(a, 1, 2); }, "[roll]"));
 }
 
+TEST(Composites, RollRankZeroAndEmpty) {
+  // np.roll(np.array(5), 2) -> 5; np.roll(np.arange(6).reshape(2,3), -4) ->
+  // [[4,5,0],[1,2,3]]; np.roll(np.zeros((0,3)), 1, axis=1).shape == (0, 3);
+  // np.roll(np.zeros((2,0)), 3).shape == (2, 0)
+  EXPECT_TRUE(kiln_test::array_is(roll(array(5), 2), int32, {}, {5}));
+  EXPECT_TRUE(kiln_test::array_is(roll(array(5.0f), Shape{1, 2}), float32, {}, {5}));
+  EXPECT_TRUE(kiln_test::array_is(roll(reshape(arange(6), {2, 3}), -4), int32, {2, 3}, {4, 5, 0, 1, 2, 3}));
+  EXPECT_TRUE(kiln_test::array_is(roll(zeros({0, 3}), 1, 1), float32, {0, 3}, {}));
+  EXPECT_TRUE(kiln_test::array_is(roll(zeros({0, 3}), 2, -2), float32, {0, 3}, {}));
+  EXPECT_TRUE(kiln_test::array_is(roll(zeros({2, 0}), 3), float32, {2, 0}, {}));
+  EXPECT_TRUE(kiln_test::array_is(roll(zeros({2, 0}), Shape{1, 1}, std::vector<int>{0, 1}), float32, {2, 0}, {}));
+  EXPECT_TRUE(kiln_test::throws_invalid([] { roll(array(5), 1, 0); }, "[roll]"));
+  EXPECT_TRUE(kiln_test::throws_invalid([] { roll(array(5), Shape{1}, std::vector<int>{0}); }, "[roll]"));
+}
+
+TEST(Composites, MeshgridEmptyAndErrors) {
+  // np.meshgrid(np.zeros(0), np.arange(3)) -> shapes (3, 0); with
+  // indexing='ij' (0, 3); np.meshgrid(np.arange(2)) -> [[0, 1]]; np.meshgrid() -> []
+  auto xy = meshgrid({zeros({0}), arange(3)});
+  EXPECT_EQ(xy[0].shape(), (Shape{3, 0}));
+  EXPECT_EQ(xy[1].shape(), (Shape{3, 0}));
+  auto ij = meshgrid({zeros({0}), arange(3)}, false, "ij");
+  EXPECT_TRUE(kiln_test::array_is(ij[1], int32, {0, 3}, {}));
+  EXPECT_TRUE(kiln_test::array_is(meshgrid({arange(2)})[0], int32, {2}, {0, 1}));
+  EXPECT_TRUE(meshgrid({}).empty());
+  // MLX takes 1-D arrays only: a scalar or a matrix is an error.
+  EXPECT_TRUE(kiln_test::throws_invalid([] { meshgrid({array(1), arange(2)}); }, "[meshgrid]"));
+  EXPECT_TRUE(kiln_test::throws_invalid([] { meshgrid({ones({2, 2})}); }, "[meshgrid]"));
+}
+
 TEST(Composites, MeshgridAndAtleast) {
   auto xy = meshgrid({array({1, 2, 3}), array({4, 5})});
   EXPECT_TRUE(kiln_test::array_is(xy[0], int32, {2, 3}, {1, 2, 3, 1, 2, 3}));

@@ -744,7 +744,7 @@ class Emitter {
       // Lowered above: casts, stop_gradient and the float-only approximations.
       case OpKind::Cast: case OpKind::StopGradient: case OpKind::Erfinv:
       // Not unary ops.
-      case OpKind::Constant: case OpKind::Select: case OpKind::Argmax: case OpKind::Argmin:
+      case OpKind::Constant: case OpKind::Select: case OpKind::Argmax: case OpKind::Argmin: case OpKind::Bitcast:
       case OpKind::Matmul: case OpKind::Custom:
       KILN_BINARY_OPS(KILN_OP_CASE)
       KILN_COMPARISON_OPS(KILN_OP_CASE)
@@ -851,7 +851,7 @@ class Emitter {
       // Lowered above: the float-only approximations (math.cpp).
       case OpKind::LogAddExp:
       // Not binary ops.
-      case OpKind::Constant: case OpKind::Select: case OpKind::Argmax: case OpKind::Argmin:
+      case OpKind::Constant: case OpKind::Select: case OpKind::Argmax: case OpKind::Argmin: case OpKind::Bitcast:
       case OpKind::Matmul: case OpKind::Custom:
       KILN_UNARY_OPS(KILN_OP_CASE)
       KILN_REDUCTION_OPS(KILN_OP_CASE)

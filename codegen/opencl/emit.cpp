@@ -425,7 +425,7 @@ class Emitter {
       case OpKind::LogicalNot: return "!" + x;
       // Not float ops, or not unary ops.
       case OpKind::BitwiseInvert: case OpKind::Cast: case OpKind::StopGradient:
-      case OpKind::Constant: case OpKind::Select: case OpKind::Argmax: case OpKind::Argmin:
+      case OpKind::Constant: case OpKind::Select: case OpKind::Argmax: case OpKind::Argmin: case OpKind::Bitcast:
       case OpKind::Matmul: case OpKind::Custom:
       KILN_BINARY_OPS(KILN_OP_CASE)
       KILN_COMPARISON_OPS(KILN_OP_CASE)
@@ -494,7 +494,7 @@ class Emitter {
       case OpKind::Greater: return "(" + a + " > " + b + ")";
       case OpKind::GreaterEqual: return "(" + a + " >= " + b + ")";
       // Not binary ops.
-      case OpKind::Constant: case OpKind::Select: case OpKind::Argmax: case OpKind::Argmin:
+      case OpKind::Constant: case OpKind::Select: case OpKind::Argmax: case OpKind::Argmin: case OpKind::Bitcast:
       case OpKind::Matmul: case OpKind::Custom:
       KILN_UNARY_OPS(KILN_OP_CASE)
       KILN_REDUCTION_OPS(KILN_OP_CASE)
