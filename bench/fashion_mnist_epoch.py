@@ -13,6 +13,13 @@ the median epoch time and the test accuracy of each run.
     /usr/bin/python3 bench/fashion_mnist_epoch.py --kiln build-bench/examples/kiln-fashion-mnist
 """
 
+import os
+
+# Debian's PyTorch runs its OpenMP pool and OpenBLAS's pthreads side by
+# side; on a small machine that oversubscribes the cores (an epoch took 48 s
+# instead of 4 s here). One OpenBLAS thread, set before numpy and torch load it.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
 import argparse
 import gzip
 import re
