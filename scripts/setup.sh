@@ -15,6 +15,7 @@ packages=(
   zlib1g-dev                         # .npz archives (frontend/io_npz.cpp)
   python3
   python3-clang-19 libclang-19-dev   # tools/bindgen: generates the C API op wrappers (kiln::c)
+  dataset-fashion-mnist              # examples/fashion_mnist.cpp (gzip idx files, read with zlib)
 )
 
 missing=()
