@@ -22,6 +22,7 @@
 #include "codegen/host_fft_quant.h"
 #include "ir/element.h"
 #include "ir/linalg.h"
+#include "codegen/host_parallel.h"
 #include "runtime/thread_pool.h"
 
 namespace kiln::codegen {
@@ -35,20 +36,9 @@ using ir::Tensor;
 using cplx = std::complex<double>;
 using Strides = std::vector<int64_t>;
 
-// Below this many bytes of work an op stays on the calling thread: waking
-// the pool costs more than it saves (a few microseconds).
-constexpr int64_t kGrainBytes = int64_t(1) << 16;
-
-// fn(begin, end) over chunks of [0, n) units of `unit_bytes` of work each.
-template <class F>
-void parallel(int64_t n, int64_t unit_bytes, const F& fn) {
-  if (n <= 0) return;
-  const int64_t grain = std::max<int64_t>(1, kGrainBytes / std::max<int64_t>(1, unit_bytes));
-  if (n <= grain) return fn(int64_t(0), n);
-  runtime::ThreadPool::global().parallel_for(n, grain, fn);
-}
-
-Tensor fresh(const ir::Type& t) { return {t, runtime::allocate(size_t(t.nbytes()))}; }
+using host::fresh;
+using host::kGrainBytes;
+using host::parallel;
 const char* bytes(const Tensor& t) { return static_cast<const char*>(t.buffer->data()); }
 char* bytes(Tensor& t) { return static_cast<char*>(t.buffer->data()); }
 

@@ -28,6 +28,7 @@
 
 #include "ir/element.h"
 #include "ir/scan_sort.h"
+#include "codegen/host_parallel.h"
 #include "runtime/thread_pool.h"
 
 namespace kiln::codegen {
@@ -38,18 +39,9 @@ using ir::Op;
 using ir::OpKind;
 using ir::Tensor;
 
-// Below this many bytes of work an op stays on the calling thread.
-constexpr int64_t kGrainBytes = int64_t(1) << 16;
-
-template <class F>
-void parallel(int64_t n, int64_t unit_bytes, const F& fn) {
-  if (n <= 0) return;
-  const int64_t grain = std::max<int64_t>(1, kGrainBytes / std::max<int64_t>(1, unit_bytes));
-  if (n <= grain) return fn(int64_t(0), n);
-  runtime::ThreadPool::global().parallel_for(n, grain, fn);
-}
-
-Tensor fresh(const ir::Type& t) { return {t, runtime::allocate(size_t(t.nbytes()))}; }
+using host::fresh;
+using host::kGrainBytes;
+using host::parallel;
 
 void split_at(const ir::Shape& s, int64_t axis, int64_t* outer, int64_t* n, int64_t* inner) {
   *outer = *inner = 1;
