@@ -21,7 +21,20 @@
 #include "ir/quantized.h"
 #include "runtime/thread_pool.h"
 
-#if defined(__x86_64__) && defined(__GNUC__)
+// Not under sanitizers or fuzzing instrumentation: target_clones picks the
+// clone in an ifunc resolver that the dynamic loader runs while relocating,
+// before the sanitizer runtime is initialized, and the instrumented resolver
+// crashes the program at load (seen with ThreadSanitizer).
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer) || __has_feature(memory_sanitizer)
+#define KILN_INSTRUMENTED 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__) || defined(FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION)
+#define KILN_INSTRUMENTED 1
+#endif
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(KILN_INSTRUMENTED)
 #define KILN_VECTOR_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
 #else
 #define KILN_VECTOR_CLONES
