@@ -211,4 +211,16 @@ inline void write_file(const std::string& path, const std::string& bytes) {
   out << bytes;
 }
 
+// n deterministic pseudo-random floats in [-1, 1) (an LCG; the same on every
+// platform, so expected values computed from them stay valid).
+inline std::vector<float> noise(int64_t n, uint32_t seed) {
+  std::vector<float> v(n);
+  uint32_t s = seed * 2654435761u + 12345u;
+  for (auto& x : v) {
+    s = s * 1664525u + 1013904223u;
+    x = float(s >> 8) / float(1 << 23) - 1.0f;
+  }
+  return v;
+}
+
 }  // namespace kiln_test

@@ -18,6 +18,7 @@ namespace {
 
 using namespace kiln;
 using kiln_test::array_is;
+using kiln_test::noise;
 using kiln_test::throws_invalid;
 using kiln_test::values;
 
@@ -35,17 +36,6 @@ array seq(const Shape& shape, int a = 37, int m = 17, int off = 8) {
   for (int d : shape) n *= d;
   std::vector<float> v = seq_values(n, a, m, off);
   return array(v.data(), shape, float32);
-}
-
-// Deterministic pseudo-random values in [-1, 1).
-std::vector<float> noise(int64_t n, uint32_t seed) {
-  std::vector<float> v(n);
-  uint32_t s = seed * 2654435761u + 12345u;
-  for (auto& x : v) {
-    s = s * 1664525u + 1013904223u;
-    x = float(s >> 8) / float(1 << 23) - 1.0f;
-  }
-  return v;
 }
 
 int64_t product(const Shape& s) {

@@ -15,6 +15,7 @@ namespace {
 
 using namespace kiln;
 using kiln_test::array_is;
+using kiln_test::noise;
 using kiln_test::throws_invalid;
 using kiln_test::values;
 
@@ -116,16 +117,6 @@ std::vector<double> reference_einsum(const std::string& subscripts, const std::v
     if (k == 0) break;
   }
   return result;
-}
-
-std::vector<float> noise(int64_t n, uint32_t seed) {
-  std::vector<float> v(n);
-  uint32_t s = seed * 2654435761u + 12345u;
-  for (auto& x : v) {
-    s = s * 1664525u + 1013904223u;
-    x = float(s >> 8) / float(1 << 23) - 1.0f;
-  }
-  return v;
 }
 
 array random_array(const Shape& shape, uint32_t seed) {
