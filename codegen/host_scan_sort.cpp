@@ -40,7 +40,6 @@ using ir::OpKind;
 using ir::Tensor;
 
 using host::fresh;
-using host::kGrainBytes;
 using host::parallel;
 
 void split_at(const ir::Shape& s, int64_t axis, int64_t* outer, int64_t* n, int64_t* inner) {
