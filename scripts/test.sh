@@ -15,7 +15,8 @@ jobs=$(nproc)
 # Let ccache hit across clones in different directories (CI clones afresh).
 export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=1
 
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+# The benchmarks are built (not run) so that they cannot rot unnoticed.
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKILN_BUILD_BENCH=ON >/dev/null
 cmake --build build -j "$jobs"
 # PoCL is installed (setup.sh): the OpenCL tests must find a device.
 (cd build && KILN_REQUIRE_OPENCL=1 ctest --output-on-failure -j "$jobs")
