@@ -10,6 +10,12 @@
 //  * no transpose (y = x w, w [k, n]): each thread owns a range of whole
 //    groups of output columns and, row k of w at a time, dequantizes its
 //    part of the row into a buffer and adds x[i, k] times it to its tile of y.
+//  * transpose with 2, 4 or 8 bits (the common case, and the one where
+//    batch 1 must be memory-bound): no float buffer at all. Eight codes are
+//    decoded straight into a vector register (broadcast the word, shift
+//    each lane by its own amount, mask, convert) and multiplied into up to
+//    four rows of x at once; a block of columns stays in cache while every
+//    row tile of x passes over it.
 // Inner loops are unit-stride with independent accumulators, so the
 // compiler vectorizes them; on x86-64 the hot functions are also compiled
 // for AVX2 + FMA and picked at load time (target_clones).
@@ -119,6 +125,94 @@ template <int Bits>
   }
 }
 
+// Eight floats in registers: GCC/Clang vector extensions, so the same code
+// is SSE in the default clone and AVX2 in the x86-64-v3 one. (The helpers
+// that return vectors are always inlined, so GCC's note that such returns
+// change the ABI without AVX does not concern them.)
+#pragma GCC diagnostic ignored "-Wpsabi"
+typedef float f32x8 __attribute__((vector_size(32)));
+typedef float f32x8_unaligned __attribute__((vector_size(32), aligned(4)));
+typedef uint32_t u32x8 __attribute__((vector_size(32)));
+typedef int32_t i32x8 __attribute__((vector_size(32)));
+
+// Codes 8v .. 8v+7 of a 32-code block (Bits words) as floats, lane l holding
+// code 8v + l: code c sits in word c / (32 / Bits) at bit (c % (32 / Bits)) * Bits.
+template <int Bits>
+[[gnu::always_inline]] inline f32x8 decode8(const uint32_t* block, int v) {
+  u32x8 words, shifts;
+  if constexpr (Bits == 4) {
+    words = u32x8{} + block[v];
+    shifts = u32x8{0, 4, 8, 12, 16, 20, 24, 28};
+  } else if constexpr (Bits == 2) {
+    words = u32x8{} + block[v / 2];
+    shifts = u32x8{0, 2, 4, 6, 8, 10, 12, 14} + uint32_t((v % 2) * 16);
+  } else {
+    static_assert(Bits == 8);
+    const uint32_t a = block[2 * v], b = block[2 * v + 1];
+    words = u32x8{a, a, a, a, b, b, b, b};
+    shifts = u32x8{0, 8, 16, 24, 0, 8, 16, 24};
+  }
+  // Through signed integers (the codes are small): unsigned-to-float has no
+  // single instruction before AVX-512 and costs two conversions and an FMA.
+  return __builtin_convertvector(reinterpret_cast<i32x8>((words >> shifts) & ((1u << Bits) - 1)), f32x8);
+}
+
+[[gnu::always_inline]] inline f32x8 load8(const float* p) { return *reinterpret_cast<const f32x8_unaligned*>(p); }
+
+[[gnu::always_inline]] inline float lane_sum(f32x8 v) {
+  return ((v[0] + v[1]) + (v[2] + v[3])) + ((v[4] + v[5]) + (v[6] + v[7]));
+}
+
+// y[i0 .. i0+Rows, j] = sum over groups g of s[j, g] (x_g . q_g) + b[j, g] sum(x_g).
+template <int Bits, int Rows>
+[[gnu::always_inline]] inline void decode_dot_column(const Shapes& s, const float* x, const float* xsum,
+                                                     const uint32_t* wrow, const float* srow, const float* brow,
+                                                     float* y, int64_t i0, int64_t j) {
+  f32x8 acc[Rows] = {};
+  float bias_acc[Rows] = {};
+  for (int64_t g = 0; g < s.groups; ++g) {
+    // Several partial dots per row so that consecutive FMAs do not wait on
+    // each other (a single row is otherwise bound by the FMA latency).
+    constexpr int kChains = Rows == 1 ? 4 : 2;
+    f32x8 dot[Rows][kChains] = {};
+    const uint32_t* wg = wrow + g * s.group * Bits / 32;
+    for (int64_t blk = 0; blk < s.group / 32; ++blk) {
+      const uint32_t* block = wg + blk * Bits;
+      const int64_t col = g * s.group + blk * 32;
+      for (int v = 0; v < 4; ++v) {
+        const f32x8 q = decode8<Bits>(block, v);
+        for (int r = 0; r < Rows; ++r) dot[r][v % kChains] += load8(x + (i0 + r) * s.k + col + 8 * v) * q;
+      }
+    }
+    for (int r = 0; r < Rows; ++r) {
+      f32x8 d = dot[r][0];
+      for (int c = 1; c < kChains; ++c) d += dot[r][c];
+      acc[r] += srow[g] * d;
+      bias_acc[r] += brow[g] * xsum[(i0 + r) * s.groups + g];
+    }
+  }
+  for (int r = 0; r < Rows; ++r) y[(i0 + r) * s.n + j] = lane_sum(acc[r]) + bias_acc[r];
+}
+
+// The w^T form for 2, 4 and 8 bits over output columns [j0, j1): a block of
+// columns (a few KiB of codes) is reused by every tile of rows of x.
+template <int Bits>
+[[gnu::always_inline]] inline void decode_dot_body(const Shapes& s, const float* x, const float* xsum,
+                                                   const uint32_t* w, const float* scales, const float* biases,
+                                                   float* y, int64_t j0, int64_t j1) {
+  constexpr int64_t kColBlock = 16;
+  for (int64_t jb = j0; jb < j1; jb += kColBlock) {
+    const int64_t je = std::min(j1, jb + kColBlock);
+    int64_t i0 = 0;
+    for (; i0 + 4 <= s.m; i0 += 4)
+      for (int64_t j = jb; j < je; ++j)
+        decode_dot_column<Bits, 4>(s, x, xsum, w + j * s.words, scales + j * s.groups, biases + j * s.groups, y, i0, j);
+    for (; i0 < s.m; ++i0)
+      for (int64_t j = jb; j < je; ++j)
+        decode_dot_column<Bits, 1>(s, x, xsum, w + j * s.words, scales + j * s.groups, biases + j * s.groups, y, i0, j);
+  }
+}
+
 // y[:, j0:j1] for the plain form (w is [k, n]); j0 and j1 are on group
 // boundaries.
 template <int Bits>
@@ -148,12 +242,12 @@ KILN_VECTOR_CLONES
 void transposed_columns(const Shapes& s, const float* x, const float* xsum, const uint32_t* w, const float* scales,
                         const float* biases, float* y, int64_t j0, int64_t j1) {
   switch (s.bits) {
-    case 2: return transposed_body<2>(s, x, xsum, w, scales, biases, y, j0, j1);
+    case 2: return decode_dot_body<2>(s, x, xsum, w, scales, biases, y, j0, j1);
     case 3: return transposed_body<3>(s, x, xsum, w, scales, biases, y, j0, j1);
-    case 4: return transposed_body<4>(s, x, xsum, w, scales, biases, y, j0, j1);
+    case 4: return decode_dot_body<4>(s, x, xsum, w, scales, biases, y, j0, j1);
     case 5: return transposed_body<5>(s, x, xsum, w, scales, biases, y, j0, j1);
     case 6: return transposed_body<6>(s, x, xsum, w, scales, biases, y, j0, j1);
-    default: return transposed_body<8>(s, x, xsum, w, scales, biases, y, j0, j1);
+    default: return decode_dot_body<8>(s, x, xsum, w, scales, biases, y, j0, j1);
   }
 }
 
