@@ -8,8 +8,15 @@
 // (bad magic or header, declared sizes beyond the file, out-of-range or
 // overlapping offsets, bad JSON) throws std::runtime_error naming the file
 // and the problem; no declared size is allocated before it is checked
-// against the bytes the file holds. Loading reads the data at once (MLX
-// defers it to evaluation).
+// against the bytes the file holds.
+//
+// load (.npy) and load_safetensors are lazy, as MLX's: they read and check
+// the header, and each array reads its bytes the first time it is used (its
+// memory is taken then too; an array never used is never read). The reader
+// (the open file) stays alive while such an array does; if the file changes
+// in between, the use reads what is there then, and a read that fails
+// throws std::runtime_error naming the file at that use. .npz and .gguf
+// are read at once.
 #include <cstdint>
 #include <cstdio>
 #include <ios>

@@ -160,11 +160,6 @@ class HeaderParser {
   size_t i_ = 0;
 };
 
-// Reverses the bytes of each `width`-byte word of n bytes.
-void swap_words(char* p, size_t n, size_t width) {
-  for (size_t i = 0; i + width <= n; i += width) std::reverse(p + i, p + i + width);
-}
-
 }  // namespace
 
 void save(std::shared_ptr<io::Writer> out_stream, array a) {
@@ -232,15 +227,10 @@ array load(std::shared_ptr<io::Reader> in_stream, StreamOrDevice s) {
   if (fortran) std::reverse(dims.begin(), dims.end());
   Shape shape = io::detail::checked_shape(cur, dims, dtype, &nbytes, "the shape");
   cur.need(nbytes, "the data of shape " + ir::shape_to_string(shape));
-  array a = io::detail::read_array(cur, dtype, shape, cur.pos(), nbytes);
-  if (big_endian && dtype.size() > 1) {
-    size_t width = dtype == complex64 ? 4 : dtype.size();
-    swap_words(static_cast<char*>(a.node()->buffer->data()), nbytes, width);
-  }
-  if (fortran && a.ndim() > 1) {
-    a = transpose(a);
-    a.eval();
-  }
+  // Lazy, as MLX's load: the data is read when the array is first used.
+  size_t swap_width = big_endian && dtype.size() > 1 ? (dtype == complex64 ? 4 : dtype.size()) : 0;
+  array a = io::detail::read_array_lazy(in_stream, "load", dtype, shape, cur.pos(), nbytes, swap_width);
+  if (fortran && a.ndim() > 1) a = transpose(a);
   return a;
 }
 

@@ -123,9 +123,10 @@ SafetensorsLoad load_safetensors(std::shared_ptr<io::Reader> in_stream, StreamOr
     if (by_begin[i]->begin < by_begin[i - 1]->end)
       cur.fail("tensors '" + by_begin[i - 1]->name + "' and '" + by_begin[i]->name + "' overlap");
 
+  // Lazy, as MLX's: each tensor's bytes are read when it is first used.
   for (const Entry& e : entries)
-    out.first.at(e.name) = io::detail::read_array(cur, e.dtype, e.shape, data_start + size_t(e.begin),
-                                                  size_t(e.end - e.begin));
+    out.first.at(e.name) = io::detail::read_array_lazy(in_stream, "load_safetensors", e.dtype, e.shape,
+                                                       data_start + size_t(e.begin), size_t(e.end - e.begin));
   return out;
 }
 

@@ -1,4 +1,5 @@
 // The readers and writers of frontend/io.h, and the helpers of io_util.h.
+#include <algorithm>
 #include <cerrno>
 #include <limits>
 #include <stdexcept>
@@ -186,14 +187,34 @@ Shape checked_shape(const Cursor& cur, const std::vector<uint64_t>& dims, Dtype 
   return shape;
 }
 
+namespace {
+
+// n bytes at `offset` of `r` into `out`, as the array's dtype wants them.
+void read_elements(Reader& r, const char* fn, Dtype dtype, size_t offset, size_t nbytes, size_t swap_width,
+                   char* out) {
+  if (nbytes) r.read(out, nbytes, offset);
+  if (!r.good()) fail(fn, r.label(), "cannot read " + std::to_string(nbytes) + " bytes at offset " + std::to_string(offset));
+  if (swap_width > 1)
+    for (size_t i = 0; i + swap_width <= nbytes; i += swap_width) std::reverse(out + i, out + i + swap_width);
+  // A bool byte other than 0 or 1 is not a valid C++ bool: read it as true.
+  if (dtype == bool_)
+    for (size_t i = 0; i < nbytes; ++i) out[i] = out[i] != 0;
+}
+
+}  // namespace
+
 array read_array(Cursor& cur, Dtype dtype, const Shape& shape, size_t offset, size_t nbytes) {
   runtime::BufferPtr buf = runtime::allocate(nbytes);
-  if (nbytes) cur.reader().read(static_cast<char*>(buf->data()), nbytes, offset);
-  // A bool byte other than 0 or 1 is not a valid C++ bool: read it as true.
-  if (dtype == bool_) {
-    auto* p = static_cast<uint8_t*>(buf->data());
-    for (size_t i = 0; i < nbytes; ++i) p[i] = p[i] != 0;
-  }
+  read_elements(cur.reader(), "load", dtype, offset, nbytes, 0, static_cast<char*>(buf->data()));
+  return kiln::detail::make_materialized(ir::Type{dtype, shape}, std::move(buf));
+}
+
+array read_array_lazy(std::shared_ptr<Reader> r, const char* fn, Dtype dtype, const Shape& shape, size_t offset,
+                      size_t nbytes, size_t swap_width) {
+  runtime::BufferPtr buf = runtime::allocate_deferred(nbytes, [r = std::move(r), fn, dtype, offset, nbytes,
+                                                               swap_width](void* out) {
+    read_elements(*r, fn, dtype, offset, nbytes, swap_width, static_cast<char*>(out));
+  });
   return kiln::detail::make_materialized(ir::Type{dtype, shape}, std::move(buf));
 }
 

@@ -4,6 +4,7 @@
 // size, and checked shapes and sizes. Internal to frontend/.
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <string>
 
 #include "frontend/io.h"
@@ -55,6 +56,14 @@ Shape checked_shape(const Cursor& cur, const std::vector<uint64_t>& dims, Dtype 
 // A materialized array of `dtype` and `shape` whose nbytes bytes are read
 // from `offset`; the caller has checked that they lie in the file.
 array read_array(Cursor& cur, Dtype dtype, const Shape& shape, size_t offset, size_t nbytes);
+
+// The same, read lazily (as MLX's load): the array holds a deferred buffer
+// (runtime/buffer.h) that reads its bytes from `r` on first use, then swaps
+// each `swap_width`-byte word when that is not 0 (big-endian files). The
+// reader stays open while such an array lives. A failed read then throws
+// std::runtime_error naming the reader.
+array read_array_lazy(std::shared_ptr<Reader> r, const char* fn, Dtype dtype, const Shape& shape, size_t offset,
+                      size_t nbytes, size_t swap_width = 0);
 
 // The row-major bytes of `a` (evaluated), nbytes() of them.
 const char* array_bytes(array& a);

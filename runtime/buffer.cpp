@@ -213,7 +213,35 @@ Pool& pool() {
 
 Buffer::Buffer(std::size_t nbytes) : data_(pool().take(size_class(nbytes), nbytes)), size_(nbytes) {}
 
-Buffer::~Buffer() { pool().give(data_, size_class(size_)); }
+Buffer::Buffer(std::size_t nbytes, std::function<void(void*)> fill)
+    : data_(nullptr), size_(nbytes), pending_(true), fill_(std::move(fill)) {}
+
+Buffer::~Buffer() {
+  if (!pending_.load(std::memory_order_acquire)) pool().give(data_, size_class(size_));
+}
+
+void Buffer::materialize() {
+  // One lock for every deferred buffer: fills are rare (a loaded tensor's
+  // first use) and this also keeps two tensors of one file from reading
+  // through the same reader at once.
+  static std::mutex fill_mutex;
+  std::lock_guard<std::mutex> lock(fill_mutex);
+  if (!pending_.load(std::memory_order_relaxed)) return;
+  void* p = pool().take(size_class(size_), size_);
+  try {
+    fill_(p);
+  } catch (...) {
+    pool().give(p, size_class(size_));
+    throw;
+  }
+  data_ = p;
+  fill_ = nullptr;  // releases what the fill held (the reader, a file handle)
+  pending_.store(false, std::memory_order_release);
+}
+
+BufferPtr allocate_deferred(std::size_t nbytes, std::function<void(void*)> fill) {
+  return std::make_shared<Buffer>(nbytes, std::move(fill));
+}
 
 BufferPtr allocate(std::size_t nbytes, bool zero) {
   auto b = std::make_shared<Buffer>(nbytes);

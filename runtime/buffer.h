@@ -2,7 +2,9 @@
 // A block of host memory holding one array's elements. Buffers are immutable
 // once filled and shared by reference count: several arrays (e.g. x and
 // reshape(x)) may hold the same buffer.
+#include <atomic>
 #include <cstddef>
+#include <functional>
 #include <memory>
 
 namespace kiln::runtime {
@@ -16,23 +18,39 @@ class Buffer {
   // limit (set_memory_limit, KILN_MEMORY_LIMIT), std::bad_alloc when the
   // system has none left.
   explicit Buffer(std::size_t nbytes);
+  // A deferred buffer (lazy loading, as MLX's load): no memory is taken until
+  // data() is first asked for; then `fill` writes the nbytes bytes, once. If
+  // fill throws, the memory is given back, the exception propagates and the
+  // next data() tries again.
+  Buffer(std::size_t nbytes, std::function<void(void*)> fill);
   ~Buffer();
   Buffer(const Buffer&) = delete;
   Buffer& operator=(const Buffer&) = delete;
 
   std::size_t size() const { return size_; }
-  void* data() { return data_; }
-  const void* data() const { return data_; }
+  void* data() {
+    if (pending_.load(std::memory_order_acquire)) materialize();
+    return data_;
+  }
+  const void* data() const { return const_cast<Buffer*>(this)->data(); }
+  // False while a deferred buffer has not been filled yet.
+  bool filled() const { return !pending_.load(std::memory_order_acquire); }
 
  private:
+  void materialize();
+
   void* data_;
   std::size_t size_;
+  std::atomic<bool> pending_{false};
+  std::function<void(void*)> fill_;
 };
 
 using BufferPtr = std::shared_ptr<Buffer>;
 
 // Convenience: a new buffer of `nbytes`, zero-filled when `zero` is set.
 BufferPtr allocate(std::size_t nbytes, bool zero = false);
+// A deferred buffer (see Buffer's second constructor).
+BufferPtr allocate_deferred(std::size_t nbytes, std::function<void(void*)> fill);
 
 // The caching allocator's counters and limits (frontend/memory.h has the
 // public names). Sizes are of the blocks taken from the system, which round

@@ -207,6 +207,57 @@ TEST(Npy, HostileFilesThrow) {
 
 // --- .npz --------------------------------------------------------------------
 
+// A reader that counts the bytes read through it.
+class CountingReader : public io::MemoryReader {
+ public:
+  using io::MemoryReader::MemoryReader;
+  void read(char* data, size_t n) override { bytes_read += n; io::MemoryReader::read(data, n); }
+  void read(char* data, size_t n, size_t offset) override {
+    bytes_read += n;
+    io::MemoryReader::read(data, n, offset);
+  }
+  size_t bytes_read = 0;
+};
+
+// As MLX's: loading reads the header; a tensor's bytes are read when it is
+// first used, and a tensor never used is never read (nor its memory taken).
+TEST(Npy, LoadingIsLazy) {
+  array x = pattern(float32, {256, 256});
+  auto r = std::make_shared<CountingReader>(npy_bytes(x));
+  array a = load(r);
+  EXPECT_LT(r->bytes_read, 1024u) << "only the header is read by load()";
+  EXPECT_TRUE(same_bytes(multiply(a, array(2.0f)), multiply(x, array(2.0f))));
+  EXPECT_GE(r->bytes_read, x.nbytes());
+  // (Big-endian and Fortran-order files, swapped and transposed on first
+  // use: Npy.ReadsBigEndianFortranScalarEmptyAndVersion2.)
+}
+
+TEST(Safetensors, LoadingIsLazyPerTensor) {
+  array big = pattern(float32, {512, 512}), small = pattern(int16, {3, 5});
+  auto w = std::make_shared<io::MemoryWriter>();
+  save_safetensors(w, {{"big", big}, {"small", small}});
+  auto r = std::make_shared<CountingReader>(w->bytes());
+  size_t before = get_active_memory();
+  auto [arrays, metadata] = load_safetensors(r);
+  EXPECT_LT(r->bytes_read, 1024u);
+  EXPECT_LT(get_active_memory() - before, big.nbytes()) << "the big tensor's memory is not taken before its use";
+  EXPECT_TRUE(same_bytes(arrays.at("small"), small));
+  EXPECT_LT(r->bytes_read, 1024u + small.nbytes()) << "using one tensor reads only its bytes";
+  EXPECT_TRUE(same_bytes(sum(arrays.at("big")), sum(big)));
+  EXPECT_GE(r->bytes_read, big.nbytes());
+}
+
+// A file that shrinks between load() and the first use: the read fails then,
+// with a runtime_error naming the file, and nothing crashes.
+TEST(Npy, AFileTruncatedAfterLoadingThrowsOnUse) {
+  std::string path = temp_path("shrinks.npy");
+  save(path, pattern(float32, {64, 64}));
+  array a = load(path);
+  ASSERT_EQ(truncate(path.c_str(), 200), 0);
+  EXPECT_TRUE(throws_runtime([&] { a.eval(); (void)a.data<float>(); }, {path}));
+  std::remove(path.c_str());
+}
+
 TEST(Npz, ReadsNumPyArchives) {
   for (const char* name : {"npz_stored.npz", "npz_deflated.npz"}) {
     auto m = load_npz(kData + "/" + name);
