@@ -258,6 +258,10 @@ def workloads(inp, torch):
     w.append(("gather_4M_of_16M/real_time", "gather 4M random of 16M", "stream", 3 * 4 * GATHER_N,
               lambda: np.take(x16, g_idx),
               (lambda: torch.take(t["x16m"], t["idx4m_of_16m"].long())) if torch else None))
+    w.append(("gather_4M_of_16M_elementwise/real_time", "gather 4M random of 16M, then * 0.5 + 1", "stream",
+              3 * 4 * GATHER_N,
+              lambda: np.take(x16, g_idx) * np.float32(0.5) + np.float32(1.0),
+              (lambda: torch.take(t["x16m"], t["idx4m_of_16m"].long()) * 0.5 + 1.0) if torch else None))
     w.append(("scatter_add_4M_into_1M/real_time", "scatter_add 4M into 1M (collisions)", "stream",
               2 * 4 * SCATTER_OUT + 2 * 4 * GATHER_N,
               lambda: np_scatter_add(s_idx, s_upd),

@@ -248,6 +248,18 @@ void BM_gather(benchmark::State& state) {
                {x, idx}, 3.0 * 4 * kGatherN);
 }
 
+// x[idx] * 0.5 + 1: the gather fused into its elementwise consumer (one
+// kernel, no gathered intermediate in memory).
+void BM_gather_elementwise(benchmark::State& state) {
+  kx::array x = input("x16m", {int(kElementwiseN)});
+  kx::array idx = index_input("idx4m_of_16m", kGatherN, int(kElementwiseN));
+  run_compiled(state,
+               [](const std::vector<kx::array>& a) {
+                 return std::vector<kx::array>{kx::take(a[0], a[1], 0) * 0.5f + 1.0f};
+               },
+               {x, idx}, 3.0 * 4 * kGatherN);
+}
+
 // np.add.at(a, idx, u): 4M updates into 1M float32, about 4 per element.
 void BM_scatter_add(benchmark::State& state) {
   static kx::array a = [] {
@@ -779,6 +791,8 @@ BENCHMARK(BM_argsort_4M)->Name("argsort_4M")->Unit(benchmark::kMillisecond)->Use
 BENCHMARK(BM_topk_rows)->Name("topk10_rows_4096x4096")->Unit(benchmark::kMillisecond)->UseRealTime();
 KILN_COPY_BEFORE("gather_4M_of_16M");
 BENCHMARK(BM_gather)->Name("gather_4M_of_16M")->Unit(benchmark::kMillisecond)->UseRealTime();
+KILN_COPY_BEFORE("gather_4M_of_16M_elementwise");
+BENCHMARK(BM_gather_elementwise)->Name("gather_4M_of_16M_elementwise")->Unit(benchmark::kMillisecond)->UseRealTime();
 KILN_COPY_BEFORE("scatter_add_4M_into_1M");
 BENCHMARK(BM_scatter_add)->Name("scatter_add_4M_into_1M")->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_matmul_bias_relu)->Name("matmul_bias_relu")->Arg(1024)->Arg(2048)

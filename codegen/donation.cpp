@@ -18,7 +18,10 @@ bool reads_at_output_index(const passes::Step& st, const ir::Shape& out, int arg
   const kernel::Kernel& k = st.kernel;
   auto rs = ir::row_major_strides(out);
   for (const auto& n : k.nodes) {
-    if (n.kind != NodeKind::Load || n.arg != arg) continue;
+    if (n.arg != arg) continue;
+    // A gather reads anywhere in its buffer, which the output overwrites.
+    if (n.kind == NodeKind::Gather) return false;
+    if (n.kind != NodeKind::Load) continue;
     if (st.params[n.offset_param] != 0) return false;
     for (size_t v = 0; v < n.strides.size(); ++v) {
       const auto& s = n.strides[v];

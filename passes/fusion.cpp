@@ -68,6 +68,30 @@ bool kernels_hold(Dtype t, const runtime::Capabilities& caps) {
   return true;
 }
 
+bool is_take(OpKind k) { return k == OpKind::Take || k == OpKind::TakeAlongAxis; }
+
+// The views a fused take reads its source through (lower.cpp, gather):
+// transposes, slices and broadcasts, then reshapes of a buffer.
+bool gathers_through(OpKind k, bool after_reshape) {
+  return k == OpKind::Reshape ||
+         (!after_reshape && (k == OpKind::Transpose || k == OpKind::Slice || k == OpKind::Broadcast));
+}
+
+// Whether a take can be a kernel's indirect load: the backend has them,
+// the axis is not empty (the interpreter's error), and its source is not a
+// splat constant (which kernels hold as a scalar, not a buffer).
+bool is_fusible_take(const Function& f, const Op& op, const runtime::Capabilities& caps) {
+  if (!caps.gather_loads) return false;
+  int x = op.operands[0];
+  if (f.value_type(x).shape[size_t(op.int_attr("axis"))] == 0) return false;
+  bool after_reshape = false;
+  while (!f.is_input(x) && gathers_through(f.def(x).kind, after_reshape)) {
+    after_reshape = after_reshape || f.def(x).kind == OpKind::Reshape;
+    x = f.def(x).operands[0];
+  }
+  return f.is_input(x) || f.def(x).kind != OpKind::Constant || !is_splat(f.def(x));
+}
+
 // Ops the kernel emitters implement, as far as the backend's capabilities
 // allow. Complex values, integer power and narrowing casts from float64
 // to 16-bit floats run as host ops.
@@ -81,6 +105,7 @@ bool is_fusible(const Function& f, const Op& op, const runtime::Capabilities& ca
   if (op.kind == OpKind::Cast && f.value_type(op.operands[0]).dtype == float64 &&
       (op.type.dtype == float16 || op.type.dtype == bfloat16))
     return false;
+  if (is_take(op.kind)) return is_fusible_take(f, op, caps);
   return ir::is_elementwise(op.kind) || ir::is_view(op.kind) || ir::is_reduction(op.kind);
 }
 
@@ -140,6 +165,21 @@ Plan partition(const Function& f, const runtime::Capabilities& caps) {
       }
     if (op.kind == OpKind::Reshape && !is_splitting_reshape(f.value_type(op.operands[0]).shape, op.type.shape))
       reason.emplace(op.operands[0], "read by a merging reshape");
+    // A fused take loads from a buffer at a data-dependent index: its
+    // source is read in memory, through the views lowering folds into the
+    // load's offset (gathers_through).
+    if (is_take(op.kind) && fusible(op)) {
+      int x = op.operands[0];
+      bool after_reshape = false;
+      while (!f.is_input(x) && !reason.count(x) && f.def(x).kind != OpKind::Constant && fusible(f.def(x))) {
+        if (!gathers_through(f.def(x).kind, after_reshape)) {
+          reason.emplace(x, std::string("gathered by ") + ir::op_name(op.kind));
+          break;
+        }
+        after_reshape = after_reshape || f.def(x).kind == OpKind::Reshape;
+        x = f.def(x).operands[0];
+      }
+    }
   }
   // A value read by several consumers is recomputed in each of them only
   // when that is cheap: no reduction in it and a small fused tree. Else it

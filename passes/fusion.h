@@ -2,10 +2,14 @@
 // Fusion: partitions a Function into steps. Elementwise ops, casts, selects
 // and views (broadcast, transpose, slice, splitting reshapes) fuse into
 // their consumers; a reduction fuses its elementwise prologue and epilogue
-// (softmax and layernorm are one kernel). A value is materialized only for a
+// (softmax and layernorm are one kernel). take and take_along_axis fuse
+// as indirect loads (kernel::NodeKind::Gather) where the backend has them
+// (runtime::Capabilities::gather_loads): the indices are computed in the
+// kernel, the source is read from memory. A value is materialized only for a
 // stated reason, which the fusion dump prints:
 //   output            - the function returns it
-//   library/host op   - it feeds an op that is not fused (matmul, gather, ...)
+//   library/host op   - it feeds an op that is not fused (matmul, scatter, ...)
+//   gathered          - a fused take (an indirect load) reads it from memory
 //   shared reduction  - it contains a reduction and has several users
 //   merging reshape   - a reshape that merges dimensions reads it
 // Each materialized value is computed by one kernel (its lowering, see

@@ -15,16 +15,18 @@ const char* kind_name(NodeKind k) {
     case NodeKind::Binary: return "binary";
     case NodeKind::Select: return "select";
     case NodeKind::Reduce: return "reduce";
+    case NodeKind::Gather: return "gather";
   }
   return "?";
 }
 
 void print_node(std::ostream& os, const Node& n, bool with_values) {
   os << kind_name(n.kind);
-  if (n.kind != NodeKind::Load && n.kind != NodeKind::Constant) os << "." << ir::op_name(n.op);
+  if (n.kind != NodeKind::Load && n.kind != NodeKind::Constant && n.kind != NodeKind::Gather)
+    os << "." << ir::op_name(n.op);
   os << ":" << dtype_short_name(n.dtype);
   for (int o : n.operands) os << " n" << o;
-  if (n.kind == NodeKind::Load) {
+  if (n.kind == NodeKind::Load || n.kind == NodeKind::Gather) {
     os << " arg" << n.arg << " [";
     for (size_t v = 0; v < n.strides.size(); ++v) {
       const Stride& s = n.strides[v];
@@ -33,6 +35,8 @@ void print_node(std::ostream& os, const Node& n, bool with_values) {
     }
     os << "]";
     if (with_values) os << " off p" << n.offset_param;
+    if (n.kind == NodeKind::Gather && with_values)
+      os << " + index * p" << n.gather_stride_param << " in [0, p" << n.extent_param << ")";
   }
   if (n.kind == NodeKind::Constant) {
     // A parameter's value is not part of the kernel's structure.

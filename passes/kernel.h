@@ -8,7 +8,8 @@
 // dimension that does not otherwise depend on variable R-1 rebinds R-1
 // itself, with the output's last size as its extent: its body then shares
 // nodes with the per-element expression (see fusion.cpp, reuses_column). The body is a DAG of scalar nodes. A Load reads an
-// input buffer at offset + sum(var * stride); offsets, strides, output sizes
+// input buffer at offset + sum(var * stride); a Gather adds an index that
+// another node computes (a take fused as a kernel load); offsets, strides, output sizes
 // and reduction extents are runtime parameters (params[i]), so one kernel
 // serves every shape with the same structure. Only whether a stride is 0, 1
 // or something else is part of the structure: that is what vectorization
@@ -23,7 +24,7 @@
 
 namespace kiln::kernel {
 
-enum class NodeKind : uint8_t { Load, Constant, Unary, Binary, Select, Reduce };
+enum class NodeKind : uint8_t { Load, Constant, Unary, Binary, Select, Reduce, Gather };
 
 enum class StrideKind : uint8_t { Zero, One, Param };
 struct Stride {
@@ -36,10 +37,17 @@ struct Node {
   ir::OpKind op = ir::OpKind::Constant;  // Unary/Binary/Select (Cast is Unary), Reduce kind
   Dtype dtype;                            // the value's dtype
   std::vector<int> operands;              // node ids (Reduce: its body)
-  // Load
+  // Load and Gather
   int arg = -1;
   int offset_param = -1;
   std::vector<Stride> strides;  // one per loop variable in scope (index = variable)
+  // Gather: an indirect load (take, take_along_axis). Its one operand is an
+  // integer index node; the index is mapped into [0, params[extent_param])
+  // as the interpreter's take does (a negative one wraps once, then it is
+  // clamped), and the load reads the buffer at the affine offset above plus
+  // that position times params[gather_stride_param] (the stride of the
+  // gathered axis in the buffer).
+  int gather_stride_param = -1;
   // Constant (a scalar). Its value is params[value_param] (a double's bits
   // for floating dtypes, else the integer, truncated to the dtype), so
   // kernels that differ only in the values of their constants are one
@@ -53,7 +61,7 @@ struct Node {
   // Reduce
   int var = -1;           // the loop variable it binds (it may rebind the
                           // output's last one, see below)
-  int extent_param = -1;  // its trip count
+  int extent_param = -1;  // Reduce: its trip count; Gather: the gathered axis's length
 };
 
 struct Kernel {

@@ -66,7 +66,7 @@ class Scheduler {
     for (size_t i = 0; i < k_.nodes.size(); ++i) {
       const Node& n = k_.nodes[i];
       uint64_t d = 0;
-      if (n.kind == NodeKind::Load)
+      if (n.kind == NodeKind::Load || n.kind == NodeKind::Gather)
         for (size_t v = 0; v < n.strides.size(); ++v)
           if (n.strides[v].kind != StrideKind::Zero) d |= bit(int(v));
       for (int o : n.operands) d |= s_.deps[o];
@@ -216,7 +216,7 @@ class Scheduler {
         continue;
       const Node& body = k_.nodes[r.operands[0]];
       if (!elementwise[r.operands[0]] || body.dtype != k_.output || body.kind == NodeKind::Load ||
-          body.kind == NodeKind::Constant)
+          body.kind == NodeKind::Gather || body.kind == NodeKind::Constant)
         continue;
       s_.row_cache = {i, r.operands[0]};
       return;

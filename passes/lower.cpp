@@ -6,6 +6,7 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <stdexcept>
 
 #include "ir/element.h"
 
@@ -63,7 +64,7 @@ class KernelBuilder {
     for (int d = 0; d < k_.rank; ++d) idx.push_back(Affine::var(d));
     k_.root = emit(root, idx);
     for (auto& n : k_.nodes)
-      if (n.kind == kernel::NodeKind::Load) n.strides.resize(k_.num_vars);
+      if (n.kind == kernel::NodeKind::Load || n.kind == kernel::NodeKind::Gather) n.strides.resize(k_.num_vars);
   }
 
  private:
@@ -171,10 +172,12 @@ class KernelBuilder {
         }
         return emit(src, split_index(idx, op.type.shape, f_.value_type(src).shape));
       }
+      case OpKind::Take: case OpKind::TakeAlongAxis:
+        return gather(op, idx);
       // Elementwise ops and reductions: below. The others never reach a
       // kernel (fusion's is_fusible keeps them out).
       case OpKind::Select: case OpKind::Argmax: case OpKind::Argmin: case OpKind::Bitcast: case OpKind::SliceUpdate:
-      case OpKind::Concatenate: case OpKind::Pad: case OpKind::Take: case OpKind::TakeAlongAxis:
+      case OpKind::Concatenate: case OpKind::Pad:
       case OpKind::Matmul: case OpKind::Custom: case OpKind::Scatter: case OpKind::Linalg:
       KILN_SCAN_SORT_OPS(KILN_OP_CASE)
       KILN_FFT_QUANT_OPS(KILN_OP_CASE)
@@ -241,6 +244,102 @@ class KernelBuilder {
       n.operands.push_back(c ? constant(*c, /*baked=*/true) : emit(op.operands[i], idx));
     }
     return add(std::move(n));
+  }
+
+  // take / take_along_axis at output index idx: an indirect load (a
+  // Gather node) of its source at the position its index node gives along
+  // `axis`. The source is read through views (fusion.cpp, gathers_through:
+  // transposes, slices and broadcasts, then reshapes) from a buffer; the
+  // position enters the offset as pos * scale along source dimension
+  // `dim`, or not at all where a broadcast made the axis size 1.
+  int gather(const Op& op, const Index& idx) {
+    int x = op.operands[0], indices = op.operands[1];
+    const size_t axis = size_t(op.int_attr("axis"));
+    const Shape& xs = f_.value_type(x).shape;
+    const size_t index_rank = f_.value_type(indices).shape.size();
+    Index at_indices, src;
+    if (op.kind == OpKind::TakeAlongAxis) {
+      at_indices = src = idx;
+    } else {  // out = x.shape[:axis] + indices.shape + x.shape[axis+1:]
+      at_indices.assign(idx.begin() + long(axis), idx.begin() + long(axis + index_rank));
+      for (size_t d = 0; d < xs.size(); ++d)
+        src.push_back(d < axis ? idx[d] : d == axis ? Affine{} : idx[d + index_rank - 1]);
+    }
+    src[axis] = Affine{};
+    int index_node = emit(indices, at_indices);
+
+    int v = x, dim = int(axis);
+    int64_t scale = 1;
+    bool flat = false;  // after a reshape: src[0] is the row-major offset, scale its stride
+    while (!is_buffer(v)) {
+      const Op& view = f_.def(v);
+      if (flat && view.kind != OpKind::Reshape)
+        throw std::logic_error("kiln lowering: a take reads a view of a reshape (fusion.cpp, gathers_through)");
+      switch (view.kind) {
+        case OpKind::Reshape:
+          if (!flat) {
+            auto rs = ir::row_major_strides(view.type.shape);
+            Affine off;
+            for (size_t d = 0; d < src.size(); ++d) off = off.plus(src[d].scaled(rs[d]));
+            scale = dim < 0 ? 0 : scale * rs[size_t(dim)];
+            src = {off};
+            dim = 0;
+            flat = true;
+          }
+          break;
+        case OpKind::Transpose: {
+          const auto& perm = view.ints_attr("perm");
+          Index moved(src.size());
+          for (size_t i = 0; i < perm.size(); ++i) moved[size_t(perm[i])] = src[i];
+          if (dim >= 0) dim = int(perm[size_t(dim)]);
+          src = std::move(moved);
+          break;
+        }
+        case OpKind::Slice: {
+          const auto& start = view.ints_attr("start");
+          const auto& strides = view.ints_attr("strides");
+          for (size_t d = 0; d < src.size(); ++d) src[d] = Affine::constant(start[d]).plus(src[d].scaled(strides[d]));
+          if (dim >= 0) scale *= strides[size_t(dim)];
+          break;
+        }
+        case OpKind::Broadcast: {
+          const Shape& in = f_.value_type(view.operands[0]).shape;
+          size_t lead = src.size() - in.size();
+          Index narrowed;
+          for (size_t d = 0; d < in.size(); ++d) narrowed.push_back(in[d] == 1 ? Affine{} : src[d + lead]);
+          dim = dim < int(lead) || in[size_t(dim) - lead] == 1 ? -1 : dim - int(lead);
+          src = std::move(narrowed);
+          break;
+        }
+        case OpKind::Constant: case OpKind::Select: case OpKind::Argmax: case OpKind::Argmin: case OpKind::Bitcast:
+        case OpKind::SliceUpdate: case OpKind::Concatenate: case OpKind::Pad: case OpKind::Take:
+        case OpKind::TakeAlongAxis: case OpKind::Matmul: case OpKind::Custom: case OpKind::Scatter:
+        case OpKind::Linalg:
+        KILN_SCAN_SORT_OPS(KILN_OP_CASE)
+        KILN_FFT_QUANT_OPS(KILN_OP_CASE)
+        KILN_UNARY_OPS(KILN_OP_CASE)
+        KILN_BINARY_OPS(KILN_OP_CASE)
+        KILN_COMPARISON_OPS(KILN_OP_CASE)
+        KILN_REDUCTION_OPS(KILN_OP_CASE)
+          throw std::logic_error(std::string("kiln lowering: a take reads ") + ir::op_name(view.kind) +
+                                 " through no buffer (fusion.cpp, gathers_through)");
+      }
+      v = view.operands[0];
+    }
+    Affine off = src.empty() ? Affine{} : src[0];
+    if (!flat) {
+      auto rs = ir::row_major_strides(f_.value_type(v).shape);
+      off = Affine{};
+      for (size_t d = 0; d < src.size(); ++d) off = off.plus(src[d].scaled(rs[d]));
+      scale = dim < 0 ? 0 : scale * rs[size_t(dim)];
+    }
+    int node = load_flat(v, off);
+    kernel::Node& n = k_.nodes[size_t(node)];
+    n.kind = kernel::NodeKind::Gather;
+    n.operands = {index_node};
+    n.gather_stride_param = param(scale);
+    n.extent_param = param(xs[axis]);
+    return node;
   }
 
   // The node of a scalar constant: its value is a kernel parameter, unless

@@ -40,6 +40,9 @@ struct Capabilities {
   bool float64 = true;         // double arithmetic in kernels
   bool float16 = true;         // float16/bfloat16 loads, stores and casts
   bool approximations = true;  // erf, erfinv, trig, ... (else host steps)
+  // Indirect loads (kernel::NodeKind::Gather): take and take_along_axis
+  // fuse into kernels as loads at an index read from memory (else host steps).
+  bool gather_loads = true;
   // What kernel schedules (passes/kernel_schedule.h) may use:
   bool prefetch = true;          // software prefetches into a cache
   bool streaming_stores = true;  // non-temporal stores past the caches

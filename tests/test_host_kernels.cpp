@@ -248,7 +248,9 @@ TEST(HostKernels, TakeWithEveryIndexDtypeNegativeAndOutOfRangeIndices) {
                {{3, 4, 5}, 2, {0}}, {{0, 4}, 1, {3}}, {{4}, 0, {0}}}) {
         int64_t n = xs[size_t(axis)];
         Function f = one_op(OpKind::Take, {{d, xs}, {id, is}}, {{"axis", axis}});
-        EXPECT_GT(host_steps(f), 0);
+        // Kernels gather as indirect loads (so the executor checks the
+        // JIT's gather here); complex values stay on the host kernel.
+        EXPECT_EQ(host_steps(f) > 0, d == complex64);
         check(f, {make_input({d, xs}, 1), make_indices(id, is, n, 3)});
       }
       Shape xs{4, 5, 3};
@@ -256,7 +258,7 @@ TEST(HostKernels, TakeWithEveryIndexDtypeNegativeAndOutOfRangeIndices) {
         Shape is = xs;
         is[size_t(axis)] = 6;
         Function f = one_op(OpKind::TakeAlongAxis, {{d, xs}, {id, is}}, {{"axis", axis}});
-        EXPECT_GT(host_steps(f), 0);
+        EXPECT_EQ(host_steps(f) > 0, d == complex64);
         check(f, {make_input({d, xs}, 1), make_indices(id, is, xs[size_t(axis)], 5)});
       }
     }

@@ -389,16 +389,16 @@ class Emitter {
   llvm::Value* emit_node(const Node& n) {
     switch (n.kind) {
       case NodeKind::Load: {
-        llvm::Value* off = params_[n.offset_param];
-        for (size_t v = 0; v < n.strides.size(); ++v) {
-          const auto& s = n.strides[v];
-          if (s.kind == StrideKind::Zero) continue;
-          llvm::Value* term = s.kind == StrideKind::One ? vars_[v] : b_.CreateMul(vars_[v], params_[s.param], "", false, true);
-          off = b_.CreateAdd(off, term, "", false, true);
-        }
         llvm::Type* st = storage_type(n.dtype);
-        llvm::Value* p = b_.CreateInBoundsGEP(st, inputs_[n.arg], off);
+        llvm::Value* p = b_.CreateInBoundsGEP(st, inputs_[n.arg], affine_offset(n));
         return from_storage(n.dtype, b_.CreateLoad(st, p));
+      }
+      case NodeKind::Gather: {
+        llvm::Value* pos = gather_position(k_.nodes[n.operands[0]].dtype, emit(n.operands[0]), params_[n.extent_param]);
+        llvm::Value* off = b_.CreateAdd(affine_offset(n), b_.CreateMul(pos, params_[n.gather_stride_param], "", false, true),
+                                        "", false, true);
+        llvm::Type* st = storage_type(n.dtype);
+        return from_storage(n.dtype, b_.CreateLoad(st, b_.CreateInBoundsGEP(st, inputs_[n.arg], off)));
       }
       case NodeKind::Constant: {
         llvm::Type* t = compute_type(n.dtype);
@@ -419,6 +419,33 @@ class Emitter {
       }
     }
     return nullptr;
+  }
+
+  // The element offset of a Load or Gather: offset + sum(var * stride).
+  llvm::Value* affine_offset(const Node& n) {
+    llvm::Value* off = params_[n.offset_param];
+    for (size_t v = 0; v < n.strides.size(); ++v) {
+      const auto& s = n.strides[v];
+      if (s.kind == StrideKind::Zero) continue;
+      llvm::Value* term = s.kind == StrideKind::One ? vars_[v] : b_.CreateMul(vars_[v], params_[s.param], "", false, true);
+      off = b_.CreateAdd(off, term, "", false, true);
+    }
+    return off;
+  }
+
+  // A gather's index `i` (of integer dtype t) as a position in [0, n), n >
+  // 0, as the interpreter's take reads it (ir/interpreter.cpp, load_index):
+  // a negative index wraps once, anything still outside is clamped.
+  llvm::Value* gather_position(Dtype t, llvm::Value* i, llvm::Value* n) {
+    llvm::Value* last = b_.CreateSub(n, b_.getInt64(1));
+    if (!is_signed_int(t)) {
+      llvm::Value* u = b_.CreateZExt(i, b_.getInt64Ty());
+      return b_.CreateSelect(b_.CreateICmpUGE(u, n), last, u);
+    }
+    llvm::Value* v = b_.CreateSExt(i, b_.getInt64Ty());
+    v = b_.CreateSelect(b_.CreateICmpSLT(v, b_.getInt64(0)), b_.CreateAdd(v, n), v);
+    v = b_.CreateBinaryIntrinsic(llvm::Intrinsic::smax, v, b_.getInt64(0));
+    return b_.CreateBinaryIntrinsic(llvm::Intrinsic::smin, v, last);
   }
 
   // ---- prefetching the next row (Schedule::prefetch) ---------------------------

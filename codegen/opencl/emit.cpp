@@ -29,7 +29,7 @@ std::vector<uint64_t> dependencies(const Kernel& k) {
   for (size_t i = 0; i < k.nodes.size(); ++i) {
     const Node& n = k.nodes[i];
     uint64_t d = 0;
-    if (n.kind == NodeKind::Load)
+    if (n.kind == NodeKind::Load || n.kind == NodeKind::Gather)
       for (size_t v = 0; v < n.strides.size(); ++v)
         if (n.strides[v].kind != StrideKind::Zero) d |= uint64_t(1) << v;
     for (int o : n.operands) d |= deps[size_t(o)];
@@ -256,6 +256,20 @@ class Emitter {
   std::string emit_node(const Node& n) {
     switch (n.kind) {
       case NodeKind::Load: return let(n.dtype, load(n));
+      case NodeKind::Gather: {
+        // The index as a position in [0, n) as the interpreter's take
+        // reads it: a negative one wraps once, then it is clamped.
+        std::string i = emit(n.operands[0]), len = "p" + std::to_string(n.extent_param);
+        std::string pos = fresh("g");
+        if (is_signed_int(k_.nodes[size_t(n.operands[0])].dtype)) {
+          line("long " + pos + " = (long)" + i + ";");
+          line("if (" + pos + " < 0) " + pos + " += " + len + ";");
+          line(pos + " = clamp(" + pos + ", 0L, " + len + " - 1);");
+        } else {
+          line("const long " + pos + " = (ulong)" + i + " >= (ulong)" + len + " ? " + len + " - 1 : (long)" + i + ";");
+        }
+        return let(n.dtype, load(n, pos + " * p" + std::to_string(n.gather_stride_param)));
+      }
       case NodeKind::Constant: return constant(n);
       case NodeKind::Reduce: return emit_reduce(n);
       case NodeKind::Select: {
@@ -275,8 +289,10 @@ class Emitter {
     return "";
   }
 
-  std::string load(const Node& n) {
+  // The element of a Load (or, with `extra` added to its offset, a Gather).
+  std::string load(const Node& n, const std::string& extra = "") {
     std::string off = "p" + std::to_string(n.offset_param);
+    if (!extra.empty()) off += " + " + extra;
     for (size_t v = 0; v < n.strides.size(); ++v) {
       const auto& s = n.strides[v];
       if (s.kind == StrideKind::Zero) continue;

@@ -49,6 +49,7 @@ class OpenclBackend final : public runtime::Backend {
     name_ = "opencl:" + i.name;
     caps_.float64 = i.float64;
     caps_.float16 = true;  // vload_half/vstore_half are core OpenCL
+    caps_.gather_loads = true;  // emit.cpp renders NodeKind::Gather
     // The x86 specifics of the CPU's schedules (emit.cpp renders neither).
     caps_.prefetch = false;
     caps_.streaming_stores = false;
