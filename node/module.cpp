@@ -13,7 +13,6 @@
 #include "node/transforms.h"
 
 namespace kiln_node {
-namespace {
 
 Napi::Object init(Napi::Env env, Napi::Object exports) {
   Napi::Object core = Napi::Object::New(env);
@@ -36,7 +35,8 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   return exports;
 }
 
-}  // namespace
 }  // namespace kiln_node
 
-NODE_API_MODULE(kiln, kiln_node::init)
+// (The macro wants a plain identifier.)
+static Napi::Object init_kiln(Napi::Env env, Napi::Object exports) { return kiln_node::init(env, exports); }
+NODE_API_MODULE(kiln, init_kiln)
