@@ -219,6 +219,8 @@ void BM_topk_rows(benchmark::State& state) {
   kx::array x = input("x4k", {kRows, kCols});
   run_compiled(state, [](const std::vector<kx::array>& a) { return std::vector<kx::array>{kx::topk(a[0], 10, -1)}; },
                {x}, 4.0 * kRows * kCols);
+}
+
 // Random int32 indices in [0, range), cached by name (the same seed as
 // compare.py's is not needed: the access pattern is what matters).
 kx::array index_input(const std::string& name, int n, int range) {

@@ -4,6 +4,7 @@
 #include <cstring>
 #include <sstream>
 #include <string>
+#include <unordered_set>
 
 #include "node/dtype.h"
 #include "node/errors.h"
@@ -14,6 +15,10 @@ namespace {
 // Marks the JS objects that wrap a kiln::array (napi_type_tag_object):
 // cheaper than instanceof, and not fooled by prototype games.
 const napi_type_tag kArrayTag = {0x6b696c6e61727261ULL, 0x795f6e6f64655f31ULL};
+
+class JsArray;
+// The arrays made while each mx.tidy runs (the innermost last).
+auto* tidy_scopes = new std::vector<std::unordered_set<JsArray*>>();
 
 class JsArray : public Napi::ObjectWrap<JsArray> {
  public:
@@ -32,35 +37,57 @@ class JsArray : public Napi::ObjectWrap<JsArray> {
       }
       NAPI_THROW_IF_FAILED(info.Env(), napi_type_tag_object(info.Env(), info.This(), &kArrayTag),
                            info.Env().Undefined());
+      // V8 sees a small object; telling it the array's size makes it
+      // collect dead arrays (and free their buffers) as memory fills.
+      external_bytes = int64_t(value->nbytes());
+      Napi::MemoryManagement::AdjustExternalMemory(info.Env(), external_bytes);
+      if (!tidy_scopes->empty()) tidy_scopes->back().insert(this);
       return info.Env().Undefined();
     });
   }
+  ~JsArray() override {
+    if (external_bytes) Napi::MemoryManagement::AdjustExternalMemory(Env(), -external_bytes);
+    for (auto& scope : *tidy_scopes) scope.erase(this);
+  }
 
-  Napi::Value shape(const Napi::CallbackInfo& info) { return to_js(info.Env(), value->shape()); }
-  Napi::Value dtype(const Napi::CallbackInfo& info) { return to_js(info.Env(), value->dtype()); }
-  Napi::Value ndim(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), double(value->ndim())); }
-  Napi::Value size(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), double(value->size())); }
+  Napi::Value shape(const Napi::CallbackInfo& info) { return to_js(info.Env(), get().shape()); }
+  Napi::Value dtype(const Napi::CallbackInfo& info) { return to_js(info.Env(), get().dtype()); }
+  Napi::Value ndim(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), double(get().ndim())); }
+  Napi::Value size(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), double(get().size())); }
   Napi::Value itemsize(const Napi::CallbackInfo& info) {
-    return Napi::Number::New(info.Env(), double(value->itemsize()));
+    return Napi::Number::New(info.Env(), double(get().itemsize()));
   }
   Napi::Value nbytes(const Napi::CallbackInfo& info) {
-    return Napi::Number::New(info.Env(), double(value->nbytes()));
+    return Napi::Number::New(info.Env(), double(get().nbytes()));
   }
   Napi::Value length(const Napi::CallbackInfo& info) {
     return guarded(info.Env(), [&]() -> Napi::Value {
-      if (value->ndim() == 0) throw TypeMismatch("[array] A 0-dimensional array has no length.");
-      return Napi::Number::New(info.Env(), value->shape(0));
+      if (get().ndim() == 0) throw TypeMismatch("[array] A 0-dimensional array has no length.");
+      return Napi::Number::New(info.Env(), get().shape(0));
     });
   }
   Napi::Value transposed(const Napi::CallbackInfo& info) {
-    return guarded(info.Env(), [&] { return to_js(info.Env(), kiln::transpose(*value)); });
+    return guarded(info.Env(), [&] { return to_js(info.Env(), kiln::transpose(get())); });
   }
   Napi::Value item(const Napi::CallbackInfo& info);
   Napi::Value tolist(const Napi::CallbackInfo& info);
   Napi::Value to_typed_array(const Napi::CallbackInfo& info);
   Napi::Value to_string(const Napi::CallbackInfo& info);
 
-  std::optional<kiln::array> value;  // empty only while being constructed
+  // The array; throws once mx.dispose or mx.tidy released it.
+  kiln::array& get() {
+    if (!value) throw Napi::Error::New(Env(), "[array] This array was disposed (mx.dispose or mx.tidy).");
+    return *value;
+  }
+  // Releases the array now, not when V8 collects this object.
+  void dispose() {
+    value.reset();
+    if (external_bytes) Napi::MemoryManagement::AdjustExternalMemory(Env(), -external_bytes);
+    external_bytes = 0;
+  }
+
+  std::optional<kiln::array> value;  // empty while being constructed and once disposed
+  int64_t external_bytes = 0;        // reported to V8
 };
 
 Napi::FunctionReference* constructor = nullptr;
@@ -106,11 +133,12 @@ Napi::Value element(Napi::Env env, const kiln::array& a, size_t i) {
 
 Napi::Value JsArray::item(const Napi::CallbackInfo& info) {
   return guarded(info.Env(), [&] {
-    if (value->size() != 1)
+    kiln::array& a = get();
+    if (a.size() != 1)
       throw std::invalid_argument("[item] Only an array of one element converts to a scalar; this one has " +
-                                  std::to_string(value->size()) + ".");
-    value->eval();
-    return element(info.Env(), *value, 0);
+                                  std::to_string(a.size()) + ".");
+    a.eval();
+    return element(info.Env(), a, 0);
   });
 }
 
@@ -124,9 +152,10 @@ Napi::Value nested(Napi::Env env, const kiln::array& a, size_t dim, size_t& next
 
 Napi::Value JsArray::tolist(const Napi::CallbackInfo& info) {
   return guarded(info.Env(), [&] {
-    value->eval();
+    kiln::array& a = get();
+    a.eval();
     size_t next = 0;
-    return nested(info.Env(), *value, 0, next);
+    return nested(info.Env(), a, 0, next);
   });
 }
 
@@ -135,7 +164,7 @@ Napi::Value JsArray::tolist(const Napi::CallbackInfo& info) {
 Napi::Value JsArray::to_typed_array(const Napi::CallbackInfo& info) {
   return guarded(info.Env(), [&]() -> Napi::Value {
     using namespace kiln;
-    kiln::array a = *value;
+    kiln::array a = get();
     napi_typedarray_type type;
     size_t per_element = 1;
     switch (a.dtype().val) {
@@ -167,7 +196,7 @@ Napi::Value JsArray::to_typed_array(const Napi::CallbackInfo& info) {
 Napi::Value JsArray::to_string(const Napi::CallbackInfo& info) {
   return guarded(info.Env(), [&] {
     std::ostringstream os;
-    os << *value;
+    os << get();
     return Napi::String::New(info.Env(), os.str());
   });
 }
@@ -250,7 +279,67 @@ std::string type_name(const Napi::Value& v) {
   }
 }
 
+// The mx.arrays in a JS value: an mx.array, or Arrays and plain objects of them.
+void collect_wrappers(const Napi::Value& v, std::vector<JsArray*>& out, int depth = 0) {
+  if (depth > 64) return;  // a cycle, or deeper than any tree of arrays
+  if (is_array(v)) {
+    out.push_back(JsArray::Unwrap(v.As<Napi::Object>()));
+  } else if (v.IsArray()) {
+    Napi::Array a = v.As<Napi::Array>();
+    for (uint32_t i = 0; i < a.Length(); ++i) collect_wrappers(a.Get(i), out, depth + 1);
+  } else if (v.IsObject() && !v.IsFunction() && !v.IsTypedArray() && !v.IsArrayBuffer()) {
+    Napi::Object o = v.As<Napi::Object>();
+    Napi::Array keys = o.GetPropertyNames();
+    for (uint32_t i = 0; i < keys.Length(); ++i) collect_wrappers(o.Get(keys.Get(i)), out, depth + 1);
+  }
+}
+
+// mx.tidy(fn) (or tidy(name, fn), as node-mlx): runs fn and then releases
+// every array made meanwhile that fn's result (an array, or Arrays and
+// objects of them) does not hold. V8 runs the finalizers of dead arrays
+// only between turns of the event loop, so a synchronous loop (a training
+// loop) would otherwise keep every intermediate array's memory.
+Napi::Value tidy(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&]() -> Napi::Value {
+    Napi::Value fn = info[info.Length() > 1 && info[0].IsString() ? 1 : 0];
+    if (!fn.IsFunction()) throw TypeMismatch("[tidy] The argument must be a function.");
+    tidy_scopes->emplace_back();
+    auto close = [](const std::vector<JsArray*>& kept) {
+      std::unordered_set<JsArray*> made = std::move(tidy_scopes->back());
+      tidy_scopes->pop_back();
+      for (JsArray* a : kept)  // results belong to the enclosing tidy, if any
+        if (made.erase(a) && !tidy_scopes->empty()) tidy_scopes->back().insert(a);
+      for (JsArray* a : made) a->dispose();
+    };
+    Napi::Value result;
+    try {
+      result = fn.As<Napi::Function>().Call({});
+    } catch (...) {
+      close({});
+      throw;
+    }
+    std::vector<JsArray*> kept;
+    collect_wrappers(result, kept);
+    close(kept);
+    return result;
+  });
+}
+
+// mx.dispose(...trees): releases the arrays now.
+Napi::Value dispose(const Napi::CallbackInfo& info) {
+  std::vector<JsArray*> arrays;
+  for (size_t i = 0; i < info.Length(); ++i) collect_wrappers(info[i], arrays);
+  for (JsArray* a : arrays) a->dispose();
+  return info.Env().Undefined();
+}
+
 }  // namespace
+
+void collect_arrays(const Napi::Value& tree, std::vector<kiln::array>& out) {
+  std::vector<JsArray*> wrappers;
+  collect_wrappers(tree, wrappers);
+  for (JsArray* a : wrappers) out.push_back(a->get());
+}
 
 Napi::Function init_array_class(Napi::Env env, Napi::Object exports) {
   Napi::Function cls = JsArray::DefineClass(
@@ -266,6 +355,8 @@ Napi::Function init_array_class(Napi::Env env, Napi::Object exports) {
        JsArray::InstanceMethod<&JsArray::to_string>("toString")});
   constructor = new Napi::FunctionReference(Napi::Persistent(cls));
   exports.Set("array", cls);
+  exports.Set("tidy", Napi::Function::New(env, tidy, "tidy"));
+  exports.Set("dispose", Napi::Function::New(env, dispose, "dispose"));
   return cls;
 }
 
@@ -274,7 +365,7 @@ bool is_array(const Napi::Value& v) {
   return v.IsObject() && napi_check_object_type_tag(v.Env(), v, &kArrayTag, &tagged) == napi_ok && tagged;
 }
 
-const kiln::array& unwrap(const Napi::Value& v) { return *JsArray::Unwrap(v.As<Napi::Object>())->value; }
+const kiln::array& unwrap(const Napi::Value& v) { return JsArray::Unwrap(v.As<Napi::Object>())->get(); }
 
 bool convertible_to_array(const Napi::Value& v) {
   return is_array(v) || v.IsNumber() || v.IsBoolean() || v.IsBigInt() || v.IsArray() || v.IsTypedArray();

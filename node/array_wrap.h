@@ -19,7 +19,9 @@
 
 namespace kiln_node {
 
-// Defines class array on `exports`; its op methods are added by module.cpp.
+// Defines class array on `exports` (its op methods are added by
+// module.cpp), and mx.tidy / mx.dispose, which release arrays before V8
+// collects them.
 Napi::Function init_array_class(Napi::Env env, Napi::Object exports);
 
 // Whether v is an mx.array, and the array it holds.
@@ -34,6 +36,9 @@ kiln::array array_from_js(const Napi::Value& v, std::optional<kiln::Dtype> dtype
                           std::optional<kiln::Dtype> partner = std::nullopt);
 // Whether array_from_js accepts v (without converting it).
 bool convertible_to_array(const Napi::Value& v);
+
+// The arrays in a JS value: an mx.array, or Arrays and plain objects of them.
+void collect_arrays(const Napi::Value& tree, std::vector<kiln::array>& out);
 
 // Results of ops as JS values.
 Napi::Value to_js(Napi::Env env, kiln::array a);

@@ -195,19 +195,6 @@ Napi::Value compile(const Napi::CallbackInfo& info) {
   });
 }
 
-// The arrays in a JS value: an mx.array, or Arrays and plain objects of them.
-void collect_arrays(const Napi::Value& v, std::vector<kiln::array>& out) {
-  if (is_array(v)) {
-    out.push_back(unwrap(v));
-  } else if (v.IsArray()) {
-    Napi::Array a = v.As<Napi::Array>();
-    for (uint32_t i = 0; i < a.Length(); ++i) collect_arrays(a.Get(i), out);
-  } else if (v.IsObject() && !v.IsFunction() && !v.IsTypedArray()) {
-    Napi::Array keys = v.As<Napi::Object>().GetPropertyNames();
-    for (uint32_t i = 0; i < keys.Length(); ++i) collect_arrays(v.As<Napi::Object>().Get(keys.Get(i)), out);
-  }
-}
-
 // mx.eval(...trees): evaluates every array in its arguments together.
 Napi::Value eval(const Napi::CallbackInfo& info) {
   return guarded(info.Env(), [&] {

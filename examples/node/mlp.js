@@ -11,7 +11,7 @@ const N = 64, HIDDEN = 16, STEPS = 300, LR = 0.2;
 
 const x = mx.random.uniform(-1, 1, [N, 1], mx.float32, mx.random.key(0));
 const y = mx.square(x);
-const params = [
+let params = [
   mx.random.normal([1, HIDDEN], mx.float32, 0, 0.5),  // w1
   mx.zeros([HIDDEN]),                                  // b1
   mx.random.normal([HIDDEN, 1], mx.float32, 0, 0.5),  // w2
@@ -25,9 +25,15 @@ const step = mx.valueAndGrad(loss, [0, 1, 2, 3]);
 
 let first = 0, last = 0;
 for (let it = 0; it < STEPS; ++it) {
-  const [value, grads] = step(...params, x, y);
-  for (let i = 0; i < params.length; ++i) params[i] = params[i].subtract(grads[i].multiply(LR));
-  mx.eval(params);
+  // mx.tidy releases the step's intermediate arrays when it returns (V8
+  // would free them only after this synchronous loop); what it returns is kept.
+  const [value, ...next] = mx.tidy(() => {
+    const [value, grads] = step(...params, x, y);
+    return [value, ...params.map((p, i) => p.subtract(grads[i].multiply(LR)))];  // p -= lr * grad
+  });
+  mx.eval(value, next);
+  mx.dispose(params);  // the previous step's
+  params = next;
   last = value.item();
   if (it === 0) first = last;
   if (it % 50 === 0 || it === STEPS - 1) console.log(`step ${String(it).padStart(3)}  loss ${last.toFixed(5)}`);

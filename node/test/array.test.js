@@ -112,3 +112,26 @@ test('complex values as {re, im}', () => {
   assert.deepEqual(c.tolist(), [{ re: 1, im: 0 }, { re: 2, im: 0 }]);
   assertClose(Array.from(c.toTypedArray()), [1, 0, 2, 0]);
 });
+
+test('tidy releases the arrays made inside except its result; dispose releases now', () => {
+  let inner;
+  const kept = mx.tidy(() => {
+    inner = mx.ones([3]);
+    const b = inner.add(1);
+    return { b, list: [inner.multiply(3)] };
+  });
+  assert.deepEqual(kept.b.tolist(), [2, 2, 2]);
+  assert.deepEqual(kept.list[0].tolist(), [3, 3, 3]);
+  assert.throws(() => inner.tolist(), /disposed/);
+  assert.throws(() => mx.add(inner, 1), /disposed/);
+  // Nested: the inner result belongs to the outer tidy.
+  const outer = mx.tidy(() => mx.tidy(() => mx.ones([2]).add(1)).add(1));
+  assert.deepEqual(outer.tolist(), [3, 3]);
+  // An exception inside still closes the scope, and propagates.
+  assert.throws(() => mx.tidy(() => { inner = mx.ones([1]); throw new RangeError('x'); }), RangeError);
+  assert.throws(() => inner.item(), /disposed/);
+  const d = mx.ones([2]);
+  mx.dispose([d], { other: 1 });
+  assert.throws(() => d.shape, /disposed/);
+  assert.throws(() => mx.tidy(42), TypeError);
+});
