@@ -45,7 +45,7 @@ if command -v node >/dev/null && [ ! -f /usr/share/nodejs/node-addon-api/napi.h 
   echo "setup: unpacking node-addon-api into $naa_dir"
   [ "$updated" = 1 ] || $SUDO apt-get update -qq
   tmp="$(mktemp -d)"
-  (cd "$tmp" && apt-get download -qq node-addon-api 2>/dev/null && dpkg-deb -x node-addon-api_*.deb root)
+  (cd "$tmp" && apt-get download -qq node-addon-api && dpkg-deb -x node-addon-api_*.deb root)
   $SUDO mkdir -p "$naa_dir"
   $SUDO cp "$tmp"/root/usr/share/nodejs/node-addon-api/napi*.h "$naa_dir"/
   rm -rf "$tmp"
