@@ -23,13 +23,30 @@ for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 
-if [ ${#missing[@]} -eq 0 ]; then
-  exit 0
-fi
-
-echo "setup: installing ${missing[*]}"
 SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+updated=0
+
+if [ ${#missing[@]} -ne 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  $SUDO apt-get update -qq
+  updated=1
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# node-addon-api (the Node.js addon's C++ headers, node/): Debian's package
+# node-addon-api depends on Debian's nodejs and libnode-dev, which conflict
+# with the machine's Node.js 20 (NodeSource's, whose headers are in
+# /usr/include/node). The package is header-only, so its headers are
+# unpacked from the .deb into /usr/local/include/node-addon-api instead.
+naa_dir=/usr/local/include/node-addon-api
+if command -v node >/dev/null && [ ! -f /usr/share/nodejs/node-addon-api/napi.h ] && [ ! -f "$naa_dir/napi.h" ]; then
+  echo "setup: unpacking node-addon-api into $naa_dir"
+  [ "$updated" = 1 ] || $SUDO apt-get update -qq
+  tmp="$(mktemp -d)"
+  (cd "$tmp" && apt-get download -qq node-addon-api && dpkg-deb -x node-addon-api_*.deb root)
+  $SUDO mkdir -p "$naa_dir"
+  $SUDO cp "$tmp"/root/usr/share/nodejs/node-addon-api/napi*.h "$naa_dir"/
+  rm -rf "$tmp"
+fi

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what kiln needs, builds everything and runs the whole test suite:
-#   1. every test (unit, FileCheck, install of an outside project), optimized;
+#   1. every test (unit, FileCheck, install of an outside project), optimized,
+#      then the Node.js addon's tests (node --test node/test/);
 #   2. the unit tests again under AddressSanitizer + UBSan;
 #   3. the concurrency-heavy tests (compile from several threads, the JIT's
 #      kernel cache and thread pool) under ThreadSanitizer;
@@ -20,6 +21,21 @@ cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKILN_BUILD_BENC
 cmake --build build -j "$jobs"
 # PoCL is installed (setup.sh): the OpenCL tests must find a device.
 (cd build && KILN_REQUIRE_OPENCL=1 ctest --output-on-failure -j "$jobs")
+
+# The Node.js addon (node/, built when Node's and node-addon-api's headers
+# are there: setup.sh installs them): its tests with Node's own runner,
+# against the package as installed (PREFIX/lib/node_modules/kiln).
+if command -v node >/dev/null; then
+  echo "== Node.js addon (node --test node/test/)"
+  if [ ! -f build/node/kiln/kiln.node ]; then
+    echo "build/node/kiln/kiln.node is missing: KILN_BUILD_NODE is off (no node-addon-api headers?)" >&2
+    exit 1
+  fi
+  node_prefix="$(mktemp -d)"
+  cmake --install build --prefix "$node_prefix" --component node >/dev/null
+  NODE_PATH="$node_prefix/lib/node_modules" node --test node/test/
+  rm -rf "$node_prefix"
+fi
 
 if [ "${KILN_SKIP_SANITIZERS:-0}" != 1 ]; then
   # The sanitizers see no OpenCL device (an empty ICD vendor directory):

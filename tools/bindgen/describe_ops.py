@@ -22,11 +22,23 @@ HEADERS = ["frontend/ops.h", "frontend/ops_misc.h", "frontend/ops_scan_sort.h", 
 
 
 def default_text(param):
-    """The default argument's source text, or None."""
+    """The default argument's source text, or None. A parameter has a
+    default when its cursor has an expression child. The text is the tokens
+    after '=' up to the first ',' or ')' outside brackets: for a declaration
+    that a macro writes (KILN_REDUCTION), libclang reports the rest of the
+    macro's tokens, not just the parameter's."""
+    if not any(c.kind.is_expression() for c in param.get_children()):
+        return None
     tokens = [t.spelling for t in param.get_tokens()]
     if "=" not in tokens:
         return None
-    return " ".join(tokens[tokens.index("=") + 1:])
+    out, depth = [], 0
+    for t in tokens[tokens.index("=") + 1:]:
+        if depth == 0 and t in (",", ")", ";"):
+            break
+        depth += (t in "([{") - (t in ")]}")
+        out.append(t)
+    return " ".join(out)
 
 
 def describe(source_dir, libclang):
