@@ -9,7 +9,8 @@ vmap against a loop; it fails for an op of ir/ops.h that has no case here.
 
 A case may also say which inputs to differentiate (`wrt`; default: the
 floating ones) and, where kiln refuses that derivative, the error it gives
-(`grad_error`). Run it after changing a case:
+(`grad_error`); and which inputs vmap cannot batch (`unbatchable`), with
+the error it gives then (`vmap_error`). Run it after changing a case:
   /usr/bin/python3 tests/every_op_cases.py > tests/data/every_op_cases.inc
 """
 import math
@@ -25,9 +26,10 @@ SHORT = {np.dtype(np.bool_): "bool", np.dtype(np.uint8): "u8", np.dtype(np.uint3
 cases = []
 
 
-def case(label, op, inputs, out, attrs=None, wrt=None, grad_error=None):
+def case(label, op, inputs, out, attrs=None, wrt=None, grad_error=None, unbatchable=None, vmap_error=None):
     cases.append(dict(label=label, op=op, inputs=[np.asarray(x) for x in inputs], out=np.asarray(out),
-                      attrs=attrs or {}, wrt=wrt, grad_error=grad_error))
+                      attrs=attrs or {}, wrt=wrt, grad_error=grad_error, unbatchable=unbatchable or [],
+                      vmap_error=vmap_error))
 
 
 def smooth(shape, salt, lo=0.2, hi=0.8):
@@ -313,16 +315,18 @@ def quantize_ref(rows, cols, bits, group, salt):
 
 
 qa = lambda t: {"transpose": t, "group_size": 32, "bits": 4}
+# As MLX's: vmap batches x only (each batch entry would be another quantized matrix).
+qv = dict(unbatchable=[1, 2, 3], vmap_error="vmap over the quantized weights, scales or biases is not supported")
 w, sc, bi, W = quantize_ref(3, 64, 4, 32, 0)
 xq = smooth((2, 64), 3, -1, 1).astype(np.float32)
 case("quantized_matmul_t", "quantized_matmul", [xq, w, sc, bi], (xq.astype(np.float64) @ W.T).astype(np.float32),
-     qa(1), wrt=[0])
+     qa(1), wrt=[0], **qv)
 case("quantized_matmul_t_scales", "quantized_matmul", [xq, w, sc, bi],
-     (xq.astype(np.float64) @ W.T).astype(np.float32), qa(1), wrt=[0, 2], grad_error="no derivative with respect to the scales")
+     (xq.astype(np.float64) @ W.T).astype(np.float32), qa(1), wrt=[0, 2], grad_error="no derivative with respect to the scales", **qv)
 w, sc, bi, W = quantize_ref(2, 64, 4, 32, 1)
 xq = smooth((3, 2), 4, -1, 1).astype(np.float32)
 case("quantized_matmul_n", "quantized_matmul", [xq, w, sc, bi], (xq.astype(np.float64) @ W).astype(np.float32),
-     qa(0), wrt=[0])
+     qa(0), wrt=[0], **qv)
 
 # ---- constant, custom ------------------------------------------------------------
 case("constant", "constant", [], smooth((3, 4), 5))
@@ -371,4 +375,6 @@ for c in cases:
     ins = ", ".join(tensor(x) for x in c["inputs"])
     wrt = "{" + ", ".join(map(str, c["wrt"])) + "}" if c["wrt"] is not None else "kFloatingInputs"
     err = f'"{c["grad_error"]}"' if c["grad_error"] else "nullptr"
-    print(f'{{"{c["label"]}", "{c["op"]}", {{{attrs}}},\n {{{ins}}},\n {tensor(c["out"])},\n {wrt}, {err}}},')
+    unb = "{" + ", ".join(map(str, c["unbatchable"])) + "}"
+    verr = f'"{c["vmap_error"]}"' if c["vmap_error"] else "nullptr"
+    print(f'{{"{c["label"]}", "{c["op"]}", {{{attrs}}},\n {{{ins}}},\n {tensor(c["out"])},\n {wrt}, {err}, {unb}, {verr}}},')
