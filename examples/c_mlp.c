@@ -17,7 +17,7 @@ static int mlp_loss(mlx_vector_array* res, const mlx_vector_array in) {
   }
   int rc = mlx_matmul(&t, p[4], p[0], s) || mlx_add(&t, t, p[1], s) || mlx_tanh(&t, t, s) ||
            mlx_matmul(&t, t, p[2], s) || mlx_add(&t, t, p[3], s) || mlx_subtract(&t, t, p[5], s) ||
-           mlx_square(&t, t, s) || mlx_mean_all(&loss, t, false, s) || mlx_vector_array_set_value(res, loss);
+           mlx_square(&t, t, s) || mlx_mean(&loss, t, false, s) || mlx_vector_array_set_value(res, loss);
   for (int i = 0; i < 6; ++i) mlx_array_free(p[i]);
   mlx_array_free(t);
   mlx_array_free(loss);
@@ -33,12 +33,12 @@ int main(void) {
   for (int i = 0; i < 4; ++i) params[i] = mlx_array_new();
   int xshape[2] = {N, 1}, w1shape[2] = {1, HIDDEN}, b1shape[1] = {HIDDEN}, w2shape[2] = {HIDDEN, 1}, b2shape[1] = {1};
   int rc = mlx_random_key(&key, 0) ||
-           mlx_random_uniform_low_high_shape_dtype_key(&x, lo, hi, xshape, 2, MLX_FLOAT32, key, s) ||
+           mlx_random_uniform(&x, lo, hi, xshape, 2, MLX_FLOAT32, key, s) ||
            mlx_square(&y, x, s) ||
-           mlx_random_normal_loc_scale_key(&params[0], w1shape, 2, MLX_FLOAT32, mlx_array_new(), scale,
+           mlx_random_normal_broadcast(&params[0], w1shape, 2, MLX_FLOAT32, mlx_array_new(), scale,
                                            mlx_array_new(), s) ||
            mlx_zeros(&params[1], b1shape, 1, MLX_FLOAT32, s) ||
-           mlx_random_normal_loc_scale_key(&params[2], w2shape, 2, MLX_FLOAT32, mlx_array_new(), scale,
+           mlx_random_normal_broadcast(&params[2], w2shape, 2, MLX_FLOAT32, mlx_array_new(), scale,
                                            mlx_array_new(), s) ||
            mlx_zeros(&params[3], b2shape, 1, MLX_FLOAT32, s);
 

@@ -116,11 +116,11 @@ static void test_ops_values(void) {
 
   /* sum over axis 1 of [[1, 2], [3, 4]], keepdims: shape (2, 1) */
   int ax1[1] = {1};
-  CHECK(mlx_sum(&r, p, ax1, 1, true, st) == 0);
+  CHECK(mlx_sum_axes(&r, p, ax1, 1, true, st) == 0);
   float sum_want[2] = {3, 7};
   CHECK(mlx_array_shape(r)[0] == 2 && mlx_array_shape(r)[1] == 1);
   CHECK(close_to(mlx_array_data_float32(r), sum_want, 2));
-  CHECK(mlx_sum_all(&r, p, false, st) == 0);
+  CHECK(mlx_sum(&r, p, false, st) == 0);
   float total = 0;
   CHECK(mlx_array_ndim(r) == 0 && mlx_array_item_float32(&total, r) == 0 && total == 10);
 
@@ -150,7 +150,7 @@ static void test_ops_values(void) {
   float cat_want[6] = {1, 2, 3, 10, 20, 30};
   CHECK(mlx_array_size(r) == 6 && close_to(mlx_array_data_float32(r), cat_want, 6));
   mlx_vector_array halves = mlx_vector_array_new();
-  CHECK(mlx_split_num_splits_axis(&halves, r, 2, 0, st) == 0);
+  CHECK(mlx_split(&halves, r, 2, 0, st) == 0);
   CHECK(mlx_vector_array_size(halves) == 2);
   mlx_array second = mlx_array_new();
   CHECK(mlx_vector_array_get(&second, halves, 1) == 0);
@@ -171,12 +171,12 @@ static void test_ops_values(void) {
   mlx_array key = mlx_array_new(), n1 = mlx_array_new(), n2r = mlx_array_new();
   int s1000[1] = {1000};
   CHECK(mlx_random_key(&key, 42) == 0);
-  CHECK(mlx_random_normal_loc_scale_key(&n1, s1000, 1, MLX_FLOAT32, mlx_array_new(), mlx_array_new(), key, st) == 0);
-  CHECK(mlx_random_normal_loc_scale_key(&n2r, s1000, 1, MLX_FLOAT32, mlx_array_new(), mlx_array_new(), key, st) == 0);
+  CHECK(mlx_random_normal_broadcast(&n1, s1000, 1, MLX_FLOAT32, mlx_array_new(), mlx_array_new(), key, st) == 0);
+  CHECK(mlx_random_normal_broadcast(&n2r, s1000, 1, MLX_FLOAT32, mlx_array_new(), mlx_array_new(), key, st) == 0);
   CHECK(memcmp(mlx_array_data_float32(n1), mlx_array_data_float32(n2r), 1000 * sizeof(float)) == 0);
   mlx_array mean = mlx_array_new();
   float mv = 1;
-  CHECK(mlx_mean_all(&mean, n1, false, st) == 0 && mlx_array_item_float32(&mv, mean) == 0);
+  CHECK(mlx_mean(&mean, n1, false, st) == 0 && mlx_array_item_float32(&mv, mean) == 0);
   CHECK(fabsf(mv) < 0.15f); /* 1000 standard normals: sd of the mean ~0.03 */
 
   /* mlx_eval and a map of names */
@@ -231,7 +231,7 @@ static void test_errors(void) {
   CHECK(errors_seen == 7);
 
   int axes[1] = {5};
-  CHECK(mlx_sum(&r, b, axes, 1, false, st) != 0); /* axis 5 of a 1-D array */
+  CHECK(mlx_sum_axes(&r, b, axes, 1, false, st) != 0); /* axis 5 of a 1-D array */
   CHECK(errors_seen == 8);
 
   /* The default handler prints and returns (it does not exit). */
@@ -251,7 +251,7 @@ static void test_errors(void) {
 static int sum_of_squares(mlx_vector_array* res, const mlx_vector_array in) {
   mlx_stream st = mlx_default_cpu_stream_new();
   mlx_array x = mlx_array_new(), sq = mlx_array_new(), s = mlx_array_new();
-  int rc = mlx_vector_array_get(&x, in, 0) || mlx_square(&sq, x, st) || mlx_sum_all(&s, sq, false, st) ||
+  int rc = mlx_vector_array_get(&x, in, 0) || mlx_square(&sq, x, st) || mlx_sum(&s, sq, false, st) ||
            mlx_vector_array_set_value(res, s);
   mlx_array_free(x);
   mlx_array_free(sq);

@@ -11,7 +11,7 @@ int main(void) {
   mlx_array a = mlx_array_new_data(data, shape, 2, MLX_FLOAT32);
   mlx_array r = mlx_array_new();
   float total = 0;
-  int rc = mlx_matmul(&r, a, a, s) || mlx_sum_all(&r, r, false, s) || mlx_array_item_float32(&total, r);
+  int rc = mlx_matmul(&r, a, a, s) || mlx_sum(&r, r, false, s) || mlx_array_item_float32(&total, r);
   printf("c_app: %g\n", total); /* [[7, 10], [15, 22]] sums to 54 */
   mlx_array_free(a);
   mlx_array_free(r);

@@ -15,6 +15,8 @@ import argparse
 import json
 import re
 
+from mlx_c_names import by_op as mlx_c_by_op
+
 # C++ type (const and & stripped) -> how one parameter crosses the C line.
 SCALARS = {"int": "int", "bool": "bool", "double": "double", "float": "float", "uint64_t": "uint64_t"}
 
@@ -41,6 +43,9 @@ def c_params(p):
         return [f"const mlx_vector_array {n}"], f"kiln_c::get({n})"
     if t == "std::string":
         return [f"const char* {n}"], f"std::string({n})"
+    if t == "std::optional<std::vector<int>>":
+        return ([f"const int* {n} /* may be null */", f"size_t {n}_num"],
+                f"({n} ? std::optional<std::vector<int>>(std::vector<int>({n}, {n} + {n}_num)) : std::nullopt)")
     if t == "std::optional<float>":
         return [f"mlx_optional_float {n}"], f"kiln_c::optional({n})"
     if t == "std::pair<int, int>":
@@ -93,13 +98,24 @@ def overload_suffix(op, family):
     return "_" + "_".join(rest) if rest else ""
 
 
-def plan(desc):
+def matches(op, params):
+    """Whether an overload has mlx-c's parameter names (and types, where given)."""
+    key = signature_key(op)
+    return len(key) == len(params) and all(n == pn and (pt is None or t == pt)
+                                           for (n, t), (pn, pt) in zip(key, params))
+
+
+def plan(desc, missing=None):
     """Returns (wrappers, skipped): wrappers as dicts with the C name and the
-    pieces of its declaration and body; skipped as 'op(types): why'."""
+    pieces of its declaration and body; skipped as 'op(types): why'. An op
+    that mlx-c has gets mlx-c's names (mlx_c_names.py) and only its
+    overloads; `missing` (a list) receives the mlx-c functions of such ops
+    that no overload matched."""
     wrappers, skipped = [], []
     by_name = {}
     for op in desc["ops"]:
         by_name.setdefault((op["namespace"], op["name"]), []).append(op)
+    mlx_c = mlx_c_by_op()
     # An overload's suffixed name must not be another op's own name
     # (scatter_add's single-axis form vs the op scatter_add_axis).
     own_names = {"mlx_" + NAMESPACE_PREFIX.get(ns, "") + name for ns, name in by_name}
@@ -123,21 +139,39 @@ def plan(desc):
                 skipped.append(f"{label(op)}: parameter type {', '.join(bad)}")
                 continue
             usable.append((op, conv))
-        # An inline overload whose parameters all appear in another one is a
-        # convenience form (zeros(shape) = zeros(shape, float32)): C spells
-        # every argument, so only the full form is wrapped.
-        full = [(op, conv) for op, conv in usable
-                if not (op["inline"] and any(o is not op and is_subsequence(signature_key(op), signature_key(o))
-                                             for o, _ in usable))]
-        for op, _ in usable:
-            if all(op is not o for o, _ in full):
-                skipped.append(f"{label(op)}: convenience form of another overload")
-        family = [op for op, _ in full]
-        for op, conv in full:
-            base = "mlx_" + NAMESPACE_PREFIX[ns] + name
-            cname = base + (overload_suffix(op, family) if len(family) > 1 else "")
-            if cname in taken or (cname != base and cname in own_names):  # same parameter names, other types
-                cname += "_" + "_".join(re.sub(r"\W+", "", bare(p["type"])) for p in op["params"][:2])
+        entries = mlx_c.get((ns[len("kiln::"):] if ns.startswith("kiln::") else "", name))
+        if entries:
+            # mlx-c's own names, one per overload it has.
+            named = []
+            for op, conv in usable:
+                hit = [c for c, params in entries if matches(op, params)]
+                if hit:
+                    named.append((op, conv, hit[0]))
+                else:
+                    skipped.append(f"{label(op)}: no such overload in mlx-c")
+            if missing is not None:
+                missing += [c for c, _ in entries if all(c != h for _, _, h in named)]
+        else:
+            # An inline overload whose parameters all appear in another one is a
+            # convenience form (zeros(shape) = zeros(shape, float32)): C spells
+            # every argument, so only the full form is wrapped.
+            full = [(op, conv) for op, conv in usable
+                    if not (op["inline"] and any(o is not op and is_subsequence(signature_key(op), signature_key(o))
+                                                 for o, _ in usable))]
+            for op, _ in usable:
+                if all(op is not o for o, _ in full):
+                    skipped.append(f"{label(op)}: convenience form of another overload")
+            family = [op for op, _ in full]
+            named = []
+            for op, conv in full:
+                base = "mlx_" + NAMESPACE_PREFIX[ns] + name
+                cname = base + (overload_suffix(op, family) if len(family) > 1 else "")
+                if cname in taken or (cname != base and cname in own_names):  # same parameter names, other types
+                    cname += "_" + "_".join(re.sub(r"\W+", "", bare(p["type"])) for p in op["params"][:2])
+                named.append((op, conv, cname))
+        for op, conv, cname in named:
+            if cname in taken:
+                raise SystemExit(f"gen_c: two overloads named {cname} (make mlx_c_names.py's entry name a type)")
             taken.add(cname)
             results = RESULTS.get(bare(op["returns"]), ([], "{call}"))
             decl = results[0] + [d for c in conv for d in c[0]]
@@ -168,9 +202,12 @@ def main():
     ap.add_argument("--source", required=True)
     ap.add_argument("--table", help="a C file listing every wrapper (for tests/c)")
     ap.add_argument("--quiet", action="store_true")
+    ap.add_argument("--check-mlx-c", action="store_true",
+                    help="fail when an op mlx-c has lacks one of mlx-c's functions (a name or signature mismatch)")
     args = ap.parse_args()
     desc = json.load(open(args.ops))
-    wrappers, skipped = plan(desc)
+    missing = []
+    wrappers, skipped = plan(desc, missing)
     with open(args.header, "w") as h:
         h.write(HEADER_TOP)
         for w in wrappers:
@@ -192,6 +229,10 @@ def main():
         print(f"gen_c: {len(wrappers)} wrappers; skipped {len(skipped)} overloads:")
         for s in skipped:
             print(f"  {s}")
+    if missing:
+        print("mlx-c functions of wrapped ops that no overload matches: " + " ".join(sorted(missing)))
+        if args.check_mlx_c:
+            raise SystemExit(1)
 
 
 if __name__ == "__main__":

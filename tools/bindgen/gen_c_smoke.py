@@ -47,6 +47,8 @@ def c_and_cpp(p):
     if t == "std::string":
         v = STRING_BY_NAME.get(n, "xy")
         return f'"{v}"', f'std::string("{v}")'
+    if t == "std::optional<std::vector<int>>":
+        return "NULL, 0", "std::nullopt"
     if t == "std::optional<float>":
         return "(mlx_optional_float){0.0f, false}", "std::nullopt"
     if t == "std::pair<int, int>":
