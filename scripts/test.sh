@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what kiln needs, builds everything and runs the whole test suite:
-#   1. every test (unit, FileCheck, install of an outside project), optimized;
+#   1. every test (unit, FileCheck, install of an outside project), optimized,
+#      then the Python module's pytest suite (python/tests);
 #   2. the unit tests again under AddressSanitizer + UBSan;
 #   3. the concurrency-heavy tests (compile from several threads, the JIT's
 #      kernel cache and thread pool) under ThreadSanitizer;
@@ -19,6 +20,10 @@ cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j "$jobs"
 # PoCL is installed (setup.sh): the OpenCL tests must find a device.
 (cd build && KILN_REQUIRE_OPENCL=1 ctest --output-on-failure -j "$jobs")
+
+# The Python module (python/), against the build tree's package.
+echo "== Python (python/tests)"
+PYTHONPATH="$PWD/build/python" /usr/bin/python3 -m pytest -q -p no:cacheprovider python/tests
 
 if [ "${KILN_SKIP_SANITIZERS:-0}" != 1 ]; then
   # The sanitizers see no OpenCL device (an empty ICD vendor directory):
