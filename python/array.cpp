@@ -67,6 +67,7 @@ std::vector<py::object> expand_index(const array& a, py::handle index) {
 // shape of the result.
 struct BasicIndex {
   Shape start, stop, strides;
+  Shape region;                  // the slice's shape (1 on int axes)
   Shape result_shape;            // ints dropped, None inserted, array axes kept whole
   std::vector<int> int_axes;     // input axes indexed by an int
   std::vector<std::pair<int, array>> arrays;  // (input axis, index array)
@@ -93,6 +94,7 @@ BasicIndex plan_index(const array& a, const std::vector<py::object>& entries) {
       p.stop.push_back(int32_t(stop));
       p.strides.push_back(int32_t(step));
       p.result_shape.push_back(int32_t(len));
+      p.region.push_back(int32_t(len));
       if (!(start == 0 && stop == n && step == 1)) p.trivial = false;
     } else if (PyLong_Check(e.ptr()) && !PyBool_Check(e.ptr())) {
       int64_t i = e.cast<int64_t>();
@@ -104,6 +106,7 @@ BasicIndex plan_index(const array& a, const std::vector<py::object>& entries) {
       p.stop.push_back(int32_t(i + 1));
       p.strides.push_back(1);
       p.int_axes.push_back(d);
+      p.region.push_back(1);
       p.trivial = false;
     } else if (is_array_like(e) && !PyFloat_Check(e.ptr())) {
       p.arrays.emplace_back(d, to_array(e));
@@ -111,6 +114,7 @@ BasicIndex plan_index(const array& a, const std::vector<py::object>& entries) {
       p.stop.push_back(n);
       p.strides.push_back(1);
       p.result_shape.push_back(n);
+      p.region.push_back(n);
     } else {
       throw std::invalid_argument("Cannot index an mx.array with " +
                                   std::string(py::str(e.get_type().attr("__name__"))) + ".");
@@ -126,17 +130,12 @@ array get_item(const array& a, py::handle index) {
   array b = p.trivial ? a : slice(a, p.start, p.stop, p.strides);
   if (p.arrays.empty()) return b.shape() == p.result_shape ? b : reshape(b, p.result_shape);
   if (p.has_none) throw std::invalid_argument("Indexing with None and arrays together is not supported.");
-  // Drop the int axes; then the array axes (NumPy's advanced indexing).
-  Shape kept;
-  std::vector<int> array_axes;  // positions after dropping the int axes
-  for (int d = 0, pos = 0; d < int(a.ndim()); ++d) {
-    if (std::find(p.int_axes.begin(), p.int_axes.end(), d) != p.int_axes.end()) continue;
-    kept.push_back(b.shape()[d]);
-    for (auto& [axis, idx] : p.arrays)
-      if (axis == d) array_axes.push_back(pos);
-    ++pos;
-  }
-  if (!p.int_axes.empty()) b = reshape(b, kept);
+  // With index arrays, ints are index arrays too (NumPy): 0 on the axis
+  // that the slice above narrowed to that int.
+  for (int d : p.int_axes) p.arrays.emplace_back(d, array(int32_t(0)));
+  std::sort(p.arrays.begin(), p.arrays.end(), [](const auto& x, const auto& y) { return x.first < y.first; });
+  std::vector<int> array_axes;
+  for (auto& pr : p.arrays) array_axes.push_back(pr.first);
   if (p.arrays.size() == 1) return take(b, p.arrays[0].second, array_axes[0]);
   // Several arrays: gather puts their broadcast shape first, then the
   // slice of each axis (1 on the indexed ones, dropped after).
@@ -170,12 +169,7 @@ void set_item(array& a, py::handle index, py::handle value) {
   BasicIndex p = plan_index(a, entries);
   array v = to_array(value, a.dtype());
   if (p.arrays.empty()) {
-    Shape region;
-    for (size_t d = 0; d < a.ndim(); ++d) {
-      int64_t len = (int64_t(p.stop[d]) - p.start[d] + p.strides[d] + (p.strides[d] > 0 ? -1 : 1)) / p.strides[d];
-      region.push_back(int32_t(std::max<int64_t>(len, 0)));
-    }
-    array u = reshape(broadcast_to(v, p.result_shape), region);
+    array u = reshape(broadcast_to(v, p.result_shape), p.region);
     a = slice_update(a, u, p.start, p.stop, p.strides);
     return;
   }

@@ -19,13 +19,13 @@ py::module_ numpy() {
 
 // numpy.ndarray and numpy.generic (NumPy's scalars), looked up once.
 bool is_ndarray(py::handle h) {
-  static PyObject* ndarray = numpy().attr("ndarray").release().ptr();
-  static PyObject* generic = numpy().attr("generic").release().ptr();
+  static PyObject* ndarray = py::object(numpy().attr("ndarray")).release().ptr();
+  static PyObject* generic = py::object(numpy().attr("generic")).release().ptr();
   return PyObject_IsInstance(h.ptr(), ndarray) == 1 || PyObject_IsInstance(h.ptr(), generic) == 1;
 }
 
 bool is_numpy_scalar(py::handle h) {
-  static PyObject* generic = numpy().attr("generic").release().ptr();
+  static PyObject* generic = py::object(numpy().attr("generic")).release().ptr();
   return PyObject_IsInstance(h.ptr(), generic) == 1;
 }
 
@@ -133,7 +133,7 @@ py::object wrap(array a) { return py::cast(std::move(a)); }
 py::object wrap(std::vector<array> a) {
   py::list out;
   for (auto& x : a) out.append(py::cast(std::move(x)));
-  return std::move(out);
+  return out;
 }
 py::object wrap(std::pair<array, array> a) {
   return py::make_tuple(py::cast(std::move(a.first)), py::cast(std::move(a.second)));
@@ -142,7 +142,7 @@ py::object wrap(Dtype t) { return py_dtype(t); }
 py::object wrap(const Shape& s) {
   py::tuple out(s.size());
   for (size_t i = 0; i < s.size(); ++i) out[i] = py::int_(s[i]);
-  return std::move(out);
+  return out;
 }
 py::object py_dtype(Dtype t) { return py::cast(t); }
 
@@ -211,7 +211,7 @@ bool accepts(Arg kind, py::handle h, bool strict) {
     case Arg::arrays:
       if (!py::isinstance<py::list>(h) && !py::isinstance<py::tuple>(h)) return false;
       for (auto item : h)
-        if (!is_array_like(item)) return false;
+        if (strict ? !(is_array(item) || is_ndarray(item)) : !is_array_like(item)) return false;
       return true;
     case Arg::int_: return is_int(h, strict);
     case Arg::bool_: return PyBool_Check(h.ptr()) || (!strict && is_int(h, false));
@@ -271,16 +271,16 @@ std::vector<array> Call::arrs(int slot) const {
   for (auto item : values_[slot]) out.push_back(to_array(item));
   return out;
 }
-int Call::int_(int slot) const { return py::int_(values_[slot]).cast<int>(); }
-uint64_t Call::uint64(int slot) const { return py::int_(values_[slot]).cast<uint64_t>(); }
-size_t Call::size(int slot) const { return py::int_(values_[slot]).cast<size_t>(); }
+int Call::int_(int slot) const { return values_[slot].cast<int>(); }
+uint64_t Call::uint64(int slot) const { return values_[slot].cast<uint64_t>(); }
+size_t Call::size(int slot) const { return values_[slot].cast<size_t>(); }
 bool Call::bool_(int slot) const { return PyObject_IsTrue(values_[slot].ptr()) == 1; }
 double Call::double_(int slot) const { return values_[slot].cast<double>(); }
 std::vector<int> Call::ints(int slot) const {
   py::handle h = values_[slot];
-  if (is_int(h, false)) return {py::int_(h).cast<int>()};
+  if (is_int(h, false)) return {h.cast<int>()};
   std::vector<int> out;
-  for (auto item : h) out.push_back(py::int_(item).cast<int>());
+  for (auto item : h) out.push_back(item.cast<int>());
   return out;
 }
 std::vector<int64_t> Call::int64s(int slot) const {
@@ -310,7 +310,7 @@ std::vector<std::pair<int, int>> Call::pairs(int slot) const {
   std::vector<std::pair<int, int>> out;
   for (auto item : values_[slot]) {
     py::sequence s = py::reinterpret_borrow<py::sequence>(item);
-    out.emplace_back(py::int_(s[0]).cast<int>(), py::int_(s[1]).cast<int>());
+    out.emplace_back(s[0].cast<int>(), s[1].cast<int>());
   }
   return out;
 }

@@ -22,7 +22,8 @@ StreamOrDevice stream_arg(const py::kwargs& kw) {
 // arange(stop), arange(start, stop[, step]), with dtype and stream keywords:
 // integer arguments give int32, any float float32 (as MLX).
 py::object arange_py(py::args args, py::kwargs kw) {
-  std::vector<py::object> v(args.begin(), args.end());
+  std::vector<py::object> v;
+  for (auto a : args) v.push_back(py::reinterpret_borrow<py::object>(a));
   for (const char* name : {"start", "stop", "step"})
     if (kw.contains(name)) v.push_back(kw[name]);
   if (v.empty() || v.size() > 3) throw py::type_error("arange() takes 1 to 3 numbers (start, stop, step).");

@@ -64,12 +64,12 @@ py::object unflatten(py::handle tree, const std::vector<array>& leaves, size_t& 
     py::list out;
     for (auto item : tree) out.append(unflatten(item, leaves, next));
     if (py::isinstance<py::tuple>(tree)) return py::tuple(out);
-    return std::move(out);
+    return out;
   }
   if (py::isinstance<py::dict>(tree)) {
     py::dict out;
     for (auto [k, v] : py::reinterpret_borrow<py::dict>(tree)) out[k] = unflatten(v, leaves, next);
-    return std::move(out);
+    return out;
   }
   return py::reinterpret_borrow<py::object>(tree);
 }

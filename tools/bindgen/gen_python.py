@@ -78,6 +78,11 @@ PY_DEFAULTS = {
     ("kiln::random", "laplace"): {"shape": "py::tuple()", "loc": "py::float_(0.0)", "scale": "py::float_(1.0)"},
     ("kiln::random", "bernoulli"): {"p": "py::float_(0.5)"},
 }
+# MLX's positional order where the longest C++ overload's is not it (pad's
+# longest form is the (axes, low, high) one MLX's Python API does not have).
+PY_ORDER = {
+    ("kiln", "pad"): ["a", "pad_width", "mode", "constant_values"],
+}
 # Written by hand in python/ (their Python signature cannot be read off the
 # C++ overloads): arange(stop) vs arange(start, stop).
 HAND_WRITTEN = {("kiln", "arange")}
@@ -136,7 +141,7 @@ def c_value(ctype, default):
         return f"{ctype}{{}}"
     if d.startswith("{"):
         return f"{ctype}{d}"
-    return f"{ctype}{{{d}}}"
+    return f"{ctype}({d})"  # not braces: array{array(0)} would be a list of one array
 
 
 def plan_family(ns, name, overloads):
@@ -167,6 +172,9 @@ def emit_function(ns, name, usable, fn_name):
     family_names = {p["name"] for _, params in usable for p in params}
     named = [[py_name(ns, name, p["name"], family_names) for p in params] for _, params in usable]
     order = merge_order(named)
+    if (ns, name) in PY_ORDER:
+        first = PY_ORDER[(ns, name)]
+        order = first + [n for n in order if n not in first]
     defaults = PY_DEFAULTS.get((ns, name), {})
     lines = [f"// {ns}::{name}"]
     lines.append(f"py::object {fn_name}(py::args args, py::kwargs kwargs) {{")
