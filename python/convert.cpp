@@ -187,6 +187,10 @@ void Call::soft_default(int slot, py::object value) {
   soft_[slot] = true;
 }
 
+void Call::scalar_dtype(int slot, Dtype otherwise) {
+  hint_ = has(slot) && py::isinstance<Dtype>(values_[slot]) ? values_[slot].cast<Dtype>() : otherwise;
+}
+
 namespace {
 
 bool is_int(py::handle h, bool strict) {

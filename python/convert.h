@@ -72,6 +72,9 @@ class Call {
   // has and C++ spells as another overload). An overload without this
   // parameter still fits.
   void soft_default(int slot, py::object value);
+  // Python numbers given for arrays take the dtype argument at `slot`, or
+  // `otherwise` (random.uniform(0, 1) draws float32, not int32).
+  void scalar_dtype(int slot, Dtype otherwise);
   // Whether the arguments given fit this overload's parameters. `strict`
   // accepts only exact Python types (an mx.array or NumPy array for an
   // array, a float for a double, a sequence for a shape); the second pass

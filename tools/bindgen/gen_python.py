@@ -78,6 +78,14 @@ PY_DEFAULTS = {
     ("kiln::random", "laplace"): {"shape": "py::tuple()", "loc": "py::float_(0.0)", "scale": "py::float_(1.0)"},
     ("kiln::random", "bernoulli"): {"p": "py::float_(0.5)"},
 }
+for _op in ("fft", "ifft", "rfft", "irfft"):
+    PY_DEFAULTS[("kiln::fft", _op)] = {"axis": "py::int_(-1)"}
+for _op in ("fft2", "ifft2", "rfft2", "irfft2"):
+    PY_DEFAULTS[("kiln::fft", _op)] = {"axes": "py::make_tuple(-2, -1)"}
+# Ops whose Python numbers take the dtype argument's type (float32 when it
+# is not given) rather than their own: uniform(0, 1) draws floats.
+SCALAR_DTYPE = {("kiln::random", "uniform"): "float32", ("kiln::random", "normal"): "float32",
+                ("kiln::random", "truncated_normal"): "float32"}
 # MLX's positional order where the longest C++ overload's is not it (pad's
 # longest form is the (axes, low, high) one MLX's Python API does not have).
 PY_ORDER = {
@@ -184,6 +192,8 @@ def emit_function(ns, name, usable, fn_name):
     for pname, expr in defaults.items():
         if pname in order:
             lines.append(f"  c.soft_default({order.index(pname)}, {expr});")
+    if (ns, name) in SCALAR_DTYPE and "dtype" in order:
+        lines.append(f"  c.scalar_dtype({order.index('dtype')}, {SCALAR_DTYPE[(ns, name)]});")
     qual = "kiln::" + (ns[len("kiln::"):] + "::" if ns != "kiln" else "")
     # Overloads with more parameters first: with every optional argument
     # given, the fullest form is the one that uses them all.
