@@ -307,8 +307,15 @@ void init_array(py::module_& m) {
     a.eval();
     std::vector<py::ssize_t> shape(a.shape().begin(), a.shape().end()), strides;
     for (int64_t s : a.strides()) strides.push_back(py::ssize_t(s * a.itemsize()));
-    void* data = a.node()->buffer ? a.node()->buffer->data() : nullptr;
-    return py::buffer_info(data, py::ssize_t(a.itemsize()), format, py::ssize_t(a.ndim()), shape, strides, true);
+    // Through data<T>() (public, evaluates), with T of the element's size.
+    const void* data = nullptr;
+    switch (a.itemsize()) {
+      case 1: data = a.data<uint8_t>(); break;
+      case 2: data = a.data<uint16_t>(); break;
+      case 4: data = a.data<uint32_t>(); break;
+      default: data = a.data<uint64_t>(); break;
+    }
+    return py::buffer_info(const_cast<void*>(data), py::ssize_t(a.itemsize()), format, py::ssize_t(a.ndim()), shape, strides, true);
   });
 }
 

@@ -111,3 +111,9 @@ def test_methods_and_properties():
     assert "array(" in repr(a)
     assert a.itemsize == 4 and a.nbytes == 24
     assert repr(mx.float32) == "kiln.core.float32" and mx.float32.size == 4
+
+
+def test_empty_arrays():
+    assert np.array(mx.array([])).shape == (0,)
+    assert np.array(mx.zeros((0, 3)) + 1).shape == (0, 3)
+    assert mx.zeros((2, 0)).tolist() == [[], []]
