@@ -15,6 +15,8 @@ packages=(
   zlib1g-dev                         # .npz archives (frontend/io_npz.cpp)
   python3
   python3-clang-19 libclang-19-dev   # tools/bindgen: generates the C API op wrappers (kiln::c)
+  python3-dev pybind11-dev python3-pybind11   # the Python module kiln.core (python/)
+  python3-pytest python3-numpy       # its tests (python/tests)
   dataset-fashion-mnist              # examples/fashion_mnist.cpp (gzip idx files, read with zlib)
 )
 

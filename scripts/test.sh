@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what kiln needs, builds everything and runs the whole test suite:
 #   1. every test (unit, FileCheck, install of an outside project), optimized,
-#      then the Node.js addon's tests (node --test node/test/);
+#      then the Node.js addon's tests (node --test node/test/) and the
+#      Python module's pytest suite (python/tests);
 #   2. the unit tests again under AddressSanitizer + UBSan;
 #   3. the concurrency-heavy tests (compile from several threads, the JIT's
 #      kernel cache and thread pool) under ThreadSanitizer;
@@ -36,6 +37,10 @@ if command -v node >/dev/null; then
   NODE_PATH="$node_prefix/lib/node_modules" node --test node/test/
   rm -rf "$node_prefix"
 fi
+
+# The Python module (python/), against the build tree's package.
+echo "== Python (python/tests)"
+PYTHONPATH="$PWD/build/python" /usr/bin/python3 -m pytest -q -p no:cacheprovider python/tests
 
 if [ "${KILN_SKIP_SANITIZERS:-0}" != 1 ]; then
   # The sanitizers see no OpenCL device (an empty ICD vendor directory):

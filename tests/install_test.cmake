@@ -26,3 +26,13 @@ run(${WORK_DIR}/prefix/bin/kiln-opt --list-passes)
 if(NOT last_output MATCHES "canonicalize")
   message(FATAL_ERROR "installed kiln-opt did not list its passes: ${last_output}")
 endif()
+# The Python package (built when KILN_BUILD_PYTHON is on): importable from
+# the prefix with the README's PYTHONPATH line. (No ';' in the script: run()
+# passes its arguments as a CMake list.)
+if(EXISTS ${WORK_DIR}/prefix/lib/python3/dist-packages/kiln/__init__.py)
+  run(${CMAKE_COMMAND} -E env PYTHONPATH=${WORK_DIR}/prefix/lib/python3/dist-packages
+      /usr/bin/python3 -c "mx = __import__('kiln.core').core\nprint('py_app:', mx.sum(mx.arange(5) * 2).item())")
+  if(NOT last_output MATCHES "py_app: 20")
+    message(FATAL_ERROR "unexpected output of the installed Python package: ${last_output}")
+  endif()
+endif()

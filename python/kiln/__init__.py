@@ -1,0 +1,1 @@
+"""kiln: a JIT-compiling array framework with MLX's API. `import kiln.core as mx`."""
