@@ -599,10 +599,12 @@ struct Line {
 
 // The rank-kth item of a line of n elements whose keys key(j) are read in
 // index order, when kth is within kSelectMax of an end: a small sorted
-// buffer of the m largest (or smallest) items seen so far. An element
-// enters only if its key passes the buffer's edge, which most elements of
-// a long line fail at a single compare of keys (it comes after every
-// buffered item, so on an equal key it ranks above them).
+// buffer of the m largest (or smallest) items seen so far. Keys are read
+// kChunk at a time; once the buffer is full, a chunk whose extreme key
+// cannot enter it is passed over at one compare (an element entering comes
+// after every buffered item, so on an equal key it ranks above them), which
+// is most chunks of a long line.
+constexpr int64_t kChunk = 16;
 template <class K, class KeyAt>
 Item<K> select_near_end(const KeyAt& key, int64_t n, int64_t kth) {
   const bool top = n - kth <= kSelectMax;
@@ -612,26 +614,38 @@ Item<K> select_near_end(const KeyAt& key, int64_t n, int64_t kth) {
   Item<K> buf[kSelectMax];
   auto before = [top](const Item<K>& a, const Item<K>& b) { return top ? item_less(a, b) : item_less(b, a); };
   int64_t size = 0;
-  for (int64_t j = 0; j < n; ++j) {
-    const K k = key(j);
-    if (size == m && (top ? k < buf[0].key : k >= buf[0].key)) continue;
-    const Item<K> it{k, uint32_t(j)};
-    int64_t pos;
-    if (size < m) {
-      pos = size++;
-      while (pos > 0 && before(it, buf[pos - 1])) buf[pos] = buf[pos - 1], --pos;
-    } else {
-      pos = 0;
-      while (pos + 1 < m && before(buf[pos + 1], it)) buf[pos] = buf[pos + 1], ++pos;
+  K keys[kChunk];
+  for (int64_t j0 = 0; j0 < n; j0 += kChunk) {
+    const int64_t count = std::min(kChunk, n - j0);
+    for (int64_t c = 0; c < count; ++c) keys[c] = key(j0 + c);
+    if (size == m) {
+      K lo = keys[0], hi = keys[0];
+      for (int64_t c = 1; c < count; ++c) lo = std::min(lo, keys[c]), hi = std::max(hi, keys[c]);
+      if (top ? hi < buf[0].key : lo >= buf[0].key) continue;
     }
-    buf[pos] = it;
+    for (int64_t c = 0; c < count; ++c) {
+      const K k = keys[c];
+      if (size == m && (top ? k < buf[0].key : k >= buf[0].key)) continue;
+      const Item<K> it{k, uint32_t(j0 + c)};
+      int64_t pos;
+      if (size < m) {
+        pos = size++;
+        while (pos > 0 && before(it, buf[pos - 1])) buf[pos] = buf[pos - 1], --pos;
+      } else {
+        pos = 0;
+        while (pos + 1 < m && before(buf[pos + 1], it)) buf[pos] = buf[pos + 1], ++pos;
+      }
+      buf[pos] = it;
+    }
   }
   return buf[0];
 }
 
 // argpartition of one line: the rank-kth item (near an end: select_near_end
 // on keys read in place; else std::nth_element on (key, index) items), then
-// in index order those before it, it, the rest.
+// in index order those before it, it, the rest. The split reads keys kChunk
+// at a time: a chunk entirely on one side (most of them when kth is near
+// an end) is written as one run of consecutive indices.
 template <class K>
 void argpartition_line(const Op& op, const Tensor& x, Tensor& out, const Line& l, Item<K>* items) {
   const int64_t kth = op.int_attr("kth");
@@ -647,10 +661,25 @@ void argpartition_line(const Op& op, const Tensor& x, Tensor& out, const Line& l
       pivot = items[kth];
     }
     int64_t left = 0, right = kth + 1;
-    for (int64_t j = 0; j < l.n; ++j) {
-      const K k = key(j);
-      if (k < pivot.key || (k == pivot.key && uint32_t(j) < pivot.index)) o[l.at(left++)] = uint32_t(j);
-      else if (uint32_t(j) != pivot.index) o[l.at(right++)] = uint32_t(j);
+    K keys[kChunk];
+    for (int64_t j0 = 0; j0 < l.n; j0 += kChunk) {
+      const int64_t count = std::min(kChunk, l.n - j0);
+      for (int64_t c = 0; c < count; ++c) keys[c] = key(j0 + c);
+      // The pivot's own index is never in a run: it goes to kth.
+      const bool has_pivot = pivot.index >= uint32_t(j0) && pivot.index < uint32_t(j0 + count);
+      int64_t below = 0;
+      for (int64_t c = 0; c < count; ++c) below += keys[c] < pivot.key || (keys[c] == pivot.key && uint32_t(j0 + c) < pivot.index);
+      if (!has_pivot && (below == count || below == 0)) {
+        int64_t& at = below == count ? left : right;
+        for (int64_t c = 0; c < count; ++c) o[l.at(at + c)] = uint32_t(j0 + c);
+        at += count;
+        continue;
+      }
+      for (int64_t c = 0; c < count; ++c) {
+        const uint32_t j = uint32_t(j0 + c);
+        if (keys[c] < pivot.key || (keys[c] == pivot.key && j < pivot.index)) o[l.at(left++)] = j;
+        else if (j != pivot.index) o[l.at(right++)] = j;
+      }
     }
     o[l.at(kth)] = pivot.index;
   });
