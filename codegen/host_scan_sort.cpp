@@ -157,18 +157,26 @@ void scan_lanes(const T* const* x, T* const* y, const int64_t* len, int64_t step
                 T identity, const Round& round) {
   int64_t common = len[0];
   for (int r = 1; r < kLanes; ++r) common = std::min(common, len[r]);
+  // Local copies: nothing the loop stores can alias them, so the
+  // accumulators and pointers stay in registers.
+  T a[kLanes];
+  const T* xl[kLanes];
+  T* yl[kLanes];
+  for (int r = 0; r < kLanes; ++r) a[r] = acc[r], xl[r] = x[r], yl[r] = y[r];
   if (inclusive) {
     for (int64_t j = 0; j < common; ++j)
-      for (int r = 0; r < kLanes; ++r) y[r][j * step] = acc[r] = round(Op::f(acc[r], x[r][j * step]));
+#pragma GCC unroll 8
+      for (int r = 0; r < kLanes; ++r) yl[r][j * step] = a[r] = round(Op::f(a[r], xl[r][j * step]));
   } else {
     for (int64_t j = 0; j < common; ++j)
+#pragma GCC unroll 8
       for (int r = 0; r < kLanes; ++r) {
-        y[r][j * step] = acc[r];
-        acc[r] = round(Op::f(acc[r], x[r][j * step]));
+        yl[r][j * step] = a[r];
+        a[r] = round(Op::f(a[r], xl[r][j * step]));
       }
   }
   for (int r = 0; r < kLanes; ++r)
-    acc[r] = scan_run<T, Op>(x[r] + common * step, y[r] + common * step, len[r] - common, step, inclusive, acc[r],
+    acc[r] = scan_run<T, Op>(xl[r] + common * step, yl[r] + common * step, len[r] - common, step, inclusive, a[r],
                              true, identity, round);
 }
 
@@ -178,10 +186,16 @@ template <class T, class Op, class Round>
 void total_lanes(const T* const* x, const int64_t* len, int64_t step, T* acc, const Round& round) {
   int64_t common = len[0];
   for (int r = 1; r < kLanes; ++r) common = std::min(common, len[r]);
+  T a[kLanes];
+  const T* xl[kLanes];
+  for (int r = 0; r < kLanes; ++r) a[r] = acc[r], xl[r] = x[r];
   for (int64_t j = 0; j < common; ++j)
-    for (int r = 0; r < kLanes; ++r) acc[r] = round(Op::f(acc[r], x[r][j * step]));
-  for (int r = 0; r < kLanes; ++r)
-    for (int64_t j = common; j < len[r]; ++j) acc[r] = round(Op::f(acc[r], x[r][j * step]));
+#pragma GCC unroll 8
+    for (int r = 0; r < kLanes; ++r) a[r] = round(Op::f(a[r], xl[r][j * step]));
+  for (int r = 0; r < kLanes; ++r) {
+    for (int64_t j = common; j < len[r]; ++j) a[r] = round(Op::f(a[r], xl[r][j * step]));
+    acc[r] = a[r];
+  }
 }
 
 // Whole lines x[0..n) (lines[r] the r-th line's offset), each scanned from
