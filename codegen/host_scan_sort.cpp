@@ -1,13 +1,12 @@
 // Host kernels of scans and sorts (host_scan_sort.h).
 //
 // Scans: a line is the n elements along the axis, `inner` apart. With
-// inner == 1 each line is contiguous; kLanes lines advance together, one
-// element of each per step, so that their dependency chains overlap (each
-// line still combines in its own sequential order: bit for bit the
-// interpreter's). A single long line is split into blocks scanned in two
-// parallel passes (totals, then each block from the totals before it),
-// kLanes blocks per thread at once; its float sums may round differently
-// from one sequential pass. Otherwise (inner > 1) a block of up to kBlock
+// inner == 1 each line is contiguous and runs as one loop. A single long
+// line is split into blocks scanned in two parallel passes (totals, then
+// each block from the totals before it), kLanes neighbouring blocks per
+// thread advancing together, one element of each per step, so that their
+// dependency chains overlap (each block still combines in its own order);
+// its float sums may round differently from one sequential pass. Otherwise (inner > 1) a block of up to kBlock
 // neighbouring lines advances together, one whole contiguous row of the
 // block per step, so the inner loop is a vectorizable elementwise combine.
 // 16-bit floats are scanned in double, each partial result rounded to the
@@ -21,9 +20,8 @@
 // rebuilt from them). A single long line sorts on all threads: one stable
 // pass distributes it by the key's top bits, then the buckets radix-sort at
 // once. argpartition finds the element of rank kth (with a small sorted
-// buffer of keys read in place when kth is near an end, as in topk, else
-// with std::nth_element on (key, index)) and then splits the line around it
-// in one ordered pass.
+// buffer when kth is near an end, as in topk, else with std::nth_element on
+// (key, index)) and then splits the line around it in one ordered pass.
 #include "codegen/host_scan_sort.h"
 
 #include <algorithm>
@@ -198,27 +196,6 @@ void total_lanes(const T* const* x, const int64_t* len, int64_t step, T* acc, co
   }
 }
 
-// Whole lines x[0..n) (lines[r] the r-th line's offset), each scanned from
-// its first element, kLanes at a time.
-template <class T, class Op, class Round>
-void scan_lines(const T* x, T* y, const int64_t* lines, int64_t n, bool reverse, bool inclusive, T identity,
-                const Round& round) {
-  const int64_t step = reverse ? -1 : 1, first = reverse ? n - 1 : 0;
-  const T* xs[kLanes];
-  T* ys[kLanes];
-  int64_t len[kLanes];
-  T acc[kLanes];
-  for (int r = 0; r < kLanes; ++r) {
-    xs[r] = x + lines[r] + first;
-    ys[r] = y + lines[r] + first;
-    len[r] = n - 1;
-    acc[r] = xs[r][0];
-    ys[r][0] = inclusive ? xs[r][0] : identity;
-    xs[r] += step, ys[r] += step;
-  }
-  scan_lanes<T, Op>(xs, ys, len, step, inclusive, acc, identity, round);
-}
-
 // One long contiguous line in two parallel passes: the total of each of
 // `parts` blocks, then each block scanned from the combination of the
 // totals before it. Each thread takes kLanes neighbouring blocks at once
@@ -286,22 +263,12 @@ void scan_typed(const T* x, T* y, const ScanShape& s, T identity, const Round& r
       for (int64_t o = 0; o < outer; ++o) scan_two_pass<T, Op>(x + o * n, y + o * n, n, s, identity, round);
       return;
     }
-    // Lines kLanes at a time (scan_lines), the rest one by one.
-    parallel((outer + kLanes - 1) / kLanes, kLanes * n * int64_t(sizeof(T)), [&](int64_t begin, int64_t end) {
-      for (int64_t g = begin; g < end; ++g) {
-        const int64_t o0 = g * kLanes, o1 = std::min(outer, o0 + kLanes);
-        if (o1 - o0 == kLanes && n > 1) {
-          int64_t lines[kLanes];
-          for (int r = 0; r < kLanes; ++r) lines[r] = (o0 + r) * n;
-          scan_lines<T, Op>(x, y, lines, n, s.reverse, s.inclusive, identity, round);
-          continue;
-        }
-        for (int64_t o = o0; o < o1; ++o) {
-          const T* xl = x + o * n;
-          T* yl = y + o * n;
-          if (s.reverse) scan_run<T, Op>(xl + n - 1, yl + n - 1, n, -1, s.inclusive, identity, false, identity, round);
-          else scan_run<T, Op>(xl, yl, n, 1, s.inclusive, identity, false, identity, round);
-        }
+    parallel(outer, n * int64_t(sizeof(T)), [&](int64_t begin, int64_t end) {
+      for (int64_t o = begin; o < end; ++o) {
+        const T* xl = x + o * n;
+        T* yl = y + o * n;
+        if (s.reverse) scan_run<T, Op>(xl + n - 1, yl + n - 1, n, -1, s.inclusive, identity, false, identity, round);
+        else scan_run<T, Op>(xl, yl, n, 1, s.inclusive, identity, false, identity, round);
       }
     });
     return;
@@ -611,36 +578,23 @@ struct Line {
   int64_t at(int64_t j) const { return base + j * inner; }
 };
 
-// The rank-kth item of a line of n elements whose keys key(j) are read in
-// index order, when kth is within kSelectMax of an end: a small sorted
-// buffer of the m largest (or smallest) items seen so far. Keys are read
-// kChunk at a time; once the buffer is full, a chunk whose extreme key
-// cannot enter it is passed over at one compare (an element entering comes
-// after every buffered item, so on an equal key it ranks above them), which
-// is most chunks of a long line.
-constexpr int64_t kChunk = 16;
-template <class K, class KeyAt>
-Item<K> select_near_end(const KeyAt& key, int64_t n, int64_t kth) {
-  const bool top = n - kth <= kSelectMax;
-  const int64_t m = top ? n - kth : kth + 1;
-  // top: the m largest, ascending (buf[0] the smallest of them);
-  // bottom: the m smallest, descending (buf[0] the largest of them).
-  Item<K> buf[kSelectMax];
-  auto before = [top](const Item<K>& a, const Item<K>& b) { return top ? item_less(a, b) : item_less(b, a); };
-  int64_t size = 0;
-  K keys[kChunk];
-  for (int64_t j0 = 0; j0 < n; j0 += kChunk) {
-    const int64_t count = std::min(kChunk, n - j0);
-    for (int64_t c = 0; c < count; ++c) keys[c] = key(j0 + c);
-    if (size == m) {
-      K lo = keys[0], hi = keys[0];
-      for (int64_t c = 1; c < count; ++c) lo = std::min(lo, keys[c]), hi = std::max(hi, keys[c]);
-      if (top ? hi < buf[0].key : lo >= buf[0].key) continue;
-    }
-    for (int64_t c = 0; c < count; ++c) {
-      const K k = keys[c];
-      if (size == m && (top ? k < buf[0].key : k >= buf[0].key)) continue;
-      const Item<K> it{k, uint32_t(j0 + c)};
+// The rank-kth item of items[0..n) (in index order, left unchanged): with
+// a small sorted buffer when kth is within kSelectMax of an end, else
+// nth_element on a copy in tmp.
+template <class K>
+Item<K> select_kth(const Item<K>* items, Item<K>* tmp, int64_t n, int64_t kth) {
+  const int64_t high = n - kth;  // items at or above rank kth
+  if (high <= kSelectMax || kth + 1 <= kSelectMax) {
+    const bool top = high <= kSelectMax;
+    const int64_t m = top ? high : kth + 1;
+    Item<K> buf[kSelectMax];
+    int64_t size = 0;
+    // top: the m largest, ascending (buf[0] the smallest of them);
+    // bottom: the m smallest, descending (buf[0] the largest of them).
+    auto before = [top](const Item<K>& a, const Item<K>& b) { return top ? item_less(a, b) : item_less(b, a); };
+    for (int64_t j = 0; j < n; ++j) {
+      const Item<K> it = items[j];
+      if (size == m && !before(buf[0], it)) continue;
       int64_t pos;
       if (size < m) {
         pos = size++;
@@ -651,52 +605,28 @@ Item<K> select_near_end(const KeyAt& key, int64_t n, int64_t kth) {
       }
       buf[pos] = it;
     }
+    return buf[0];
   }
-  return buf[0];
+  std::copy(items, items + n, tmp);
+  std::nth_element(tmp, tmp + kth, tmp + n, item_less<K>);
+  return tmp[kth];
 }
 
-// argpartition of one line: the rank-kth item (near an end: select_near_end
-// on keys read in place; else std::nth_element on (key, index) items), then
-// in index order those before it, it, the rest. The split reads keys kChunk
-// at a time: a chunk entirely on one side (most of them when kth is near
-// an end) is written as one run of consecutive indices.
 template <class K>
-void argpartition_line(const Op& op, const Tensor& x, Tensor& out, const Line& l, Item<K>* items) {
-  const int64_t kth = op.int_attr("kth");
-  uint32_t* o = static_cast<uint32_t*>(out.buffer->data());
-  with_keys<K>(x.type.dtype, x.buffer->data(), [&](const auto& key_at) {
-    auto key = [&](int64_t j) { return K(key_at(l.at(j))); };
-    Item<K> pivot;
-    if (l.n - kth <= kSelectMax || kth + 1 <= kSelectMax) {
-      pivot = select_near_end<K>(key, l.n, kth);
-    } else {
-      for (int64_t j = 0; j < l.n; ++j) items[j] = {key(j), uint32_t(j)};
-      std::nth_element(items, items + kth, items + l.n, item_less<K>);
-      pivot = items[kth];
-    }
-    int64_t left = 0, right = kth + 1;
-    K keys[kChunk];
-    for (int64_t j0 = 0; j0 < l.n; j0 += kChunk) {
-      const int64_t count = std::min(kChunk, l.n - j0);
-      for (int64_t c = 0; c < count; ++c) keys[c] = key(j0 + c);
-      // The pivot's own index is never in a run: it goes to kth.
-      const bool has_pivot = pivot.index >= uint32_t(j0) && pivot.index < uint32_t(j0 + count);
-      int64_t below = 0;
-      for (int64_t c = 0; c < count; ++c) below += keys[c] < pivot.key || (keys[c] == pivot.key && uint32_t(j0 + c) < pivot.index);
-      if (!has_pivot && (below == count || below == 0)) {
-        int64_t& at = below == count ? left : right;
-        for (int64_t c = 0; c < count; ++c) o[l.at(at + c)] = uint32_t(j0 + c);
-        at += count;
-        continue;
-      }
-      for (int64_t c = 0; c < count; ++c) {
-        const uint32_t j = uint32_t(j0 + c);
-        if (keys[c] < pivot.key || (keys[c] == pivot.key && j < pivot.index)) o[l.at(left++)] = j;
-        else if (j != pivot.index) o[l.at(right++)] = j;
-      }
-    }
-    o[l.at(kth)] = pivot.index;
+void argpartition_line(const Op& op, const Tensor& x, Tensor& out, const Line& l, Item<K>* items, Item<K>* tmp) {
+  with_keys<K>(x.type.dtype, x.buffer->data(), [&](const auto& key) {
+    for (int64_t j = 0; j < l.n; ++j) items[j] = {key(l.at(j)), uint32_t(j)};
   });
+  const int64_t kth = op.int_attr("kth");
+  const Item<K> pivot = select_kth(items, tmp, l.n, kth);
+  // In index order: those before the pivot, the pivot, the rest.
+  uint32_t* o = static_cast<uint32_t*>(out.buffer->data());
+  int64_t left = 0, right = kth + 1;
+  for (int64_t j = 0; j < l.n; ++j) {
+    if (item_less(items[j], pivot)) o[l.at(left++)] = uint32_t(j);
+    else if (uint32_t(j) != pivot.index) o[l.at(right++)] = uint32_t(j);
+  }
+  o[l.at(kth)] = pivot.index;
 }
 
 // sort/argsort of a line through (key, index) items.
@@ -812,7 +742,7 @@ void sort_all(const Op& op, const Tensor& x, Tensor& out) {
   };
   auto run = [&](const Line& l, void* a, void* b, int64_t parts) {
     if (op.kind == OpKind::Argpartition)
-      return argpartition_line<K>(op, x, out, l, static_cast<Item<K>*>(a));
+      return argpartition_line<K>(op, x, out, l, static_cast<Item<K>*>(a), static_cast<Item<K>*>(b));
     if (!bare) return sort_line_items<K>(op, x, out, l, static_cast<Item<K>*>(a), static_cast<Item<K>*>(b), parts);
     K* ka = static_cast<K*>(a);
     K* kb = static_cast<K*>(b);

@@ -12,10 +12,8 @@
 // of the input is the transposed convolution that the slices' and the
 // matmul's rules add up to.
 #include <algorithm>
-#include <cstdlib>
 #include <tuple>
 
-#include "frontend/autodiff.h"
 #include "frontend/ops_util.h"
 
 namespace kiln {
@@ -87,33 +85,6 @@ array pad_or_crop(const array& x, const std::vector<int>& lo, const std::vector<
   return crop ? slice(p, start, stop) : p;
 }
 
-// The taps' ranges (each (N, rows, C_in)) joined along channels into
-// (N, rows, taps * C_in) as one elementwise kernel: each range is broadcast
-// along a new tap axis and selected where that axis is its tap, so the
-// fused kernel reads the padded input (whose neighbouring rows stay in
-// cache) once per tap and writes the patches once; concatenate would first
-// copy every range into a buffer of its own and then copy them all again.
-// Its vjp is concatenate's (each tap's part of the cotangent), not the
-// selects' (a pass over the whole cotangent per tap).
-array join_taps(const std::vector<array>& ranges) {
-  auto fun = [](const std::vector<array>& r) {
-    const int taps = int(r.size());
-    const Shape s = r[0].shape();
-    const Shape joined{s[0], s[1], taps, s[2]};
-    array tap = reshape(arange(taps), {1, 1, taps, 1});
-    array acc = broadcast_to(expand_dims(r[0], 2), joined);
-    for (int t = 1; t < taps; ++t) acc = where(equal(tap, array(t)), broadcast_to(expand_dims(r[size_t(t)], 2), joined), acc);
-    return std::vector<array>{reshape(acc, {s[0], s[1], taps * s[2]})};
-  };
-  auto vjp = [](const std::vector<array>& r, const std::vector<array>& cot, const std::vector<array>&) {
-    const Shape s = r[0].shape();
-    std::vector<array> parts;
-    for (int t = 0; t < int(r.size()); ++t) parts.push_back(slice(cot[0], {0, 0, t * s[2]}, {s[0], s[1], (t + 1) * s[2]}));
-    return parts;
-  };
-  return custom_vjp(fun, vjp)(ranges)[0];
-}
-
 // With unit strides a kernel tap is one shift of the padded input in its
 // flattened spatial index (row-major over the spatial axes): output position
 // o reads input o + offset(tap). So each tap is one contiguous range of the
@@ -146,9 +117,7 @@ array conv_unit_stride(array x, const array& w, std::vector<int> lo, std::vector
     for (int d = spatial - 1; d >= 0 && ++tap[d] == w.shape(d + 1); --d) tap[d] = 0;
   }
   int depth = int(detail::checked_dimension(op, taps * c_in, w.shape()));
-  static const bool by_select = std::getenv("KILN_CONV_JOIN") != nullptr;
-  array patches = by_select ? join_taps(tap_ranges) : concatenate(tap_ranges, 2);
-  array out = matmul(patches, transpose(reshape(w, {c_out, depth})));
+  array out = matmul(concatenate(tap_ranges, 2), transpose(reshape(w, {c_out, depth})));
   // (N, rows, C_out) -> (N, out rows, padded grid..., C_out), then the valid part.
   Shape grid{n, out_shape[1]};
   for (int d = 1; d < spatial; ++d) grid.push_back(x.shape(d + 1));

@@ -480,11 +480,12 @@ TEST(Partition, NearTheEndsAndInTheMiddleMatchTheInterpreter) {
   });
 }
 
-// Lines scanned eight at a time (13 rows: one group of eight and five
-// alone) match the interpreter bit for bit; so do cummax/cummin and integer
-// sums of one long line scanned in parallel blocks (whose float sums may
-// round differently from one sequential pass).
-TEST(Scans, InterleavedLinesAndParallelBlocksMatchTheInterpreter) {
+// Rows (each scanned alone) match the interpreter bit for bit; so do
+// cummax/cummin and integer-valued sums of one long line scanned in
+// parallel blocks, eight blocks per thread at once (whose float sums may
+// round differently from one sequential pass), with 100003 elements: blocks
+// of unequal length.
+TEST(Scans, RowsAndParallelBlocksMatchTheInterpreter) {
   array rows = from(random_values(13 * 1000, 9), {13, 1000}, float32);
   std::vector<double> line_values(100003);
   for (size_t i = 0; i < line_values.size(); ++i) line_values[i] = double(int64_t(i * 7919 % 13) - 6);
