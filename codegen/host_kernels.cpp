@@ -923,6 +923,57 @@ CombineRow combine_row_for(Dtype t) {
   throw std::logic_error("[host] scatter reducing " + dtype_name(t) + " (the type rule takes numeric types only)");
 }
 
+// Scalar rows (inner == 1) of a native type: a block of updates combined by
+// one typed loop (no call and no switch per update). Updates that belong to
+// another thread's rows [lo, hi) go to a throwaway slot instead of being
+// skipped by a branch: with random indices that branch would mispredict on
+// every other update. dest[i] + base is update i's row.
+template <class T>
+void combine_scalars(ScatterReduce r, char* dst, const int64_t* dest, int64_t base, const char* src, int64_t count,
+                     int64_t lo, int64_t hi) {
+  T* d = reinterpret_cast<T*>(dst);
+  const T* s = reinterpret_cast<const T*>(src);
+  T sink[16] = {};
+  auto loop = [&](auto reduce) {
+    constexpr ScatterReduce R = decltype(reduce)::value;
+    for (int64_t i = 0; i < count; ++i) {
+      const int64_t row = dest[i] + base;
+      T* p = row >= lo && row < hi ? d + row : sink + (i & 15);
+      if constexpr (R == ScatterReduce::Assign) *p = s[i];
+      else *p = combine(R, *p, s[i]);
+    }
+  };
+  using R = ScatterReduce;
+  switch (r) {
+    case R::Add: return loop(std::integral_constant<R, R::Add>());
+    case R::Prod: return loop(std::integral_constant<R, R::Prod>());
+    case R::Max: return loop(std::integral_constant<R, R::Max>());
+    case R::Min: return loop(std::integral_constant<R, R::Min>());
+    case R::Assign: return loop(std::integral_constant<R, R::Assign>());
+  }
+}
+
+using CombineScalars = void (*)(ScatterReduce, char*, const int64_t*, int64_t, const char*, int64_t, int64_t, int64_t);
+// nullptr for the dtypes that take the row-by-row path (16-bit floats,
+// complex64, bool).
+CombineScalars combine_scalars_for(Dtype t) {
+  switch (t.val) {
+    case Dtype::Val::uint8: return combine_scalars<uint8_t>;
+    case Dtype::Val::uint16: return combine_scalars<uint16_t>;
+    case Dtype::Val::uint32: return combine_scalars<uint32_t>;
+    case Dtype::Val::uint64: return combine_scalars<uint64_t>;
+    case Dtype::Val::int8: return combine_scalars<int8_t>;
+    case Dtype::Val::int16: return combine_scalars<int16_t>;
+    case Dtype::Val::int32: return combine_scalars<int32_t>;
+    case Dtype::Val::int64: return combine_scalars<int64_t>;
+    case Dtype::Val::float32: return combine_scalars<float>;
+    case Dtype::Val::float64: return combine_scalars<double>;
+    case Dtype::Val::float16: case Dtype::Val::bfloat16: case Dtype::Val::complex64: case Dtype::Val::bool_:
+      break;
+  }
+  return nullptr;
+}
+
 // The transpose of take: update row (o, j) combines into row (o, pos[j]) of
 // a copy of a. Each thread owns a range of destination rows and applies,
 // in update order, the updates that land there, so colliding updates
@@ -948,6 +999,7 @@ Tensor scatter(const Op& op, const Tensor& a, const Tensor& idx, const Tensor& u
   const int64_t work = outer * m * int64_t(row + 8);
   const int64_t chunks =
       std::min<int64_t>(rows, work < kGrainBytes ? 1 : runtime::ThreadPool::global().size());
+  const CombineScalars scalars = inner == 1 ? combine_scalars_for(op.type.dtype) : nullptr;
   // Positions are decoded a block at a time (a whole-array buffer would be
   // fresh memory whose page faults can cost more than the scatter).
   constexpr int64_t kBlock = 1024;
@@ -959,6 +1011,10 @@ Tensor scatter(const Op& op, const Tensor& a, const Tensor& idx, const Tensor& u
         for (int64_t j0 = 0; j0 < m; j0 += kBlock) {
           const int64_t count = std::min(kBlock, m - j0);
           positions(idx, j0, count, n, pos);
+          if (scalars) {
+            scalars(r, dst, pos, o * n, src + (o * m + j0) * int64_t(row), count, lo, hi);
+            continue;
+          }
           for (int64_t jj = 0; jj < count; ++jj) {
             const int64_t d = o * n + pos[jj];
             if (d < lo || d >= hi) continue;

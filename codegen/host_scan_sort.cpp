@@ -1,21 +1,27 @@
 // Host kernels of scans and sorts (host_scan_sort.h).
 //
 // Scans: a line is the n elements along the axis, `inner` apart. With
-// inner == 1 each line is contiguous and runs as one loop; otherwise a
-// block of up to kBlock neighbouring lines advances together, one whole
-// contiguous row of the block per step, so the inner loop is a vectorizable
-// elementwise combine. 16-bit floats are scanned in double, each partial
-// result rounded to the dtype as the interpreter does.
+// inner == 1 each line is contiguous and runs as one loop. A single long
+// line is split into blocks scanned in two parallel passes (totals, then
+// each block from the totals before it), kLanes neighbouring blocks per
+// thread advancing together, one element of each per step, so that their
+// dependency chains overlap (each block still combines in its own order);
+// its float sums may round differently from one sequential pass. Otherwise (inner > 1) a block of up to kBlock
+// neighbouring lines advances together, one whole contiguous row of the
+// block per step, so the inner loop is a vectorizable elementwise combine.
+// 16-bit floats are scanned in double, each partial result rounded to the
+// dtype as the interpreter does.
 //
 // Sorts: each element becomes an unsigned key whose integer order is the
 // sort order (ir/scan_sort.h: nans last, -0 == +0), paired with its index.
 // Short lines sort the pairs with std::sort by (key, index), which is a
 // stable sort by key; long lines use a least-significant-digit radix sort,
 // stable by construction (values of 4 or 8 bytes sort as bare keys and are
-// rebuilt from them). argpartition finds the element of rank kth (with a
-// small sorted buffer when kth is near an end, as in topk, else with
-// std::nth_element on (key, index)) and then splits the line around it in
-// one ordered pass.
+// rebuilt from them). A single long line sorts on all threads: one stable
+// pass distributes it by the key's top bits, then the buckets radix-sort at
+// once. argpartition finds the element of rank kth (with a small sorted
+// buffer when kth is near an end, as in topk, else with std::nth_element on
+// (key, index)) and then splits the line around it in one ordered pass.
 #include "codegen/host_scan_sort.h"
 
 #include <algorithm>
@@ -138,35 +144,112 @@ T scan_run(const T* x, T* y, int64_t n, int64_t step, bool inclusive, T acc, boo
   return acc;
 }
 
+// kLanes contiguous runs scanned together, one element of each per step,
+// each continuing from its accumulator acc[r]: the arithmetic and order of
+// scanning them one after another (scan_run), but the runs' dependency
+// chains overlap instead of each waiting on its own latency. Runs may
+// differ in length; past the shortest each finishes alone.
+constexpr int kLanes = 8;
+template <class T, class Op, class Round>
+void scan_lanes(const T* const* x, T* const* y, const int64_t* len, int64_t step, bool inclusive, T* acc,
+                T identity, const Round& round) {
+  int64_t common = len[0];
+  for (int r = 1; r < kLanes; ++r) common = std::min(common, len[r]);
+  // Local copies: nothing the loop stores can alias them, so the
+  // accumulators and pointers stay in registers.
+  T a[kLanes];
+  const T* xl[kLanes];
+  T* yl[kLanes];
+  for (int r = 0; r < kLanes; ++r) a[r] = acc[r], xl[r] = x[r], yl[r] = y[r];
+  if (inclusive) {
+    for (int64_t j = 0; j < common; ++j)
+#pragma GCC unroll 8
+      for (int r = 0; r < kLanes; ++r) yl[r][j * step] = a[r] = round(Op::f(a[r], xl[r][j * step]));
+  } else {
+    for (int64_t j = 0; j < common; ++j)
+#pragma GCC unroll 8
+      for (int r = 0; r < kLanes; ++r) {
+        yl[r][j * step] = a[r];
+        a[r] = round(Op::f(a[r], xl[r][j * step]));
+      }
+  }
+  for (int r = 0; r < kLanes; ++r)
+    acc[r] = scan_run<T, Op>(xl[r] + common * step, yl[r] + common * step, len[r] - common, step, inclusive, a[r],
+                             true, identity, round);
+}
+
+// The totals of kLanes runs (no outputs), as scan_lanes would leave them in
+// acc.
+template <class T, class Op, class Round>
+void total_lanes(const T* const* x, const int64_t* len, int64_t step, T* acc, const Round& round) {
+  int64_t common = len[0];
+  for (int r = 1; r < kLanes; ++r) common = std::min(common, len[r]);
+  T a[kLanes];
+  const T* xl[kLanes];
+  for (int r = 0; r < kLanes; ++r) a[r] = acc[r], xl[r] = x[r];
+  for (int64_t j = 0; j < common; ++j)
+#pragma GCC unroll 8
+    for (int r = 0; r < kLanes; ++r) a[r] = round(Op::f(a[r], xl[r][j * step]));
+  for (int r = 0; r < kLanes; ++r) {
+    for (int64_t j = common; j < len[r]; ++j) a[r] = round(Op::f(a[r], xl[r][j * step]));
+    acc[r] = a[r];
+  }
+}
+
 // One long contiguous line in two parallel passes: the total of each of
 // `parts` blocks, then each block scanned from the combination of the
-// totals before it.
+// totals before it. Each thread takes kLanes neighbouring blocks at once
+// (scan_lanes), in both passes.
 template <class T, class Op, class Round>
 void scan_two_pass(const T* x, T* y, int64_t n, const ScanShape& s, T identity, const Round& round) {
-  const int64_t parts = std::min<int64_t>(runtime::ThreadPool::global().size() * 4, n / 4096);
+  const int64_t groups = std::max<int64_t>(1, std::min<int64_t>(runtime::ThreadPool::global().size(), n / (4096 * kLanes)));
+  const int64_t parts = groups * kLanes;
   const int64_t len = (n + parts - 1) / parts;
   // Reverse lines are walked from the end: block b covers positions
   // [b * len, ...) counted from the walk's start.
   const int64_t step = s.reverse ? -1 : 1;
   const T* xs = s.reverse ? x + n - 1 : x;
   T* ys = s.reverse ? y + n - 1 : y;
+  auto lo_of = [&](int64_t b) { return std::min(n, b * len); };
   std::vector<T> total(static_cast<size_t>(parts));
-  runtime::ThreadPool::global().parallel_for(parts, 1, [&](int64_t begin, int64_t end) {
-    for (int64_t b = begin; b < end; ++b) {
-      const int64_t lo = b * len, hi = std::min(n, lo + len);
-      T acc = xs[lo * step];
-      for (int64_t j = lo + 1; j < hi; ++j) acc = round(Op::f(acc, xs[j * step]));
-      total[size_t(b)] = acc;
+  runtime::ThreadPool::global().parallel_for(groups, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t g = begin; g < end; ++g) {
+      const T* bx[kLanes];
+      int64_t blen[kLanes];
+      T acc[kLanes];
+      for (int r = 0; r < kLanes; ++r) {
+        const int64_t b = g * kLanes + r, lo = lo_of(b), hi = lo_of(b + 1);
+        // An empty block (the line's end) keeps the identity as its total.
+        acc[r] = hi > lo ? xs[lo * step] : identity;
+        bx[r] = hi > lo ? xs + (lo + 1) * step : xs;
+        blen[r] = std::max<int64_t>(0, hi - lo - 1);
+      }
+      total_lanes<T, Op>(bx, blen, step, acc, round);
+      for (int r = 0; r < kLanes; ++r) total[size_t(g * kLanes + r)] = acc[r];
     }
   });
   std::vector<T> offset(static_cast<size_t>(parts));
   for (int64_t b = 1; b < parts; ++b)
     offset[size_t(b)] = b == 1 ? total[0] : round(Op::f(offset[size_t(b - 1)], total[size_t(b - 1)]));
-  runtime::ThreadPool::global().parallel_for(parts, 1, [&](int64_t begin, int64_t end) {
-    for (int64_t b = begin; b < end; ++b) {
-      const int64_t lo = b * len, hi = std::min(n, lo + len);
-      scan_run<T, Op>(xs + lo * step, ys + lo * step, hi - lo, step, s.inclusive, offset[size_t(b)], b > 0,
-                      identity, round);
+  runtime::ThreadPool::global().parallel_for(groups, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t g = begin; g < end; ++g) {
+      const T* bx[kLanes];
+      T* by[kLanes];
+      int64_t blen[kLanes];
+      T acc[kLanes];
+      for (int r = 0; r < kLanes; ++r) {
+        const int64_t b = g * kLanes + r, lo = lo_of(b), hi = lo_of(b + 1);
+        bx[r] = xs + lo * step;
+        by[r] = ys + lo * step;
+        blen[r] = hi - lo;
+        acc[r] = offset[size_t(b)];
+        if (b == 0 && hi > lo) {  // the line's first element starts the scan
+          by[r][0] = s.inclusive ? bx[r][0] : identity;
+          acc[r] = bx[r][0];
+          bx[r] += step, by[r] += step, --blen[r];
+        }
+      }
+      scan_lanes<T, Op>(bx, by, blen, step, s.inclusive, acc, identity, round);
     }
   });
 }
@@ -422,30 +505,71 @@ T* sort_run(T* v, T* tmp, int64_t n) {
   return v;
 }
 
-// A long line in parallel: `parts` pieces sorted at once, then merged
-// pairwise (std::merge takes the left piece first on equal keys, and the
-// left piece holds the smaller indices: the result stays stable).
+// fn(begin, end) over [0, n): on the pool when parts > 1 (a single long
+// line sorting in parallel), else on the calling thread (one of many lines
+// already spread over the pool).
+template <class F>
+void over_line(int64_t n, int64_t parts, const F& fn) {
+  if (parts <= 1) return fn(int64_t(0), n);
+  runtime::ThreadPool::global().parallel_for(n, std::max<int64_t>(4096, n / (4 * parts)), fn);
+}
+
+// A long line in parallel: one stable pass scatters v into tmp by the key's
+// top kTopBits bits (each of `parts` pieces counts its own digits, and piece
+// p's elements of a digit land after those of the pieces before it), then
+// the buckets, in groups of similar total size, sort at once on the lower
+// digits (radix_sort skips the top digit, which a bucket shares; a bucket
+// of a few thousand elements fits the cache). Returns where the result is
+// (always tmp).
 template <class T>
 T* sort_run_parallel(T* v, T* tmp, int64_t n, int64_t parts) {
+  constexpr int kTopBits = 11, kBuckets = 1 << kTopBits;
+  constexpr int kShift = 8 * int(sizeof(key_of(*v))) - kTopBits;
+  auto top = [](const T& e) { return uint32_t(key_of(e) >> kShift); };
   std::vector<int64_t> bounds;
   for (int64_t p = 0; p <= parts; ++p) bounds.push_back(n * p / parts);
+  std::vector<int64_t> at(size_t(parts) * kBuckets, 0);  // piece p's count, then its next slot, of bucket b
   runtime::ThreadPool::global().parallel_for(parts, 1, [&](int64_t begin, int64_t end) {
     for (int64_t p = begin; p < end; ++p) {
-      const int64_t lo = bounds[size_t(p)], len = bounds[size_t(p) + 1] - lo;
-      T* r = sort_run(v + lo, tmp + lo, len);
-      if (r != v + lo) std::copy(r, r + len, v + lo);
+      int64_t* c = &at[size_t(p) * kBuckets];
+      for (int64_t i = bounds[size_t(p)]; i < bounds[size_t(p) + 1]; ++i) ++c[top(v[i])];
     }
   });
-  auto by_key = [](const T& a, const T& b) { return key_of(a) < key_of(b); };
-  for (int64_t width = 1; width < parts; width *= 2) {
-    for (int64_t p = 0; p < parts; p += 2 * width) {
-      const int64_t lo = bounds[size_t(p)], mid = bounds[size_t(std::min(parts, p + width))],
-                    hi = bounds[size_t(std::min(parts, p + 2 * width))];
-      std::merge(v + lo, v + mid, v + mid, v + hi, tmp + lo, by_key);
+  std::vector<int64_t> bucket_start(kBuckets + 1, 0);
+  int64_t sum = 0;
+  for (int b = 0; b < kBuckets; ++b) {
+    bucket_start[size_t(b)] = sum;
+    for (int64_t p = 0; p < parts; ++p) {
+      const int64_t c = at[size_t(p) * kBuckets + size_t(b)];
+      at[size_t(p) * kBuckets + size_t(b)] = sum;
+      sum += c;
     }
-    std::swap(v, tmp);
   }
-  return v;
+  bucket_start[kBuckets] = n;
+  runtime::ThreadPool::global().parallel_for(parts, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t p = begin; p < end; ++p) {
+      int64_t* next = &at[size_t(p) * kBuckets];
+      for (int64_t i = bounds[size_t(p)]; i < bounds[size_t(p) + 1]; ++i) tmp[next[top(v[i])]++] = v[i];
+    }
+  });
+  // Groups of whole buckets of about n / (4 * parts) elements each, handed
+  // out one at a time (a few large buckets must not all land on one thread).
+  std::vector<int> group_start{0};
+  const int64_t target = std::max<int64_t>(1, n / (4 * parts));
+  for (int b = 0; b < kBuckets; ++b)
+    if (bucket_start[size_t(b) + 1] - bucket_start[size_t(group_start.back())] >= target) group_start.push_back(b + 1);
+  if (group_start.back() != kBuckets) group_start.push_back(kBuckets);
+  const int64_t groups = int64_t(group_start.size()) - 1;
+  runtime::ThreadPool::global().parallel_for(groups, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t g = begin; g < end; ++g)
+      for (int b = group_start[size_t(g)]; b < group_start[size_t(g) + 1]; ++b) {
+        const int64_t lo = bucket_start[size_t(b)], len = bucket_start[size_t(b) + 1] - lo;
+        if (len < 2) continue;
+        T* r = sort_run(tmp + lo, v + lo, len);
+        if (r != tmp + lo) std::copy(r, r + len, tmp + lo);
+      }
+  });
+  return tmp;
 }
 
 // One line of n elements of x, at base + j * inner (the result alike).
@@ -511,19 +635,25 @@ void sort_line_items(const Op& op, const Tensor& x, Tensor& out, const Line& l, 
                      int64_t parts) {
   const Dtype t = x.type.dtype;
   with_keys<K>(t, x.buffer->data(), [&](const auto& key) {
-    for (int64_t j = 0; j < l.n; ++j) items[j] = {key(l.at(j)), uint32_t(j)};
+    over_line(l.n, parts, [&](int64_t lo, int64_t hi) {
+      for (int64_t j = lo; j < hi; ++j) items[j] = {key(l.at(j)), uint32_t(j)};
+    });
   });
   const Item<K>* sorted = parts > 1 ? sort_run_parallel(items, tmp, l.n, parts) : sort_run(items, tmp, l.n);
   if (op.kind == OpKind::Argsort) {
     uint32_t* o = static_cast<uint32_t*>(out.buffer->data());
-    for (int64_t j = 0; j < l.n; ++j) o[l.at(j)] = sorted[j].index;
+    over_line(l.n, parts, [&](int64_t lo, int64_t hi) {
+      for (int64_t j = lo; j < hi; ++j) o[l.at(j)] = sorted[j].index;
+    });
     return;
   }
   auto move = [&](auto word) {
     using W = decltype(word);
     const W* s = static_cast<const W*>(x.buffer->data());
     W* d = static_cast<W*>(out.buffer->data());
-    for (int64_t j = 0; j < l.n; ++j) d[l.at(j)] = s[l.at(int64_t(sorted[j].index))];
+    over_line(l.n, parts, [&](int64_t lo, int64_t hi) {
+      for (int64_t j = lo; j < hi; ++j) d[l.at(j)] = s[l.at(int64_t(sorted[j].index))];
+    });
   };
   switch (t.size()) {
     case 1: return move(uint8_t());
@@ -543,31 +673,57 @@ void sort_line_keys(const Tensor& x, Tensor& out, const Line& l, K* keys, K* tmp
   const V* s = static_cast<const V*>(x.buffer->data());
   V* d = static_cast<V*>(out.buffer->data());
   with_keys<K>(x.type.dtype, s, [&](const auto& key) {
-    for (int64_t j = 0; j < l.n; ++j) keys[j] = key(l.at(j));
+    over_line(l.n, parts, [&](int64_t lo, int64_t hi) {
+      for (int64_t j = lo; j < hi; ++j) keys[j] = key(l.at(j));
+    });
   });
   const K* sorted = parts > 1 ? sort_run_parallel(keys, tmp, l.n, parts) : sort_run(keys, tmp, l.n);
   if constexpr (std::is_floating_point_v<V>) {
-    for (int64_t j = 0; j < l.n; ++j) {
-      const K k = sorted[j];
-      if constexpr (sizeof(V) == 4) d[l.at(j)] = k == ~K(0) ? V(0) : float_of_key(uint32_t(k));
-      else d[l.at(j)] = k == ~K(0) ? V(0) : double_of_key(uint64_t(k));
-    }
+    over_line(l.n, parts, [&](int64_t lo, int64_t hi) {
+      for (int64_t j = lo; j < hi; ++j) {
+        const K k = sorted[j];
+        if constexpr (sizeof(V) == 4) d[l.at(j)] = k == ~K(0) ? V(0) : float_of_key(uint32_t(k));
+        else d[l.at(j)] = k == ~K(0) ? V(0) : double_of_key(uint64_t(k));
+      }
+    });
     const K zero_key = sizeof(V) == 4 ? K(key_of_float(0.0f)) : K(key_of_double(0.0));
     const int64_t zeros_at = std::lower_bound(sorted, sorted + l.n, zero_key) - sorted;
     const int64_t nans_at = std::lower_bound(sorted, sorted + l.n, ~K(0)) - sorted;
     const bool any_zero = zeros_at < l.n && sorted[zeros_at] == zero_key;
     if (any_zero || nans_at < l.n) {
-      int64_t z = zeros_at, q = nans_at;
-      for (int64_t j = 0; j < l.n; ++j) {
-        const V v = s[l.at(j)];
-        if (v == 0) d[l.at(z++)] = v;
-        else if (v != v) d[l.at(q++)] = v;
-      }
+      // Pieces of the line in order: each counts its zeros and nans, then
+      // writes them after those of the pieces before it.
+      const int64_t pieces = parts > 1 ? 4 * parts : 1;
+      std::vector<int64_t> zeros(size_t(pieces) + 1, 0), nans(size_t(pieces) + 1, 0);
+      auto piece = [&](int64_t p, bool write) {
+        int64_t z = write ? zeros[size_t(p)] : 0, q = write ? nans[size_t(p)] : 0;
+        for (int64_t j = l.n * p / pieces; j < l.n * (p + 1) / pieces; ++j) {
+          const V v = s[l.at(j)];
+          if (v == 0) {
+            if (write) d[l.at(zeros_at + z)] = v;
+            ++z;
+          } else if (v != v) {
+            if (write) d[l.at(nans_at + q)] = v;
+            ++q;
+          }
+        }
+        if (!write) zeros[size_t(p) + 1] = z, nans[size_t(p) + 1] = q;
+      };
+      auto each_piece = [&](bool write) {
+        runtime::ThreadPool::global().parallel_for(pieces, 1, [&](int64_t lo, int64_t hi) {
+          for (int64_t p = lo; p < hi; ++p) piece(p, write);
+        });
+      };
+      each_piece(false);
+      for (int64_t p = 1; p <= pieces; ++p) zeros[size_t(p)] += zeros[size_t(p) - 1], nans[size_t(p)] += nans[size_t(p) - 1];
+      each_piece(true);
     }
   } else {
     // Integers: the key is the value with the sign bit flipped.
     constexpr K flip = std::is_signed_v<V> ? K(1) << (8 * sizeof(K) - 1) : K(0);
-    for (int64_t j = 0; j < l.n; ++j) d[l.at(j)] = V(sorted[j] ^ flip);
+    over_line(l.n, parts, [&](int64_t lo, int64_t hi) {
+      for (int64_t j = lo; j < hi; ++j) d[l.at(j)] = V(sorted[j] ^ flip);
+    });
   }
 }
 

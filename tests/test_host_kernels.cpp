@@ -279,7 +279,9 @@ TEST(HostKernels, ScatterOfEveryReduceAndDtypeWithCollisions) {
         if (reduce > 2 && d == complex64) continue;
         SCOPED_TRACE(dtype_name(d) + " reduce " + std::to_string(reduce));
         for (const auto& [as, axis, is] : std::vector<std::tuple<Shape, int64_t, Shape>>{
-                 {{7}, 0, {12}}, {{5, 6}, 1, {2, 3}}, {{3, 4, 5}, 1, {9}}, {{4}, 0, {0}}, {{300, 3}, 0, {40000}}}) {
+                 {{7}, 0, {12}}, {{5, 6}, 1, {2, 3}}, {{3, 4, 5}, 1, {9}}, {{4}, 0, {0}}, {{300, 3}, 0, {40000}},
+                 // rows of one element (the typed scalar path), split over threads
+                 {{5000}, 0, {40000}}, {{3, 2000}, 1, {30000}}}) {
           Shape us(as.begin(), as.begin() + axis);
           us.insert(us.end(), is.begin(), is.end());
           us.insert(us.end(), as.begin() + axis + 1, as.end());

@@ -12,6 +12,7 @@
 #include <numeric>
 #include <vector>
 
+#include "runtime/thread_pool.h"
 #include "test_helpers.h"
 
 using namespace kiln;
@@ -379,6 +380,133 @@ TEST(Topk, LargestElementsAlongAnAxis) {
     std::sort(line.begin(), line.end());
     for (int j = 0; j < 10; ++j) EXPECT_EQ(got[size_t(row * 10 + j)], line[size_t(4096 - 10 + j)]);
   }
+}
+
+// ---- the host kernels' paths at their thresholds, on 1 to 4 threads -----------------
+
+namespace {
+
+// Runs f with the global pool at each of these sizes (several threads even
+// on a one-core machine), then restores it.
+void on_pool_sizes(const std::function<void(int)>& f) {
+  runtime::ThreadPool& pool = runtime::ThreadPool::global();
+  const int threads = pool.size();
+  for (int size : {1, 2, 4}) {
+    pool.set_size(size);
+    SCOPED_TRACE("pool of " + std::to_string(size));
+    f(size);
+  }
+  pool.set_size(threads);
+}
+
+// The stable order of v with nans last and -0 == +0 (MLX's sort order).
+std::vector<int64_t> stable_order(const std::vector<double>& v) {
+  std::vector<int64_t> order(v.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](int64_t i, int64_t j) {
+    if (std::isnan(v[size_t(i)])) return false;
+    return std::isnan(v[size_t(j)]) || v[size_t(i)] < v[size_t(j)];
+  });
+  return order;
+}
+
+}  // namespace
+
+// Lengths around the radix sort's threshold (2048) and the parallel
+// single-line sort's (65536), with ties, both zeros, infinities and nans;
+// a line whose keys all share their top bits (one bucket of the parallel
+// sort), and a constant one. Against std::stable_sort, zeros' signs too.
+TEST(Sort, RadixAndParallelPathsMatchAStableSort) {
+  on_pool_sizes([](int) {
+    for (int64_t n : {2047, 2048, 2049, 65535, 65536, 65537, 200001}) {
+      std::vector<std::vector<double>> cases;
+      std::vector<double> mixed = random_values(n, uint32_t(n), -40, 40);
+      for (auto& x : mixed) x = std::round(x * 8) / 8;  // many ties, many zeros of both signs
+      for (int64_t i = 0; i < n; i += 97) mixed[size_t(i)] = -0.0;
+      mixed[3] = kNan, mixed[size_t(n / 2)] = kInf, mixed[size_t(n - 1)] = -kInf, mixed[size_t(n - 2)] = kNan;
+      cases.push_back(mixed);
+      std::vector<double> narrow(static_cast<size_t>(n));
+      for (int64_t i = 0; i < n; ++i) narrow[size_t(i)] = 1.0 + double((i * 7919) % 1000) / 1048576.0;  // [1, 1.001)
+      cases.push_back(narrow);
+      cases.push_back(std::vector<double>(static_cast<size_t>(n), 2.5));
+      for (size_t c = 0; c < cases.size(); ++c) {
+        const std::vector<double>& v = cases[c];
+        SCOPED_TRACE("n " + std::to_string(n) + " case " + std::to_string(c));
+        std::vector<int64_t> order = stable_order(v);
+        std::vector<double> want_idx(order.begin(), order.end()), want_val, want_sign;
+        for (int64_t i : order) want_val.push_back(v[size_t(i)]), want_sign.push_back(std::signbit(v[size_t(i)]));
+        for (Dtype t : {float32, float64}) {
+          array x = from(v, {int32_t(n)}, t);
+          EXPECT_TRUE(array_is(argsort(x), uint32, {int32_t(n)}, want_idx)) << dtype_name(t);
+          std::vector<double> got = values(sort(x));
+          EXPECT_TRUE(array_is(sort(x), t, {int32_t(n)}, want_val)) << dtype_name(t);
+          std::vector<double> sign(got.size());
+          for (size_t i = 0; i < got.size(); ++i) sign[i] = std::signbit(got[i]);
+          EXPECT_EQ(sign, want_sign) << dtype_name(t) << ": the zeros' signs are not in input order";
+        }
+        std::vector<double> w(v.size());  // integers with ties and negatives
+        for (size_t i = 0; i < v.size(); ++i) w[i] = std::isnan(v[i]) ? 7 : std::isinf(v[i]) ? -9 : std::round(v[i] * 3);
+        std::vector<int64_t> iorder = stable_order(w);
+        std::vector<double> want_w(iorder.begin(), iorder.end()), sorted_w;
+        for (int64_t i : iorder) sorted_w.push_back(w[size_t(i)]);
+        for (Dtype t : {int32, int64, int16}) {
+          EXPECT_TRUE(array_is(argsort(from(w, {int32_t(n)}, t)), uint32, {int32_t(n)}, want_w)) << dtype_name(t);
+          EXPECT_TRUE(array_is(sort(from(w, {int32_t(n)}, t)), t, {int32_t(n)}, sorted_w)) << dtype_name(t);
+        }
+      }
+    }
+  });
+}
+
+// argpartition with kth near either end (the small-buffer selection: within
+// 32 of an end) and in the middle (nth_element), along rows and columns,
+// with ties and nans: bit for bit the interpreter's, as is topk.
+TEST(Partition, NearTheEndsAndInTheMiddleMatchTheInterpreter) {
+  std::vector<double> v = random_values(12 * 3000, 77, -20, 20);
+  for (auto& x : v) x = std::round(x * 2) / 2;
+  for (size_t i = 5; i < v.size(); i += 301) v[i] = kNan;
+  on_pool_sizes([&](int) {
+    for (Dtype t : {float32, float64, int32}) {
+      array m = from(v, {12, 3000}, t);
+      SCOPED_TRACE(dtype_name(t));
+      for (int kth : {0, 1, 31, 32, 1500, 2967, 2968, 2990, 2999}) {
+        SCOPED_TRACE("kth " + std::to_string(kth));
+        EXPECT_TRUE(same(argpartition(m, kth, 1), by_interpreter([&] { return argpartition(m, kth, 1); })));
+      }
+      for (int kth : {0, 5, 11}) EXPECT_TRUE(same(argpartition(m, kth, 0), by_interpreter([&] { return argpartition(m, kth, 0); })));
+      EXPECT_TRUE(same(topk(m, 10, -1), by_interpreter([&] { return topk(m, 10, -1); })));
+      EXPECT_TRUE(same(topk(m, 1, -1), by_interpreter([&] { return topk(m, 1, -1); })));
+    }
+  });
+}
+
+// Rows (each scanned alone) match the interpreter bit for bit; so do
+// cummax/cummin and integer-valued sums of one long line scanned in
+// parallel blocks, eight blocks per thread at once (whose float sums may
+// round differently from one sequential pass), with 100003 elements: blocks
+// of unequal length.
+TEST(Scans, RowsAndParallelBlocksMatchTheInterpreter) {
+  array rows = from(random_values(13 * 1000, 9), {13, 1000}, float32);
+  std::vector<double> line_values(100003);
+  for (size_t i = 0; i < line_values.size(); ++i) line_values[i] = double(int64_t(i * 7919 % 13) - 6);
+  array line = from(line_values, {100003}, float32);
+  array iline = from(line_values, {100003}, int32);
+  on_pool_sizes([&](int) {
+    for (int flags = 0; flags < 4; ++flags) {
+      const bool reverse = flags & 1, inclusive = flags & 2;
+      SCOPED_TRACE(std::string(reverse ? "reverse" : "forward") + (inclusive ? "" : " exclusive"));
+      std::vector<std::function<array()>> fs = {
+          [&] { return cumsum(rows, -1, reverse, inclusive); },
+          [&] { return cumprod(rows + 1.0f, -1, reverse, inclusive); },
+          [&] { return cummax(rows, -1, reverse, inclusive); },
+          [&] { return logcumsumexp(rows, -1, reverse, inclusive); },
+          [&] { return cumsum(line, 0, reverse, inclusive); },  // small integers: exact in any grouping
+          [&] { return cumsum(iline, 0, reverse, inclusive); },
+          [&] { return cummax(line, 0, reverse, inclusive); },
+          [&] { return cummin(iline, 0, reverse, inclusive); }};
+      for (size_t i = 0; i < fs.size(); ++i) EXPECT_TRUE(same(fs[i](), by_interpreter(fs[i]))) << "function " << i;
+    }
+  });
 }
 
 // ---- derivatives -----------------------------------------------------------------
