@@ -1,7 +1,7 @@
 // Trains a classifier on Fashion-MNIST with kiln::nn and kiln::optimizers.
 //
 //   kiln-fashion-mnist [--model mlp|cnn] [--epochs N] [--batch-size B] [--lr LR]
-//                      [--csv FILE] [--data DIR] [--seed S] [--no-shuffle]
+//                      [--csv FILE] [--data DIR] [--seed S] [--no-shuffle] [--steps N]
 //
 // Reads the gzip idx files of Debian's dataset-fashion-mnist package (in
 // /usr/share/datasets/fashion-mnist by default), trains with Adam, one
@@ -103,6 +103,7 @@ class Cnn : public nn::Module {
 struct Options {
   std::string model = "mlp", csv, data = "/usr/share/datasets/fashion-mnist";
   int epochs = 2, batch_size = 128;
+  int steps = 0;  // batches per epoch; 0: all of them
   bool shuffle = true;
   float lr = 1e-3f;
   uint64_t seed = 0;
@@ -124,11 +125,14 @@ Options parse(int argc, char** argv) {
     else if (a == "--data") o.data = value();
     else if (a == "--seed") o.seed = std::stoull(value());
     else if (a == "--no-shuffle") o.shuffle = false;  // file order (for bench/fashion_mnist_epoch.py)
+    else if (a == "--steps") o.steps = std::stoi(value());  // a short run, to profile a training step
     else throw std::invalid_argument("unknown argument " + a +
-                                     " (--model mlp|cnn --epochs N --batch-size B --lr LR --csv FILE --data DIR --seed S --no-shuffle)");
+                                     " (--model mlp|cnn --epochs N --batch-size B --lr LR --csv FILE --data DIR --seed S --no-shuffle"
+                                     " --steps N)");
   }
   if (o.model != "mlp" && o.model != "cnn") throw std::invalid_argument("--model is mlp or cnn");
-  if (o.epochs < 1 || o.batch_size < 1) throw std::invalid_argument("--epochs and --batch-size must be positive");
+  if (o.epochs < 1 || o.batch_size < 1 || o.steps < 0)
+    throw std::invalid_argument("--epochs and --batch-size must be positive, --steps not negative");
   return o;
 }
 
@@ -199,6 +203,7 @@ int main(int argc, char** argv) {
     std::iota(order.begin(), order.end(), 0);
     std::mt19937 shuffle_rng(uint32_t(opt.seed));
     int batches = (train.count + opt.batch_size - 1) / opt.batch_size;
+    if (opt.steps > 0) batches = std::min(batches, opt.steps);
     long step = 0;
     for (int epoch = 1; epoch <= opt.epochs; ++epoch) {
       model->train();

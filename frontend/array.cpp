@@ -94,7 +94,11 @@ array::array(const void* src, Dtype src_dtype, size_t count, const Shape& shape,
                                 " of size " + std::to_string(n) + ".");
   ir::Type t{dtype, shape};
   auto buf = runtime::allocate(size_t(t.nbytes()));
-  for (int64_t i = 0; i < n; ++i) convert_element(src_dtype, src, i, dtype, buf->data(), i);
+  if (src_dtype == dtype) {
+    if (n) std::memcpy(buf->data(), src, size_t(t.nbytes()));
+  } else {
+    for (int64_t i = 0; i < n; ++i) convert_element(src_dtype, src, i, dtype, buf->data(), i);
+  }
   *this = detail::make_materialized(t, std::move(buf));
 }
 

@@ -75,8 +75,8 @@ class array {
   template <typename It, typename V = typename std::iterator_traits<It>::value_type,
             typename = std::enable_if_t<!std::is_void_v<V>>>
   array(It it, const Shape& shape, Dtype dtype = TypeToDtype<V>())
-      : array(copy_n_elements<V>(it, shape).get(), detail::storage_dtype<V>(),
-              size_t(ir::shape_size(shape)), shape, dtype) {}
+      : array(Elements<V>(it, shape).data, detail::storage_dtype<V>(), size_t(ir::shape_size(shape)), shape,
+              dtype) {}
 
   // An array of `shape` and `dtype` copied from raw bytes at `data`.
   array(const void* data, const Shape& shape, Dtype dtype);
@@ -158,15 +158,26 @@ class array {
   void item_to(Dtype as, void* out);
   void* raw_data(size_t elem_size);
 
-  // A contiguous copy (not std::vector, which packs bools into bits).
-  template <typename V, typename It>
-  static std::unique_ptr<V[]> copy_n_elements(It it, const Shape& shape) {
-    int64_t n = ir::shape_size(shape);
-    if (n < 0) throw std::invalid_argument("[array] Negative dimensions are not allowed.");
-    auto v = std::make_unique<V[]>(size_t(n));
-    for (int64_t i = 0; i < n; ++i, ++it) v[i] = *it;
-    return v;
-  }
+  // The elements at `it`, contiguous: read in place from a pointer (a batch
+  // of a dataset is copied once, not three times), else copied out first
+  // (into an array, not std::vector, which packs bools into bits).
+  template <typename V>
+  struct Elements {
+    std::unique_ptr<V[]> copy;
+    const V* data;
+    template <typename It>
+    Elements(It it, const Shape& shape) {
+      if constexpr (std::is_pointer_v<It>) {
+        data = it;
+      } else {
+        int64_t n = ir::shape_size(shape);
+        if (n < 0) throw std::invalid_argument("[array] Negative dimensions are not allowed.");
+        copy.reset(new V[size_t(n)]);
+        for (int64_t i = 0; i < n; ++i, ++it) copy[i] = *it;
+        data = copy.get();
+      }
+    }
+  };
 
   std::shared_ptr<detail::Node> node_;
 };

@@ -13,6 +13,7 @@
 #include "codegen/backends.h"
 #include "codegen/executor.h"
 #include "codegen/llvm/jit.h"
+#include "frontend/random.h"
 #include "frontend/shapeless.h"
 #include "frontend/stream.h"
 #include "frontend/transforms.h"
@@ -83,10 +84,62 @@ ir::Function simplified_trace(ir::Function traced, CompileMode mode = CompileMod
   return traced;
 }
 
+// The random key a trace takes as its extra input (random::detail::TracedKeys).
+const ir::Type kKeyType{uint32, Shape{2}};
+
+// f without its input `index`, which nothing reads: later values move down
+// by one (and so do the value ids in `generic_reshapes`).
+ir::Function without_input(ir::Function f, int index, std::vector<int>* generic_reshapes) {
+  auto moved = [index](int v) {
+    if (v == index) throw std::logic_error("[compile] dropping an input that is read");
+    return v > index ? v - 1 : v;
+  };
+  f.inputs.erase(f.inputs.begin() + index);
+  for (auto& op : f.ops)
+    for (int& v : op.operands) v = moved(v);
+  for (int& v : f.outputs) v = moved(v);
+  if (generic_reshapes)
+    for (int& v : *generic_reshapes) v = moved(v);
+  return f;
+}
+
+// detail::trace of fun with one more input after the declared ones: the
+// key that the global random sequence hands out keys from while fun runs
+// (so a dropout mask is drawn afresh on each call, not baked in at trace
+// time). The input is dropped again when fun drew no key; *random says
+// whether it stayed. Values of an enclosing trace that fun captured come
+// after it, as detail::trace appends them.
+ir::Function trace_with_key(const ArrayFunction& fun, std::vector<ir::Type> types, bool* random,
+                            std::vector<array>* captured = nullptr, detail::ShapeFacts* facts = nullptr) {
+  int key_input = int(types.size());
+  types.push_back(kKeyType);
+  bool drew = false;
+  ir::Function f = detail::trace(
+      [&](const std::vector<array>& in) {
+        random::detail::TracedKeys keys(in.back());
+        std::vector<array> out = fun({in.begin(), in.end() - 1});
+        drew = keys.used();
+        return out;
+      },
+      types, captured, facts);
+  *random = drew;
+  return drew ? std::move(f) : without_input(std::move(f), key_input, facts ? &facts->generic_reshapes : nullptr);
+}
+
+// The arguments of a call with the trace's key input (a fresh key of the
+// global sequence) after the declared ones, when the trace has it.
+std::vector<array> with_key(const std::vector<array>& args, bool random) {
+  if (!random) return args;
+  std::vector<array> all = args;
+  all.push_back(random::KeySequence::default_().next());
+  return all;
+}
+
 // One traced signature: the simplified function and, built on first use,
 // its executable (fusion plan and compiled kernels).
 struct Trace {
   ir::Function f;
+  bool random = false;  // f takes a random key after the declared inputs
   std::once_flag built;
   std::unique_ptr<codegen::Executable> exe;
 };
@@ -97,6 +150,7 @@ struct Trace {
 struct GenericTrace {
   ir::Function raw;
   detail::ShapeFacts facts;
+  bool random = false;  // raw takes a random key after the declared inputs
   // The trace baked its shapes into constants (facts.shape_baked): each
   // shape is traced on its own instead.
   bool per_shape = false;
@@ -124,7 +178,7 @@ struct CompiledFunction {
     if (!g) {
       std::vector<array> captured;
       auto fresh = std::make_shared<GenericTrace>();
-      fresh->raw = detail::trace(fun, detail::types_of(args), &captured, &fresh->facts);
+      fresh->raw = trace_with_key(fun, detail::types_of(args), &fresh->random, &captured, &fresh->facts);
       g_traces++;
       // (Captures happen only inside another trace, which calls take
       // elsewhere: see operator().)
@@ -138,6 +192,8 @@ struct CompiledFunction {
     // none.
     auto t = std::make_shared<Trace>();
     std::vector<ir::Type> types = detail::types_of(args);
+    if (g->random) types.push_back(kKeyType);
+    t->random = g->random;
     bool same = types == g->raw.inputs;
     t->f = simplified_trace(same ? g->raw : detail::specialize_shapes(g->raw, g->facts, types), mode);
     if (!same) g_specializations++;
@@ -175,17 +231,19 @@ struct CompiledFunction {
     } else {
       // Traced outside the lock: fun may itself call compiled functions.
       std::vector<array> captured;
-      ir::Function traced = detail::trace(fun, detail::types_of(args), &captured);
+      bool random = false;
+      ir::Function traced = trace_with_key(fun, detail::types_of(args), &random, &captured);
       g_traces++;
       traced = simplified_trace(std::move(traced), mode);
       if (!captured.empty()) {
         // It read values of an enclosing trace: valid for this call only.
-        std::vector<array> all = args;
+        std::vector<array> all = with_key(args, random);
         all.insert(all.end(), captured.begin(), captured.end());
         return detail::inline_function(traced, all);
       }
       t = std::make_shared<Trace>();
       t->f = std::move(traced);
+      t->random = random;
       // Dropped traces are destroyed after the lock is released; a call
       // running one still holds it (t), so it finishes unharmed.
       std::vector<std::shared_ptr<Trace>> dropped;
@@ -197,9 +255,10 @@ struct CompiledFunction {
     // Inside another transformation the call is recorded lazily, so that
     // transformation sees (and can differentiate or batch) its ops.
     // (KILN_EXECUTOR=interp also takes this path, to the interpreter.)
-    if (detail::use_interpreter()) return detail::inline_function(t->f, args);
+    std::vector<array> call_args = with_key(args, t->random);
+    if (detail::use_interpreter()) return detail::inline_function(t->f, call_args);
     for (const auto& a : args)
-      if (detail::depends_on_placeholder(a)) return detail::inline_function(t->f, args);
+      if (detail::depends_on_placeholder(a)) return detail::inline_function(t->f, call_args);
     // Otherwise it runs now on the cached executable: no re-planning, no
     // kernel lookups, just launches.
     std::call_once(t->built,
@@ -208,7 +267,7 @@ struct CompiledFunction {
                                                                     mode != CompileMode::no_fuse);
                    });
     std::vector<ir::Tensor> inputs;
-    for (auto a : args) {
+    for (auto a : call_args) {
       a.eval();
       inputs.push_back({a.node()->type, a.node()->buffer});
     }
@@ -254,7 +313,9 @@ void precompile(const ArrayFunction& fun, const std::vector<array>& example_inpu
   if (detail::tracing())
     throw std::invalid_argument("[precompile] cannot precompile inside a transformation (compile, grad, vmap)");
   // Planning an executable compiles (or loads) every kernel it launches.
-  codegen::Executable exe(simplified_trace(detail::trace(fun, detail::types_of(example_inputs)), compile_mode()),
+  bool random = false;
+  codegen::Executable exe(simplified_trace(trace_with_key(fun, detail::types_of(example_inputs), &random),
+                                           compile_mode()),
                           codegen::backend_for(to_stream({}).device));
 }
 

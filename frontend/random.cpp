@@ -199,6 +199,8 @@ void KeySequence::seed(uint64_t seed) {
 // split(key) on the host: bits((2, 2)) are the words (a.x0, b.x0, a.x1, b.x1)
 // of a = Threefry(key, (0, 2)) and b = Threefry(key, (1, 3)).
 array KeySequence::next() {
+  if (this == &default_())
+    if (auto* traced = detail::TracedKeys::active()) return traced->next();
   std::lock_guard<std::mutex> lock(mutex_);
   auto a = threefry_host(key_[0], key_[1], 0, 2);
   auto b = threefry_host(key_[0], key_[1], 1, 3);
@@ -213,6 +215,23 @@ KeySequence& KeySequence::default_() {
                                            .count()));
   return sequence;
 }
+
+namespace detail {
+namespace {
+thread_local TracedKeys* active_traced_keys = nullptr;
+}  // namespace
+
+TracedKeys::TracedKeys(array base) : key_(std::move(base)), outer_(active_traced_keys) { active_traced_keys = this; }
+TracedKeys::~TracedKeys() { active_traced_keys = outer_; }
+TracedKeys* TracedKeys::active() { return active_traced_keys; }
+
+array TracedKeys::next() {
+  ++draws_;
+  auto [keep, drawn] = split(key_);
+  key_ = keep;
+  return drawn;
+}
+}  // namespace detail
 
 array key(uint64_t seed) { return array({uint32_t(seed >> 32), uint32_t(seed)}, uint32); }
 

@@ -158,6 +158,32 @@ namespace detail {
 // uint32 ops that bits() is made of (all broadcast together). Exposed for
 // the known-answer tests.
 std::pair<array, array> threefry2x32(const array& k0, const array& k1, const array& x0, const array& x1);
+
+// While compile() traces a function, the global key sequence hands out
+// keys split from `base`, a placeholder input of the trace, instead of
+// drawing them on the host (which would bake one key, and so one dropout
+// mask, into the trace as a constant). The compiled function then takes a
+// fresh key from the global sequence on each call and passes it as that
+// input: random state as an implicit input, as MLX's compile takes
+// mx.random.state. Scoped to this thread; nests.
+class TracedKeys {
+ public:
+  explicit TracedKeys(array base);
+  ~TracedKeys();
+  TracedKeys(const TracedKeys&) = delete;
+  TracedKeys& operator=(const TracedKeys&) = delete;
+  // Whether the traced function drew any key from the global sequence.
+  bool used() const { return draws_ > 0; }
+  // The next key, as KeySequence::next() splits its key on the host.
+  array next();
+  // The innermost TracedKeys of this thread, or null.
+  static TracedKeys* active();
+
+ private:
+  array key_;
+  int draws_ = 0;
+  TracedKeys* outer_;
+};
 }  // namespace detail
 
 }  // namespace kiln::random

@@ -27,7 +27,13 @@
 //      a slice of the whole operand with stride 1, a pad by nothing and a
 //        concatenate of one operand -> the operand;
 //  * select(c, a, b) with c all true -> a, all false -> b; select(c, a, a) -> a;
-//  * sum(broadcast(x)) over broadcast-created axes -> x * (number of copies).
+//  * sum(broadcast(x)) over broadcast-created axes -> x * (number of copies);
+//  * transpose(matmul(a, b)) over the last two axes -> matmul(bᵀ, aᵀ) when
+//    the float matmul has no other user: BLAS reads the transposed operands
+//    in place (transpose(transpose(x)) then folds to x), so the product is
+//    written in the layout its readers want. A weight's gradient, x^T g
+//    transposed back to the weight's (out, in) layout, is one product
+//    instead of a product and a strided pass of every kernel that reads it.
 //
 // stop_gradient is never removed or folded: autodiff needs it. Casts of casts
 // are left alone (whether the pair is lossless depends on the types).
@@ -123,8 +129,16 @@ class Rewriter {
     out_.inputs = f_.inputs;
     const int n_in = int(f_.inputs.size());
     std::vector<int> remap(size_t(f_.num_values()), -1);
+    users_.assign(size_t(f_.num_values()), 0);
+    for (const Op& op : f_.ops)
+      for (int o : op.operands) users_[size_t(o)]++;
+    for (int v : f_.outputs) users_[size_t(v)]++;
     for (int v = 0; v < n_in; ++v) remap[size_t(v)] = v;
     for (int v = n_in; v < f_.num_values(); ++v) {
+      if (auto t = transposed_product(f_.def(v), remap)) {
+        remap[size_t(v)] = *t;
+        continue;
+      }
       Op op = f_.def(v);
       for (int& o : op.operands) o = remap[size_t(o)];
       remap[size_t(v)] = value_for(std::move(op));
@@ -197,6 +211,38 @@ class Rewriter {
       return *v;
     }
     return out_.add_op(std::move(op));
+  }
+
+  // transpose(matmul(a, b)) swapping the last two axes, where the matmul
+  // (of f_, not yet remapped) is float, unbatched or batched alike on both
+  // sides, and read by nothing else: matmul(bᵀ, aᵀ) (see the header).
+  std::optional<int> transposed_product(const Op& t, const std::vector<int>& remap) {
+    if (t.kind != OpKind::Transpose || f_.is_input(t.operands[0])) return std::nullopt;
+    int m = t.operands[0];
+    const Op& mm = f_.def(m);
+    if (mm.kind != OpKind::Matmul || users_[size_t(m)] != 1) return std::nullopt;
+    if (mm.type.dtype != float32 && mm.type.dtype != float64) return std::nullopt;
+    const Shape& s = mm.type.shape;
+    size_t r = s.size();
+    if (r < 2 || f_.value_type(mm.operands[0]).shape.size() != r || f_.value_type(mm.operands[1]).shape.size() != r)
+      return std::nullopt;
+    std::vector<int64_t> swap(r);
+    for (size_t d = 0; d < r; ++d) swap[d] = int64_t(d);
+    std::swap(swap[r - 2], swap[r - 1]);
+    auto it = t.attrs.find("perm");
+    if (it == t.attrs.end() || it->second != ir::Attr(swap)) return std::nullopt;
+    for (int o : mm.operands)
+      for (size_t d = 0; d + 2 < r; ++d)
+        if (f_.value_type(o).shape[d] != s[d]) return std::nullopt;  // batch axes broadcast
+    auto transposed = [&](int v) {
+      Type ty = type(v);
+      std::swap(ty.shape[r - 2], ty.shape[r - 1]);
+      return value_for(ir::make_op(OpKind::Transpose, {v}, ty, {{"perm", swap}}));
+    };
+    int bt = transposed(remap[size_t(mm.operands[1])]);
+    int at = transposed(remap[size_t(mm.operands[0])]);
+    changed_ = true;
+    return value_for(ir::make_op(OpKind::Matmul, {bt, at}, t.type, mm.attrs));
   }
 
   // sum(broadcast(x)) over axes that the broadcast created (or stretched
@@ -413,6 +459,7 @@ class Rewriter {
   Function out_;
   bool changed_ = false;
   std::unordered_map<int64_t, bool> is_all_cache_;
+  std::vector<int> users_;  // of each value of f_ (an output counts as one)
 };
 
 }  // namespace

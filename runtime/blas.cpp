@@ -2,24 +2,84 @@
 
 #include <cblas.h>
 
+#include <algorithm>
 #include <cstring>
+#include <mutex>
+
+#include "runtime/thread_pool.h"
 
 namespace kiln::runtime {
 
 namespace {
 
-// Calls gemm (cblas_sgemm or cblas_dgemm) once per batch element.
+// Products smaller than this many multiply-adds run on the calling thread:
+// waking the pool (tens of microseconds on a busy machine) would cost more
+// than the share another thread takes off it.
+constexpr int64_t kParallelMultiplyAdds = int64_t(1) << 20;
+
+// kiln splits products over its own thread pool (DESIGN: threads are the
+// runtime's), so OpenBLAS runs each piece on the calling thread: its own
+// pthreads next to kiln's pool would ask for twice the cores there are.
+void single_threaded_blas() {
+  static std::once_flag once;
+  std::call_once(once, [] { openblas_set_num_threads(1); });
+}
+
+// One product C = op(A) op(B) (m x n, k deep) as gemm calls over the
+// runtime's threads: one piece of C per thread, cut along the longer of
+// its two sides (each piece re-packs the whole operand that it shares with
+// the others, so cutting the longer side re-packs the smaller operand).
+template <typename T, typename Gemm>
+void one_product(Gemm gemm, int64_t m, int64_t n, int64_t k, const T* a, bool ta, const T* b, bool tb, T* c) {
+  auto call = [&](int64_t rows, int64_t cols, const T* a0, const T* b0, T* c0) {
+    gemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, int(rows), int(cols), int(k),
+         T(1), a0, int(ta ? m : k), b0, int(tb ? k : n), T(0), c0, int(n));
+  };
+  ThreadPool& pool = ThreadPool::global();
+  int threads = pool.size();
+  if (threads == 1 || m * n * k < kParallelMultiplyAdds || std::max(m, n) < 2 * 16) {
+    call(m, n, a, b, c);
+    return;
+  }
+  // Whole pieces of at least 16 rows or columns, one per thread.
+  int64_t side = std::max(m, n);
+  int64_t piece = std::max<int64_t>(16, (side + threads - 1) / threads);
+  if (m >= n) {
+    // Rows [r0, r1) of C: rows of op(A), which start at column r0 of a
+    // stored transposed.
+    pool.parallel_for(m, piece, [&](int64_t r0, int64_t r1) {
+      call(r1 - r0, n, ta ? a + r0 : a + r0 * k, b, c + r0 * n);
+    });
+  } else {
+    // Columns [c0, c1) of C: columns of op(B), rows of b stored transposed.
+    pool.parallel_for(n, piece, [&](int64_t c0, int64_t c1) {
+      call(m, c1 - c0, a, tb ? b + c0 * k : b + c0, c + c0);
+    });
+  }
+}
+
+// `batch` products, over the runtime's threads: whole products per thread
+// when there are enough of them, else each product split (one_product).
 template <typename T, typename Gemm>
 void batched(Gemm gemm, int64_t batch, int64_t m, int64_t n, int64_t k, const T* a, bool ta, const T* b,
              bool tb, T* c) {
-  for (int64_t i = 0; i < batch; ++i) {
-    if (k == 0) {  // BLAS may leave C untouched when there is nothing to sum
-      std::memset(c + i * m * n, 0, size_t(m * n) * sizeof(T));
-      continue;
-    }
-    gemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, int(m), int(n), int(k),
-         T(1), a + i * m * k, int(ta ? m : k), b + i * k * n, int(tb ? k : n), T(0), c + i * m * n, int(n));
+  if (batch <= 0 || m * n == 0) return;
+  if (k == 0) {  // BLAS may leave C untouched when there is nothing to sum
+    std::memset(c, 0, size_t(batch * m * n) * sizeof(T));
+    return;
   }
+  single_threaded_blas();
+  auto product = [&](int64_t i) { one_product(gemm, m, n, k, a + i * m * k, ta, b + i * k * n, tb, c + i * m * n); };
+  ThreadPool& pool = ThreadPool::global();
+  if (batch >= 2 * pool.size() && batch * m * n * k >= kParallelMultiplyAdds) {
+    // Inside the pool, one_product runs each product on its thread.
+    int64_t per_thread = (batch + pool.size() - 1) / pool.size();
+    pool.parallel_for(batch, per_thread, [&](int64_t i0, int64_t i1) {
+      for (int64_t i = i0; i < i1; ++i) product(i);
+    });
+    return;
+  }
+  for (int64_t i = 0; i < batch; ++i) product(i);
 }
 
 }  // namespace

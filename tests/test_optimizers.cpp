@@ -190,3 +190,31 @@ TEST(Optimizers, Schedules) {
 }
 
 }  // namespace
+
+// Dropout inside a compiled training step draws a new mask on every step
+// (compile passes a fresh random key per call), and the same masks again
+// after reseeding.
+TEST(Optimizers, CompiledStepDrawsAFreshDropoutMask) {
+  random::seed(21);
+  auto model = std::make_shared<nn::Sequential>(std::vector<std::shared_ptr<nn::Module>>{
+      std::make_shared<nn::Linear>(16, 64), std::make_shared<nn::Dropout>(0.5f)});
+  opt::SGD sgd(0.0f);  // the parameters stay put: only the mask changes the output
+  auto step = opt::compile_step(*model, sgd, [&](const std::vector<array>& batch) {
+    array out = (*model)(batch[0]);
+    auto [loss, grads] = nn::value_and_grad(*model, [&](const std::vector<array>& b) {
+      return sum((*model)(b[0]));
+    })(batch);
+    sgd.update(*model, grads);
+    return std::vector<array>{out, loss};
+  });
+  array x = ones({4, 16});
+  random::seed(1);
+  auto first = step({x}), second = step({x});
+  auto dropped = [](const array& y) { return sum(equal(y, array(0.0f))).item<int>(); };
+  // About half of the 256 outputs are dropped each time, not the same ones.
+  EXPECT_NEAR(dropped(first[0]), 128, 40);
+  EXPECT_NEAR(dropped(second[0]), 128, 40);
+  EXPECT_FALSE(array_equal(equal(first[0], array(0.0f)), equal(second[0], array(0.0f))).item<bool>());
+  random::seed(1);
+  EXPECT_TRUE(array_equal(step({x})[0], first[0]).item<bool>());
+}
