@@ -388,7 +388,8 @@ TEST(LinalgGrad, InvTriInvSolve) {
   // With respect to the right-hand sides, and both at once in a batch.
   array A = B_gen();
   expect_derivatives([&](const array& r) { return sum(W * linalg::solve(A, r)); }, noise({3, 3}, 14), D);
-  expect_derivatives([&](const array& r) { return sum(b * linalg::solve(A, r)); }, b, array({0.3, -1., 2.}));
+  expect_derivatives([&](const array& r) { return sum(b * linalg::solve(A, r)); }, array({1., -2., 0.5}, float64),
+                     array({0.3, -1., 2.}, float64));
   array Xs = noise({2, 3, 3}, 15) + 3 * eye(3, 3, 0, float64);
   array Ds = noise({2, 3, 3}, 16);
   expect_derivatives([&](const array& a) { return sum(square(linalg::solve(a, a * 2.0 + 1.0))); }, Xs, Ds);

@@ -298,10 +298,10 @@ TEST(GatherQmm, MatchesQuantizedMatmulOfTheSelectedMatrices) {
     EXPECT_LT(max_abs_diff(take(got, i, 0), one(x, lv[size_t(i)], rv[size_t(i)], true)), 1e-5) << i;
   // Default indices pair the batches in order; indices broadcast ([2, 1] with [3]).
   array xe = noise({E, 2, 64}, 22);
-  array pairs = gather_qmm(xe, q[0], q[1], q[2]);
+  array pairs = gather_qmm(xe, q[0], q[1], q[2], std::nullopt, std::nullopt, true, 32, 4);
   ASSERT_EQ(pairs.shape(), (Shape{E, 2, 16}));
   for (int e = 0; e < E; ++e) EXPECT_LT(max_abs_diff(take(pairs, e, 0), one(xe, e, e, true)), 1e-5) << e;
-  array grid = gather_qmm(x, q[0], q[1], q[2], array({1, 3}, {2, 1}, int32), array({0, 1, 2}, int32));
+  array grid = gather_qmm(x, q[0], q[1], q[2], array({1, 3}, {2, 1}, int32), array({0, 1, 2}, int32), true, 32, 4);
   ASSERT_EQ(grid.shape(), (Shape{2, 3, 2, 16}));
   EXPECT_LT(max_abs_diff(take(take(grid, 1, 0), 2, 0), one(x, 3, 2, true)), 1e-5);
   // Not transposed: w is [k, n] = [16, 64] per matrix, x [.., 16].
