@@ -4,7 +4,11 @@
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
+#include <map>
+#include <memory>
+#include <mutex>
 #include <stdexcept>
+#include <tuple>
 
 #include "codegen/donation.h"
 #include "codegen/host_kernels.h"
@@ -46,6 +50,42 @@ void run_blas(runtime::Backend& backend, const ir::Op& op, const passes::Step& s
 }  // namespace
 
 namespace {
+
+// The linalg host steps that take outputs of one factorization of one
+// value (siblings: svd's U, S and Vt; qr's Q and R; ...) share one LAPACK
+// run (ir/linalg.h): the first of them to run computes every output and
+// leaves them here for the others. Runs are told apart by the operand's
+// buffer, which stays alive and unchanged until the last sibling has read
+// it (it is an argument of that step), so concurrent runs of one
+// executable never mix; a run that finds no outputs computes its own.
+struct LinalgSiblings {
+  int members = 0;  // the steps of the group
+  struct Run {
+    runtime::BufferPtr operand;  // keeps the key's buffer from being reused
+    std::vector<ir::Tensor> outputs;
+    int taken = 0;
+  };
+  std::mutex mu;
+  std::map<const runtime::Buffer*, Run> runs;
+
+  runtime::BufferPtr output(const ir::Op& op, const ir::Tensor& a) {
+    const size_t index = size_t(op.int_attr("output"));
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      auto it = runs.find(a.buffer.get());
+      if (it != runs.end()) {
+        runtime::BufferPtr out = it->second.outputs[index].buffer;
+        if (++it->second.taken == members) runs.erase(it);
+        return out;
+      }
+    }
+    std::vector<ir::Tensor> all = run_linalg_outputs(op, a);
+    std::lock_guard<std::mutex> lock(mu);
+    runs[a.buffer.get()] = Run{a.buffer, all, 1};
+    return all[index].buffer;
+  }
+};
+
 // Custom ops (calls of functions with custom rules) run as their forward
 // functions' ops, inlined here so fusion and the kernel emitter never see
 // one. No CSE runs afterwards: a checkpoint's recomputation stays separate
@@ -94,6 +134,21 @@ Executable::Executable(ir::Function f, runtime::Backend& backend, bool fuse)
   for (size_t i = 0; i < fn.ops.size(); ++i)
     if (fn.ops[i].kind == ir::OpKind::Constant) exe_.constants.emplace_back(n_in + int(i), fn.ops[i].data);
   exe_.output_slots = fn.outputs;
+  // Sibling linalg steps: the same operand, kind and triangle.
+  std::map<std::tuple<int, int64_t, int64_t>, std::shared_ptr<LinalgSiblings>> siblings;
+  auto linalg_key = [&](const passes::Step& st) {
+    const ir::Op& op = fn.def(st.value);
+    return std::make_tuple(st.args[0], op.int_attr("kind"), op.int_attr("upper"));
+  };
+  auto is_linalg_step = [&](const passes::Step& st) {
+    return st.kind == passes::Step::HostOp && fn.def(st.value).kind == ir::OpKind::Linalg;
+  };
+  for (const passes::Step& st : plan_.steps)
+    if (is_linalg_step(st)) {
+      auto& g = siblings[linalg_key(st)];
+      if (!g) g = std::make_shared<LinalgSiblings>();
+      ++g->members;
+    }
   for (size_t s = 0; s < plan_.steps.size(); ++s) {
     const passes::Step& st = plan_.steps[s];
     const ir::Op& op = fn.def(st.value);
@@ -110,6 +165,12 @@ Executable::Executable(ir::Function f, runtime::Backend& backend, bool fuse)
       e.work = op.type.size();
       for (int v : st.args) e.work = std::max(e.work, fn.value_type(v).size());
       e.donor = donor[s];
+    } else if (is_linalg_step(st) && siblings.at(linalg_key(st))->members > 1) {
+      std::shared_ptr<LinalgSiblings> group = siblings.at(linalg_key(st));
+      ir::Type type = fn.value_type(st.args[0]);
+      e.host = [&op, group, type](const std::vector<runtime::BufferPtr>& args) {
+        return group->output(op, ir::Tensor{type, args[0]});
+      };
     } else {
       std::vector<ir::Type> types;
       for (int v : st.args) types.push_back(fn.value_type(v));

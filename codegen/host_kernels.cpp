@@ -1051,42 +1051,44 @@ Tensor reduce(const Op& op, const Tensor& x) {
 }
 
 // A linalg op (ir/linalg.h): LAPACK on each matrix of the batch in the
-// operand's precision, the batch split over the thread pool. The op is one
-// output of the factorization; LAPACK computes the others anyway, into
-// per-chunk scratch. A failed factorization (singular, not positive
-// definite) throws after the batch, naming the first failure's info.
-Tensor linalg(const Op& op, const Tensor& a) {
+// operand's precision, the batch split over the thread pool, giving every
+// output of the factorization (LAPACK computes them together). A failed
+// factorization (singular, not positive definite) throws after the batch,
+// naming the first failure's info.
+std::vector<Tensor> linalg_outputs(const Op& op, const Tensor& a) {
   const ir::LinalgKind kind = ir::linalg_kind(op);
-  const int output = int(op.int_attr("output"));
   const bool upper = op.int_attr("upper") != 0;
   const Shape& s = a.type.shape;
   const int64_t m = s[s.size() - 2], n = s[s.size() - 1];
   const int64_t batch = ir::shape_size(Shape(s.begin(), s.end() - 2));
-  Tensor out = fresh(op.type);
-  if (batch == 0) return out;
   const int nout = runtime::linalg_num_outputs(kind);
+  std::vector<Tensor> outs;
   std::vector<int64_t> out_bytes;  // of one matrix's output i
   std::string problem;
-  for (int i = 0; i < nout; ++i) out_bytes.push_back(ir::linalg_output_type(kind, i, a.type, &problem).nbytes() / batch);
+  for (int i = 0; i < nout; ++i) {
+    outs.push_back(fresh(ir::linalg_output_type(kind, i, a.type, &problem)));
+    out_bytes.push_back(batch == 0 ? 0 : outs.back().type.nbytes() / batch);
+  }
+  if (batch == 0) return outs;
   const int64_t in_bytes = m * n * int64_t(a.type.dtype.size());
   const bool f64 = a.type.dtype == float64;
   std::atomic<int> failure{0};
   const char* src = bytes(a);
-  char* dst = bytes(out);
   parallel(batch, in_bytes * std::max<int64_t>(1, std::max(m, n)), [&](int64_t b0, int64_t b1) {
-    std::vector<std::vector<char>> scratch(static_cast<size_t>(nout));
     std::vector<void*> ptrs(static_cast<size_t>(nout));
-    for (int i = 0; i < nout; ++i)
-      if (i != output) scratch[size_t(i)].resize(size_t(out_bytes[size_t(i)]) + 1), ptrs[size_t(i)] = scratch[size_t(i)].data();
     for (int64_t b = b0; b < b1; ++b) {
-      ptrs[size_t(output)] = dst + b * out_bytes[size_t(output)];
+      for (int i = 0; i < nout; ++i) ptrs[size_t(i)] = bytes(outs[size_t(i)]) + b * out_bytes[size_t(i)];
       int info = runtime::linalg_factor(kind, upper, f64, src + b * in_bytes, m, n, ptrs.data());
       int none = 0;
       if (info != 0) failure.compare_exchange_strong(none, info);
     }
   });
   if (failure.load() != 0) throw std::runtime_error(ir::linalg_failure(kind, failure.load()));
-  return out;
+  return outs;
+}
+
+Tensor linalg(const Op& op, const Tensor& a) {
+  return linalg_outputs(op, a)[size_t(op.int_attr("output"))];
 }
 
 }  // namespace
@@ -1126,5 +1128,7 @@ Tensor run_host_op(const Op& op, const std::vector<Tensor>& in) {
   }
   throw std::logic_error("[host] not a valid op kind");
 }
+
+std::vector<Tensor> run_linalg_outputs(const Op& op, const Tensor& a) { return linalg_outputs(op, a); }
 
 }  // namespace kiln::codegen

@@ -32,4 +32,9 @@ namespace kiln::codegen {
 // std::runtime_error for a factorization that fails (a singular matrix).
 ir::Tensor run_host_op(const ir::Op& op, const std::vector<ir::Tensor>& operands);
 
+// Every output of the factorization that a linalg op (ir/linalg.h) is one
+// output of, in order, from one LAPACK run per matrix: the executor runs it
+// once for the sibling ops that read the same value.
+std::vector<ir::Tensor> run_linalg_outputs(const ir::Op& op, const ir::Tensor& a);
+
 }  // namespace kiln::codegen

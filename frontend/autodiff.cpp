@@ -39,17 +39,12 @@ ir::Function bind_last_inputs(const ir::Function& f, const std::vector<double>& 
   return g;
 }
 
-// The primals that are differentiated (floating ones); complex ones are
-// rejected.
-std::vector<int> differentiable_primals(const char* fn, const std::vector<array>& primals) {
+// The primals that are differentiated: the floating and complex ones
+// (complex ones with JAX's convention, passes/autodiff.cpp).
+std::vector<int> differentiable_primals(const std::vector<array>& primals) {
   std::vector<int> wrt;
-  for (size_t i = 0; i < primals.size(); ++i) {
-    Dtype t = primals[i].dtype();
-    if (is_complex(t))
-      fail(fn, "Primal " + std::to_string(i) + " is complex64: complex differentiation is not "
-                                                "supported.");
-    if (is_floating(t)) wrt.push_back(int(i));
-  }
+  for (size_t i = 0; i < primals.size(); ++i)
+    if (is_inexact(primals[i].dtype())) wrt.push_back(int(i));
   return wrt;
 }
 
@@ -60,7 +55,7 @@ std::vector<array> unary_to_vector(const array& a) { return {a}; }
 std::pair<std::vector<array>, std::vector<array>> vjp(
     const std::function<std::vector<array>(const std::vector<array>&)>& fun,
     const std::vector<array>& primals, const std::vector<array>& cotangents) {
-  const std::vector<int> wrt = differentiable_primals("vjp", primals);
+  const std::vector<int> wrt = differentiable_primals(primals);
   std::vector<array> captured;
   ir::Function f = detail::trace(fun, detail::types_of(primals), &captured);
   const size_t m = f.outputs.size();
@@ -126,15 +121,15 @@ std::pair<std::vector<array>, std::vector<array>> jvp(
     if (primals[i].shape() != tangents[i].shape())
       fail("jvp", "Input " + std::to_string(i) + " has shape " + shape_str(primals[i].shape()) +
                       " but its tangent has shape " + shape_str(tangents[i].shape()) + ".");
-  const std::vector<int> wrt = differentiable_primals("jvp", primals);
+  const std::vector<int> wrt = differentiable_primals(primals);
   // A tangent of an integer or bool primal would be silently dropped (JAX
   // requires float0 tangents there, which kiln has not).
   if (wrt.size() != primals.size())
     for (size_t i = 0; i < primals.size(); ++i)
-      if (!is_floating(primals[i].dtype()))
+      if (!is_inexact(primals[i].dtype()))
         fail("jvp", "Primal " + std::to_string(i) + " has dtype " + dtype_name(primals[i].dtype()) +
-                        ": only floating-point primals have tangents. Capture integer inputs in "
-                        "the function instead of passing them as primals.");
+                        ": only floating-point and complex primals have tangents. Capture integer "
+                        "inputs in the function instead of passing them as primals.");
   std::vector<array> captured;
   ir::Function f = detail::trace(fun, detail::types_of(primals), &captured);
   std::vector<array> args = primals;
@@ -171,14 +166,10 @@ ValueAndGradFn value_and_grad(
       for (int w : wrt)
         if (w == i) fail("grad", "Repeat argument number not allowed in grad.");
       Dtype t = inputs[size_t(i)].dtype();
-      if (!is_floating(t))
-        fail("grad", "Cannot compute the gradient with respect to argument " + std::to_string(i) +
-                         ", of " +
-                         (is_complex(t) ? "complex type " + dtype_name(t) +
-                                              ": complex differentiation is not supported."
-                                        : std::string(t == bool_ ? "bool" : "integer") +
-                                              " type " + dtype_name(t) +
-                                              ": only floating point inputs are differentiable."));
+      if (!is_inexact(t))
+        fail("grad", "Cannot compute the gradient with respect to argument " + std::to_string(i) + ", of " +
+                         (t == bool_ ? "bool" : "integer") + " type " + dtype_name(t) +
+                         ": only floating point and complex inputs are differentiable.");
       wrt.push_back(i);
     }
 
@@ -189,6 +180,11 @@ ValueAndGradFn value_and_grad(
     if (!loss.shape.empty())
       fail("grad", "The function must return a scalar, but its output has shape " +
                        shape_str(loss.shape) + ".");
+    // The gradient of a complex loss is not one array (as JAX): take the
+    // real part, abs, ... of it first.
+    if (is_complex(loss.dtype))
+      fail("grad", "The function must return a real scalar, but its output is " +
+                       dtype_name(loss.dtype) + ".");
     // Aux outputs contribute nothing: differentiate a copy of f in which
     // they pass through stop_gradient, then return them without it.
     const size_t m = f.outputs.size();

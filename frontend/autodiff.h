@@ -22,10 +22,15 @@
 //  * Non-differentiable ops (comparisons, argmax, floor, integer casts,
 //    stop_gradient, ...) give zero gradients. Ties of maximum/minimum and of
 //    max/min reductions share the gradient evenly.
-//  * Only floating point inputs are differentiated. grad/value_and_grad
-//    throw std::invalid_argument for an argnum of an integer, bool or
-//    complex input; vjp/jvp give zero vjps for integer and bool primals
-//    (and ignore their tangents) and reject complex primals.
+//  * Floating point and complex inputs are differentiated. grad/value_and_grad
+//    throw std::invalid_argument for an argnum of an integer or bool input,
+//    and for a complex loss; vjp/jvp give zero vjps for integer and bool
+//    primals (and refuse their tangents).
+//  * Complex values (complex64, e.g. through kiln::fft) follow JAX's
+//    convention: a tangent is a complex number like its primal, and the
+//    cotangent (and grad) of a complex z = x + iy is dL/dx - i dL/dy, the
+//    conjugate of PyTorch's. For real inputs and a real loss, as with
+//    grad(sum(abs(fft(x)))), the gradient is the same in every convention.
 //  * Errors are std::invalid_argument: argnums out of range, repeated or
 //    empty; a loss that is not a scalar ("[grad] The function must return a
 //    scalar ..."); cotangent or tangent counts or shapes that do not match.

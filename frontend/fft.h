@@ -5,8 +5,9 @@
 // NumPy's default. `n` (per axis) crops or zero-pads each transformed axis
 // of the input to that length first; for irfft it is the length of the
 // real output (default 2 * (bins - 1)). Computed by the fft op's own host
-// kernel (codegen/host_fft.cpp). Complex values are not differentiable in
-// kiln yet, so grad through a transform throws.
+// kernel (codegen/host_fft.cpp). Every transform is differentiable (vjp,
+// jvp, grad of a real loss, vmap of those): the fft op's rules are in
+// passes/autodiff.cpp, with JAX's convention for complex values.
 #include <vector>
 
 #include "frontend/ops.h"

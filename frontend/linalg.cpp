@@ -328,13 +328,25 @@ std::pair<array, array> lu_factor(const array& a, StreamOrDevice s) {
   return {factor(a, LinalgKind::LuFactor, 0), factor(a, LinalgKind::LuFactor, 1)};
 }
 
-// Through the inverse (LAPACK's getrf + getri), so that solve has the
-// derivative of inv; matmul broadcasts the batch and takes a vector b.
+// LAPACK's gesv on [A | B] (one linalg op, LinalgKind::Solve, so that its
+// derivative is solves too): the batch axes of a and b broadcast, and a
+// vector b is one right-hand side.
 array solve(const array& a, const array& b, StreamOrDevice s) {
   detail::OpStream on_stream(s);
   check_solve(a, b, "solve");
   Dtype t = promote_types(a.dtype(), b.dtype());
-  return matmul(inv(astype(a, t)), astype(b, t));
+  const bool vector = b.ndim() == 1;
+  array A = astype(a, t), B = astype(vector ? expand_dims(b, -1) : b, t);
+  Shape batch = broadcast_shapes(Shape(A.shape().begin(), A.shape().end() - 2),
+                                 Shape(B.shape().begin(), B.shape().end() - 2));
+  auto with_batch = [&](const array& x) {
+    Shape full = batch;
+    full.push_back(x.shape(-2));
+    full.push_back(x.shape(-1));
+    return broadcast_to(x, full);
+  };
+  array x = factor(concatenate({with_batch(A), with_batch(B)}, -1), LinalgKind::Solve, 0);
+  return vector ? squeeze(x, -1) : x;
 }
 
 array solve_triangular(const array& a, const array& b, bool upper, StreamOrDevice s) {

@@ -6,7 +6,7 @@
 // the host too); the rest are compositions of ops. Inputs are float32 or
 // float64. Derivatives: inv, tri_inv, cholesky, qr (rows >= columns), svd
 // (singular values of any matrix; U and Vt of square ones), eigh/eigvalsh,
-// and through them pinv, cholesky_inv, solve, solve_triangular, norm; det
+// solve, and through them pinv, cholesky_inv, solve_triangular, norm; det
 // and slogdet of matrices up to 3 x 3. Symmetric inputs (cholesky, eigh)
 // take the symmetric convention: gradients are symmetric.
 #include <optional>
@@ -62,7 +62,8 @@ std::vector<array> lu(const array& a, StreamOrDevice s = {});
 // (LU, pivots): L below the diagonal (unit diagonal implied) and U on and
 // above it; pivots [..., k] uint32: row i was swapped with row pivots[i].
 std::pair<array, array> lu_factor(const array& a, StreamOrDevice s = {});
-// x with a x = b, a square [..., n, n], b [..., n] or [..., n, k].
+// x with a x = b, a square [..., n, n], b [..., n] or [..., n, k] (batch
+// axes broadcast); LAPACK's gesv, not an inverse.
 array solve(const array& a, const array& b, StreamOrDevice s = {});
 // x with a x = b for a triangular a (its lower, or upper, triangle).
 array solve_triangular(const array& a, const array& b, bool upper = false, StreamOrDevice s = {});

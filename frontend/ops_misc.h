@@ -49,8 +49,18 @@ array contiguous(const array& a, bool allow_col_major = false, StreamOrDevice s 
 // The same bytes read as `dtype` (no conversion, as NumPy's view): the
 // shape is kept for a dtype of the same size; otherwise the last axis
 // scales by the ratio of the sizes (float32 (2, 3) as uint8 is (2, 12)).
-// Not differentiable (its gradient is zero, as stop_gradient's).
+// Differentiable only between float32 (..., 2n) and complex64 (..., n),
+// the parts of complex numbers; elsewhere its gradient is zero, as
+// stop_gradient's.
 array view(const array& a, const Dtype& dtype, StreamOrDevice s = {});
+
+// ---- complex numbers (ops_complex.cpp) ------------------------------------------
+// The real part of a complex array (float32); a real array itself.
+array real(const array& a, StreamOrDevice s = {});
+// The imaginary part of a complex array (float32); zeros for a real array.
+array imag(const array& a, StreamOrDevice s = {});
+// The complex conjugate; a real array itself.
+array conjugate(const array& a, StreamOrDevice s = {});
 
 // ---- arithmetic --------------------------------------------------------------
 // {floor_divide(a, b), remainder(a, b)}: Python's divmod, broadcast and

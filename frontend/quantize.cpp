@@ -4,6 +4,8 @@
 // (codegen/host_quantized_matmul.cpp).
 #include "frontend/quantize.h"
 
+#include <algorithm>
+
 #include "frontend/ops_util.h"
 #include "ir/quantized.h"
 
@@ -198,6 +200,66 @@ array quantized_matmul(array x, array w, array scales, std::optional<array> bias
                                {"group_size", int64_t(group_size)},
                                {"bits", int64_t(bits)}});
   return astype(y, t);
+}
+
+array gather_qmm(const array& x, const array& w, const array& scales, const std::optional<array>& biases,
+                 std::optional<array> lhs_indices, std::optional<array> rhs_indices, bool transpose,
+                 std::optional<int> group_size, std::optional<int> bits, const std::string& mode,
+                 bool sorted_indices, StreamOrDevice s) {
+  detail::OpStream on_stream(s);
+  (void)sorted_indices;  // lets MLX's kernels skip regrouping; the composite has none
+  if (x.ndim() < 2 || w.ndim() < 2)
+    throw_invalid("gather_qmm", "x and w must have at least 2 dimensions, got shapes " + str(x.shape()) + " and " +
+                                    str(w.shape()) + ".");
+  if (!biases) throw_invalid("gather_qmm", "Biases must be provided for affine quantization.");
+  // The batch of w, scales and biases: the same leading axes.
+  const Shape xb(x.shape().begin(), x.shape().end() - 2), wb(w.shape().begin(), w.shape().end() - 2);
+  for (const array* a : {&scales, &*biases})
+    if (a->ndim() != w.ndim() || !std::equal(wb.begin(), wb.end(), a->shape().begin()))
+      throw_invalid("gather_qmm", "Shape of scales and biases does not match the matrix given the quantization "
+                                  "parameters. Provided matrix of shape " + str(w.shape()) + " and scales/biases of shape " +
+                                      str(scales.shape()) + "/" + str(biases->shape()) + ".");
+  auto count = [](const Shape& s) {
+    int64_t n = 1;
+    for (int d : s) n *= d;
+    return int(n);
+  };
+  const int nx = count(xb), nw = count(wb);
+  auto indices = [&](const std::optional<array>& idx, const char* name, int n, const Shape& batch) {
+    if (!idx) return reshape(arange(0, n, uint32), batch);
+    if (!is_integral(idx->dtype()))
+      throw_invalid("gather_qmm", std::string("Got ") + name + " with invalid dtype " + dtype_name(idx->dtype()) +
+                                      ". Indices must be integral.");
+    return *idx;
+  };
+  array li = indices(lhs_indices, "lhs_indices", nx, xb), ri = indices(rhs_indices, "rhs_indices", nw, wb);
+  const Shape out_batch = broadcast_shapes(li.shape(), ri.shape());
+  const int picks = count(out_batch);
+  li = reshape(broadcast_to(li, out_batch), {picks});
+  ri = reshape(broadcast_to(ri, out_batch), {picks});
+
+  // The selected matrices of x, each through every matrix of w.
+  const int m = x.shape(-2);
+  const array rows = take(reshape(x, {nx, m, x.shape(-1)}), li, 0);  // [picks, m, k]
+  auto flat = [&](const array& a) { return reshape(a, {nw, a.shape(-2), a.shape(-1)}); };
+  const array wf = flat(w), sf = flat(scales), bf = flat(*biases);
+  std::vector<array> products;
+  for (int e = 0; e < std::max(nw, 1); ++e) {
+    // No matrices in w: an empty stand-in still checks the shapes and gives n.
+    const array we = nw ? take(wf, e, 0) : zeros({w.shape(-2), w.shape(-1)}, uint32);
+    const array se = nw ? take(sf, e, 0) : zeros({scales.shape(-2), scales.shape(-1)}, scales.dtype());
+    const array be = nw ? take(bf, e, 0) : zeros({scales.shape(-2), scales.shape(-1)}, scales.dtype());
+    products.push_back(quantized_matmul(rows, we, se, be, transpose, group_size, bits, mode));
+  }
+  const array all = stack(products, 0);  // [nw, picks, m, n]
+  const int n = all.shape(-1);
+  Shape out = out_batch;
+  out.push_back(m);
+  out.push_back(n);
+  if (nw == 0 || picks == 0) return zeros(out, all.dtype());
+  // Product i is all[ri[i], i].
+  const array pick = broadcast_to(reshape(astype(ri, int32), {1, picks, 1, 1}), {1, picks, m, n});
+  return reshape(take_along_axis(all, pick, 0), out);
 }
 
 }  // namespace kiln

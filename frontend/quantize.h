@@ -28,10 +28,23 @@ array dequantize(const array& w, const array& scales, const std::optional<array>
                  const std::string& mode = "affine", const std::optional<array>& global_scale = std::nullopt,
                  std::optional<Dtype> dtype = std::nullopt, StreamOrDevice s = {});
 // x times dequantize(w, ...) transposed (or not), without materializing it;
-// w is 2-D, x [..., k]. Differentiable with respect to x.
+// w is 2-D, x [..., k]. Differentiable with respect to x, the scales and
+// the biases (the codes are integers).
 array quantized_matmul(array x, array w, array scales, std::optional<array> biases = std::nullopt,
                        bool transpose = true, std::optional<int> group_size = std::nullopt,
                        std::optional<int> bits = std::nullopt, const std::string& mode = "affine",
                        StreamOrDevice s = {});
+// quantized_matmul with matrix-level gather (MLX's gather_qmm): x [..., m, k]
+// and quantized w [..., n, k'] are batches of matrices; output i (the
+// indices broadcast together) is x's matrix lhs_indices[i] times w's matrix
+// rhs_indices[i] (defaults: each batch in order). A composite: every
+// matrix of w multiplies every selected matrix of x and the wanted products
+// are picked, so it costs (matrices of w) times a native gather.
+// Differentiable with respect to x; sorted_indices is a hint it needs not.
+array gather_qmm(const array& x, const array& w, const array& scales, const std::optional<array>& biases = std::nullopt,
+                 std::optional<array> lhs_indices = std::nullopt, std::optional<array> rhs_indices = std::nullopt,
+                 bool transpose = true, std::optional<int> group_size = std::nullopt,
+                 std::optional<int> bits = std::nullopt, const std::string& mode = "affine",
+                 bool sorted_indices = false, StreamOrDevice s = {});
 
 }  // namespace kiln

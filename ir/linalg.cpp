@@ -17,6 +17,7 @@ const char* linalg_kind_name(LinalgKind k) {
     case LinalgKind::Eig: return "eig";
     case LinalgKind::Eigvals: return "eigvals";
     case LinalgKind::LuFactor: return "lu_factor";
+    case LinalgKind::Solve: return "solve";
   }
   return "?";
 }
@@ -44,7 +45,8 @@ Type linalg_output_type(LinalgKind kind, int64_t output, const Type& in, std::st
     return Type{t, r};
   };
   const bool square_only = kind != LinalgKind::Qr && kind != LinalgKind::Svd &&
-                           kind != LinalgKind::SvdValues && kind != LinalgKind::LuFactor;
+                           kind != LinalgKind::SvdValues && kind != LinalgKind::LuFactor &&
+                           kind != LinalgKind::Solve;
   if (square_only && m != n) {
     *problem = std::string(linalg_kind_name(kind)) + " expects square matrices, got " + type_to_string(in);
     return in;
@@ -67,6 +69,12 @@ Type linalg_output_type(LinalgKind kind, int64_t output, const Type& in, std::st
     case LinalgKind::LuFactor:
       if (output == 0) return in;
       return output == 1 ? with({k}, uint32) : with({m}, uint32);
+    case LinalgKind::Solve:  // [A | B]: A square, B its right-hand sides
+      if (n < m) {
+        *problem = "solve expects [A | B] with at least as many columns as rows, got " + type_to_string(in);
+        return in;
+      }
+      return with({m, n - m}, in.dtype);
   }
   *problem = "unknown kind";
   return in;
@@ -76,7 +84,7 @@ std::string linalg_failure(LinalgKind kind, int info) {
   std::string name = std::string("[linalg::") + linalg_kind_name(kind) + "] ";
   if (info < 0) return name + "LAPACK rejected argument " + std::to_string(-info) + " (a bug in kiln).";
   switch (kind) {
-    case LinalgKind::Inv: case LinalgKind::TriInv:
+    case LinalgKind::Inv: case LinalgKind::TriInv: case LinalgKind::Solve:
       return name + "The matrix is singular (its U factor has a zero pivot at " + std::to_string(info - 1) + ").";
     case LinalgKind::Cholesky:
       return name + "The matrix is not positive definite (the leading minor of order " +

@@ -12,10 +12,11 @@
 // Each op is an ordinary single-result op, so every pass (CSE, DCE, fusion,
 // vjp/jvp, vmap) handles it without knowing of the others; a rule that
 // needs a sibling output (the vjp of Q needs R) emits the sibling op and
-// CSE merges it with the one already there. The price: when a program uses
-// two outputs of one factorization, the host runs LAPACK once per output.
-// The single-output kinds (svd without UV, eigvalsh, eigvals) keep the
-// common cases of that cheap.
+// CSE merges it with the one already there. When a program uses several
+// outputs of one factorization of one value, the executor runs LAPACK once
+// for them all (codegen/executor.cpp, LinalgSiblings); the single-output
+// kinds (svd without UV, eigvalsh, eigvals) skip the work of the others.
+// solve's operand is [A | B], A's columns then the right-hand sides'.
 //
 // Attributes: `kind` (runtime::LinalgKind), `output` (which output of that
 // kind), `upper` (0 or 1: the triangle tri_inv, cholesky and eigh read; 0

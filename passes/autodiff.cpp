@@ -46,8 +46,22 @@
 //    the updates' cotangent divides by the update (undefined at 0); for
 //    scatter_max/min every element equal to the result (a's or an update)
 //    gets the whole cotangent;
-//  * complex values are not differentiated: an active op producing a
-//    complex value throws std::invalid_argument.
+//  * complex values (complex64) are differentiated as JAX does: a value's
+//    tangent is of its own dtype, and the cotangent of a complex value z =
+//    x + iy is dL/dx - i dL/dy, so that a loss L changes by Re(sum(ct * dz))
+//    and the reverse rule of a complex-linear map t -> a t is g -> a g, with
+//    no conjugation: the rules of the holomorphic ops (add, multiply, exp,
+//    ...) are their real rules, evaluated in complex arithmetic. The rules
+//    that are not holomorphic: abs (dL/dz = g |z| / z), the casts between
+//    real and complex (the real part one way, + 0i the other), bitcasts
+//    between float32 [..., 2n] and complex64 [..., n] (real(), imag() and
+//    conjugate() are made of them), and the real transforms (fft op below);
+//  * fft: the complex transforms are symmetric linear maps, so each is its
+//    own transpose (fft's vjp is an fft, ifft's an ifft). rfft's transpose
+//    zero-pads the cotangent's bins to n, transforms it and keeps the real
+//    part; irfft's keeps the first n/2 + 1 bins of the inverse transform of
+//    the cotangent, doubled where irfft counts a bin twice (all but the zero
+//    and, for even n, the n/2 bins).
 #include <cmath>
 #include <cstdint>
 #include <functional>
@@ -85,7 +99,7 @@ enum class Mode { Vjp, Jvp };
   throw std::invalid_argument(std::string("[") + pass + "] " + msg);
 }
 
-// Checks the differentiated inputs: in range, unique, floating.
+// Checks the differentiated inputs: in range, unique, floating or complex.
 void check_wrt(const Function& f, const std::vector<int>& wrt, const char* pass) {
   std::vector<bool> seen(f.inputs.size(), false);
   for (int w : wrt) {
@@ -95,18 +109,23 @@ void check_wrt(const Function& f, const std::vector<int>& wrt, const char* pass)
     if (seen[w]) fail(pass, "input " + std::to_string(w) + " is listed twice");
     seen[w] = true;
     const Type& t = f.inputs[w];
-    if (is_complex(t.dtype))
+    if (!is_inexact(t.dtype))
       fail(pass, "cannot differentiate with respect to input " + std::to_string(w) + " of type " +
-                     ir::type_to_string(t) + ": complex differentiation is not supported");
-    if (!is_floating(t.dtype))
-      fail(pass, "cannot differentiate with respect to input " + std::to_string(w) + " of type " +
-                     ir::type_to_string(t) + ": only floating point inputs are differentiable");
+                     ir::type_to_string(t) + ": only floating point and complex inputs are differentiable");
   }
 }
 
+// A bitcast (not differentiable in ir/ops.h's table) carries a derivative
+// between float32 [..., 2n] and complex64 [..., n], the parts of the
+// complex numbers; any other reinterpretation of bits has none.
+bool complex_bitcast(const Function& f, const Op& op) {
+  const Dtype from = f.value_type(op.operands[0]).dtype, to = op.type.dtype;
+  return (from == float32 && to == complex64) || (from == complex64 && to == float32);
+}
+
 // Active values: those that depend on a differentiated input through
-// differentiable ops and have a floating dtype.
-std::vector<bool> activity(const Function& f, const std::vector<int>& wrt, const char* pass) {
+// differentiable ops and have a floating or complex dtype.
+std::vector<bool> activity(const Function& f, const std::vector<int>& wrt) {
   std::vector<bool> active(size_t(f.num_values()), false);
   for (int w : wrt) active[size_t(w)] = true;
   const int n_in = int(f.inputs.size());
@@ -114,12 +133,9 @@ std::vector<bool> activity(const Function& f, const std::vector<int>& wrt, const
     const Op& op = f.ops[i];
     bool any = false;
     for (int o : op.operands) any = any || active[size_t(o)];
-    if (!any || !ir::is_differentiable(op.kind)) continue;
-    if (is_complex(op.type.dtype))
-      fail(pass, std::string("cannot differentiate through ") + ir::op_name(op.kind) +
-                     " producing " + ir::type_to_string(op.type) +
-                     ": complex differentiation is not supported");
-    if (!is_floating(op.type.dtype)) continue;  // e.g. a cast to an integer type
+    const bool differentiable = op.kind == OpKind::Bitcast ? complex_bitcast(f, op) : ir::is_differentiable(op.kind);
+    if (!any || !differentiable) continue;
+    if (!is_inexact(op.type.dtype)) continue;  // e.g. a cast to an integer type
     active[size_t(n_in) + i] = true;
   }
   return active;
@@ -311,6 +327,150 @@ class Rule {
   }
 
 
+  // ---- complex values (see the header) ----------------------------------------
+  // v reinterpreted as dtype t: float32 [..., 2n] <-> complex64 [..., n].
+  int bitcast(int v, Dtype t) {
+    Shape s = type(v).shape;
+    s.back() = int32_t(int64_t(s.back()) * type(v).dtype.size() / t.size());
+    return b_.op(OpKind::Bitcast, {v}, {}, Type{t, s});
+  }
+  // v (float32 [..., 2n], the parts of n complex numbers) with every
+  // imaginary part negated: the parts of the conjugates.
+  int negate_imaginary_parts(int v) {
+    const Shape s = type(v).shape;
+    Shape pairs = s;
+    pairs.back() /= 2;
+    pairs.push_back(2);
+    const float signs[2] = {1.0f, -1.0f};
+    int c = b_.function().add_op(ir::make_constant(Type{float32, {2}}, signs));
+    return b_.reshape(mul(b_.reshape(v, pairs), b_.broadcast(c, pairs)), s);
+  }
+  // The bitcast's rules: linear, but the reverse rule conjugates, since a
+  // complex cotangent holds -dL/dy in its imaginary part.
+  void bitcast_rule() {
+    return vjp_jvp(
+        [&](size_t) {
+          if (op_.type.dtype == complex64) return negate_imaginary_parts(bitcast(g_, float32));
+          return bitcast(negate_imaginary_parts(g_), complex64);
+        },
+        [&] { return bitcast(t_[0], op_.type.dtype); });
+  }
+  // abs of complex z: d|z| = Re(dz |z| / z) (|z| / z = conj(z) / |z|), 0 at z = 0.
+  void complex_abs_rule() {
+    const int z = x_[0];
+    const Type zt = type(z);
+    int phase = select(bin(OpKind::Equal, y_, like(y_, 0)), zeros(zt), div(b_.cast(y_, zt.dtype), z));
+    return vjp_jvp([&](size_t) { return mul(b_.cast(g_, zt.dtype), phase); },
+                   [&] { return b_.cast(mul(t_[0], phase), float32); });
+  }
+
+  // The fft op's rules (see the header). The forward rule is the op itself:
+  // every transform is linear in its operand.
+  int fft_of(int v, bool inverse) {
+    return b_.op(OpKind::FFT, {v},
+                 {{"axes", op_.ints_attr("axes")}, {"inverse", int64_t(inverse)}, {"real", int64_t(0)},
+                  {"n", int64_t(0)}});
+  }
+  int fft_vjp() {
+    const bool inverse = op_.int_attr("inverse") != 0;
+    if (op_.int_attr("real") == 0) return b_.op(OpKind::FFT, {g_}, op_.attrs);
+    const size_t last = size_t(op_.ints_attr("axes").back());
+    const int64_t n = op_.int_attr("n"), bins = n / 2 + 1;
+    if (!inverse) {  // rfft: the bins past n/2 were dropped, so they get zeros
+      const Shape gs = type(g_).shape;
+      std::vector<int64_t> low(gs.size(), 0), high(gs.size(), 0);
+      high[last] = n - bins;
+      int padded = n == bins ? g_ : b_.op(OpKind::Pad, {g_, scalar(complex64, 0)}, {{"low", low}, {"high", high}});
+      return b_.cast(fft_of(padded, false), float32);
+    }
+    // irfft: bin k (0 < k < n/2, or k = n/2 for odd n) stands for itself
+    // and its mirror image.
+    int full = fft_of(b_.cast(g_, complex64), true);
+    const Shape fs = type(full).shape;
+    std::vector<int64_t> start(fs.size(), 0), stop(fs.begin(), fs.end()), step(fs.size(), 1);
+    stop[last] = bins;
+    int kept = slice(full, start, stop, step);
+    std::vector<float> w(size_t(bins), 2.0f);
+    w[0] = 1.0f;
+    if (n % 2 == 0) w.back() = 1.0f;
+    int weights = b_.function().add_op(ir::make_constant(Type{float32, {int32_t(bins)}}, w.data()));
+    Shape along(fs.size(), 1);
+    along[last] = int32_t(bins);
+    const Shape ks = type(kept).shape;
+    return mul(kept, b_.broadcast(b_.reshape(b_.cast(weights, complex64), along), ks));
+  }
+
+  // ---- quantized_matmul (ir/quantized.h) ---------------------------------------
+  // The codes of w [rows, words] as float32 [rows, cols]: each block of 32
+  // codes is `bits` words; code t sits at bit t * bits of the block,
+  // perhaps straddling two words (read as one uint64).
+  int quantized_codes(int w, int bits, int32_t cols) {
+    const int32_t rows = type(w).shape[0], blocks = cols / 32;
+    int words = b_.cast(b_.reshape(w, {rows, blocks, int32_t(bits)}), uint64);
+    std::vector<int32_t> lo(32), hi(32);
+    std::vector<uint64_t> shift(32);
+    for (int t = 0; t < 32; ++t) {
+      lo[size_t(t)] = t * bits / 32;
+      hi[size_t(t)] = std::min(t * bits / 32 + 1, bits - 1);
+      shift[size_t(t)] = uint64_t(t * bits % 32);
+    }
+    const Shape s3{rows, blocks, 32};
+    auto word_at = [&](const std::vector<int32_t>& idx) {
+      int c = b_.function().add_op(ir::make_constant(Type{int32, {32}}, idx.data()));
+      return take(words, c, 2);
+    };
+    auto u64 = [&](uint64_t v) { return full(Type{uint64, s3}, double(v)); };
+    int shifts = b_.broadcast(b_.function().add_op(ir::make_constant(Type{uint64, {32}}, shift.data())), s3);
+    int both = bin(OpKind::BitwiseOr, word_at(lo), bin(OpKind::LeftShift, word_at(hi), u64(32)));
+    int codes = bin(OpKind::BitwiseAnd, bin(OpKind::RightShift, both, shifts), u64((1u << bits) - 1));
+    return b_.reshape(b_.cast(codes, float32), {rows, cols});
+  }
+
+  // y = x W^T (transpose) or x W, W = codes * scale + bias per group of
+  // `group_size` along W's rows (w's last axis): linear in x, in the scales
+  // and in the biases (the codes are integers: no derivative).
+  void quantized_matmul_rules() {
+    const bool transpose = op_.int_attr("transpose") != 0;
+    const int bits = int(op_.int_attr("bits"));
+    const int32_t group = int32_t(op_.int_attr("group_size"));
+    const Shape ws = type(x_[1]).shape;
+    const int32_t rows = ws[0], cols = int32_t(int64_t(ws[1]) * 32 / bits), groups = cols / group;
+    auto qmm = [&](int v, bool t) {
+      ir::Attrs a = op_.attrs;
+      a["transpose"] = int64_t(t);
+      return b_.op(OpKind::QuantizedMatmul, {v, x_[1], x_[2], x_[3]}, a);
+    };
+    // x and the output as matrices [m, k] and [m, n].
+    const Shape xs = type(x_[0]).shape;
+    const int32_t m = int32_t(type(x_[0]).size() / std::max<int64_t>(1, xs.back()));
+    auto as_matrix = [&](int v) { return b_.reshape(v, {m, type(v).shape.back()}); };
+    // The derivative of W [rows, cols] spread over the groups: [rows, groups, group].
+    const Shape grouped{rows, groups, group};
+    auto per_group = [&](int v) { return b_.reshape(v, {rows, groups, 1}); };
+    const int codes = want_[2] ? quantized_codes(x_[1], bits, cols) : kNone;
+    if (mode_ == Mode::Vjp) {
+      // y = x W^T: dx = g W, dW = g^T x; y = x W: dx = g W^T, dW = x^T g.
+      int dW = kNone;
+      if (want_[2] || want_[3])
+        dW = transpose ? mm(mT(as_matrix(g_)), as_matrix(x_[0])) : mm(mT(as_matrix(x_[0])), as_matrix(g_));
+      if (want_[0]) out_[0] = qmm(g_, !transpose);
+      if (want_[2]) out_[2] = b_.sum(b_.reshape(mul(dW, codes), grouped), {2});
+      if (want_[3]) out_[3] = b_.sum(b_.reshape(dW, grouped), {2});
+      return;
+    }
+    // The tangent of W, then dy = x dW^T (or x dW).
+    int dW = kNone;
+    auto spread = [&](int v) { return b_.reshape(b_.broadcast(per_group(v), grouped), {rows, cols}); };
+    if (want_[2]) dW = mul(codes, spread(t_[2]));
+    if (want_[3]) dW = dW == kNone ? spread(t_[3]) : add(dW, spread(t_[3]));
+    int t = want_[0] ? qmm(t_[0], transpose) : kNone;
+    if (dW != kNone) {
+      int dy = b_.reshape(transpose ? mm(as_matrix(x_[0]), mT(dW)) : mm(as_matrix(x_[0]), dW), op_.type.shape);
+      t = t == kNone ? dy : add(t, dy);
+    }
+    tangent_ = t;
+  }
+
   // ---- linalg (ir/linalg.h) --------------------------------------------------
   // Derivatives of the factorizations, written with matmuls, masks and the
   // factorizations themselves. A rule that needs another output of the same
@@ -489,7 +649,27 @@ class Rule {
                            : mul(inverse_gaps(factor_output(LinalgKind::Eigh, 0, upper)), mm(mT(V), d));
         return sym(mm(V, mm(inner, mT(V))));
       }
-      case LinalgKind::Eig: case LinalgKind::Eigvals:  // complex results: activity() refuses them
+      case LinalgKind::Solve: {
+        // The operand is [A | B] and y = X = A^-1 B: dX = A^-1 (dB - dA X);
+        // gB = A^-T g, gA = -gB X^T.
+        const size_t r = xs.size();
+        auto columns = [&](int v, int64_t from, int64_t to) {
+          const Shape s = type(v).shape;
+          std::vector<int64_t> start(s.size(), 0), stop(s.begin(), s.end()), step(s.size(), 1);
+          start[r - 1] = from;
+          stop[r - 1] = to;
+          return slice(v, start, stop, step);
+        };
+        auto solve = [&](int A, int B) {
+          int aug = b_.op(OpKind::Concatenate, {A, B}, {{"axis", int64_t(r - 1)}});
+          return b_.op(OpKind::Linalg, {aug}, ir::linalg_attrs(LinalgKind::Solve, 0));
+        };
+        int A = columns(x_[0], 0, m);
+        if (!rev) return solve(A, sub(columns(d, m, n), mm(columns(d, 0, m), y)));
+        int gB = solve(mT(A), d);
+        return b_.op(OpKind::Concatenate, {neg(mm(gB, mT(y))), gB}, {{"axis", int64_t(r - 1)}});
+      }
+      case LinalgKind::Eig: case LinalgKind::Eigvals:  // complex results: no rule yet
       case LinalgKind::LuFactor:
         break;
     }
@@ -554,7 +734,9 @@ class Rule {
     const int y = y_;
     switch (op_.kind) {
       // -- unary elementwise: the derivative dy/dx ------------------------------
-      case OpKind::Abs: return unary([&] { return times(un(OpKind::Sign, x)); });
+      case OpKind::Abs:
+        if (is_complex(type(x).dtype)) return complex_abs_rule();
+        return unary([&] { return times(un(OpKind::Sign, x)); });
       case OpKind::Negative: return unary([&] { return minus_one(); });
       case OpKind::Square: return unary([&] { return times(mul(x, like(x, 2))); });
       case OpKind::Sqrt: return unary([&] { return times(div(like(y, 0.5), y)); });
@@ -791,26 +973,11 @@ class Rule {
       case OpKind::Linalg:
         return vjp_jvp([&](size_t) { return linalg_rule(); }, [&] { return linalg_rule(); });
 
-      // Linear in x; the codes are integers, and the scales and biases get
-      // no derivative (as the MLX version kiln mirrors at its time).
-      case OpKind::QuantizedMatmul: {
-        if (want_[2] || want_[3])
-          fail(mode_ == Mode::Vjp ? "vjp" : "jvp",
-               "quantized_matmul: no derivative with respect to the scales or biases");
-        auto qmm = [&](int v, bool transpose) {
-          ir::Attrs a = op_.attrs;
-          a["transpose"] = int64_t(transpose);
-          return b_.op(OpKind::QuantizedMatmul, {v, x_[1], x_[2], x_[3]}, a);
-        };
-        const bool transpose = op_.int_attr("transpose") != 0;
-        // y = x w^T: dx = g w; y = x w: dx = g w^T.
-        return vjp_jvp([&](size_t) { return qmm(g_, !transpose); }, [&] { return qmm(t_[0], transpose); });
-      }
+      case OpKind::QuantizedMatmul: return quantized_matmul_rules();
 
-      // The fft's result (or, for an inverse real one, its operand) is
-      // complex: activity() rejects it before any rule runs, as complex
-      // differentiation is not supported yet.
-      case OpKind::FFT: break;
+      case OpKind::FFT:
+        return vjp_jvp([&](size_t) { return fft_vjp(); }, [&] { return b_.op(OpKind::FFT, {t_[0]}, op_.attrs); });
+      case OpKind::Bitcast: return bitcast_rule();  // only float32 <-> complex64 is active
 
       // Never active: constants, ops without a derivative
       // (ir::is_differentiable) and custom ops (their own rules, passes/custom.cpp).
@@ -819,7 +986,7 @@ class Rule {
       case OpKind::StopGradient: case OpKind::FloorDivide: case OpKind::LogicalAnd:
       case OpKind::LogicalOr: case OpKind::BitwiseAnd: case OpKind::BitwiseOr:
       case OpKind::BitwiseXor: case OpKind::LeftShift: case OpKind::RightShift:
-      case OpKind::All: case OpKind::Any: case OpKind::Argmax: case OpKind::Argmin: case OpKind::Bitcast:
+      case OpKind::All: case OpKind::Any: case OpKind::Argmax: case OpKind::Argmin:
       case OpKind::Argsort: case OpKind::Argpartition:
       KILN_COMPARISON_OPS(KILN_OP_CASE)
         break;
@@ -917,7 +1084,7 @@ bool jvp_call(const Function& f, const CustomCalls& calls, int v, const std::vec
 
 ir::Function vjp(const ir::Function& f, const std::vector<int>& wrt) {
   check_wrt(f, wrt, "vjp");
-  const std::vector<bool> active = activity(f, wrt, "vjp");
+  const std::vector<bool> active = activity(f, wrt);
   const int n_in = int(f.inputs.size());
 
   Function g;
@@ -968,7 +1135,7 @@ ir::Function vjp(const ir::Function& f, const std::vector<int>& wrt) {
 
 ir::Function jvp(const ir::Function& f, const std::vector<int>& wrt) {
   check_wrt(f, wrt, "jvp");
-  const std::vector<bool> active = activity(f, wrt, "jvp");
+  const std::vector<bool> active = activity(f, wrt);
   const int n_in = int(f.inputs.size());
 
   Function g;

@@ -128,7 +128,7 @@ std::vector<int> custom_vjp(Builder& b, const Op& op, const std::vector<int>& x,
   // from the operands (see custom.h: the checkpoint).
   std::vector<int> wrt;
   for (size_t i = 0; i < x.size(); ++i)
-    if (need[i] && is_floating(b.type(x[i]).dtype)) wrt.push_back(int(i));
+    if (need[i] && is_inexact(b.type(x[i]).dtype)) wrt.push_back(int(i));
   if (wrt.empty()) return result;
   auto call = plain_call(simplified(vjp(*c.forward, wrt)));  // (x, ct) -> (y, dx[wrt])
   for (size_t k = 0; k < wrt.size(); ++k)
@@ -150,6 +150,9 @@ CustomJvp custom_jvp(Builder& b, const Op& op, const std::vector<int>& x,
     std::vector<int> args = x;
     for (int i = 0; i < n; ++i) {
       const Type pt = b.type(x[size_t(i)]);  // a copy: adding ops may move it
+      if (is_complex(pt.dtype) && t[size_t(i)] != kNone)
+        throw std::invalid_argument("[jvp] A custom jvp rule takes no tangent of the complex primal " +
+                                    std::to_string(i) + ".");
       if (!is_floating(pt.dtype)) continue;
       args.push_back(t[size_t(i)] != kNone ? t[size_t(i)] : zeros(b, pt));
     }
@@ -166,7 +169,7 @@ CustomJvp custom_jvp(Builder& b, const Op& op, const std::vector<int>& x,
   // tangents.
   std::vector<int> wrt, args = x;
   for (size_t i = 0; i < x.size(); ++i)
-    if (t[i] != kNone && is_floating(b.type(x[i]).dtype)) {
+    if (t[i] != kNone && is_inexact(b.type(x[i]).dtype)) {
       wrt.push_back(int(i));
       args.push_back(t[i]);
     }

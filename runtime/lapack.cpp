@@ -7,6 +7,7 @@
 #include <lapacke.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <limits>
 #include <complex>
@@ -24,6 +25,8 @@ using li = lapack_int;
 // float / double overloads of the LAPACKE routines used.
 li getrf(li m, li n, float* a, li lda, li* ipiv) { return LAPACKE_sgetrf(kRow, m, n, a, lda, ipiv); }
 li getrf(li m, li n, double* a, li lda, li* ipiv) { return LAPACKE_dgetrf(kRow, m, n, a, lda, ipiv); }
+li gesv(li n, li r, float* a, li* ipiv, float* b) { return LAPACKE_sgesv(kRow, n, r, a, n, ipiv, b, r); }
+li gesv(li n, li r, double* a, li* ipiv, double* b) { return LAPACKE_dgesv(kRow, n, r, a, n, ipiv, b, r); }
 li getri(li n, float* a, li lda, const li* ipiv) { return LAPACKE_sgetri(kRow, n, a, lda, ipiv); }
 li getri(li n, double* a, li lda, const li* ipiv) { return LAPACKE_dgetri(kRow, n, a, lda, ipiv); }
 li trtri(char uplo, li n, float* a, li lda) { return LAPACKE_strtri(kRow, uplo, 'N', n, a, lda); }
@@ -87,7 +90,7 @@ bool all_nan_outputs(LinalgKind kind, const T* a, li m, li n, void* const* outs)
     case LinalgKind::Eig: fill_c(outs[0], vn); fill_c(outs[1], vn * vn); return true;
     case LinalgKind::Eigvals: fill_c(outs[0], vn); return true;
     case LinalgKind::Inv: case LinalgKind::TriInv: case LinalgKind::Cholesky: case LinalgKind::Qr:
-    case LinalgKind::LuFactor:
+    case LinalgKind::LuFactor: case LinalgKind::Solve:
       return false;  // direct methods: nan propagates
   }
   return false;
@@ -193,6 +196,20 @@ int factor(LinalgKind kind, bool upper, const T* a, li m, li n, void* const* out
       }
       return 0;
     }
+    case LinalgKind::Solve: {
+      // A (the first m columns) and B (the other r) apart; gesv overwrites
+      // A with its LU factors and B with x.
+      const li r = n - m;
+      if (m == 0 || r == 0) return 0;
+      std::vector<T> lu(size_t(m) * size_t(m));
+      std::vector<li> ipiv(static_cast<size_t>(m));
+      T* x = out(0);
+      for (li i = 0; i < m; ++i) {
+        std::copy(a + size_t(i) * size_t(n), a + size_t(i) * size_t(n) + size_t(m), lu.data() + size_t(i) * size_t(m));
+        std::copy(a + size_t(i) * size_t(n) + size_t(m), a + size_t(i + 1) * size_t(n), x + size_t(i) * size_t(r));
+      }
+      return int(gesv(m, r, lu.data(), ipiv.data(), x));
+    }
     case LinalgKind::LuFactor: {
       auto* pivots = static_cast<uint32_t*>(outs[1]);
       auto* row_idx = static_cast<uint32_t*>(outs[2]);
@@ -222,6 +239,7 @@ int linalg_num_outputs(LinalgKind k) {
   switch (k) {
     case LinalgKind::Inv: case LinalgKind::TriInv: case LinalgKind::Cholesky:
     case LinalgKind::SvdValues: case LinalgKind::Eigvalsh: case LinalgKind::Eigvals:
+    case LinalgKind::Solve:
       return 1;
     case LinalgKind::Qr: case LinalgKind::Eigh: case LinalgKind::Eig:
       return 2;
@@ -231,10 +249,17 @@ int linalg_num_outputs(LinalgKind k) {
   return 0;
 }
 
+namespace {
+std::atomic<int64_t> factor_calls{0};  // linalg_factor_calls()
+}  // namespace
+
 int linalg_factor(LinalgKind k, bool upper, bool f64, const void* a, int64_t m, int64_t n,
                   void* const* outs) {
+  factor_calls.fetch_add(1, std::memory_order_relaxed);
   if (f64) return factor(k, upper, static_cast<const double*>(a), li(m), li(n), outs);
   return factor(k, upper, static_cast<const float*>(a), li(m), li(n), outs);
 }
+
+int64_t linalg_factor_calls() { return factor_calls.load(std::memory_order_relaxed); }
 
 }  // namespace kiln::runtime

@@ -23,8 +23,10 @@ enum class LinalgKind : int {
   LuFactor = 10,  // (LU m x n: unit L below the diagonal and U on and above it,
                   //  pivots k uint32: row i was swapped with row pivots[i] (0-based, in order),
                   //  row_idx m uint32: a = (L U)[row_idx])
+  Solve = 11,     // (x m x (n - m)): `a` is [A | B], A m x m beside the right-hand
+                  //  sides B, and x = A^-1 B (getrf + getrs: gesv); n >= m
 };
-inline constexpr int kNumLinalgKinds = 11;
+inline constexpr int kNumLinalgKinds = 12;
 
 // Number of outputs of a factorization.
 int linalg_num_outputs(LinalgKind k);
@@ -38,5 +40,9 @@ int linalg_num_outputs(LinalgKind k);
 // succeeds (info is ignored, as NumPy/SciPy do). Thread-safe.
 int linalg_factor(LinalgKind k, bool upper, bool f64, const void* a, int64_t m, int64_t n,
                   void* const* outs);
+
+// How many matrices linalg_factor has factored in this process (tests
+// count LAPACK runs with it).
+int64_t linalg_factor_calls();
 
 }  // namespace kiln::runtime

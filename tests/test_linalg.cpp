@@ -259,6 +259,52 @@ TEST(Linalg, SolveAndSolveTriangular) {
   array X = noise({4, 3, 3}, 5, float32) + 3 * eye(3, 3, 0, float32);
   array b = noise({4, 3, 2}, 6, float32);
   EXPECT_TRUE(close(matmul(X, linalg::solve(X, b)), b, 1e-5));
+  // The batch axes broadcast (as matmul's): one matrix against a batch of
+  // right-hand sides, a batch of matrices against one vector.
+  array many = noise({2, 4, 3, 2}, 7, float32);
+  array x1 = linalg::solve(B, many);
+  EXPECT_EQ(x1.shape(), (Shape{2, 4, 3, 2}));
+  EXPECT_TRUE(close(matmul(astype(B, float32), x1), many, 1e-5));
+  array v = array({1.f, -2.f, 0.5f});
+  array x2 = linalg::solve(X, v);
+  EXPECT_EQ(x2.shape(), (Shape{4, 3}));
+  EXPECT_TRUE(close(squeeze(matmul(X, expand_dims(x2, -1)), -1), broadcast_to(v, {4, 3}), 1e-5));
+  // Empty right-hand sides and an empty batch.
+  EXPECT_EQ(linalg::solve(B, zeros({3, 0}, float64)).shape(), (Shape{3, 0}));
+  EXPECT_EQ(linalg::solve(zeros({0, 3, 3}), zeros({0, 3, 1})).shape(), (Shape{0, 3, 1}));
+}
+
+// solve is one LAPACK gesv per matrix (not an inverse and a matmul), and
+// several outputs of one factorization of one value share one LAPACK run.
+TEST(Linalg, OneLapackRunPerFactorization) {
+  array X = noise({4, 3, 3}, 8) + 3 * eye(3, 3, 0, float64);
+  array b = noise({4, 3, 2}, 9);
+  eval(X, b);
+  int64_t before = runtime::linalg_factor_calls();
+  eval(linalg::solve(X, b));
+  EXPECT_EQ(runtime::linalg_factor_calls() - before, 4);
+  before = runtime::linalg_factor_calls();
+  std::vector<array> usv = linalg::svd(X);
+  eval(usv);
+  EXPECT_EQ(runtime::linalg_factor_calls() - before, 4);
+  EXPECT_TRUE(close(matmul(usv[0] * expand_dims(usv[1], -2), usv[2]), X, 1e-12));
+  before = runtime::linalg_factor_calls();
+  auto [q, r] = linalg::qr(X);
+  auto [w, V] = linalg::eigh(X + mT(X));
+  eval(q, r, w, V);
+  EXPECT_EQ(runtime::linalg_factor_calls() - before, 8);
+  EXPECT_TRUE(close(matmul(q, r), X, 1e-12));
+  // Separate evaluations are separate runs.
+  before = runtime::linalg_factor_calls();
+  eval(linalg::qr(X).first);
+  eval(linalg::qr(X).second);
+  EXPECT_EQ(runtime::linalg_factor_calls() - before, 8);
+  // A sibling's derivative needs the others (qr's vjp needs R): still one run.
+  array D = noise({4, 3, 3}, 10);
+  before = runtime::linalg_factor_calls();
+  eval(vjp([](const array& a) { return linalg::qr(a).first; }, X, D).second);
+  int64_t with_grad = runtime::linalg_factor_calls() - before;
+  EXPECT_LE(with_grad, 8);  // qr once, R's triangular inverse once
 }
 
 TEST(Linalg, VectorAndMatrixNorms) {
@@ -339,6 +385,14 @@ TEST(LinalgGrad, InvTriInvSolve) {
   expect_derivatives([&](const array& a) { return sum(W * linalg::tri_inv(a, true)); }, B_gen(), D);
   array b = array({1., -2., 0.5});
   expect_derivatives([&](const array& a) { return sum(b * linalg::solve(a, b)); }, B_gen(), D);
+  // With respect to the right-hand sides, and both at once in a batch.
+  array A = B_gen();
+  expect_derivatives([&](const array& r) { return sum(W * linalg::solve(A, r)); }, noise({3, 3}, 14), D);
+  expect_derivatives([&](const array& r) { return sum(b * linalg::solve(A, r)); }, array({1., -2., 0.5}, float64),
+                     array({0.3, -1., 2.}, float64));
+  array Xs = noise({2, 3, 3}, 15) + 3 * eye(3, 3, 0, float64);
+  array Ds = noise({2, 3, 3}, 16);
+  expect_derivatives([&](const array& a) { return sum(square(linalg::solve(a, a * 2.0 + 1.0))); }, Xs, Ds);
   expect_derivatives([&](const array& a) { return sum(linalg::solve_triangular(a, b, true)); }, B_gen(), D);
   // Batched operand.
   array X = noise({2, 3, 3}, 12) + 3 * eye(3, 3, 0, float64);
@@ -406,6 +460,8 @@ TEST(LinalgVmap, MatchesALoop) {
       [](const array& a) { return linalg::svd(a, false, {})[0]; },
       [](const array& a) { return linalg::lu_factor(a).first; },
       [](const array& a) { return linalg::norm(a, "nuc"); },
+      [](const array& a) { return linalg::solve(a, array({1., -2., 0.5})); },
+      [](const array& a) { return linalg::solve(a, a * a); },
   };
   for (size_t i = 0; i < fs.size(); ++i) {
     EXPECT_TRUE(close(vmap(fs[i])(X), loop(fs[i], X, 0), 1e-12)) << i;
@@ -448,7 +504,7 @@ TEST(Linalg, HostKernelMatchesTheInterpreter) {
     LinalgKind k = LinalgKind(kind);
     const bool square = k != LinalgKind::Qr && k != LinalgKind::Svd && k != LinalgKind::SvdValues &&
                         k != LinalgKind::LuFactor;
-    array in = square ? spd : rect;
+    array in = k == LinalgKind::Solve ? concatenate({spd, rect}, -1) : square ? spd : rect;
     Tensor t{Type{float32, in.shape()}, runtime::allocate(in.nbytes())};
     std::memcpy(t.buffer->data(), in.data<float>(), in.nbytes());
     for (int out = 0; out < runtime::linalg_num_outputs(k); ++out) {
@@ -514,6 +570,8 @@ TEST(LinalgErrors, SingularAndIndefiniteMatricesFailWhenEvaluated) {
     return false;
   };
   EXPECT_TRUE(runtime_error_with([&] { eval(linalg::inv(singular)); }, "[linalg::inv] The matrix is singular"));
+  EXPECT_TRUE(runtime_error_with([&] { eval(linalg::solve(singular, array({1.f, 2.f}))); },
+                                 "[linalg::solve] The matrix is singular"));
   EXPECT_TRUE(runtime_error_with([&] { eval(linalg::inv(stack({eye(2, 2, 0, float32), singular}))); }, "singular"));
   EXPECT_TRUE(runtime_error_with([&] { eval(linalg::tri_inv(array({0.f, 0.f, 1.f, 1.f}, {2, 2}))); },
                                  "[linalg::tri_inv] The matrix is singular"));

@@ -235,10 +235,35 @@ TEST(QuantizedMatmul, GradientsAndVmap) {
     for (size_t i = 0; i < g.size(); ++i) dir += g[i] * tv[i];
     EXPECT_NEAR(tangents[0].item<float>(), dir, 1e-3 * (1 + std::fabs(dir)));
   }
-  // No derivative through the scales (as the MLX of this API's time).
-  EXPECT_TRUE(throws_invalid(
-      [&] { grad([&](const array& s) { return sum(quantized_matmul(noise({2, 64}, 1), q[0], s, q[2], true, 32, 4)); })(q[1]).eval(); },
-      "scales or biases"));
+  // The scales and biases (as MLX): d/ds and d/db against central
+  // differences, both layouts, and jvp along a direction.
+  for (bool transpose : {true, false})
+    for (int which : {1, 2}) {
+      SCOPED_TRACE(std::string(transpose ? "transpose" : "plain") + (which == 1 ? " scales" : " biases"));
+      const int k = transpose ? 64 : 8, n = transpose ? 8 : 64;
+      array x = noise({2, 3, k}, 14), c = noise({2, 3, n}, 15);
+      auto f = [&](const array& p) {
+        array s = which == 1 ? p : q[1], b = which == 2 ? p : q[2];
+        return sum(multiply(c, quantized_matmul(x, q[0], s, b, transpose, 32, 4)));
+      };
+      array p0 = q[size_t(which)];
+      auto g = values(grad(f)(p0));
+      auto pv = values(p0);
+      ASSERT_EQ(g.size(), pv.size());
+      const double h = 1e-2;
+      for (size_t i = 0; i < pv.size(); ++i) {
+        auto pp = pv, pm = pv;
+        pp[i] += h, pm[i] -= h;
+        double fd = (f(array(pp.begin(), p0.shape(), float32)).item<float>() -
+                     f(array(pm.begin(), p0.shape(), float32)).item<float>()) / (2 * h);
+        EXPECT_NEAR(g[i], fd, 5e-3 * (1 + std::fabs(fd))) << "element " << i;
+      }
+      array t = noise(p0.shape(), 16);
+      double dir = 0;
+      auto tv = values(t);
+      for (size_t i = 0; i < g.size(); ++i) dir += g[i] * tv[i];
+      EXPECT_NEAR(jvp(f, p0, t).second.item<float>(), dir, 1e-3 * (1 + std::fabs(dir)));
+    }
   // vmap over x's axis 1.
   array xs = noise({4, 5, 64}, 11);
   array got = vmap([&](const array& x) { return quantized_matmul(x, q[0], q[1], q[2], true, 32, 4); }, 1, 0)(xs);
@@ -250,6 +275,56 @@ TEST(QuantizedMatmul, GradientsAndVmap) {
   EXPECT_TRUE(throws_invalid(
       [&] { vmap([&](const array& s) { return quantized_matmul(xs, q[0], s, q[2], true, 32, 4); }, 0, 0)(stack({q[1], q[1]})); },
       "[vmap]"));
+}
+
+// gather_qmm (MLX's matrix-level gather) against quantized_matmul of the
+// selected matrices, one by one: explicit and default indices, broadcast
+// indices, both layouts; its gradient with respect to x against the same
+// loop's; MLX's errors.
+TEST(GatherQmm, MatchesQuantizedMatmulOfTheSelectedMatrices) {
+  const int E = 3;
+  array wf = noise({E, 16, 64}, 20);
+  auto q = quantize(wf, 32, 4);  // [E, 16, 8] words, [E, 16, 2] scales and biases
+  ASSERT_EQ(q[0].shape(), (Shape{E, 16, 8}));
+  array x = noise({4, 2, 64}, 21);  // 4 matrices of 2 rows
+  auto one = [&](const array& xs, int l, int r, bool transpose) {
+    return quantized_matmul(take(xs, l, 0), take(q[0], r, 0), take(q[1], r, 0), take(q[2], r, 0), transpose, 32, 4);
+  };
+  array lhs = array({3, 0, 0, 2, 1}, uint32), rhs = array({2, 2, 0, 1, 0}, uint32);
+  array got = gather_qmm(x, q[0], q[1], q[2], lhs, rhs, true, 32, 4);
+  ASSERT_EQ(got.shape(), (Shape{5, 2, 16}));
+  std::vector<int> lv{3, 0, 0, 2, 1}, rv{2, 2, 0, 1, 0};
+  for (int i = 0; i < 5; ++i)
+    EXPECT_LT(max_abs_diff(take(got, i, 0), one(x, lv[size_t(i)], rv[size_t(i)], true)), 1e-5) << i;
+  // Default indices pair the batches in order; indices broadcast ([2, 1] with [3]).
+  array xe = noise({E, 2, 64}, 22);
+  array pairs = gather_qmm(xe, q[0], q[1], q[2], std::nullopt, std::nullopt, true, 32, 4);
+  ASSERT_EQ(pairs.shape(), (Shape{E, 2, 16}));
+  for (int e = 0; e < E; ++e) EXPECT_LT(max_abs_diff(take(pairs, e, 0), one(xe, e, e, true)), 1e-5) << e;
+  array grid = gather_qmm(x, q[0], q[1], q[2], array({1, 3}, {2, 1}, int32), array({0, 1, 2}, int32), true, 32, 4);
+  ASSERT_EQ(grid.shape(), (Shape{2, 3, 2, 16}));
+  EXPECT_LT(max_abs_diff(take(take(grid, 1, 0), 2, 0), one(x, 3, 2, true)), 1e-5);
+  // Not transposed: w is [k, n] = [16, 64] per matrix, x [.., 16].
+  array x2 = noise({2, 3, 16}, 23);
+  array got2 = gather_qmm(x2, q[0], q[1], q[2], array({1, 0}, uint32), array({0, 2}, uint32), false, 32, 4);
+  ASSERT_EQ(got2.shape(), (Shape{2, 3, 64}));
+  EXPECT_LT(max_abs_diff(take(got2, 0, 0), one(x2, 1, 0, false)), 1e-5);
+  EXPECT_LT(max_abs_diff(take(got2, 1, 0), one(x2, 0, 2, false)), 1e-5);
+  // The gradient with respect to x: as the loop's (x's matrix 0 is used twice).
+  array c = noise({5, 2, 16}, 24);
+  auto g = grad([&](const array& v) { return sum(c * gather_qmm(v, q[0], q[1], q[2], lhs, rhs, true, 32, 4)); })(x);
+  auto loop = grad([&](const array& v) {
+    array total = array(0.0f);
+    for (int i = 0; i < 5; ++i) total = total + sum(take(c, i, 0) * one(v, lv[size_t(i)], rv[size_t(i)], true));
+    return total;
+  })(x);
+  EXPECT_LT(max_abs_diff(g, loop), 1e-5);
+  // Errors.
+  EXPECT_TRUE(throws_invalid([&] { gather_qmm(noise({64}, 1), q[0], q[1], q[2]); }, "[gather_qmm]"));
+  EXPECT_TRUE(throws_invalid([&] { gather_qmm(x, q[0], q[1], q[2], array({0.5f})); }, "Indices must be integral"));
+  EXPECT_TRUE(throws_invalid([&] { gather_qmm(x, q[0], take(q[1], 0, 0), q[2]); }, "[gather_qmm] Shape of scales"));
+  EXPECT_TRUE(throws_invalid([&] { gather_qmm(x, q[0], q[1], std::nullopt); }, "[gather_qmm] Biases"));
+  EXPECT_TRUE(throws_invalid([&] { gather_qmm(noise({3, 2, 32}, 1), q[0], q[1], q[2]); }, "[quantized_matmul]"));
 }
 
 TEST(QuantizedMatmul, Compiles) {
