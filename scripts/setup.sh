@@ -16,6 +16,8 @@ packages=(
   python3
   python3-clang-19 libclang-19-dev   # tools/bindgen: generates the C API op wrappers (kiln::c)
   dataset-fashion-mnist              # examples/fashion_mnist.cpp (gzip idx files, read with zlib)
+  fortunes                           # examples/char_lm.cpp (text in /usr/share/games/fortunes)
+  python3-matplotlib                 # scripts/plot.py (loss curves from the examples' CSVs)
 )
 
 missing=()
