@@ -33,7 +33,7 @@ using namespace kiln;
 namespace {
 
 struct Options {
-  int steps = 300, batch_size = 32, context = 64, dims = 64, heads = 4, layers = 2, log_every = 25, sample = 300;
+  int steps = 500, batch_size = 32, context = 64, dims = 64, heads = 4, layers = 2, log_every = 25, sample = 300;
   float lr = 3e-3f, temperature = 0.8f;
   uint64_t seed = 0;
   std::vector<std::string> data;
