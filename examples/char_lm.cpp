@@ -208,8 +208,10 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "step %5d/%d  loss %.4f  %.1f steps/s\n", step, opt.steps, window_loss / n,
                      step / seconds);
         window_loss = 0;
+        if (csv) csv.flush();
       }
     }
+    if (csv) csv.close();
     if (!opt.save.empty()) {
       model.save_weights(opt.save);
       std::fprintf(stderr, "saved %s\n", opt.save.c_str());
