@@ -1,7 +1,7 @@
 // Trains a classifier on Fashion-MNIST with kiln::nn and kiln::optimizers.
 //
 //   kiln-fashion-mnist [--model mlp|cnn] [--epochs N] [--batch-size B] [--lr LR]
-//                      [--csv FILE] [--data DIR] [--seed S] [--no-shuffle] [--steps N]
+//                      [--csv FILE | --loss-csv FILE] [--data DIR] [--seed S] [--no-shuffle] [--steps N]
 //
 // Reads the gzip idx files of Debian's dataset-fashion-mnist package (in
 // /usr/share/datasets/fashion-mnist by default), trains with Adam, one
@@ -121,7 +121,7 @@ Options parse(int argc, char** argv) {
     else if (a == "--epochs") o.epochs = std::stoi(value());
     else if (a == "--batch-size") o.batch_size = std::stoi(value());
     else if (a == "--lr") o.lr = std::stof(value());
-    else if (a == "--csv") o.csv = value();
+    else if (a == "--csv" || a == "--loss-csv") o.csv = value();
     else if (a == "--data") o.data = value();
     else if (a == "--seed") o.seed = std::stoull(value());
     else if (a == "--no-shuffle") o.shuffle = false;  // file order (for bench/fashion_mnist_epoch.py)

@@ -26,6 +26,42 @@ array Conv2d::operator()(const array& x) {
   return has_param("bias") ? y + param("bias") : y;
 }
 
+Conv1d::Conv1d(int in_channels, int out_channels, int kernel_size, int stride, int padding, int dilation, int groups,
+               bool bias)
+    : stride_(stride), padding_(padding), dilation_(dilation), groups_(groups) {
+  if (in_channels <= 0 || out_channels <= 0 || kernel_size <= 0 || groups <= 0 || in_channels % groups ||
+      out_channels % groups)
+    throw std::invalid_argument("[Conv1d] channels (" + std::to_string(in_channels) + ", " +
+                                std::to_string(out_channels) + "), kernel size and groups (" + std::to_string(groups) +
+                                ") must be positive, and the channels divisible by groups");
+  float k = 1.0f / std::sqrt(float(in_channels * kernel_size));
+  register_parameter("weight", init::uniform({out_channels, kernel_size, in_channels / groups}, -k, k));
+  if (bias) register_parameter("bias", init::uniform({out_channels}, -k, k));
+}
+
+array Conv1d::operator()(const array& x) {
+  array y = conv1d(x, param("weight"), stride_, padding_, dilation_, groups_);
+  return has_param("bias") ? y + param("bias") : y;
+}
+
+ConvTranspose2d::ConvTranspose2d(int in_channels, int out_channels, std::pair<int, int> kernel_size,
+                                 std::pair<int, int> stride, std::pair<int, int> padding, std::pair<int, int> dilation,
+                                 std::pair<int, int> output_padding, bool bias)
+    : stride_(stride), padding_(padding), dilation_(dilation), output_padding_(output_padding) {
+  if (in_channels <= 0 || out_channels <= 0 || kernel_size.first <= 0 || kernel_size.second <= 0)
+    throw std::invalid_argument("[ConvTranspose2d] channels (" + std::to_string(in_channels) + ", " +
+                                std::to_string(out_channels) + ") and kernel size must be positive");
+  auto [kh, kw] = kernel_size;
+  float k = 1.0f / std::sqrt(float(in_channels * kh * kw));
+  register_parameter("weight", init::uniform({out_channels, kh, kw, in_channels}, -k, k));
+  if (bias) register_parameter("bias", init::uniform({out_channels}, -k, k));
+}
+
+array ConvTranspose2d::operator()(const array& x) {
+  array y = conv_transpose2d(x, param("weight"), stride_, padding_, dilation_, output_padding_);
+  return has_param("bias") ? y + param("bias") : y;
+}
+
 namespace {
 
 std::pair<int, int> default_stride(std::pair<int, int> stride, std::pair<int, int> kernel) {

@@ -58,6 +58,17 @@ class Module {
   // How many scalars parameters() holds.
   size_t num_parameters() const;
 
+  // Writes parameters() to `file`, as .safetensors or .npz by its extension
+  // (nn/module_io.cpp). Other extensions throw std::invalid_argument.
+  const Module& save_weights(const std::string& file) const;
+  // Loads parameters from a .safetensors or .npz file (or from name/array
+  // pairs). strict: every parameter must be given, no other name, each
+  // with its parameter's shape; otherwise std::invalid_argument lists the
+  // offenders. Not strict: names the model lacks are skipped and missing
+  // ones keep their values (shapes are still checked).
+  Module& load_weights(const std::string& file, bool strict = true);
+  Module& load_weights(const std::vector<std::pair<std::string, array>>& weights, bool strict = true);
+
  protected:
   // Adds (or replaces) a local parameter.
   void register_parameter(const std::string& name, array value);

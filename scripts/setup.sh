@@ -18,6 +18,8 @@ packages=(
   python3-dev pybind11-dev python3-pybind11   # the Python module kiln.core (python/)
   python3-pytest python3-numpy       # its tests (python/tests)
   dataset-fashion-mnist              # examples/fashion_mnist.cpp (gzip idx files, read with zlib)
+  fortunes                           # examples/char_lm.cpp (text in /usr/share/games/fortunes)
+  python3-matplotlib                 # scripts/plot.py (loss curves from the examples' CSVs)
 )
 
 missing=()

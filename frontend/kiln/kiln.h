@@ -5,6 +5,7 @@
 #include "frontend/autodiff.h"
 #include "frontend/device.h"
 #include "frontend/export.h"
+#include "frontend/fast.h"
 #include "frontend/linalg.h"
 #include "frontend/io.h"
 #include "frontend/memory.h"

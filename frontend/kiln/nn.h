@@ -7,5 +7,6 @@
 #include "nn/convolution.h"
 #include "nn/layers.h"
 #include "nn/normalization.h"
+#include "nn/transformer.h"
 #include "nn/losses.h"
 #include "nn/module.h"
