@@ -360,9 +360,19 @@ void BM_matmul_f32_4096(benchmark::State& state) {
                {x, w}, 4.0 * kQmmDim * kQmmDim, 2.0 * batch * kQmmDim * kQmmDim);
 }
 
+// The OpenBLAS-alone baselines run OpenBLAS on as many threads as kiln's
+// pool has: kiln sets OpenBLAS to one thread at its first product (it splits
+// products over its own pool, runtime/blas.cpp), which would otherwise make
+// the baseline a one-thread figure. Restored after, for kiln's later rows.
+struct BaselineBlasThreads {
+  BaselineBlasThreads() { openblas_set_num_threads(kiln::runtime::ThreadPool::global().size()); }
+  ~BaselineBlasThreads() { openblas_set_num_threads(1); }
+};
+
 // The same product by OpenBLAS's cblas_sgemm alone, into a preallocated
 // output: the "OpenBLAS alone" baseline that matmul+bias+relu is held to.
 void BM_sgemm_openblas(benchmark::State& state) {
+  BaselineBlasThreads all_threads;
   int n = int(state.range(0));
   std::string s = std::to_string(n);
   kx::array a = input("ma" + s, {n, n}, -1.0f, 1.0f);
@@ -614,6 +624,7 @@ void BM_cached_call_3op(benchmark::State& state) {
 // mlp_train_step. Forward x@w1, h1@w2, h2@w3; backward dz@w3^T, dh2@w2^T,
 // and the weight gradients x^T@dh1, h1^T@dh2, h2^T@dz.
 void BM_mlp_sgemm_openblas(benchmark::State& state) {
+  BaselineBlasThreads all_threads;
   const int B = kMlpBatch, I = kMlpIn, H = kMlpHidden, O = kMlpOut;
   std::vector<kx::array> a = mlp_inputs();
   const float *x = a[6].data<float>(), *w1 = a[0].data<float>(), *w2 = a[2].data<float>(),
@@ -672,6 +683,7 @@ void BM_conv2d_bwd(benchmark::State& state) {
 // The bare GEMM of the forward pass by cblas_sgemm, into a preallocated
 // output: what conv2d_fwd is held to (and twice it, conv2d_bwd).
 void BM_conv2d_sgemm(benchmark::State& state) {
+  BaselineBlasThreads all_threads;
   const int m = kConvN * kConvHW * kConvHW, k = kConvK * kConvK * kConvC, n = kConvC;
   kx::array a = input("conv_gemm_a", {m, k}, -1.0f, 1.0f);
   kx::array b = input("conv_gemm_b", {k, n}, -0.1f, 0.1f);

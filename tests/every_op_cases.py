@@ -321,8 +321,9 @@ w, sc, bi, W = quantize_ref(3, 64, 4, 32, 0)
 xq = smooth((2, 64), 3, -1, 1).astype(np.float32)
 case("quantized_matmul_t", "quantized_matmul", [xq, w, sc, bi], (xq.astype(np.float64) @ W.T).astype(np.float32),
      qa(1), wrt=[0], **qv)
+# As MLX's: differentiable in the scales and biases too (not in the codes).
 case("quantized_matmul_t_scales", "quantized_matmul", [xq, w, sc, bi],
-     (xq.astype(np.float64) @ W.T).astype(np.float32), qa(1), wrt=[0, 2], grad_error="no derivative with respect to the scales", **qv)
+     (xq.astype(np.float64) @ W.T).astype(np.float32), qa(1), wrt=[0, 2, 3], **qv)
 w, sc, bi, W = quantize_ref(2, 64, 4, 32, 1)
 xq = smooth((3, 2), 4, -1, 1).astype(np.float32)
 case("quantized_matmul_n", "quantized_matmul", [xq, w, sc, bi], (xq.astype(np.float64) @ W).astype(np.float32),

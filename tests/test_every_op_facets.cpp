@@ -367,7 +367,7 @@ void check_derivative(const Case& c, const Built& b, Facet facet) {
   const Expect expect = expectation(c, b);
   if (expect == Expect::NoFloatingInput || expect == Expect::Error) {
     const std::vector<int> wrt = expect == Expect::Error ? b.wrt : std::vector<int>{0};
-    const std::string want = expect == Expect::Error ? c.grad_error : "only floating point inputs are differentiable";
+    const std::string want = expect == Expect::Error ? c.grad_error : "only floating point and complex inputs are differentiable";
     try {
       transform(wrt);
       ADD_FAILURE() << "no error; expected one containing \"" << want << "\"";
