@@ -123,7 +123,9 @@ TEST(FftGrad, RealTransformsMatchDifferences) {
     expect_matches_differences(f, parts);
     std::vector<double> g = values(grad(f)(parts));
     EXPECT_NEAR(g[5], 0.0, 1e-6) << n;  // imag of bin 0
-    if (n == 8) EXPECT_NEAR(g[9], 0.0, 1e-6);  // imag of bin 4 = n/2
+    if (n == 8) {
+      EXPECT_NEAR(g[9], 0.0, 1e-6);  // imag of bin 4 = n/2
+    }
   }
 }
 
