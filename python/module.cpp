@@ -38,6 +38,14 @@ py::object arange_py(py::args args, py::kwargs kw) {
   return wrap(arange(start, stop, step, dtype.value_or(ints ? int32 : float32), stream_arg(kw)));
 }
 
+// einsum(subscripts, *operands, stream=None), as mlx.core (the generated
+// binding takes the operands as one list, the C++ form).
+py::object einsum_py(const std::string& subscripts, py::args operands, py::kwargs kw) {
+  std::vector<array> xs;
+  for (auto o : operands) xs.push_back(to_array(o));
+  return wrap(einsum(subscripts, xs, stream_arg(kw)));
+}
+
 void init_devices(py::module_& m) {
   py::enum_<Device::DeviceType>(m, "DeviceType")
       .value("cpu", Device::cpu)
@@ -90,6 +98,8 @@ PYBIND11_MODULE(core, m) {
   init_ops_2(m);
   init_ops_3(m);
   m.def("arange", &arange_py, "arange(start, stop, step, dtype=None, *, stream=None)");
+  py::delattr(m, "einsum");  // replaces the generated one (not an overload of it)
+  m.def("einsum", &einsum_py, "einsum(subscripts, *operands, *, stream=None)");
   init_array_methods(m);
   init_transforms(m);
 }

@@ -162,3 +162,12 @@ def test_linalg_and_fft(rng):
     close(mx.fft.rfft(v, n=6), np.fft.rfft(v, n=6), rtol=1e-4, atol=1e-4)
     close(mx.fft.fft2(m), np.fft.fft2(m), rtol=1e-4, atol=1e-3)
     close(mx.fft.fftn(m, s=[2, 4], axes=[0, 1]), np.fft.fftn(m, s=[2, 4], axes=[0, 1]), rtol=1e-4, atol=1e-3)
+
+
+def test_einsum_takes_operands_as_varargs(rng):
+    a = rng.standard_normal((2, 3)).astype(np.float32)
+    b = rng.standard_normal((3, 4)).astype(np.float32)
+    c = rng.standard_normal((4,)).astype(np.float32)
+    close(mx.einsum("ij,jk,k->i", mx.array(a), mx.array(b), mx.array(c)), np.einsum("ij,jk,k->i", a, b, c),
+          rtol=1e-4)
+    close(mx.einsum("ii", mx.array(np.eye(3, dtype=np.float32))), 3.0)
