@@ -211,6 +211,15 @@ inline void write_file(const std::string& path, const std::string& bytes) {
   out << bytes;
 }
 
+// sin(i * a + b) over the row-major positions i of `shape`: smooth values
+// whose NumPy counterpart is one line (np.sin(np.arange(n) * a + b)).
+inline kiln::array sine_pattern(const kiln::Shape& shape, float a, float b, kiln::Dtype dtype = kiln::float32) {
+  int n = 1;
+  for (int d : shape) n *= d;
+  return kiln::reshape(kiln::sin(kiln::arange(0.0, double(n), dtype) * kiln::array(a, dtype) + kiln::array(b, dtype)),
+                       shape);
+}
+
 // n deterministic pseudo-random floats in [-1, 1) (an LCG; the same on every
 // platform, so expected values computed from them stay valid).
 inline std::vector<float> noise(int64_t n, uint32_t seed) {

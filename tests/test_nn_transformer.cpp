@@ -93,11 +93,10 @@ using kiln_test::throws_invalid;
 
 namespace {
 
-array X(const Shape& shape, float a, float b, Dtype dtype = float32) {
-  int n = 1;
-  for (int d : shape) n *= d;
-  return reshape(sin(arange(0.0, double(n), dtype) * array(a, dtype) + array(b, dtype)), shape);
-}
+// X(shape, a, b) = sin(i * a + b): the X of the NumPy script above.
+const auto X = [](const Shape& shape, float a, float b, Dtype dtype = float32) {
+  return kiln_test::sine_pattern(shape, a, b, dtype);
+};
 
 void set_params(nn::Module& m, Dtype dtype = float32) {
   nn::Parameters p;

@@ -9,14 +9,7 @@
 
 #include <kiln/c/mlx.h>
 
-static int failures = 0;
-#define CHECK(cond)                                                  \
-  do {                                                               \
-    if (!(cond)) {                                                   \
-      fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-      ++failures;                                                    \
-    }                                                                \
-  } while (0)
+#include "check.h"
 
 /* Errors are counted, and the last message kept, by this handler. */
 static int errors_seen = 0;

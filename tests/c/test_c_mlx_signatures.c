@@ -8,14 +8,7 @@
 
 #include <kiln/c/mlx.h>
 
-static int failures = 0;
-#define CHECK(cond)                                                  \
-  do {                                                               \
-    if (!(cond)) {                                                   \
-      fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-      ++failures;                                                    \
-    }                                                                \
-  } while (0)
+#include "check.h"
 
 static int close_to(const float* got, const float* want, size_t n) {
   for (size_t i = 0; i < n; ++i)
