@@ -36,6 +36,7 @@
 
 #include "codegen/llvm/jit.h"
 #include "runtime/buffer.h"
+#include "runtime/openblas.h"
 #include "runtime/thread_pool.h"
 
 namespace kx = kiln;
@@ -364,8 +365,13 @@ void BM_matmul_f32_4096(benchmark::State& state) {
 // pool has: kiln sets OpenBLAS to one thread at its first product (it splits
 // products over its own pool, runtime/blas.cpp), which would otherwise make
 // the baseline a one-thread figure. Restored after, for kiln's later rows.
+// configure_openblas first, so that the baseline runs the same kernels as
+// kiln (runtime/openblas.cpp may choose them again for this CPU).
 struct BaselineBlasThreads {
-  BaselineBlasThreads() { openblas_set_num_threads(kiln::runtime::ThreadPool::global().size()); }
+  BaselineBlasThreads() {
+    kiln::runtime::configure_openblas();
+    openblas_set_num_threads(kiln::runtime::ThreadPool::global().size());
+  }
   ~BaselineBlasThreads() { openblas_set_num_threads(1); }
 };
 

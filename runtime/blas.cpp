@@ -4,8 +4,8 @@
 
 #include <algorithm>
 #include <cstring>
-#include <mutex>
 
+#include "runtime/openblas.h"
 #include "runtime/thread_pool.h"
 
 namespace kiln::runtime {
@@ -16,14 +16,6 @@ namespace {
 // waking the pool (tens of microseconds on a busy machine) would cost more
 // than the share another thread takes off it.
 constexpr int64_t kParallelMultiplyAdds = int64_t(1) << 20;
-
-// kiln splits products over its own thread pool (DESIGN: threads are the
-// runtime's), so OpenBLAS runs each piece on the calling thread: its own
-// pthreads next to kiln's pool would ask for twice the cores there are.
-void single_threaded_blas() {
-  static std::once_flag once;
-  std::call_once(once, [] { openblas_set_num_threads(1); });
-}
 
 // One product C = op(A) op(B) (m x n, k deep) as gemm calls over the
 // runtime's threads: one piece of C per thread, cut along the longer of
@@ -68,7 +60,9 @@ void batched(Gemm gemm, int64_t batch, int64_t m, int64_t n, int64_t k, const T*
     std::memset(c, 0, size_t(batch * m * n) * sizeof(T));
     return;
   }
-  single_threaded_blas();
+  // kiln splits products over its own pool, so OpenBLAS runs each piece on
+  // the calling thread (runtime/openblas.h).
+  configure_openblas();
   auto product = [&](int64_t i) { one_product(gemm, m, n, k, a + i * m * k, ta, b + i * k * n, tb, c + i * m * n); };
   ThreadPool& pool = ThreadPool::global();
   if (batch >= 2 * pool.size() && batch * m * n * k >= kParallelMultiplyAdds) {

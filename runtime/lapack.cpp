@@ -3,6 +3,7 @@
 // LAPACK_ROW_MAJOR, and is written once for float and double through the
 // overloads below.
 #include "runtime/lapack.h"
+#include "runtime/openblas.h"
 
 #include <lapacke.h>
 
@@ -256,6 +257,7 @@ std::atomic<int64_t> factor_calls{0};  // linalg_factor_calls()
 int linalg_factor(LinalgKind k, bool upper, bool f64, const void* a, int64_t m, int64_t n,
                   void* const* outs) {
   factor_calls.fetch_add(1, std::memory_order_relaxed);
+  configure_openblas();
   if (f64) return factor(k, upper, static_cast<const double*>(a), li(m), li(n), outs);
   return factor(k, upper, static_cast<const float*>(a), li(m), li(n), outs);
 }

@@ -7,7 +7,9 @@
 // run on several threads. Also: codegen never includes the interpreter.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -23,6 +25,7 @@
 #include "ir/type_rules.h"
 #include "passes/fusion.h"
 #include "runtime/buffer.h"
+#include "runtime/openblas.h"
 #include "runtime/thread_pool.h"
 
 using namespace kiln;
@@ -371,6 +374,26 @@ TEST(HostKernels, MatmulOf16BitFloats) {
       check(f, inputs_for(f));
     }
   }
+}
+
+// OpenBLAS runs kernels for what the CPU can execute, not Prescott's SSE3
+// ones it falls back to on a CPU model newer than the library
+// (runtime/openblas.cpp), unless the user named a core.
+TEST(HostKernels, OpenBlasRunsTheWidestKernelsTheCpuHas) {
+  if (std::getenv("OPENBLAS_CORETYPE")) GTEST_SKIP() << "OPENBLAS_CORETYPE chooses the core";
+  runtime::configure_openblas();
+  std::string core = runtime::openblas_core();
+  if (core.empty()) GTEST_SKIP() << "this OpenBLAS does not name its core";
+  std::vector<std::string> acceptable;
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq") &&
+      __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512cd"))
+    acceptable = {"SkylakeX", "Cooperlake", "SapphireRapids"};
+  else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+    acceptable = {"Haswell", "Zen", "Excavator", "SkylakeX", "Cooperlake", "SapphireRapids"};
+  else
+    GTEST_SKIP() << "no AVX2 on this CPU";
+  EXPECT_NE(std::find(acceptable.begin(), acceptable.end(), core), acceptable.end()) << "OpenBLAS core " << core;
 }
 
 // Large enough that each kernel splits its rows over the pool (and the
