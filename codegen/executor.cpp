@@ -1,6 +1,7 @@
 #include "codegen/executor.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
@@ -13,11 +14,13 @@
 #include "codegen/donation.h"
 #include "codegen/host_kernels.h"
 #include "codegen/llvm/cpu_backend.h"
+#include "ir/printer.h"
 #include "passes/custom.h"
 #include "passes/fusion.h"
 #include "passes/pass_manager.h"
 #include "runtime/blas.h"
 #include "runtime/dump.h"
+#include "runtime/profile.h"
 
 namespace kiln::codegen {
 
@@ -149,10 +152,22 @@ Executable::Executable(ir::Function f, runtime::Backend& backend, bool fuse)
       if (!g) g = std::make_shared<LinalgSiblings>();
       ++g->members;
     }
+  // Profile labels name the function by a hash of its text, so that the
+  // steps of eager evaluations of one graph (a new executable each time)
+  // add up under one label.
+  std::string profile_id;
+  if (runtime::profiling()) {
+    char id[16];
+    std::snprintf(id, sizeof id, "f%04zx", std::hash<std::string>{}(ir::print(fn)) & 0xffff);
+    profile_id = id;
+  }
   for (size_t s = 0; s < plan_.steps.size(); ++s) {
     const passes::Step& st = plan_.steps[s];
     const ir::Op& op = fn.def(st.value);
     runtime::ExecStep e;
+    if (!profile_id.empty())
+      e.label = profile_id + " %" + std::to_string(st.value) + " " + ir::type_to_string(op.type) + " " +
+                (st.kind == passes::Step::Kernel ? "kernel " : "host ") + ir::op_name(op.kind) + " [" + st.reason + "]";
     e.args = st.args;
     e.out = st.value;
     e.out_bytes = size_t(op.type.nbytes());

@@ -1,6 +1,9 @@
 #include "runtime/executable.h"
 
+#include "runtime/profile.h"
+
 #include <atomic>
+#include <chrono>
 #include <cstring>
 #include <stdexcept>
 
@@ -20,7 +23,9 @@ std::vector<BufferPtr> Executable::run(const std::vector<BufferPtr>& inputs) con
 
   std::vector<BufferPtr> args;
   Launch l;  // reused: its input list keeps its capacity
+  const bool timed = profiling();
   for (const ExecStep& st : steps) {
+    auto start = timed ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point();
     if (!st.kernel) {
       args.clear();
       for (int a : st.args) args.push_back(slots[size_t(a)]);
@@ -54,6 +59,7 @@ std::vector<BufferPtr> Executable::run(const std::vector<BufferPtr>& inputs) con
       slots[size_t(st.out)] = std::move(out);
     }
     for (int s : st.frees) slots[size_t(s)].reset();
+    if (timed) profile_record(st.label, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   }
   std::vector<BufferPtr> outputs;
   for (int s : output_slots) outputs.push_back(slots[size_t(s)]);

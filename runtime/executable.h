@@ -11,6 +11,7 @@
 // kernel). After a step, the slots it was the last to read are freed.
 #include <cstdint>
 #include <functional>
+#include <string>
 #include <vector>
 
 #include "runtime/backend.h"
@@ -31,6 +32,7 @@ struct ExecStep {
   int donor = -1;  // index into args whose buffer the output may take
   std::function<BufferPtr(const std::vector<BufferPtr>& args)> host;
   std::vector<int> frees;  // slots that die after this step
+  std::string label;       // for KILN_PROFILE (runtime/profile.h)
 };
 
 struct Executable {
