@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <tuple>
 
+#include "frontend/autodiff.h"
 #include "frontend/ops_util.h"
 
 namespace kiln {
@@ -89,41 +90,107 @@ array pad_or_crop(const array& x, const std::vector<int>& lo, const std::vector<
 // flattened spatial index (row-major over the spatial axes): output position
 // o reads input o + offset(tap). So each tap is one contiguous range of the
 // input flattened to (N, positions, C_in), and the taps joined along channels
-// multiply the weight as one matmul per batch element, with no merging
-// reshape of the large patch matrix. Outputs are computed at every position
-// of the padded grid's rows (the columns past the output's edge are
-// computed and dropped, a few percent more work); one extra zero row at the
-// end keeps the last tap's range inside the input.
-array conv_unit_stride(array x, const array& w, std::vector<int> lo, std::vector<int> hi,
-                       const std::vector<int>& kernel_dilation, const Shape& out_shape, const std::string& op) {
-  int spatial = int(lo.size());
-  int n = x.shape(0), c_in = x.shape(-1), c_out = w.shape(0);
-  hi[0] += 1;
-  x = pad_or_crop(x, lo, hi);
-  // Row-major strides of the padded spatial grid.
-  std::vector<int64_t> grid_stride(spatial, 1);
-  for (int d = spatial - 2; d >= 0; --d) grid_stride[d] = grid_stride[d + 1] * x.shape(d + 2);
-  int64_t positions = grid_stride[0] * x.shape(1);
-  int64_t rows = int64_t(out_shape[1]) * grid_stride[0];  // output rows over the full grid width
-  array flat = reshape(x, {n, int(detail::checked_dimension(op, positions, x.shape())), c_in});
-  std::vector<array> tap_ranges;
-  std::vector<int> tap(spatial, 0);
-  int64_t taps = 1;
-  for (int d = 0; d < spatial; ++d) taps *= w.shape(d + 1);
-  for (int64_t i = 0; i < taps; ++i) {
-    int64_t offset = 0;
-    for (int d = 0; d < spatial; ++d) offset += int64_t(tap[d]) * kernel_dilation[d] * grid_stride[d];
-    tap_ranges.push_back(slice(flat, {0, int(offset), 0}, {n, int(offset + rows), c_in}));
-    for (int d = spatial - 1; d >= 0 && ++tap[d] == w.shape(d + 1); --d) tap[d] = 0;
+// (the patch matrix) multiply the weight as one matmul. Outputs are computed
+// at every position of the padded grid's rows (the columns past the output's
+// edge are computed and dropped, a few percent more work); one extra zero
+// row at the end keeps the last tap's range inside the input.
+//
+// Its vjp is written out rather than derived (conv_unit_stride_vjp): the
+// derived one would cut the patches' cotangent into one slice per tap and
+// pad each back to the input's size, a full-size copy per tap, where the
+// input's gradient is itself a convolution and the weight's one matmul.
+struct UnitStrideConv {
+  std::vector<int> lo, hi, kernel_dilation;
+  Shape out_shape;
+  std::string op;
+
+  // The padded input's spatial grid, row-major (one extra row at the end).
+  Shape grid(const Shape& x_shape) const {
+    Shape g;
+    for (size_t d = 0; d < lo.size(); ++d) g.push_back(x_shape[d + 1] + lo[d] + hi[d] + (d == 0));
+    return g;
   }
-  int depth = int(detail::checked_dimension(op, taps * c_in, w.shape()));
-  array out = matmul(concatenate(tap_ranges, 2), transpose(reshape(w, {c_out, depth})));
-  // (N, rows, C_out) -> (N, out rows, padded grid..., C_out), then the valid part.
-  Shape grid{n, out_shape[1]};
-  for (int d = 1; d < spatial; ++d) grid.push_back(x.shape(d + 1));
-  grid.push_back(c_out);
-  Shape start(grid.size(), 0);
-  return slice(reshape(out, grid), start, out_shape);
+
+  // {output, patch matrix (N * output rows over the grid, taps * C_in)}.
+  std::vector<array> forward(const array& input, const array& w) const {
+    int spatial = int(lo.size());
+    int n = input.shape(0), c_in = input.shape(-1), c_out = w.shape(0);
+    std::vector<int> padded_hi = hi;
+    padded_hi[0] += 1;
+    array x = pad_or_crop(input, lo, padded_hi);
+    std::vector<int64_t> grid_stride(spatial, 1);
+    for (int d = spatial - 2; d >= 0; --d) grid_stride[d] = grid_stride[d + 1] * x.shape(d + 2);
+    int64_t positions = grid_stride[0] * x.shape(1);
+    int64_t rows = int64_t(out_shape[1]) * grid_stride[0];  // output rows over the full grid width
+    array flat = reshape(x, {n, int(detail::checked_dimension(op, positions, x.shape())), c_in});
+    // patches[n, r, tap, c] = flat[n, r + offset(tap), c]: one gather (a
+    // fused kernel load) that writes the patch matrix in place.
+    std::vector<int> offsets;
+    std::vector<int> tap(spatial, 0);
+    int64_t taps = 1;
+    for (int d = 0; d < spatial; ++d) taps *= w.shape(d + 1);
+    for (int64_t i = 0; i < taps; ++i) {
+      int64_t offset = 0;
+      for (int d = 0; d < spatial; ++d) offset += int64_t(tap[d]) * kernel_dilation[d] * grid_stride[d];
+      offsets.push_back(int(offset));
+      for (int d = spatial - 1; d >= 0 && ++tap[d] == w.shape(d + 1); --d) tap[d] = 0;
+    }
+    int rows32 = int(detail::checked_dimension(op, rows, x.shape()));
+    array index = reshape(arange(0, rows32), {rows32, 1}) +
+                  array(offsets.data(), Shape{1, int(taps)}, int32);
+    int depth = int(detail::checked_dimension(op, taps * c_in, w.shape()));
+    int m = int(detail::checked_dimension(op, n * rows, x.shape()));
+    // (With one channel, gathering from (N, positions) keeps the kernel's
+    // inner loop over the taps rather than over a single channel: 2x.)
+    array patches = reshape(c_in == 1 ? take(reshape(flat, {n, flat.shape(1)}), index, 1) : take(flat, index, 1),
+                            {m, depth});
+    array out = matmul(patches, transpose(reshape(w, {c_out, depth})));
+    // (N * rows, C_out) -> (N, out rows, padded grid..., C_out), then the valid part.
+    Shape full{n, out_shape[1]};
+    for (int d = 1; d < spatial; ++d) full.push_back(x.shape(d + 1));
+    full.push_back(c_out);
+    return {slice(reshape(out, full), Shape(full.size(), 0), out_shape), patches};
+  }
+
+  // The cotangents of input and weight from the output's, `dy`.
+  std::vector<array> vjp(const array& input, const array& w, const array& dy, const array& patches) const {
+    int spatial = int(lo.size());
+    // The input's gradient: dy convolved with the kernel flipped and its
+    // channel axes swapped, padded so that each output spreads back over
+    // the taps that read it (the padding of a "full" correlation).
+    std::vector<int> perm{int(w.ndim()) - 1};
+    for (int d = 1; d <= spatial; ++d) perm.push_back(d);
+    perm.push_back(0);
+    UnitStrideConv back{{}, {}, kernel_dilation, input.shape(), op};
+    for (int d = 0; d < spatial; ++d) {
+      int k_extent = (w.shape(d + 1) - 1) * kernel_dilation[d];
+      back.lo.push_back(k_extent - lo[d]);
+      back.hi.push_back(k_extent - hi[d]);
+    }
+    array dx = back.forward(dy, flip_spatial(transpose(w, perm)))[0];
+    // The weight's gradient: dy, widened to the grid the patches cover (zeros
+    // in the dropped columns), times the patch matrix.
+    Shape g = grid(input.shape());
+    std::vector<int> axes;
+    Shape zeros_lo, widen;
+    for (int d = 1; d < spatial; ++d) {
+      axes.push_back(d + 1);
+      zeros_lo.push_back(0);
+      widen.push_back(g[size_t(d)] - out_shape[size_t(d) + 1]);
+    }
+    array dy_grid = spatial > 1 ? pad(dy, axes, zeros_lo, widen, array(0, dy.dtype())) : dy;
+    array dw = matmul(transpose(reshape(dy_grid, {patches.shape(0), w.shape(0)})), patches);
+    return {dx, reshape(dw, w.shape())};
+  }
+};
+
+array conv_unit_stride(const array& x, const array& w, const UnitStrideConv& conv) {
+  auto fun = custom_vjp(
+      [conv](const std::vector<array>& p) { return conv.forward(p[0], p[1]); },
+      [conv](const std::vector<array>& p, const std::vector<array>& cotangents, const std::vector<array>& outputs) {
+        return conv.vjp(p[0], p[1], cotangents[0], outputs[1]);
+      });
+  return fun({x, w})[0];
 }
 
 // The convolution behind every public form; `op` names the caller in errors.
@@ -193,7 +260,7 @@ array conv_impl(const std::string& op, array input, array weight, std::vector<in
   for (int d = 0; d < spatial; ++d) x = dilate_axis(x, d + 1, input_dilation[d]);
   bool unit_strides = std::all_of(stride.begin(), stride.end(), [](int v) { return v == 1; });
   if (unit_strides && groups == 1 && taps > 1 && input.shape(0) > 0 && c_out > 0)
-    return conv_unit_stride(x, w, padding_lo, padding_hi, kernel_dilation, out_shape, op);
+    return conv_unit_stride(x, w, UnitStrideConv{padding_lo, padding_hi, kernel_dilation, out_shape, op});
   x = pad_or_crop(x, padding_lo, padding_hi);
 
   // One strided slice per kernel tap (row-major over the kernel's spatial

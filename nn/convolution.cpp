@@ -2,7 +2,9 @@
 
 #include <cmath>
 #include <limits>
+#include <optional>
 #include <stdexcept>
+
 #include "nn/init.h"
 
 namespace kiln::nn {
@@ -75,9 +77,49 @@ void check_pool(const char* name, std::pair<int, int> k, std::pair<int, int> s, 
                                 "] kernel size and stride must be positive, padding at most half the kernel");
 }
 
-// The pooled array: the taps of the kernel as strided slices of the padded
-// input, combined by `combine` (a composite: gradients and fusion come
-// with the slices).
+// The taps of the kernel as strided slices of the padded input `xp`,
+// combined by maximum or sum: one elementwise kernel.
+array combine_taps(const array& xp, std::pair<int, int> k, std::pair<int, int> s, int ho, int wo, bool is_max) {
+  int n = xp.shape()[0], c = xp.shape()[3];
+  std::optional<array> out;
+  for (int i = 0; i < k.first; ++i)
+    for (int j = 0; j < k.second; ++j) {
+      array tap = slice(xp, {0, i, j, 0}, {n, i + (ho - 1) * s.first + 1, j + (wo - 1) * s.second + 1, c},
+                        {1, s.first, s.second, 1});
+      out = !out ? tap : is_max ? maximum(*out, tap) : *out + tap;
+    }
+  return *out;
+}
+
+// The gradient of pooling windows that tile the input (stride = kernel):
+// each window's cotangent goes to its maximal elements (shared evenly
+// among ties, as the gradient of max) or evenly to all of them (average).
+// Written out because the derived one scatters one strided slice per tap
+// back into a full-size array; this is two elementwise kernels (the tie
+// counts at the pooled size, then the input's gradient).
+array tiled_pool_vjp(const array& xp, const array& y, const array& dy, std::pair<int, int> k, bool is_max) {
+  int n = xp.shape()[0], h = xp.shape()[1], w = xp.shape()[2], c = xp.shape()[3];
+  int ho = y.shape()[1], wo = y.shape()[2];
+  Shape tiled{n, ho, k.first, wo, k.second, c}, per_window{n, ho, 1, wo, 1, c};
+  array dx = [&] {
+    if (!is_max) return broadcast_to(reshape(dy / array(float(k.first * k.second), y.dtype()), per_window), tiled);
+    array hits = zeros_like(y);
+    for (int i = 0; i < k.first; ++i)
+      for (int j = 0; j < k.second; ++j) {
+        array tap = slice(xp, {0, i, j, 0}, {n, i + (ho - 1) * k.first + 1, j + (wo - 1) * k.second + 1, c},
+                          {1, k.first, k.second, 1});
+        hits = hits + astype(equal(tap, y), y.dtype());
+      }
+    array windows = reshape(slice(xp, {0, 0, 0, 0}, {n, ho * k.first, wo * k.second, c}), tiled);
+    return where(equal(windows, reshape(y, per_window)), reshape(dy / hits, per_window), array(0, y.dtype()));
+  }();
+  dx = reshape(dx, {n, ho * k.first, wo * k.second, c});
+  // Rows and columns past the last whole window get no gradient.
+  if (h != ho * k.first || w != wo * k.second)
+    dx = pad(dx, {1, 2}, {0, 0}, {h - ho * k.first, w - wo * k.second}, array(0, y.dtype()));
+  return dx;
+}
+
 array pool(const char* name, const array& x, std::pair<int, int> k, std::pair<int, int> s, std::pair<int, int> p,
            float pad_value, bool is_max) {
   if (x.ndim() != 4)
@@ -86,20 +128,24 @@ array pool(const char* name, const array& x, std::pair<int, int> k, std::pair<in
   array xp = (p.first || p.second)
                  ? pad(x, {1, 2}, {p.first, p.second}, {p.first, p.second}, array(pad_value, x.dtype()))
                  : x;
-  int n = xp.shape()[0], h = xp.shape()[1], w = xp.shape()[2], c = xp.shape()[3];
+  int h = xp.shape()[1], w = xp.shape()[2];
   if (h < k.first || w < k.second)
     throw std::invalid_argument(std::string("[") + name + "] the kernel is larger than the input of shape " +
                                 ir::shape_to_string(x.shape()));
   int ho = (h - k.first) / s.first + 1, wo = (w - k.second) / s.second + 1;
-  std::optional<array> out;
-  for (int i = 0; i < k.first; ++i)
-    for (int j = 0; j < k.second; ++j) {
-      array tap = slice(xp, {0, i, j, 0}, {n, i + (ho - 1) * s.first + 1, j + (wo - 1) * s.second + 1, c},
-                        {1, s.first, s.second, 1});
-      out = !out ? tap : is_max ? maximum(*out, tap) : *out + tap;
-    }
-  if (is_max) return *out;
-  return *out / array(float(k.first * k.second), x.dtype());
+  float scale = is_max ? 1.0f : 1.0f / float(k.first * k.second);
+  auto forward = [=](const array& in) {
+    array out = combine_taps(in, k, s, ho, wo, is_max);
+    return is_max ? out : out * array(scale, in.dtype());
+  };
+  // Overlapping windows: the derived gradient (a scatter per tap).
+  if (s != k) return forward(xp);
+  auto pooled = custom_vjp([=](const std::vector<array>& in) { return std::vector<array>{forward(in[0])}; },
+                           [=](const std::vector<array>& in, const std::vector<array>& cotangents,
+                               const std::vector<array>& outputs) {
+                             return std::vector<array>{tiled_pool_vjp(in[0], outputs[0], cotangents[0], k, is_max)};
+                           });
+  return pooled({xp})[0];
 }
 
 }  // namespace

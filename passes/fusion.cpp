@@ -92,6 +92,22 @@ bool is_fusible_take(const Function& f, const Op& op, const runtime::Capabilitie
   return f.is_input(x) || f.def(x).kind != OpKind::Constant || !is_splat(f.def(x));
 }
 
+// A reshape that only splits dimensions (and adds/drops size-1 ones) is an
+// affine re-indexing; one that merges dimensions needs its operand in memory.
+bool is_splitting_reshape(const Shape& in, const Shape& out) {
+  Shape a, b;
+  for (auto d : in) if (d != 1) a.push_back(d);
+  for (auto d : out) if (d != 1) b.push_back(d);
+  size_t j = 0;
+  for (auto d : a) {
+    if (d == 0) return false;
+    int64_t prod = 1;
+    while (j < b.size() && prod < d) prod *= b[j++];
+    if (prod != d) return false;
+  }
+  return j == b.size();
+}
+
 // Ops the kernel emitters implement, as far as the backend's capabilities
 // allow. Complex values, integer power and narrowing casts from float64
 // to 16-bit floats run as host ops.
@@ -106,6 +122,12 @@ bool is_fusible(const Function& f, const Op& op, const runtime::Capabilities& ca
       (op.type.dtype == float16 || op.type.dtype == bfloat16))
     return false;
   if (is_take(op.kind)) return is_fusible_take(f, op, caps);
+  // A merging reshape needs its operand in memory, where it is only a new
+  // name for the same bytes: a host op that costs nothing (a kernel would
+  // copy them, and a consumer reading it through index arithmetic gains
+  // nothing over reading the buffer).
+  if (op.kind == OpKind::Reshape && !is_splitting_reshape(f.value_type(op.operands[0]).shape, op.type.shape))
+    return false;
   return ir::is_elementwise(op.kind) || ir::is_view(op.kind) || ir::is_reduction(op.kind);
 }
 
@@ -124,22 +146,6 @@ int blas_transpose_source(const Function& f, const Op& op, int operand) {
     if (perm[i] != int64_t(i)) return -1;
   if (n < 2 || perm[n - 2] != int64_t(n - 1) || perm[n - 1] != int64_t(n - 2)) return -1;
   return t.operands[0];
-}
-
-// A reshape that only splits dimensions (and adds/drops size-1 ones) is an
-// affine re-indexing; one that merges dimensions needs its operand in memory.
-bool is_splitting_reshape(const Shape& in, const Shape& out) {
-  Shape a, b;
-  for (auto d : in) if (d != 1) a.push_back(d);
-  for (auto d : out) if (d != 1) b.push_back(d);
-  size_t j = 0;
-  for (auto d : a) {
-    if (d == 0) return false;
-    int64_t prod = 1;
-    while (j < b.size() && prod < d) prod *= b[j++];
-    if (prod != d) return false;
-  }
-  return j == b.size();
 }
 
 }  // namespace
@@ -163,8 +169,6 @@ Plan partition(const Function& f, const runtime::Capabilities& caps) {
         int src = blas_transpose_source(f, op, o);
         reason.emplace(src >= 0 ? src : o, std::string("feeds host op ") + ir::op_name(op.kind));
       }
-    if (op.kind == OpKind::Reshape && !is_splitting_reshape(f.value_type(op.operands[0]).shape, op.type.shape))
-      reason.emplace(op.operands[0], "read by a merging reshape");
     // A fused take loads from a buffer at a data-dependent index: its
     // source is read in memory, through the views lowering folds into the
     // load's offset (gathers_through).

@@ -11,10 +11,11 @@
 //   library/host op   - it feeds an op that is not fused (matmul, scatter, ...)
 //   gathered          - a fused take (an indirect load) reads it from memory
 //   shared reduction  - it contains a reduction and has several users
-//   merging reshape   - a reshape that merges dimensions reads it
 // Each materialized value is computed by one kernel (its lowering, see
 // kernel.h, with its schedule) or, for ops that do not fuse, by one host
 // step.
+// A reshape that merges dimensions is a host op that renames its operand's
+// buffer (so that operand is materialized, "feeds host op reshape").
 #include <string>
 #include <vector>
 

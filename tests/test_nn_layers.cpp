@@ -30,6 +30,21 @@ TEST(NnPooling, MatchesPyTorch) {
   // The gradient of a max pool goes to the maxima only.
   array g = grad([](const array& a) { return sum(nn::MaxPool2d(2)(a)); })(x);
   EXPECT_EQ(sum(g).item<float>(), 8.0f);
+  // Tiling windows (stride = kernel) have a written-out gradient: against
+  // that of the window reductions, ties shared evenly, on an input whose
+  // last row and column no window covers.
+  array t = floor(reshape(arange(50.0), {1, 5, 5, 2}) * array(0.37f)) * array({1.0f, -0.5f});
+  array r = reshape(arange(8.0), {1, 2, 2, 2}) + array(1.0f);
+  auto windows = [](const array& a) { return reshape(slice(a, {0, 0, 0, 0}, {1, 4, 4, 2}), {1, 2, 2, 2, 2, 2}); };
+  for (bool is_max : {true, false}) {
+    auto pooled = [&](const array& a) { return sum((is_max ? nn::MaxPool2d(2)(a) : nn::AvgPool2d(2)(a)) * r); };
+    auto reference = [&](const array& a) {
+      return sum((is_max ? max(windows(a), {2, 4}) : mean(windows(a), {2, 4})) * r);
+    };
+    array got = grad(std::function<array(const array&)>(pooled))(t);
+    array expected = grad(std::function<array(const array&)>(reference))(t);
+    EXPECT_TRUE(array_is(got, float32, {1, 5, 5, 2}, kiln_test::values(expected), 1e-6)) << "max: " << is_max;
+  }
   EXPECT_TRUE(throws_invalid([&] { nn::MaxPool2d(2)(zeros({4, 4})); }, "[MaxPool2d]"));
   EXPECT_TRUE(throws_invalid([] { nn::AvgPool2d(0); }, "[AvgPool2d]"));
   EXPECT_TRUE(throws_invalid([&] { nn::MaxPool2d(5)(x); }, "[MaxPool2d]"));
