@@ -28,6 +28,8 @@ import time
 
 import numpy as np
 
+from openblas_core import use_kilns_openblas_core
+
 N16M = 1 << 24
 N4M = 1 << 22  # sort, argsort
 ROWS = COLS = 4096
@@ -535,6 +537,7 @@ def main():
     ap.add_argument("--opencl-repetitions", type=int, default=3, help="kiln-bench repetitions on Device::gpu")
     ap.add_argument("--command", help="the command line to print at the top (bench/run.sh passes its own)")
     args = ap.parse_args()
+    use_kilns_openblas_core(os.path.join(args.build, "bench", "kiln-bench"))
 
     command = args.command or " ".join(shlex.quote(a) for a in ["/usr/bin/python3"] + sys.argv)
     load_before = os.getloadavg()[0]
@@ -634,7 +637,8 @@ def main():
               f"median {triad_median:.1f} GB/s.")
     print(f"Times are medians of repeated runs (kiln: {args.repetitions} Google Benchmark repetitions). "
           f"kiln and PyTorch use 2 threads; NumPy runs its ufuncs on one thread (its matmul goes to "
-          f"OpenBLAS, 2 threads).")
+          f"OpenBLAS, 2 threads). Every side runs OpenBLAS's "
+          f"{os.environ.get('OPENBLAS_CORETYPE', 'own choice of')} kernels (bench/openblas_core.py).")
     print()
     print("| workload | kiln | NumPy | PyTorch | kiln vs NumPy | kiln vs PyTorch | % of copy bandwidth "
           "| kiln OpenCL |")

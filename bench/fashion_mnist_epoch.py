@@ -35,6 +35,8 @@ import time
 
 import numpy as np
 
+from openblas_core import use_kilns_openblas_core
+
 DATA = "/usr/share/datasets/fashion-mnist"
 
 
@@ -97,6 +99,8 @@ def main():
     ap.add_argument("--threads", type=int, default=2, help="PyTorch's intra-op threads")
     ap.add_argument("--model", choices=("mlp", "cnn"), default="mlp")
     args = ap.parse_args()
+    use_kilns_openblas_core(os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(args.kiln))), "bench",
+                                         "kiln-bench"))
     runs = {"kiln": lambda: kiln_run(args.kiln, args.epochs, args.model),
             "torch": lambda: torch_run(args.epochs, args.threads, args.model)}
     names = {"kiln": "kiln (compiled step)", "torch": f"PyTorch eager ({args.threads} threads)"}
@@ -111,6 +115,7 @@ def main():
             later[k] += t[1:]
             accs[k].append(a)
     title = ("CNN 2 conv + 1568-128-10" if args.model == "cnn" else "MLP 784-256-256-10") + ", Adam, batch 128"
+    print(f"OpenBLAS kernels: {os.environ.get('OPENBLAS_CORETYPE', 'its own choice')} (both sides)")
     print(f"| {title} | median s/epoch | median s/epoch after the first | best s/epoch | test accuracy |")
     print("|---|---|---|---|---|")
     for k in runs:

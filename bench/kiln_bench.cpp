@@ -841,8 +841,16 @@ BENCHMARK(BM_cached_call_3op)->Name("cached_call_3op")->Unit(benchmark::kMicrose
 // Defaults (5 repetitions, aggregates only) that command-line flags, which
 // come after them, override.
 int main(int argc, char** argv) {
-  for (int i = 1; i < argc; ++i)
+  for (int i = 1; i < argc; ++i) {
     if (std::strncmp(argv[i], "--mlp_check=", 12) == 0) return mlp_check(argv[i] + 12);
+    // The OpenBLAS core kiln runs (bench/openblas_core.py gives NumPy and
+    // PyTorch the same one).
+    if (std::strcmp(argv[i], "--openblas_core") == 0) {
+      kiln::runtime::configure_openblas();
+      std::printf("%s\n", kiln::runtime::openblas_core().c_str());
+      return 0;
+    }
+  }
   std::vector<char*> args{argv[0]};
   std::string reps = "--benchmark_repetitions=5";
   std::string aggregates = "--benchmark_report_aggregates_only=true";

@@ -86,70 +86,66 @@ array pad_or_crop(const array& x, const std::vector<int>& lo, const std::vector<
   return crop ? slice(p, start, stop) : p;
 }
 
-// With unit strides a kernel tap is one shift of the padded input in its
-// flattened spatial index (row-major over the spatial axes): output position
-// o reads input o + offset(tap). So each tap is one contiguous range of the
-// input flattened to (N, positions, C_in), and the taps joined along channels
-// (the patch matrix) multiply the weight as one matmul. Outputs are computed
-// at every position of the padded grid's rows (the columns past the output's
-// edge are computed and dropped, a few percent more work); one extra zero
-// row at the end keeps the last tap's range inside the input.
+// With unit strides the patch matrix is one gather: patches[n, o, tap, c]
+// = x[n, o + tap * dilation - lo, c] over the flattened spatial positions o
+// of the output, through an index table (positions x taps) computed here,
+// with the taps that fall into the padding masked to zero. One fused kernel
+// writes it (no padded copy of the input, no tap slices to join), and it
+// multiplies the weight as one matmul.
 //
-// Its vjp is written out rather than derived (conv_unit_stride_vjp): the
-// derived one would cut the patches' cotangent into one slice per tap and
-// pad each back to the input's size, a full-size copy per tap, where the
-// input's gradient is itself a convolution and the weight's one matmul.
+// Its vjp is written out rather than derived (vjp below): the derived one
+// would scatter the patches' cotangent back into the input, where the
+// input's gradient is itself such a convolution and the weight's one
+// matmul.
 struct UnitStrideConv {
-  std::vector<int> lo, hi, kernel_dilation;
+  std::vector<int> lo, kernel_dilation;  // padding before each spatial axis (negative: cropped)
   Shape out_shape;
   std::string op;
 
-  // The padded input's spatial grid, row-major (one extra row at the end).
-  Shape grid(const Shape& x_shape) const {
-    Shape g;
-    for (size_t d = 0; d < lo.size(); ++d) g.push_back(x_shape[d + 1] + lo[d] + hi[d] + (d == 0));
-    return g;
-  }
-
-  // {output, patch matrix (N * output rows over the grid, taps * C_in)}.
-  std::vector<array> forward(const array& input, const array& w) const {
+  // {output, patch matrix (N * output positions, taps * C_in)}.
+  std::vector<array> forward(const array& x, const array& w) const {
     int spatial = int(lo.size());
-    int n = input.shape(0), c_in = input.shape(-1), c_out = w.shape(0);
-    std::vector<int> padded_hi = hi;
-    padded_hi[0] += 1;
-    array x = pad_or_crop(input, lo, padded_hi);
-    std::vector<int64_t> grid_stride(spatial, 1);
-    for (int d = spatial - 2; d >= 0; --d) grid_stride[d] = grid_stride[d + 1] * x.shape(d + 2);
-    int64_t positions = grid_stride[0] * x.shape(1);
-    int64_t rows = int64_t(out_shape[1]) * grid_stride[0];  // output rows over the full grid width
-    array flat = reshape(x, {n, int(detail::checked_dimension(op, positions, x.shape())), c_in});
-    // patches[n, r, tap, c] = flat[n, r + offset(tap), c]: one gather (a
-    // fused kernel load) that writes the patch matrix in place.
-    std::vector<int> offsets;
-    std::vector<int> tap(spatial, 0);
-    int64_t taps = 1;
-    for (int d = 0; d < spatial; ++d) taps *= w.shape(d + 1);
-    for (int64_t i = 0; i < taps; ++i) {
-      int64_t offset = 0;
-      for (int d = 0; d < spatial; ++d) offset += int64_t(tap[d]) * kernel_dilation[d] * grid_stride[d];
-      offsets.push_back(int(offset));
-      for (int d = spatial - 1; d >= 0 && ++tap[d] == w.shape(d + 1); --d) tap[d] = 0;
+    int n = x.shape(0), c_in = x.shape(-1), c_out = w.shape(0);
+    int64_t positions = 1, in_positions = 1, taps = 1;
+    for (int d = 0; d < spatial; ++d) {
+      positions *= out_shape[size_t(d) + 1];
+      in_positions *= x.shape(d + 1);
+      taps *= w.shape(d + 1);
     }
-    int rows32 = int(detail::checked_dimension(op, rows, x.shape()));
-    array index = reshape(arange(0, rows32), {rows32, 1}) +
-                  array(offsets.data(), Shape{1, int(taps)}, int32);
+    // index[o, tap]: the input position read, 0 where it is padding.
+    std::vector<int32_t> index(size_t(positions * taps));
+    std::vector<uint8_t> inside(index.size());
+    std::vector<int> o(spatial, 0);
+    for (int64_t p = 0; p < positions; ++p) {
+      std::vector<int> tap(spatial, 0);
+      for (int64_t t = 0; t < taps; ++t) {
+        int64_t at = 0;
+        bool valid = true;
+        for (int d = 0; d < spatial; ++d) {
+          int64_t i = int64_t(o[d]) + int64_t(tap[d]) * kernel_dilation[d] - lo[d];
+          valid = valid && i >= 0 && i < x.shape(d + 1);
+          at = at * x.shape(d + 1) + i;
+        }
+        index[size_t(p * taps + t)] = valid ? int32_t(at) : 0;
+        inside[size_t(p * taps + t)] = valid;
+        for (int d = spatial - 1; d >= 0 && ++tap[d] == w.shape(d + 1); --d) tap[d] = 0;
+      }
+      for (int d = spatial - 1; d >= 0 && ++o[d] == out_shape[size_t(d) + 1]; --d) o[d] = 0;
+    }
+    int p32 = int(detail::checked_dimension(op, positions, x.shape()));
+    int in32 = int(detail::checked_dimension(op, in_positions, x.shape()));
     int depth = int(detail::checked_dimension(op, taps * c_in, w.shape()));
-    int m = int(detail::checked_dimension(op, n * rows, x.shape()));
+    int m = int(detail::checked_dimension(op, n * positions, x.shape()));
+    Shape table{p32, int(taps)};
+    array at(index.data(), table, int32), valid(inside.data(), table, bool_);
     // (With one channel, gathering from (N, positions) keeps the kernel's
     // inner loop over the taps rather than over a single channel: 2x.)
-    array patches = reshape(c_in == 1 ? take(reshape(flat, {n, flat.shape(1)}), index, 1) : take(flat, index, 1),
-                            {m, depth});
+    array gathered = c_in == 1 ? take(reshape(x, {n, in32}), at, 1)
+                               : take(reshape(x, {n, in32, c_in}), at, 1);
+    if (c_in != 1) valid = expand_dims(valid, 2);
+    array patches = reshape(where(valid, gathered, array(0, x.dtype())), {m, depth});
     array out = matmul(patches, transpose(reshape(w, {c_out, depth})));
-    // (N * rows, C_out) -> (N, out rows, padded grid..., C_out), then the valid part.
-    Shape full{n, out_shape[1]};
-    for (int d = 1; d < spatial; ++d) full.push_back(x.shape(d + 1));
-    full.push_back(c_out);
-    return {slice(reshape(out, full), Shape(full.size(), 0), out_shape), patches};
+    return {reshape(out, out_shape), patches};
   }
 
   // The cotangents of input and weight from the output's, `dy`.
@@ -161,25 +157,11 @@ struct UnitStrideConv {
     std::vector<int> perm{int(w.ndim()) - 1};
     for (int d = 1; d <= spatial; ++d) perm.push_back(d);
     perm.push_back(0);
-    UnitStrideConv back{{}, {}, kernel_dilation, input.shape(), op};
-    for (int d = 0; d < spatial; ++d) {
-      int k_extent = (w.shape(d + 1) - 1) * kernel_dilation[d];
-      back.lo.push_back(k_extent - lo[d]);
-      back.hi.push_back(k_extent - hi[d]);
-    }
+    UnitStrideConv back{{}, kernel_dilation, input.shape(), op};
+    for (int d = 0; d < spatial; ++d) back.lo.push_back((w.shape(d + 1) - 1) * kernel_dilation[d] - lo[d]);
     array dx = back.forward(dy, flip_spatial(transpose(w, perm)))[0];
-    // The weight's gradient: dy, widened to the grid the patches cover (zeros
-    // in the dropped columns), times the patch matrix.
-    Shape g = grid(input.shape());
-    std::vector<int> axes;
-    Shape zeros_lo, widen;
-    for (int d = 1; d < spatial; ++d) {
-      axes.push_back(d + 1);
-      zeros_lo.push_back(0);
-      widen.push_back(g[size_t(d)] - out_shape[size_t(d) + 1]);
-    }
-    array dy_grid = spatial > 1 ? pad(dy, axes, zeros_lo, widen, array(0, dy.dtype())) : dy;
-    array dw = matmul(transpose(reshape(dy_grid, {patches.shape(0), w.shape(0)})), patches);
+    // The weight's gradient: dy times the patch matrix.
+    array dw = matmul(transpose(reshape(dy, {patches.shape(0), w.shape(0)})), patches);
     return {dx, reshape(dw, w.shape())};
   }
 };
@@ -260,7 +242,7 @@ array conv_impl(const std::string& op, array input, array weight, std::vector<in
   for (int d = 0; d < spatial; ++d) x = dilate_axis(x, d + 1, input_dilation[d]);
   bool unit_strides = std::all_of(stride.begin(), stride.end(), [](int v) { return v == 1; });
   if (unit_strides && groups == 1 && taps > 1 && input.shape(0) > 0 && c_out > 0)
-    return conv_unit_stride(x, w, UnitStrideConv{padding_lo, padding_hi, kernel_dilation, out_shape, op});
+    return conv_unit_stride(x, w, UnitStrideConv{padding_lo, kernel_dilation, out_shape, op});
   x = pad_or_crop(x, padding_lo, padding_hi);
 
   // One strided slice per kernel tap (row-major over the kernel's spatial
