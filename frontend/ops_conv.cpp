@@ -86,6 +86,61 @@ array pad_or_crop(const array& x, const std::vector<int>& lo, const std::vector<
   return crop ? slice(p, start, stop) : p;
 }
 
+// Which element of a grid `from` each tap of a kernel reads for each
+// position of a grid `to` (both row-major over the spatial axes): for
+// position q and tap t, from-coordinate q + t * dilation - lo per axis. Entries (positions x taps) that fall outside `from` are marked not
+// inside and read element 0 (the caller masks them).
+struct TapTable {
+  std::vector<int32_t> at;
+  std::vector<uint8_t> inside;
+};
+
+TapTable tap_table(const Shape& to, const Shape& from, const Shape& kernel, const std::vector<int>& dilation,
+                   const std::vector<int>& lo) {
+  size_t spatial = to.size();
+  int64_t positions = 1, taps = 1;
+  for (size_t d = 0; d < spatial; ++d) {
+    positions *= to[d];
+    taps *= kernel[d];
+  }
+  TapTable table{std::vector<int32_t>(size_t(positions * taps)), std::vector<uint8_t>(size_t(positions * taps))};
+  std::vector<int> q(spatial, 0);
+  for (int64_t p = 0; p < positions; ++p) {
+    std::vector<int> tap(spatial, 0);
+    for (int64_t t = 0; t < taps; ++t) {
+      int64_t at = 0;
+      bool inside = true;
+      for (size_t d = 0; d < spatial; ++d) {
+        int64_t i = int64_t(q[d]) + int64_t(tap[d]) * dilation[d] - lo[d];
+        inside = inside && i >= 0 && i < from[d];
+        at = at * from[d] + i;
+      }
+      table.at[size_t(p * taps + t)] = inside ? int32_t(at) : 0;
+      table.inside[size_t(p * taps + t)] = inside;
+      for (int d = int(spatial) - 1; d >= 0 && ++tap[size_t(d)] == kernel[size_t(d)]; --d) tap[size_t(d)] = 0;
+    }
+    for (int d = int(spatial) - 1; d >= 0 && ++q[size_t(d)] == to[size_t(d)]; --d) q[size_t(d)] = 0;
+  }
+  return table;
+}
+
+// The spatial part of an (N, spatial..., C) shape.
+Shape spatial_of(const Shape& s) { return Shape(s.begin() + 1, s.end() - 1); }
+
+// Reads src (N, positions, C) at table (to-positions x taps): (N,
+// to-positions, taps, C), zero where the table is not inside. With C = 1 the
+// channel axis is dropped (src (N, positions), result (N, to-positions,
+// taps)): gathering along the last axis keeps the kernel's inner loop over
+// the taps rather than over a single channel, 2x faster.
+array gather_taps(const array& src, const TapTable& table, int64_t taps, const std::string& op) {
+  int rows = int(detail::checked_dimension(op, int64_t(table.at.size()) / taps, src.shape()));
+  Shape shape{rows, int(taps)};
+  array at(table.at.data(), shape, int32), inside(table.inside.data(), shape, bool_);
+  bool one_channel = src.ndim() == 2;
+  array gathered = take(src, at, 1);
+  return where(one_channel ? inside : expand_dims(inside, 2), gathered, array(0, src.dtype()));
+}
+
 // With unit strides the patch matrix is one gather: patches[n, o, tap, c]
 // = x[n, o + tap * dilation - lo, c] over the flattened spatial positions o
 // of the output, through an index table (positions x taps) computed here,
@@ -112,38 +167,13 @@ struct UnitStrideConv {
       in_positions *= x.shape(d + 1);
       taps *= w.shape(d + 1);
     }
-    // index[o, tap]: the input position read, 0 where it is padding.
-    std::vector<int32_t> index(size_t(positions * taps));
-    std::vector<uint8_t> inside(index.size());
-    std::vector<int> o(spatial, 0);
-    for (int64_t p = 0; p < positions; ++p) {
-      std::vector<int> tap(spatial, 0);
-      for (int64_t t = 0; t < taps; ++t) {
-        int64_t at = 0;
-        bool valid = true;
-        for (int d = 0; d < spatial; ++d) {
-          int64_t i = int64_t(o[d]) + int64_t(tap[d]) * kernel_dilation[d] - lo[d];
-          valid = valid && i >= 0 && i < x.shape(d + 1);
-          at = at * x.shape(d + 1) + i;
-        }
-        index[size_t(p * taps + t)] = valid ? int32_t(at) : 0;
-        inside[size_t(p * taps + t)] = valid;
-        for (int d = spatial - 1; d >= 0 && ++tap[d] == w.shape(d + 1); --d) tap[d] = 0;
-      }
-      for (int d = spatial - 1; d >= 0 && ++o[d] == out_shape[size_t(d) + 1]; --d) o[d] = 0;
-    }
-    int p32 = int(detail::checked_dimension(op, positions, x.shape()));
+    TapTable table =
+        tap_table(spatial_of(out_shape), spatial_of(x.shape()), spatial_of(w.shape()), kernel_dilation, lo);
     int in32 = int(detail::checked_dimension(op, in_positions, x.shape()));
     int depth = int(detail::checked_dimension(op, taps * c_in, w.shape()));
     int m = int(detail::checked_dimension(op, n * positions, x.shape()));
-    Shape table{p32, int(taps)};
-    array at(index.data(), table, int32), valid(inside.data(), table, bool_);
-    // (With one channel, gathering from (N, positions) keeps the kernel's
-    // inner loop over the taps rather than over a single channel: 2x.)
-    array gathered = c_in == 1 ? take(reshape(x, {n, in32}), at, 1)
-                               : take(reshape(x, {n, in32, c_in}), at, 1);
-    if (c_in != 1) valid = expand_dims(valid, 2);
-    array patches = reshape(where(valid, gathered, array(0, x.dtype())), {m, depth});
+    array src = c_in == 1 ? reshape(x, {n, in32}) : reshape(x, {n, in32, c_in});
+    array patches = reshape(gather_taps(src, table, taps, op), {m, depth});
     array out = matmul(patches, transpose(reshape(w, {c_out, depth})));
     return {reshape(out, out_shape), patches};
   }
@@ -160,6 +190,10 @@ struct UnitStrideConv {
     UnitStrideConv back{{}, kernel_dilation, input.shape(), op};
     for (int d = 0; d < spatial; ++d) back.lo.push_back((w.shape(d + 1) - 1) * kernel_dilation[d] - lo[d]);
     array dx = back.forward(dy, flip_spatial(transpose(w, perm)))[0];
+    // (col2im, the patches' cotangent dy * W gathered back per input
+    // position and summed over taps, reads less with fewer input than
+    // output channels, but its gather-and-sum kernel ran at half the speed
+    // of the plain gather: 6.9 ms against 5.4 for the CNN's second layer.)
     // The weight's gradient: dy times the patch matrix.
     array dw = matmul(transpose(reshape(dy, {patches.shape(0), w.shape(0)})), patches);
     return {dx, reshape(dw, w.shape())};

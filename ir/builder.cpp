@@ -46,6 +46,14 @@ int Builder::sum_to_shape(int x, const Shape& s) {
   std::vector<int64_t> axes;
   for (size_t d = 0; d < from.size(); ++d)
     if (d < lead || (s[d - lead] == 1 && from[d] != 1)) axes.push_back(int64_t(d));
+  // The first axis on its own, then the others: a gradient of a bias
+  // (N, H, W, C) -> (C) is then a column sum over N with H * W rows to
+  // share among threads, not 16 long columns that one thread walks.
+  if (axes.size() >= 2 && axes[0] == 0 && from[0] > 1) {
+    std::vector<int64_t> rest;
+    for (size_t i = 1; i < axes.size(); ++i) rest.push_back(axes[i] - 1);
+    return reshape(sum(sum(x, {0}), rest), s);
+  }
   return reshape(sum(x, axes), s);
 }
 

@@ -169,6 +169,13 @@ Plan partition(const Function& f, const runtime::Capabilities& caps) {
         int src = blas_transpose_source(f, op, o);
         reason.emplace(src >= 0 ? src : o, std::string("feeds host op ") + ir::op_name(op.kind));
       }
+    // A reduction of a reduction: the inner one is computed on its own, so
+    // that each runs with its own range split among threads (a sum over
+    // the batch, then over the rows of that, is a bias's gradient; fused,
+    // its few outputs would leave every row to one thread).
+    if (ir::is_reduction(op.kind) && fusible(op) && !f.is_input(op.operands[0]) &&
+        ir::is_reduction(f.def(op.operands[0]).kind) && fusible(f.def(op.operands[0])))
+      reason.emplace(op.operands[0], "reduced again");
     // A fused take loads from a buffer at a data-dependent index: its
     // source is read in memory, through the views lowering folds into the
     // load's offset (gathers_through).

@@ -11,6 +11,7 @@
 //   library/host op   - it feeds an op that is not fused (matmul, scatter, ...)
 //   gathered          - a fused take (an indirect load) reads it from memory
 //   shared reduction  - it contains a reduction and has several users
+//   reduced again     - a reduction whose result another reduction reads
 // Each materialized value is computed by one kernel (its lowering, see
 // kernel.h, with its schedule) or, for ops that do not fuse, by one host
 // step.
