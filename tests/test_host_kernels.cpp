@@ -24,6 +24,7 @@
 #include "ir/printer.h"
 #include "ir/type_rules.h"
 #include "passes/fusion.h"
+#include "runtime/blas.h"
 #include "runtime/buffer.h"
 #include "runtime/openblas.h"
 #include "runtime/thread_pool.h"
@@ -394,6 +395,36 @@ TEST(HostKernels, OpenBlasRunsTheWidestKernelsTheCpuHas) {
   else
     GTEST_SKIP() << "no AVX2 on this CPU";
   EXPECT_NE(std::find(acceptable.begin(), acceptable.end(), core), acceptable.end()) << "OpenBLAS core " << core;
+}
+
+// A product whose result is too small to cut (16 x 9) but deep (a
+// weight's gradient over 70,001 positions) is cut along its depth, each
+// thread summing its share: against a double-precision sum, every
+// transposition, on a pool of 3 threads (uneven shares).
+TEST(HostKernels, DeepNarrowMatmulSplitsItsDepth) {
+  runtime::ThreadPool& pool = runtime::ThreadPool::global();
+  const int threads = pool.size();
+  pool.set_size(3);
+  const int64_t m = 16, n = 9, k = 70001;
+  std::vector<float> a(size_t(m * k)), b(size_t(k * n));
+  for (size_t i = 0; i < a.size(); ++i) a[i] = float(int64_t(i * 7919 % 1999) - 999) / 1000.0f;
+  for (size_t i = 0; i < b.size(); ++i) b[i] = float(int64_t(i * 104729 % 2003) - 1001) / 1000.0f;
+  for (bool ta : {false, true})
+    for (bool tb : {false, true}) {
+      // Stored as op(A) = A or A^T, op(B) likewise.
+      auto at = [&](int64_t i, int64_t p) { return double(a[size_t(ta ? p * m + i : i * k + p)]); };
+      auto bt = [&](int64_t p, int64_t j) { return double(b[size_t(tb ? j * k + p : p * n + j)]); };
+      std::vector<float> c(size_t(m * n), -1.0f);
+      runtime::matmul_f32(1, m, n, k, a.data(), ta, b.data(), tb, c.data());
+      for (int64_t i = 0; i < m; ++i)
+        for (int64_t j = 0; j < n; ++j) {
+          double expected = 0;
+          for (int64_t p = 0; p < k; ++p) expected += at(i, p) * bt(p, j);
+          EXPECT_NEAR(c[size_t(i * n + j)], expected, 1e-3 + 1e-5 * std::fabs(expected))
+              << "trans " << ta << tb << " at " << i << "," << j;
+        }
+    }
+  pool.set_size(threads);
 }
 
 // Large enough that each kernel splits its rows over the pool (and the
