@@ -103,7 +103,8 @@ struct Schedule {
     int64_t block = 0;
   } prefetch;
 
-  // The interleave count of element loops, 0: the vectorizer's own choice.
+  // The interleave count of element loops with long chains, 0: none (the
+  // emitter asks for no interleaving then, codegen/llvm/emit.cpp).
   int interleave = 0;
 
   // The input whose buffer is the output (KernelUse::in_place), or -1.

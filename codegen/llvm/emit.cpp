@@ -346,8 +346,11 @@ class Emitter {
   }
 
   // The hints for the loop over output elements (Schedule::interleave).
+  // Without one, LLVM's own choice for AVX-512 (8 lanes, interleaved 4 times)
+  // leaves rows shorter than 32 elements entirely scalar: channels-last
+  // convolution data (16 or 32 channels per row) ran 1.7x slower.
   llvm::MDNode* element_loop_hints() {
-    return s_.interleave ? loop_hint("llvm.loop.interleave.count", s_.interleave) : nullptr;
+    return loop_hint("llvm.loop.interleave.count", s_.interleave ? s_.interleave : 1);
   }
 
   // Emits, at the current point, each of `nodes` (reductions the schedule
