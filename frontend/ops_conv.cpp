@@ -88,8 +88,9 @@ array pad_or_crop(const array& x, const std::vector<int>& lo, const std::vector<
 
 // Which element of a grid `from` each tap of a kernel reads for each
 // position of a grid `to` (both row-major over the spatial axes): for
-// position q and tap t, from-coordinate q + t * dilation - lo per axis. Entries (positions x taps) that fall outside `from` are marked not
-// inside and read element 0 (the caller masks them).
+// position q and tap t, from-coordinate q + t * dilation - lo per axis.
+// Entries (positions x taps) that fall outside `from` are marked not inside
+// and read element 0 (the caller masks them).
 struct TapTable {
   std::vector<int32_t> at;
   std::vector<uint8_t> inside;
@@ -275,7 +276,9 @@ array conv_impl(const std::string& op, array input, array weight, std::vector<in
   if (flip) w = flip_spatial(w);
   for (int d = 0; d < spatial; ++d) x = dilate_axis(x, d + 1, input_dilation[d]);
   bool unit_strides = std::all_of(stride.begin(), stride.end(), [](int v) { return v == 1; });
-  if (unit_strides && groups == 1 && taps > 1 && input.shape(0) > 0 && c_out > 0)
+  // (The gather needs an element to read: an empty input, all padding,
+  // takes the general path.)
+  if (unit_strides && groups == 1 && taps > 1 && x.size() > 0 && c_out > 0)
     return conv_unit_stride(x, w, UnitStrideConv{padding_lo, kernel_dilation, out_shape, op});
   x = pad_or_crop(x, padding_lo, padding_hi);
 

@@ -95,8 +95,8 @@ array combine_taps(const array& xp, std::pair<int, int> k, std::pair<int, int> s
 // each window's cotangent goes to its maximal elements (shared evenly
 // among ties, as the gradient of max) or evenly to all of them (average).
 // Written out because the derived one scatters one strided slice per tap
-// back into a full-size array; this is two elementwise kernels (the tie
-// counts at the pooled size, then the input's gradient).
+// back into a full-size array; this is one elementwise kernel over the
+// input (each window's tie count computed from its taps).
 array tiled_pool_vjp(const array& xp, const array& y, const array& dy, std::pair<int, int> k, bool is_max) {
   int n = xp.shape()[0], h = xp.shape()[1], w = xp.shape()[2], c = xp.shape()[3];
   int ho = y.shape()[1], wo = y.shape()[2];

@@ -167,4 +167,23 @@ array TransformerDecoder::operator()(const array& x, const array& memory, const 
   return (*ln_)(y);
 }
 
+Transformer::Transformer(int dims, int num_heads, int num_encoder_layers, int num_decoder_layers,
+                         std::optional<int> mlp_dims, float dropout, Activation activation,
+                         std::shared_ptr<TransformerEncoder> custom_encoder,
+                         std::shared_ptr<TransformerDecoder> custom_decoder, bool norm_first) {
+  encoder_ = register_module(
+      "encoder", custom_encoder ? custom_encoder
+                                : std::make_shared<TransformerEncoder>(num_encoder_layers, dims, num_heads, mlp_dims,
+                                                                       dropout, activation, norm_first));
+  decoder_ = register_module(
+      "decoder", custom_decoder ? custom_decoder
+                                : std::make_shared<TransformerDecoder>(num_decoder_layers, dims, num_heads, mlp_dims,
+                                                                       dropout, activation, norm_first));
+}
+
+array Transformer::operator()(const array& src, const array& tgt, const AttentionMask& src_mask,
+                              const AttentionMask& tgt_mask, const AttentionMask& memory_mask) {
+  return (*decoder_)(tgt, (*encoder_)(src, src_mask), tgt_mask, memory_mask);
+}
+
 }  // namespace kiln::nn

@@ -126,4 +126,26 @@ class TransformerDecoder : public Module {
   std::shared_ptr<LayerNorm> ln_;
 };
 
+// An encoder over `src` and a decoder over `tgt` that attends to the
+// encoder's output, as mlx.nn.Transformer (its parameters are "encoder.*"
+// and "decoder.*"). custom_encoder / custom_decoder replace the default
+// stacks (then the layer counts and the other settings apply only to the
+// one built here).
+class Transformer : public Module {
+ public:
+  Transformer(int dims = 512, int num_heads = 8, int num_encoder_layers = 6, int num_decoder_layers = 6,
+              std::optional<int> mlp_dims = std::nullopt, float dropout = 0.0f, Activation activation = nullptr,
+              std::shared_ptr<TransformerEncoder> custom_encoder = nullptr,
+              std::shared_ptr<TransformerDecoder> custom_decoder = nullptr, bool norm_first = true);
+  array operator()(const array& src, const array& tgt, const AttentionMask& src_mask = {},
+                   const AttentionMask& tgt_mask = {}, const AttentionMask& memory_mask = {});
+
+  TransformerEncoder& encoder() { return *encoder_; }
+  TransformerDecoder& decoder() { return *decoder_; }
+
+ private:
+  std::shared_ptr<TransformerEncoder> encoder_;
+  std::shared_ptr<TransformerDecoder> decoder_;
+};
+
 }  // namespace kiln::nn

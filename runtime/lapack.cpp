@@ -3,7 +3,6 @@
 // LAPACK_ROW_MAJOR, and is written once for float and double through the
 // overloads below.
 #include "runtime/lapack.h"
-#include "runtime/openblas.h"
 
 #include <lapacke.h>
 
@@ -15,6 +14,8 @@
 #include <cstring>
 #include <numeric>
 #include <vector>
+
+#include "runtime/openblas.h"
 
 namespace kiln::runtime {
 

@@ -52,6 +52,14 @@
 //           y = t(y, src_mask=causal)
 //       y = F.layer_norm(y, (D,), P["ln.weight"], P["ln.bias"])
 //   print("encoder", fmt(y))
+//   # Transformer(8, 2, 1, 1, 16): src = mem, tgt = x with a causal tgt mask; the
+//   # parameters "encoder.layers.0.*", "encoder.ln.*", "decoder.layers.0.*" (self_attention,
+//   # cross_attention, ln1-3), "decoder.ln.*", set by params() over all of them
+//   e = tnn.TransformerEncoderLayer(D, H, F_, dropout=0.0, batch_first=True, norm_first=True).eval()
+//   (loaded from "encoder.layers.0."); m = F.layer_norm(e(mem), (D,), P["encoder.ln.weight"], P["encoder.ln.bias"])
+//   d = tnn.TransformerDecoderLayer(D, H, F_, dropout=0.0, batch_first=True, norm_first=True).eval()
+//   (loaded from "decoder.layers.0."); print("transformer", fmt(F.layer_norm(d(x, m, tgt_mask=causal), (D,),
+//   P["decoder.ln.weight"], P["decoder.ln.bias"])))
 //   # TransformerDecoderLayer(8, 2, 16) with norm_first True / False, causal x_mask
 //   def dec_shapes(p):
 //       s = {p + "self_attention." + k: v for k, v in mha_shapes("").items()}
@@ -219,6 +227,24 @@ TEST(NnTransformer, DecoderMatchesPyTorch) {
                         0.1614999, -0.3783677, 0.4946225, 0.2327038, -0.1543339, -0.3357317, 0.5717418, -0.4218716,
                         0.1774215, -0.7300205, 0.3668266, 0.215886, -0.1342643, -0.1376664, 0.5030551, -0.4894188},
                        2e-5));
+}
+
+TEST(NnTransformer, TransformerMatchesPyTorch) {
+  nn::Transformer model(8, 2, 1, 1, 16);
+  EXPECT_EQ(model.parameters().size(), 34u);
+  EXPECT_EQ(model.parameters().count("encoder.layers.0.attention.query_proj.weight"), 1u);
+  EXPECT_EQ(model.parameters().count("decoder.layers.0.cross_attention.out_proj.weight"), 1u);
+  EXPECT_EQ(model.parameters().count("decoder.ln.bias"), 1u);
+  set_params(model);
+  EXPECT_TRUE(array_is(model(memory_input(), x_input(), {}, "causal"), float32, {1, 3, 8},
+                       {0.2060554, 0.06388529, -0.1650734, 0.3146535, -0.5697318, 0.245428, 0.5476103, -0.4474912,
+                        0.09215664, -0.5376087, -0.02570556, 0.28795, 0.0105072, -0.2881472, 0.3776911, -0.2103961,
+                        0.2033807, 0.05742053, -0.1847878, 0.3091197, -0.5203406, 0.2239445, 0.5539359, -0.535644},
+                       2e-5));
+  // A custom encoder replaces the default stack (its own layer count).
+  nn::Transformer custom(8, 2, 1, 1, 16, 0.0f, nullptr, std::make_shared<nn::TransformerEncoder>(3, 8, 2, 16));
+  EXPECT_EQ(custom.parameters().count("encoder.layers.2.linear1.weight"), 1u);
+  EXPECT_EQ(custom.parameters().count("decoder.layers.1.linear1.weight"), 0u);
 }
 
 TEST(NnTransformer, GeluActivationAndDropoutInEval) {

@@ -348,11 +348,14 @@ void check_adjoint_identity(const ConvCase& c) {
 TEST(Conv, VmapMatchesLoop) {
   std::vector<float> xv = noise(3 * 2 * 6 * 5 * 3, 31), wv = noise(4 * 3 * 3 * 3, 32);
   array xs(xv.data(), {3, 2, 6, 5, 3}, float32), w(wv.data(), {4, 3, 3, 3}, float32);
-  auto f = std::function<array(const array&)>([&](const array& x) { return conv2d(x, w, {2, 1}, {1, 1}); });
-  array batched = vmap(f)(xs);
-  std::vector<array> parts;
-  for (int b = 0; b < 3; ++b) parts.push_back(f(take(xs, b, 0)));
-  EXPECT_TRUE(array_is(batched, float32, {3, 2, 3, 5, 4}, values(stack(parts)), 1e-5));
+  // Strided, and with unit strides (a custom function: its forward batched).
+  for (int s : {2, 1}) {
+    auto f = std::function<array(const array&)>([&](const array& x) { return conv2d(x, w, {s, 1}, {1, 1}); });
+    array batched = vmap(f)(xs);
+    std::vector<array> parts;
+    for (int b = 0; b < 3; ++b) parts.push_back(f(take(xs, b, 0)));
+    EXPECT_TRUE(array_is(batched, float32, {3, 2, s == 2 ? 3 : 6, 5, 4}, values(stack(parts)), 1e-5)) << s;
+  }
   // Batched over the weight, along axis 1.
   std::vector<float> wsv = noise(4 * 2 * 3 * 3 * 3, 33);
   array ws(wsv.data(), {4, 2, 3, 3, 3}, float32);
@@ -381,6 +384,8 @@ TEST(Conv, DtypesAndEmptyBatch) {
   EXPECT_TRUE(array_is(conv1d(astype(x, float64), astype(w, float64)), float64, {1, 3, 1}, values(ref), 1e-12));
   EXPECT_TRUE(array_is(conv1d(x, astype(w, float16)), float32, {1, 3, 1}, values(ref), 1e-6));
   EXPECT_TRUE(array_is(conv1d(zeros({0, 4, 2}), w), float32, {0, 3, 1}, {}));
+  // An empty spatial axis that padding makes long enough: all padding, zeros.
+  EXPECT_TRUE(array_is(conv1d(zeros({2, 0, 2}), w, 1, 1), float32, {2, 1, 1}, {0.0, 0.0}));
 }
 
 TEST(Conv, Errors) {
