@@ -1,16 +1,15 @@
 // Convolutions, channels-last as MLX: input (N, spatial..., C_in), weight
 // (C_out, kernel spatial..., C_in / groups), output (N, spatial..., C_out).
 //
-// They are composites: the input is dilated (input_dilation), padded, cut
-// into one strided slice per kernel tap, and the taps are joined along the
-// channel axis (im2col), so that the whole convolution is one matmul with
-// the reshaped weight (a batched matmul over the groups). With unit strides
-// each tap is a contiguous range of the flattened input (conv_unit_stride);
-// a depthwise convolution is an elementwise sum over taps (one fused
-// kernel). Written from
-// existing ops, they get vjp, jvp, vmap and compile from them; the gradient
-// of the input is the transposed convolution that the slices' and the
-// matmul's rules add up to.
+// Without groups, the patch matrix (im2col: one row per output position,
+// one column per kernel tap and input channel) is one gather through an
+// index table (GatherConv), multiplied by the reshaped weight in one
+// matmul, with a written-out vjp. Grouped convolutions are composites: the
+// input is dilated (input_dilation), padded, cut into one strided slice per
+// kernel tap, and the taps are joined along the channel axis for a batched
+// matmul over the groups; a depthwise convolution is an elementwise sum
+// over taps (one fused kernel). Written from existing ops, they get vjp,
+// jvp, vmap and compile from them.
 #include <algorithm>
 #include <tuple>
 
@@ -88,7 +87,8 @@ array pad_or_crop(const array& x, const std::vector<int>& lo, const std::vector<
 
 // Which element of a grid `from` each tap of a kernel reads for each
 // position of a grid `to` (both row-major over the spatial axes): for
-// position q and tap t, from-coordinate q + t * dilation - lo per axis.
+// position q and tap t, from-coordinate q * stride + t * dilation - lo per
+// axis.
 // Entries (positions x taps) that fall outside `from` are marked not inside
 // and read element 0 (the caller masks them).
 struct TapTable {
@@ -96,8 +96,8 @@ struct TapTable {
   std::vector<uint8_t> inside;
 };
 
-TapTable tap_table(const Shape& to, const Shape& from, const Shape& kernel, const std::vector<int>& dilation,
-                   const std::vector<int>& lo) {
+TapTable tap_table(const Shape& to, const Shape& from, const Shape& kernel, const std::vector<int>& stride,
+                   const std::vector<int>& dilation, const std::vector<int>& lo) {
   size_t spatial = to.size();
   int64_t positions = 1, taps = 1;
   for (size_t d = 0; d < spatial; ++d) {
@@ -112,7 +112,7 @@ TapTable tap_table(const Shape& to, const Shape& from, const Shape& kernel, cons
       int64_t at = 0;
       bool inside = true;
       for (size_t d = 0; d < spatial; ++d) {
-        int64_t i = int64_t(q[d]) + int64_t(tap[d]) * dilation[d] - lo[d];
+        int64_t i = int64_t(q[d]) * stride[d] + int64_t(tap[d]) * dilation[d] - lo[d];
         inside = inside && i >= 0 && i < from[d];
         at = at * from[d] + i;
       }
@@ -142,19 +142,19 @@ array gather_taps(const array& src, const TapTable& table, int64_t taps, const s
   return where(one_channel ? inside : expand_dims(inside, 2), gathered, array(0, src.dtype()));
 }
 
-// With unit strides the patch matrix is one gather: patches[n, o, tap, c]
-// = x[n, o + tap * dilation - lo, c] over the flattened spatial positions o
-// of the output, through an index table (positions x taps) computed here,
-// with the taps that fall into the padding masked to zero. One fused kernel
+// The patch matrix as one gather: patches[n, o, tap, c] = x[n, o * stride +
+// tap * dilation - lo, c] over the flattened spatial positions o of the
+// output, through an index table (positions x taps) computed here, with
+// the taps that fall into the padding masked to zero. One fused kernel
 // writes it (no padded copy of the input, no tap slices to join), and it
 // multiplies the weight as one matmul.
 //
 // Its vjp is written out rather than derived (vjp below): the derived one
 // would scatter the patches' cotangent back into the input, where the
-// input's gradient is itself such a convolution and the weight's one
-// matmul.
-struct UnitStrideConv {
-  std::vector<int> lo, kernel_dilation;  // padding before each spatial axis (negative: cropped)
+// input's gradient is itself a convolution (of the output's gradient,
+// dilated by the stride) and the weight's one matmul.
+struct GatherConv {
+  std::vector<int> stride, lo, kernel_dilation;  // lo: padding before each spatial axis (negative: cropped)
   Shape out_shape;
   std::string op;
 
@@ -169,7 +169,7 @@ struct UnitStrideConv {
       taps *= w.shape(d + 1);
     }
     TapTable table =
-        tap_table(spatial_of(out_shape), spatial_of(x.shape()), spatial_of(w.shape()), kernel_dilation, lo);
+        tap_table(spatial_of(out_shape), spatial_of(x.shape()), spatial_of(w.shape()), stride, kernel_dilation, lo);
     int in32 = int(detail::checked_dimension(op, in_positions, x.shape()));
     int depth = int(detail::checked_dimension(op, taps * c_in, w.shape()));
     int m = int(detail::checked_dimension(op, n * positions, x.shape()));
@@ -182,15 +182,22 @@ struct UnitStrideConv {
   // The cotangents of input and weight from the output's, `dy`.
   std::vector<array> vjp(const array& input, const array& w, const array& dy, const array& patches) const {
     int spatial = int(lo.size());
-    // The input's gradient: dy convolved with the kernel flipped and its
-    // channel axes swapped, padded so that each output spreads back over
-    // the taps that read it (the padding of a "full" correlation).
+    // The input's gradient: dy, dilated by the stride, convolved with the
+    // kernel flipped and its channel axes swapped, padded so that each
+    // output spreads back over the taps that read it (the padding of a
+    // "full" correlation); its output positions are the input's.
     std::vector<int> perm{int(w.ndim()) - 1};
     for (int d = 1; d <= spatial; ++d) perm.push_back(d);
     perm.push_back(0);
-    UnitStrideConv back{{}, kernel_dilation, input.shape(), op};
-    for (int d = 0; d < spatial; ++d) back.lo.push_back((w.shape(d + 1) - 1) * kernel_dilation[d] - lo[d]);
-    array dx = back.forward(dy, flip_spatial(transpose(w, perm)))[0];
+    // (Its forward directly: through conv_impl, tracing this rule would
+    // trace the rule of that convolution, and so on.)
+    GatherConv back{std::vector<int>(size_t(spatial), 1), {}, kernel_dilation, input.shape(), op};
+    array dy_dilated = dy;
+    for (int d = 0; d < spatial; ++d) {
+      back.lo.push_back((w.shape(d + 1) - 1) * kernel_dilation[d] - lo[d]);
+      dy_dilated = dilate_axis(dy_dilated, d + 1, stride[d]);
+    }
+    array dx = back.forward(dy_dilated, flip_spatial(transpose(w, perm)))[0];
     // (col2im, the patches' cotangent dy * W gathered back per input
     // position and summed over taps, reads less with fewer input than
     // output channels, but its gather-and-sum kernel ran at half the speed
@@ -201,7 +208,7 @@ struct UnitStrideConv {
   }
 };
 
-array conv_unit_stride(const array& x, const array& w, const UnitStrideConv& conv) {
+array conv_by_gather(const array& x, const array& w, const GatherConv& conv) {
   auto fun = custom_vjp(
       [conv](const std::vector<array>& p) { return conv.forward(p[0], p[1]); },
       [conv](const std::vector<array>& p, const std::vector<array>& cotangents, const std::vector<array>& outputs) {
@@ -275,11 +282,10 @@ array conv_impl(const std::string& op, array input, array weight, std::vector<in
   array x = detail::cast_to(input, t), w = detail::cast_to(weight, t);
   if (flip) w = flip_spatial(w);
   for (int d = 0; d < spatial; ++d) x = dilate_axis(x, d + 1, input_dilation[d]);
-  bool unit_strides = std::all_of(stride.begin(), stride.end(), [](int v) { return v == 1; });
   // (The gather needs an element to read: an empty input, all padding,
   // takes the general path.)
-  if (unit_strides && groups == 1 && taps > 1 && x.size() > 0 && c_out > 0)
-    return conv_unit_stride(x, w, UnitStrideConv{padding_lo, kernel_dilation, out_shape, op});
+  if (groups == 1 && taps > 1 && x.size() > 0 && c_out > 0)
+    return conv_by_gather(x, w, GatherConv{stride, padding_lo, kernel_dilation, out_shape, op});
   x = pad_or_crop(x, padding_lo, padding_hi);
 
   // One strided slice per kernel tap (row-major over the kernel's spatial

@@ -299,7 +299,12 @@ TEST(Conv, GradientsSatisfyTheAdjointIdentity) {
                             ConvCase{{2, 5, 6, 3}, {2, 2, 3, 3}, {1, 1}, {-1, 0}, {2, 1}, {1, 1}, {2, 1}, 1, true},
                             ConvCase{{1, 4, 3, 5, 2}, {3, 2, 2, 3, 2}, {1, 1, 1}, {1, 0, 1}, {0, 1, 1}, {1, 1, 1}, {1, 1, 1}},
                             // One input channel (gathered without the channel axis), more outputs.
-                            ConvCase{{2, 5, 4, 1}, {3, 3, 2, 1}, {1, 1}, {1, 0}, {1, 1}, {1, 1}, {1, 1}}})
+                            ConvCase{{2, 5, 4, 1}, {3, 3, 2, 1}, {1, 1}, {1, 0}, {1, 1}, {1, 1}, {1, 1}},
+                            // Strided without groups (gathered too): inputs the last window does not
+                            // reach, kernel dilation, input dilation with a flip.
+                            ConvCase{{2, 7, 6, 3}, {4, 3, 2, 3}, {2, 3}, {1, 0}, {0, 2}, {1, 1}, {1, 1}},
+                            ConvCase{{2, 11, 2}, {3, 3, 2}, {2}, {1}, {2}, {2}, {1}},
+                            ConvCase{{1, 5, 4, 2}, {2, 2, 2, 2}, {2, 2}, {1, 1}, {0, 1}, {1, 1}, {2, 1}, 1, true}})
     check_adjoint_identity(c);
 }
 
@@ -316,14 +321,17 @@ TEST(Conv, SecondOrderGradients) {
   for (int c_out : {2, 4}) {
     array x = mk({2, 5, 4, 3}, 41), w = mk({c_out, 3, 3, 3}, 42), r = mk({2, 5, 4, c_out}, 43),
           v = mk({2, 5, 4, 3}, 44);
-    auto input_grad_along_v = [&](const array& wt) {
-      auto loss = [&](const array& xt) { return sum(conv2d(xt, wt, {1, 1}, {1, 1}) * r); };
-      return sum(grad(std::function<array(const array&)>(loss))(x) * v);
-    };
-    auto direct = [&](const array& wt) { return sum(conv2d(v, wt, {1, 1}, {1, 1}) * r); };
-    array second = grad(std::function<array(const array&)>(input_grad_along_v))(w);
-    array first = grad(std::function<array(const array&)>(direct))(w);
-    EXPECT_TRUE(array_is(second, float32, w.shape(), values(first), 1e-5, 1e-5)) << "C_out " << c_out;
+    for (int s : {1, 2}) {
+      array rs = s == 1 ? r : mk({2, 3, 4, c_out}, 45);
+      auto input_grad_along_v = [&](const array& wt) {
+        auto loss = [&](const array& xt) { return sum(conv2d(xt, wt, {s, 1}, {1, 1}) * rs); };
+        return sum(grad(std::function<array(const array&)>(loss))(x) * v);
+      };
+      auto direct = [&](const array& wt) { return sum(conv2d(v, wt, {s, 1}, {1, 1}) * rs); };
+      array second = grad(std::function<array(const array&)>(input_grad_along_v))(w);
+      array first = grad(std::function<array(const array&)>(direct))(w);
+      EXPECT_TRUE(array_is(second, float32, w.shape(), values(first), 1e-5, 1e-5)) << "C_out " << c_out << " stride " << s;
+    }
   }
 }
 
