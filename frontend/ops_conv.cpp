@@ -88,9 +88,8 @@ array pad_or_crop(const array& x, const std::vector<int>& lo, const std::vector<
 // Which element of a grid `from` each tap of a kernel reads for each
 // position of a grid `to` (both row-major over the spatial axes): for
 // position q and tap t, from-coordinate q * stride + t * dilation - lo per
-// axis.
-// Entries (positions x taps) that fall outside `from` are marked not inside
-// and read element 0 (the caller masks them).
+// axis. Entries (positions x taps) that fall outside `from` are marked not
+// inside and read element 0 (the caller masks them).
 struct TapTable {
   std::vector<int32_t> at;
   std::vector<uint8_t> inside;

@@ -77,15 +77,20 @@ void check_pool(const char* name, std::pair<int, int> k, std::pair<int, int> s, 
                                 "] kernel size and stride must be positive, padding at most half the kernel");
 }
 
-// The taps of the kernel as strided slices of the padded input `xp`,
-// combined by maximum or sum: one elementwise kernel.
-array combine_taps(const array& xp, std::pair<int, int> k, std::pair<int, int> s, int ho, int wo, bool is_max) {
+// Kernel tap (i, j) of every window: a strided slice of the padded input
+// `xp`, of the pooled shape (N, ho, wo, C).
+array window_tap(const array& xp, int i, int j, std::pair<int, int> s, int ho, int wo) {
   int n = xp.shape()[0], c = xp.shape()[3];
+  return slice(xp, {0, i, j, 0}, {n, i + (ho - 1) * s.first + 1, j + (wo - 1) * s.second + 1, c},
+               {1, s.first, s.second, 1});
+}
+
+// The taps combined by maximum or sum: one elementwise kernel.
+array combine_taps(const array& xp, std::pair<int, int> k, std::pair<int, int> s, int ho, int wo, bool is_max) {
   std::optional<array> out;
   for (int i = 0; i < k.first; ++i)
     for (int j = 0; j < k.second; ++j) {
-      array tap = slice(xp, {0, i, j, 0}, {n, i + (ho - 1) * s.first + 1, j + (wo - 1) * s.second + 1, c},
-                        {1, s.first, s.second, 1});
+      array tap = window_tap(xp, i, j, s, ho, wo);
       out = !out ? tap : is_max ? maximum(*out, tap) : *out + tap;
     }
   return *out;
@@ -105,11 +110,7 @@ array tiled_pool_vjp(const array& xp, const array& y, const array& dy, std::pair
     if (!is_max) return broadcast_to(reshape(dy / array(float(k.first * k.second), y.dtype()), per_window), tiled);
     array hits = zeros_like(y);
     for (int i = 0; i < k.first; ++i)
-      for (int j = 0; j < k.second; ++j) {
-        array tap = slice(xp, {0, i, j, 0}, {n, i + (ho - 1) * k.first + 1, j + (wo - 1) * k.second + 1, c},
-                          {1, k.first, k.second, 1});
-        hits = hits + astype(equal(tap, y), y.dtype());
-      }
+      for (int j = 0; j < k.second; ++j) hits = hits + astype(equal(window_tap(xp, i, j, k, ho, wo), y), y.dtype());
     array windows = reshape(slice(xp, {0, 0, 0, 0}, {n, ho * k.first, wo * k.second, c}), tiled);
     return where(equal(windows, reshape(y, per_window)), reshape(dy / hits, per_window), array(0, y.dtype()));
   }();
@@ -138,7 +139,8 @@ array pool(const char* name, const array& x, std::pair<int, int> k, std::pair<in
     array out = combine_taps(in, k, s, ho, wo, is_max);
     return is_max ? out : out * array(scale, in.dtype());
   };
-  // Overlapping windows: the derived gradient (a scatter per tap).
+  // Windows that do not tile the input: the derived gradient (a scatter
+  // per tap).
   if (s != k) return forward(xp);
   auto pooled = custom_vjp([=](const std::vector<array>& in) { return std::vector<array>{forward(in[0])}; },
                            [=](const std::vector<array>& in, const std::vector<array>& cotangents,
