@@ -159,6 +159,11 @@ int main(int argc, char** argv) {
     for (size_t i = 0; i < text.size(); ++i) ids[i] = vocab.encode(text[i]);
     std::fprintf(stderr, "text: %zu characters, %d distinct\n", text.size(), vocab.size());
 
+    // Training flushes subnormal results to zero (device.h): Adam's moments
+    // decay through the subnormal range for weights without gradient
+    // (embeddings of characters absent from the batch), where each
+    // operation costs x86 CPUs a microcode assist.
+    set_flush_denormal(true);
     random::seed(opt.seed);
     CharTransformer model(vocab.size(), opt.context, opt.dims, opt.heads, opt.layers);
     if (!opt.load.empty()) {

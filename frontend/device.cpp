@@ -6,6 +6,7 @@
 
 #include "codegen/backends.h"
 #include "runtime/env.h"
+#include "runtime/float_control.h"
 
 namespace kiln {
 
@@ -37,6 +38,9 @@ Device detail::initial_device() {
 }
 
 bool is_available(const Device& d) { return codegen::backend_available(d); }
+
+bool set_flush_denormal(bool flush) { return runtime::set_flush_denormal(flush); }
+bool flush_denormal() { return runtime::flush_denormal(); }
 
 Device default_device() {
   DefaultDevice& s = state();

@@ -27,6 +27,20 @@ void set_default_device(const Device& d);
 // when an OpenCL device can be opened (codegen/backends.h).
 bool is_available(const Device& d);
 
+// Whether the CPU backend's kernels and host steps flush subnormal float
+// results (|x| < 1.2e-38 in float32) to zero. Off by default (IEEE 754, as
+// NumPy and the reference interpreter); set_flush_denormal(true) or
+// KILN_FLUSH_DENORMAL=1 turn it on for speed: arithmetic on subnormals is
+// about a hundred times slower on x86, and training makes them (optimizer
+// state decaying towards zero). Applies to compiled and eager evaluation;
+// the caller's own floating-point mode is left as it was (details in
+// runtime/float_control.h). As torch.set_flush_denormal, it returns whether
+// this CPU supports flushing (x86-64 and AArch64; elsewhere the call does
+// nothing and returns false). Process-wide; applies to evaluations that
+// start after the call.
+bool set_flush_denormal(bool flush);
+bool flush_denormal();
+
 // "Device(cpu, 0)".
 std::ostream& operator<<(std::ostream& os, const Device& d);
 

@@ -1,5 +1,6 @@
 #include "runtime/executable.h"
 
+#include "runtime/float_control.h"
 #include "runtime/profile.h"
 
 #include <atomic>
@@ -17,6 +18,7 @@ std::vector<BufferPtr> Executable::run(const std::vector<BufferPtr>& inputs) con
   if (inputs.size() != input_slots.size())
     throw std::invalid_argument("[execute] expected " + std::to_string(input_slots.size()) + " inputs, got " +
                                 std::to_string(inputs.size()));
+  ScopedFloatControl mode(with_flush_denormal(float_control(), flush_denormal()));
   std::vector<BufferPtr> slots(static_cast<size_t>(num_slots));
   for (size_t i = 0; i < inputs.size(); ++i) slots[size_t(input_slots[i])] = inputs[i];
   for (const auto& [slot, buffer] : constants) slots[size_t(slot)] = buffer;

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "runtime/env.h"
+#include "runtime/float_control.h"
 
 namespace kiln::runtime {
 
@@ -74,15 +75,20 @@ void ThreadPool::run_chunks() {
 void ThreadPool::worker_loop() {
   uint64_t seen = 0;
   for (;;) {
+    uint64_t control;
     {
       std::unique_lock<std::mutex> lock(mutex_);
       wake_.wait(lock, [&] { return stopping_ || generation_ != seen; });
       if (stopping_) return;
       seen = generation_;
+      control = float_control_;
       ++active_;
     }
     inside_pool = true;
-    run_chunks();
+    {
+      ScopedFloatControl mode(control);
+      run_chunks();
+    }
     inside_pool = false;
     {
       std::lock_guard<std::mutex> lock(mutex_);
@@ -113,6 +119,7 @@ void ThreadPool::parallel_for(int64_t n, int64_t grain,
     // A few chunks per thread balance uneven progress; never below grain.
     chunk_ = std::max(grain, (n + 4 * size() - 1) / (4 * size()));
     next_ = 0;
+    float_control_ = float_control();
     ++generation_;
   }
   wake_.notify_all();

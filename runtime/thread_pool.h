@@ -31,6 +31,7 @@ class ThreadPool {
   // Calls fn(begin, end) over disjoint chunks covering [0, n), each at least
   // `grain` long (but the last), on the pool's threads and the caller's.
   // Returns when all chunks are done. Calls from several threads serialize.
+  // The chunks run under the caller's floating-point mode (float_control.h).
   void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn);
 
  private:
@@ -45,6 +46,7 @@ class ThreadPool {
   std::condition_variable wake_, done_;
   const std::function<void(int64_t, int64_t)>* fn_ = nullptr;
   int64_t n_ = 0, chunk_ = 0, next_ = 0;
+  uint64_t float_control_ = 0;  // the caller's, for the workers
   int active_ = 0;
   uint64_t generation_ = 0;
   bool stopping_ = false;

@@ -19,6 +19,7 @@
 #include "child_process.h"
 #include "codegen/opencl/opencl_backend.h"
 #include "opencl_test.h"
+#include "runtime/float_control.h"
 #include "test_helpers.h"
 
 using namespace kiln;
@@ -434,4 +435,71 @@ TEST(DeviceGpu, TransformsRunOnTheGpu) {
     EXPECT_EQ(gpu[k].shape(), cpu[k].shape());
     EXPECT_TRUE(allclose(gpu[k], cpu[k], 1e-5, 1e-5).item<bool>());
   }
+}
+
+// ---- flushing subnormal results ----------------------------------------------------
+
+namespace {
+
+// x * x for x = 1e-20 in float32: 1e-40, a subnormal (IEEE), or 0 (flushed).
+// A million elements, so that the pool's worker threads compute chunks too.
+std::vector<float> square_of_tiny(const std::function<array(const array&)>& f) {
+  std::vector<float> data(1 << 20, 1e-20f);
+  array x(data.data(), Shape{int(data.size())});
+  array y = f(x);
+  eval(y);
+  const float* p = y.data<float>();
+  return std::vector<float>(p, p + y.size());
+}
+
+int count_nonzero(const std::vector<float>& v) {
+  int n = 0;
+  for (float e : v) n += e != 0.0f;
+  return n;
+}
+
+struct RestoreFlush {
+  bool saved = flush_denormal();
+  ~RestoreFlush() { set_flush_denormal(saved); }
+};
+
+}  // namespace
+
+TEST(FlushDenormal, OffByDefaultSubnormalResultsAreKept) {
+  ASSERT_FALSE(flush_denormal());
+  std::vector<float> y = square_of_tiny([](const array& x) { return x * x; });
+  float expected = 1e-20f * 1e-20f;  // this thread's mode: IEEE
+  ASSERT_NE(expected, 0.0f);
+  for (float e : y) ASSERT_EQ(e, expected);
+}
+
+TEST(FlushDenormal, OnEveryThreadFlushesAndTheCallersModeIsRestored) {
+  RestoreFlush restore;
+  if (!set_flush_denormal(true)) GTEST_SKIP() << "this CPU cannot flush";
+  EXPECT_TRUE(flush_denormal());
+  uint64_t before = runtime::float_control();
+  auto square = [](const array& x) { return x * x; };
+  auto compiled = compile([&](const std::vector<array>& a) { return std::vector<array>{square(a[0])}; });
+  EXPECT_EQ(count_nonzero(square_of_tiny(square)), 0);  // eager
+  EXPECT_EQ(count_nonzero(square_of_tiny([&](const array& x) { return compiled({x})[0]; })), 0);
+  EXPECT_EQ(runtime::float_control(), before);
+  volatile float tiny = 1e-20f;
+  EXPECT_NE(tiny * tiny, 0.0f) << "the caller's own arithmetic is not flushed";
+
+  // Off again: the pool's workers follow (they keep no mode of their own).
+  set_flush_denormal(false);
+  EXPECT_EQ(count_nonzero(square_of_tiny(square)), 1 << 20);
+  EXPECT_EQ(count_nonzero(square_of_tiny([&](const array& x) { return compiled({x})[0]; })), 1 << 20);
+}
+
+TEST(FlushDenormal, KilnFlushDenormalVariable) {
+  auto initial_with = [](const char* value) {
+    return kiln_test::in_child([&]() -> std::string {
+      setenv("KILN_FLUSH_DENORMAL", value, 1);
+      return runtime::flush_denormal_from_environment() ? "on" : "off";
+    });
+  };
+  EXPECT_EQ(initial_with("1"), "on");
+  EXPECT_EQ(initial_with("0"), "off");
+  EXPECT_EQ(initial_with("yes"), "off");  // with a warning
 }
