@@ -440,6 +440,58 @@ TEST(JitKernels, ElementRangesCutRows) {
     for (int c = 0; c < 7; ++c) EXPECT_EQ(out[r * 7 + c], 2.0f * float(r * 7 + c) + float(100 * (c * 5 + r))) << r << "," << c;
 }
 
+// Each call finds its first row's leading indices by division, then
+// advances them row by row, carrying across dimensions (emit.cpp): ranges
+// that start at any row of a rank-4 output, rows of 2 (element ranges) and
+// of one reduction each (row ranges), with a transposed operand.
+TEST(JitKernels, RowIndicesCarryAcrossDimensions) {
+  const int n = 3 * 4 * 5 * 2;
+  std::vector<float> a(n), b(n);
+  for (int i = 0; i < n; ++i) {
+    a[size_t(i)] = float(i);
+    b[size_t(i)] = float(1000 * i);
+  }
+  auto run = [&](const std::function<array(const array&, const array&)>& fun, Shape out_shape, int64_t units,
+                 const std::vector<std::pair<int64_t, int64_t>>& ranges) {
+    ir::Function f = detail::trace(
+        [&](const std::vector<array>& x) { return std::vector<array>{fun(x[0], x[1])}; },
+        {ir::Type{float32, {3, 4, 5, 2}}, ir::Type{float32, {2, 5, 4, 3}}});
+    passes::Plan plan = passes::plan_fusion(f);
+    EXPECT_EQ(plan.steps.size(), 1u);
+    const passes::Step& st = plan.steps[0];
+    EXPECT_EQ(st.kernel.outer_extent(std::vector<int>(out_shape.begin(), out_shape.end())), units);
+    codegen::KernelHandle kernel = codegen::get_kernel(st.kernel);
+    int64_t size = 1;
+    for (auto d : out_shape) size *= d;
+    std::vector<float> out(size_t(size), -1.0f);
+    void* args[] = {a.data(), b.data(), out.data(), const_cast<int64_t*>(st.params.data())};
+    if (st.args[0] != 0) std::swap(args[0], args[1]);
+    for (auto [lo, hi] : ranges) kernel->fn(args, lo, hi);
+    return out;
+  };
+  // out[i,j,k,l] = 2 a[i,j,k,l] + b[l,k,j,i]: element ranges over 120.
+  std::vector<float> e = run([](const array& x, const array& y) { return x * 2.0f + transpose(y); },
+                             {3, 4, 5, 2}, n, {{0, 7}, {7, 8}, {8, 61}, {61, 61}, {61, 99}, {99, 120}});
+  for (int i = 0; i < 3; ++i)
+    for (int j = 0; j < 4; ++j)
+      for (int k = 0; k < 5; ++k)
+        for (int l = 0; l < 2; ++l)
+          EXPECT_EQ(e[size_t(((i * 4 + j) * 5 + k) * 2 + l)],
+                    2.0f * a[size_t(((i * 4 + j) * 5 + k) * 2 + l)] + b[size_t(((l * 5 + k) * 4 + j) * 3 + i)])
+              << i << j << k << l;
+  // out[i,j,k] = sum_l a[i,j,k,l] * b[l,k,j,i]: row ranges over 60 rows.
+  std::vector<float> r = run([](const array& x, const array& y) { return sum(x * transpose(y), -1); }, {3, 4, 5},
+                             12, {{0, 1}, {1, 5}, {5, 12}});
+  for (int i = 0; i < 3; ++i)
+    for (int j = 0; j < 4; ++j)
+      for (int k = 0; k < 5; ++k) {
+        float want = 0;
+        for (int l = 0; l < 2; ++l)
+          want += a[size_t(((i * 4 + j) * 5 + k) * 2 + l)] * b[size_t(((l * 5 + k) * 4 + j) * 3 + i)];
+        EXPECT_EQ(r[size_t((i * 4 + j) * 5 + k)], want) << i << j << k;
+      }
+}
+
 // More threads than rows: a 3 x 40000 kernel, elementwise and with rows.
 TEST(JitKernels, FewLongRowsOnManyThreads) {
   int threads = runtime::ThreadPool::global().size();
