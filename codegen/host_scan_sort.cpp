@@ -19,9 +19,11 @@
 // stable by construction (values of 4 or 8 bytes sort as bare keys and are
 // rebuilt from them). A single long line sorts on all threads: one stable
 // pass distributes it by the key's top bits, then the buckets radix-sort at
-// once. argpartition finds the element of rank kth (with a small sorted
-// buffer when kth is near an end, as in topk, else with std::nth_element on
-// (key, index)) and then splits the line around it in one ordered pass.
+// once. argpartition works on the line's bare keys: near an end (topk) it
+// selects the few items on that side of rank kth in a small sorted buffer
+// and writes the other indices as runs between theirs; elsewhere it finds
+// the element of rank kth with std::nth_element on (key, index) and splits
+// the line around it in one ordered pass.
 #include "codegen/host_scan_sort.h"
 
 #include <algorithm>
@@ -454,6 +456,7 @@ inline uint64_t key_of(uint64_t k) { return k; }
 constexpr int64_t kRadixMin = 2048;              // shorter lines use std::sort
 constexpr int64_t kSplitMin = int64_t(1) << 16;  // longer single lines sort in parallel parts
 constexpr int64_t kSelectMax = 32;               // argpartition near an end: a small sorted buffer
+constexpr int64_t kSelectBlock = 16;             // keys it tests together against the buffer's edge
 
 // Scratch space from the runtime's allocator, which recycles big buffers:
 // fresh pages would cost a fault each on every call.
@@ -578,52 +581,93 @@ struct Line {
   int64_t at(int64_t j) const { return base + j * inner; }
 };
 
-// The rank-kth item of items[0..n) (in index order, left unchanged): with
-// a small sorted buffer when kth is within kSelectMax of an end, else
-// nth_element on a copy in tmp.
-template <class K>
-Item<K> select_kth(const Item<K>* items, Item<K>* tmp, int64_t n, int64_t kth) {
-  const int64_t high = n - kth;  // items at or above rank kth
-  if (high <= kSelectMax || kth + 1 <= kSelectMax) {
-    const bool top = high <= kSelectMax;
-    const int64_t m = top ? high : kth + 1;
-    Item<K> buf[kSelectMax];
-    int64_t size = 0;
-    // top: the m largest, ascending (buf[0] the smallest of them);
-    // bottom: the m smallest, descending (buf[0] the largest of them).
-    auto before = [top](const Item<K>& a, const Item<K>& b) { return top ? item_less(a, b) : item_less(b, a); };
-    for (int64_t j = 0; j < n; ++j) {
-      const Item<K> it = items[j];
-      if (size == m && !before(buf[0], it)) continue;
-      int64_t pos;
-      if (size < m) {
-        pos = size++;
-        while (pos > 0 && before(it, buf[pos - 1])) buf[pos] = buf[pos - 1], --pos;
-      } else {
-        pos = 0;
-        while (pos + 1 < m && before(buf[pos + 1], it)) buf[pos] = buf[pos + 1], ++pos;
+// The m largest items (top) or the m smallest of the line whose keys are
+// keys[0..n) (item j is {keys[j], j}), in buf: top ascending, else
+// descending, so buf[0] is the one of rank n - m, or m - 1.
+template <bool top, class K>
+void select_extremes(const K* keys, int64_t n, int64_t m, Item<K>* buf) {
+  auto before = [](const Item<K>& a, const Item<K>& b) { return top ? item_less(a, b) : item_less(b, a); };
+  // Once the buffer is full, most items fail on the key alone, compared
+  // with a copy of buf[0]'s key that stays in a register (the array's is
+  // reloaded for every item); then the exact test, with the index.
+  int64_t size = 0;
+  K edge = 0;
+  for (int64_t j = 0; j < n; ++j) {
+    if (size == m) {
+      // Whole blocks without a candidate, one branch per block (the loop
+      // over a block vectorizes), then item by item.
+      for (; j + kSelectBlock <= n; j += kSelectBlock) {
+        bool any = false;
+        for (int64_t u = 0; u < kSelectBlock; ++u) any |= top ? keys[j + u] >= edge : keys[j + u] <= edge;
+        if (any) break;
       }
-      buf[pos] = it;
+      if (j == n) break;
+      if (top ? keys[j] < edge : keys[j] > edge) continue;
     }
-    return buf[0];
+    const Item<K> it{keys[j], uint32_t(j)};
+    if (size == m && !before(buf[0], it)) continue;
+    int64_t pos;
+    if (size < m) {
+      pos = size++;
+      while (pos > 0 && before(it, buf[pos - 1])) buf[pos] = buf[pos - 1], --pos;
+    } else {
+      pos = 0;
+      while (pos + 1 < m && before(buf[pos + 1], it)) buf[pos] = buf[pos + 1], ++pos;
+    }
+    buf[pos] = it;
+    edge = buf[0].key;
   }
-  std::copy(items, items + n, tmp);
-  std::nth_element(tmp, tmp + kth, tmp + n, item_less<K>);
-  return tmp[kth];
 }
 
+// argpartition of a line through its bare keys (in `keys`, n of them): in
+// index order, the items before the one of rank kth, that one, the rest.
 template <class K>
-void argpartition_line(const Op& op, const Tensor& x, Tensor& out, const Line& l, Item<K>* items, Item<K>* tmp) {
+void argpartition_line(const Op& op, const Tensor& x, Tensor& out, const Line& l, K* keys, Item<K>* tmp) {
   with_keys<K>(x.type.dtype, x.buffer->data(), [&](const auto& key) {
-    for (int64_t j = 0; j < l.n; ++j) items[j] = {key(l.at(j)), uint32_t(j)};
+    for (int64_t j = 0; j < l.n; ++j) keys[j] = key(l.at(j));
   });
-  const int64_t kth = op.int_attr("kth");
-  const Item<K> pivot = select_kth(items, tmp, l.n, kth);
-  // In index order: those before the pivot, the pivot, the rest.
+  const int64_t n = l.n, kth = op.int_attr("kth");
   uint32_t* o = static_cast<uint32_t*>(out.buffer->data());
+  // Indices [from, to) at positions pos, pos + 1, ... of the line.
+  auto write_run = [&](int64_t pos, int64_t from, int64_t to) {
+    if (l.inner == 1) {
+      uint32_t* d = o + l.base + pos;
+      const uint32_t first = uint32_t(from);
+      for (uint32_t i = 0; i < uint32_t(to - from); ++i) d[i] = first + i;
+    } else {
+      for (int64_t j = from; j < to; ++j) o[l.at(pos + j - from)] = uint32_t(j);
+    }
+  };
+  const bool top = n - kth <= kSelectMax;
+  if (top || kth + 1 <= kSelectMax) {
+    // Near an end (topk): the few items on the near side of rank kth, the
+    // pivot among them, are selected; the rest are runs of indices between
+    // theirs, written without comparing keys again.
+    const int64_t m = top ? n - kth : kth + 1;
+    Item<K> buf[kSelectMax];
+    if (top) select_extremes<true>(keys, n, m, buf);
+    else select_extremes<false>(keys, n, m, buf);
+    const uint32_t pivot = buf[0].index;
+    uint32_t few[kSelectMax];
+    for (int64_t i = 0; i < m; ++i) few[i] = buf[i].index;
+    std::sort(few, few + m);
+    int64_t others = top ? 0 : kth + 1, near = top ? kth + 1 : 0, from = 0;
+    for (int64_t i = 0; i < m; ++i) {
+      write_run(others, from, few[i]);
+      others += few[i] - from;
+      from = few[i] + 1;
+      if (few[i] != pivot) o[l.at(near++)] = few[i];
+    }
+    write_run(others, from, n);
+    o[l.at(kth)] = pivot;
+    return;
+  }
+  for (int64_t j = 0; j < n; ++j) tmp[j] = {keys[j], uint32_t(j)};
+  std::nth_element(tmp, tmp + kth, tmp + n, item_less<K>);
+  const Item<K> pivot = tmp[kth];
   int64_t left = 0, right = kth + 1;
-  for (int64_t j = 0; j < l.n; ++j) {
-    if (item_less(items[j], pivot)) o[l.at(left++)] = uint32_t(j);
+  for (int64_t j = 0; j < n; ++j) {
+    if (item_less(Item<K>{keys[j], uint32_t(j)}, pivot)) o[l.at(left++)] = uint32_t(j);
     else if (uint32_t(j) != pivot.index) o[l.at(right++)] = uint32_t(j);
   }
   o[l.at(kth)] = pivot.index;
@@ -742,7 +786,7 @@ void sort_all(const Op& op, const Tensor& x, Tensor& out) {
   };
   auto run = [&](const Line& l, void* a, void* b, int64_t parts) {
     if (op.kind == OpKind::Argpartition)
-      return argpartition_line<K>(op, x, out, l, static_cast<Item<K>*>(a), static_cast<Item<K>*>(b));
+      return argpartition_line<K>(op, x, out, l, static_cast<K*>(a), static_cast<Item<K>*>(b));
     if (!bare) return sort_line_items<K>(op, x, out, l, static_cast<Item<K>*>(a), static_cast<Item<K>*>(b), parts);
     K* ka = static_cast<K*>(a);
     K* kb = static_cast<K*>(b);
