@@ -91,10 +91,12 @@ struct LinalgSiblings {
 
 // Custom ops (calls of functions with custom rules) run as their forward
 // functions' ops, inlined here so fusion and the kernel emitter never see
-// one. No CSE runs afterwards: a checkpoint's recomputation stays separate
-// from the forward pass (passes/custom.h).
+// one. Canonicalization runs again, since the inlined ops meet their
+// callers' (a pooling gradient's merging reshape, the ReLU gradient reading
+// it); CSE does not: a checkpoint's recomputation stays separate from the
+// forward pass (passes/custom.h).
 ir::Function without_calls(ir::Function f) {
-  return passes::has_custom_ops(f) ? passes::inline_custom(f) : std::move(f);
+  return passes::has_custom_ops(f) ? passes::canonicalize(passes::inline_custom(f)) : std::move(f);
 }
 }  // namespace
 

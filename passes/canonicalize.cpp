@@ -27,6 +27,8 @@
 //      a slice of the whole operand with stride 1, a pad by nothing and a
 //        concatenate of one operand -> the operand;
 //  * select(c, a, b) with c all true -> a, all false -> b; select(c, a, a) -> a;
+//  * an elementwise op of a reshape that merges dimensions of x is computed
+//    in x's shape and reshaped after (elementwise_before_merge);
 //  * sum(broadcast(x)) over broadcast-created axes -> x * (number of copies);
 //  * transpose(matmul(a, b)) over the last two axes -> matmul(bᵀ, aᵀ) when
 //    the float matmul has no other user: BLAS reads the transposed operands
@@ -48,6 +50,7 @@
 
 #include "ir/element.h"
 #include "ir/interpreter.h"
+#include "passes/fusion.h"
 #include "passes/pass_manager.h"
 
 namespace kiln::passes {
@@ -210,7 +213,44 @@ class Rewriter {
       changed_ = true;
       return *v;
     }
+    if (auto v = elementwise_before_merge(op)) {
+      changed_ = true;
+      return *v;
+    }
     return out_.add_op(std::move(op));
+  }
+
+  // An elementwise op reading a reshape that merges dimensions of x (and
+  // only merges them) is computed in x's shape, and the reshape moved after
+  // it: its other operands are reshaped to that shape, which only splits
+  // dimensions, and kernels read through such a reshape. So x fuses into
+  // the op instead of being materialized for the merge (max pooling's
+  // gradient, [n, h/2, 2, w/2, 2, c] merged to [n, h, w, c], and the ReLU's
+  // gradient after it are one kernel, not two passes over the image).
+  std::optional<int> elementwise_before_merge(const Op& op) {
+    if (!ir::is_elementwise(op.kind)) return std::nullopt;
+    const ir::Shape& shape = op.type.shape;
+    const ir::Shape* finer = nullptr;
+    for (int o : op.operands) {
+      if (type(o).shape != shape) return std::nullopt;
+      const Op* r = def(o);
+      if (!finer && r && r->kind == OpKind::Reshape) {
+        const ir::Shape& s = type(r->operands[0]).shape;
+        if (!is_splitting_reshape(s, shape) && is_splitting_reshape(shape, s)) finer = &s;
+      }
+    }
+    if (!finer) return std::nullopt;
+    const ir::Shape fine = *finer;  // (out_ grows below)
+    std::vector<int> operands;
+    for (int o : op.operands) {
+      const Op* r = def(o);
+      if (r && r->kind == OpKind::Reshape && type(r->operands[0]).shape == fine)
+        operands.push_back(r->operands[0]);
+      else
+        operands.push_back(value_for(ir::make_op(OpKind::Reshape, {o}, Type{type(o).dtype, fine})));
+    }
+    int v = value_for(ir::make_op(op.kind, operands, Type{op.type.dtype, fine}, op.attrs));
+    return value_for(ir::make_op(OpKind::Reshape, {v}, op.type));
   }
 
   // transpose(matmul(a, b)) swapping the last two axes, where the matmul

@@ -92,22 +92,6 @@ bool is_fusible_take(const Function& f, const Op& op, const runtime::Capabilitie
   return f.is_input(x) || f.def(x).kind != OpKind::Constant || !is_splat(f.def(x));
 }
 
-// A reshape that only splits dimensions (and adds/drops size-1 ones) is an
-// affine re-indexing; one that merges dimensions needs its operand in memory.
-bool is_splitting_reshape(const Shape& in, const Shape& out) {
-  Shape a, b;
-  for (auto d : in) if (d != 1) a.push_back(d);
-  for (auto d : out) if (d != 1) b.push_back(d);
-  size_t j = 0;
-  for (auto d : a) {
-    if (d == 0) return false;
-    int64_t prod = 1;
-    while (j < b.size() && prod < d) prod *= b[j++];
-    if (prod != d) return false;
-  }
-  return j == b.size();
-}
-
 // Ops the kernel emitters implement, as far as the backend's capabilities
 // allow. Complex values, integer power and narrowing casts from float64
 // to 16-bit floats run as host ops.
@@ -359,6 +343,20 @@ Plan plan_fusion(const Function& f, const runtime::Capabilities& caps) {
       s.kernel.schedule = kernel::schedule_kernel(s.kernel, schedule_options(s.on_host ? kHostCapabilities : caps),
                                                   {-1, f.value_type(s.value).nbytes()});
   return plan;
+}
+
+bool is_splitting_reshape(const Shape& in, const Shape& out) {
+  Shape a, b;
+  for (auto d : in) if (d != 1) a.push_back(d);
+  for (auto d : out) if (d != 1) b.push_back(d);
+  size_t j = 0;
+  for (auto d : a) {
+    if (d == 0) return false;
+    int64_t prod = 1;
+    while (j < b.size() && prod < d) prod *= b[j++];
+    if (prod != d) return false;
+  }
+  return j == b.size();
 }
 
 bool is_splat(const Op& op) {
