@@ -24,8 +24,10 @@ constexpr int64_t kParallelMultiplyAdds = int64_t(1) << 20;
 // the others, so cutting the longer side re-packs the smaller operand).
 //
 // When both sides of C are too short to cut (a weight's gradient, 16 x 9
-// summed over 100,352 positions), the depth is cut instead: each thread
-// sums its share of k into its own C, and the pieces are added.
+// summed over 100,352 positions), or the depth is much longer than them
+// (a convolution's weight gradient, 32 x 144 over 25,088: 13% faster cut
+// along k), the depth is cut instead: each thread sums its share of k into
+// its own C, and the pieces are added.
 template <typename T, typename Gemm>
 void one_product(Gemm gemm, int64_t m, int64_t n, int64_t k, const T* a, bool ta, const T* b, bool tb, T* c) {
   auto call_deep = [&](int64_t rows, int64_t cols, int64_t depth, const T* a0, const T* b0, T* c0) {
@@ -39,7 +41,7 @@ void one_product(Gemm gemm, int64_t m, int64_t n, int64_t k, const T* a, bool ta
     call(m, n, a, b, c);
     return;
   }
-  if (std::max(m, n) < 2 * 16) {
+  if (std::max(m, n) < 2 * 16 || k >= 8 * std::max(m, n)) {
     int64_t piece = (k + threads - 1) / threads;
     std::vector<T> partial(size_t((threads - 1) * m * n));
     pool.parallel_for(k, piece, [&](int64_t k0, int64_t k1) {

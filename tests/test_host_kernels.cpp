@@ -401,11 +401,12 @@ TEST(HostKernels, OpenBlasRunsTheWidestKernelsTheCpuHas) {
 // weight's gradient over 70,001 positions) is cut along its depth, each
 // thread summing its share: against a double-precision sum, every
 // transposition, on a pool of 3 threads (uneven shares).
-TEST(HostKernels, DeepNarrowMatmulSplitsItsDepth) {
+TEST(HostKernels, DeepMatmulSplitsItsDepth) {
   runtime::ThreadPool& pool = runtime::ThreadPool::global();
   const int threads = pool.size();
   pool.set_size(3);
-  const int64_t m = 16, n = 9, k = 70001;
+  // Narrow (16 x 9) and wide but deep (40 x 48 over 3000): both cut k.
+  for (auto [m, n, k] : std::vector<std::tuple<int64_t, int64_t, int64_t>>{{16, 9, 70001}, {40, 48, 3001}}) {
   std::vector<float> a(size_t(m * k)), b(size_t(k * n));
   for (size_t i = 0; i < a.size(); ++i) a[i] = float(int64_t(i * 7919 % 1999) - 999) / 1000.0f;
   for (size_t i = 0; i < b.size(); ++i) b[i] = float(int64_t(i * 104729 % 2003) - 1001) / 1000.0f;
@@ -424,6 +425,7 @@ TEST(HostKernels, DeepNarrowMatmulSplitsItsDepth) {
               << "trans " << ta << tb << " at " << i << "," << j;
         }
     }
+  }
   pool.set_size(threads);
 }
 
