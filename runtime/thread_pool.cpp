@@ -1,15 +1,30 @@
 #include "runtime/thread_pool.h"
 
 #include <algorithm>
+#include <chrono>
 #include <stdexcept>
 #include <string>
 
 #include "runtime/env.h"
 #include "runtime/float_control.h"
 
+#if defined(__x86_64__) || defined(_M_X64)
+#include <immintrin.h>
+#endif
+
 namespace kiln::runtime {
 
 namespace {
+constexpr std::chrono::microseconds kSpin{100};
+
+void pause() {
+#if defined(__x86_64__) || defined(_M_X64)
+  _mm_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield");
+#endif
+}
+
 // Set while a thread runs chunks of a parallel_for: a nested call runs
 // inline instead of waiting for the pool it is part of.
 thread_local bool inside_pool = false;
@@ -45,6 +60,7 @@ void ThreadPool::set_size(int threads) {
 
 void ThreadPool::start(int threads) {
   stopping_ = false;
+  spin_ = unsigned(threads) <= std::max(1u, std::thread::hardware_concurrency());
   for (int i = 1; i < std::max(1, threads); ++i) workers_.emplace_back([this] { worker_loop(); });
 }
 
@@ -75,6 +91,15 @@ void ThreadPool::run_chunks() {
 void ThreadPool::worker_loop() {
   uint64_t seen = 0;
   for (;;) {
+    // Spin a little before sleeping: a compiled step launches its kernels
+    // and products microseconds apart, and a worker woken through the
+    // condition variable joins each one tens of microseconds late.
+    // (Only while the pool has no more threads than cores: past that, a
+    // spinning worker takes a core from the thread it waits for.)
+    auto spin_until = std::chrono::steady_clock::now() + (spin_ ? kSpin : std::chrono::microseconds(0));
+    while (generation_.load(std::memory_order_acquire) == seen && !stopping_.load(std::memory_order_relaxed) &&
+           std::chrono::steady_clock::now() < spin_until)
+      pause();
     uint64_t control;
     {
       std::unique_lock<std::mutex> lock(mutex_);

@@ -3,6 +3,7 @@
 // OpenMP inside generated code). One process-wide pool; its size defaults
 // to the number of cores and can be set (KILN_NUM_THREADS, from 1 to
 // kMaxThreadsPerCore per core, or set_size).
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -48,8 +49,11 @@ class ThreadPool {
   int64_t n_ = 0, chunk_ = 0, next_ = 0;
   uint64_t float_control_ = 0;  // the caller's, for the workers
   int active_ = 0;
-  uint64_t generation_ = 0;
-  bool stopping_ = false;
+  // Read without the mutex by workers spinning for the next job (atomic);
+  // written under it.
+  std::atomic<uint64_t> generation_{0};
+  std::atomic<bool> stopping_{false};
+  bool spin_ = false;  // workers spin briefly before sleeping (no more threads than cores)
 };
 
 }  // namespace kiln::runtime
