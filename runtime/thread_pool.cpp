@@ -149,6 +149,11 @@ void ThreadPool::parallel_for(int64_t n, int64_t grain,
   }
   wake_.notify_all();
   run_chunks();
+  // The workers' last chunks end within microseconds of ours: spin on
+  // their count before sleeping on the condition variable (for the same
+  // reason as they spin for work).
+  auto spin_until = std::chrono::steady_clock::now() + (spin_ ? kSpin : std::chrono::microseconds(0));
+  while (active_.load(std::memory_order_acquire) != 0 && std::chrono::steady_clock::now() < spin_until) pause();
   std::unique_lock<std::mutex> lock(mutex_);
   done_.wait(lock, [&] { return active_ == 0 && next_ >= n_; });
   fn_ = nullptr;

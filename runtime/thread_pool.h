@@ -48,7 +48,7 @@ class ThreadPool {
   const std::function<void(int64_t, int64_t)>* fn_ = nullptr;
   int64_t n_ = 0, chunk_ = 0, next_ = 0;
   uint64_t float_control_ = 0;  // the caller's, for the workers
-  int active_ = 0;
+  std::atomic<int> active_{0};  // workers in a job (the caller spins on it)
   // Read without the mutex by workers spinning for the next job (atomic);
   // written under it.
   std::atomic<uint64_t> generation_{0};
