@@ -125,8 +125,18 @@ class Emitter {
       }
       loop(first_row, end_row, [&](llvm::Value* row) {
         for (int d = 0; d < last; ++d) vars_[d] = b_.CreateLoad(i64, index[size_t(d)]);
-        std::vector<llvm::Value*> current(vars_.begin(), vars_.begin() + last);
-        row_ = row;
+        // The next row's indices: the last leading one plus one, carried
+        // (stored for the next row at the end; prefetches read them).
+        next_row_vars_.assign(size_t(last), nullptr);
+        llvm::Value* carry = b_.getTrue();
+        for (int d = last - 1; d >= 0; --d) {
+          llvm::Value* next = b_.CreateAdd(vars_[d], b_.CreateZExt(carry, i64));
+          if (d > 0) {
+            carry = b_.CreateICmpEQ(next, sizes[size_t(d)]);
+            next = b_.CreateSelect(carry, b_.getInt64(0), next);
+          }
+          next_row_vars_[size_t(d)] = next;
+        }
         llvm::Value* base = b_.CreateMul(row, inner, "", true, true);
         row_base_ = base;
         emit_all(s_.hoisted);
@@ -140,16 +150,7 @@ class Emitter {
         } else {
           element_loop(c_begin, c_end, base);
         }
-        // The next row's indices: the last leading one plus one, carried.
-        llvm::Value* carry = b_.getTrue();
-        for (int d = last - 1; d >= 0; --d) {
-          llvm::Value* next = b_.CreateAdd(current[size_t(d)], b_.CreateZExt(carry, i64));
-          if (d > 0) {
-            carry = b_.CreateICmpEQ(next, sizes[size_t(d)]);
-            next = b_.CreateSelect(carry, b_.getInt64(0), next);
-          }
-          b_.CreateStore(next, index[size_t(d)]);
-        }
+        for (int d = 0; d < last; ++d) b_.CreateStore(next_row_vars_[size_t(d)], index[size_t(d)]);
       });
     }
     b_.CreateRetVoid();
@@ -482,14 +483,7 @@ class Emitter {
   // Schedule::prefetch (the row after the last is past the data: harmless).
   void prefetch_next_row(llvm::Value* start, llvm::Value* end) {
     int last = k_.rank - 1;
-    // The next row's leading indices.
-    std::vector<llvm::Value*> next(last);
-    llvm::Value* rest = b_.CreateAdd(row_, b_.getInt64(1));
-    for (int d = last - 1; d >= 0; --d) {
-      llvm::Value* size = params_[k_.size_params[d]];
-      next[d] = d == 0 ? rest : b_.CreateURem(rest, size);
-      if (d) rest = b_.CreateUDiv(rest, size);
-    }
+    const std::vector<llvm::Value*>& next = next_row_vars_;
     for (int i : s_.prefetch.loads) {
       const Node& n = k_.nodes[i];
       llvm::Value* off = params_[n.offset_param];
@@ -944,7 +938,8 @@ class Emitter {
   std::vector<Scope> memo_;
   llvm::Value* row_base_ = nullptr;  // the current row's first output index
   llvm::Value* stream_scratch_ = nullptr;  // Schedule::stream_block elements on the stack
-  llvm::Value* row_ = nullptr;  // the current row (rank >= 2)
+  // The next row's leading output indices (rank >= 2; the odometer's).
+  std::vector<llvm::Value*> next_row_vars_;
 };
 
 }  // namespace
