@@ -25,6 +25,17 @@ void pause() {
 #endif
 }
 
+// Spins while `waiting()` holds, for at most kSpin (not at all unless
+// `enabled`), before the caller sleeps on a condition variable: a compiled
+// step launches its kernels and products microseconds apart, and a thread
+// woken through the condition variable joins tens of microseconds late.
+template <class Waiting>
+void spin_while(bool enabled, const Waiting& waiting) {
+  if (!enabled) return;
+  auto until = std::chrono::steady_clock::now() + kSpin;
+  while (waiting() && std::chrono::steady_clock::now() < until) pause();
+}
+
 // Set while a thread runs chunks of a parallel_for: a nested call runs
 // inline instead of waiting for the pool it is part of.
 thread_local bool inside_pool = false;
@@ -91,15 +102,9 @@ void ThreadPool::run_chunks() {
 void ThreadPool::worker_loop() {
   uint64_t seen = 0;
   for (;;) {
-    // Spin a little before sleeping: a compiled step launches its kernels
-    // and products microseconds apart, and a worker woken through the
-    // condition variable joins each one tens of microseconds late.
-    // (Only while the pool has no more threads than cores: past that, a
-    // spinning worker takes a core from the thread it waits for.)
-    auto spin_until = std::chrono::steady_clock::now() + (spin_ ? kSpin : std::chrono::microseconds(0));
-    while (generation_.load(std::memory_order_acquire) == seen && !stopping_.load(std::memory_order_relaxed) &&
-           std::chrono::steady_clock::now() < spin_until)
-      pause();
+    spin_while(spin_, [&] {
+      return generation_.load(std::memory_order_acquire) == seen && !stopping_.load(std::memory_order_relaxed);
+    });
     uint64_t control;
     {
       std::unique_lock<std::mutex> lock(mutex_);
@@ -149,11 +154,8 @@ void ThreadPool::parallel_for(int64_t n, int64_t grain,
   }
   wake_.notify_all();
   run_chunks();
-  // The workers' last chunks end within microseconds of ours: spin on
-  // their count before sleeping on the condition variable (for the same
-  // reason as they spin for work).
-  auto spin_until = std::chrono::steady_clock::now() + (spin_ ? kSpin : std::chrono::microseconds(0));
-  while (active_.load(std::memory_order_acquire) != 0 && std::chrono::steady_clock::now() < spin_until) pause();
+  // The workers' last chunks end within microseconds of ours.
+  spin_while(spin_, [&] { return active_.load(std::memory_order_acquire) != 0; });
   std::unique_lock<std::mutex> lock(mutex_);
   done_.wait(lock, [&] { return active_ == 0 && next_ >= n_; });
   fn_ = nullptr;

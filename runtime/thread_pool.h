@@ -53,7 +53,10 @@ class ThreadPool {
   // written under it.
   std::atomic<uint64_t> generation_{0};
   std::atomic<bool> stopping_{false};
-  bool spin_ = false;  // workers spin briefly before sleeping (no more threads than cores)
+  // Threads spin briefly before sleeping (spin_while) only while the pool
+  // has no more threads than cores: past that, a spinning thread takes a
+  // core from the one it waits for.
+  bool spin_ = false;
 };
 
 }  // namespace kiln::runtime
