@@ -182,6 +182,8 @@ Executable::Executable(ir::Function f, runtime::Backend& backend, bool fuse)
       e.work = op.type.size();
       for (int v : st.args) e.work = std::max(e.work, fn.value_type(v).size());
       e.donor = donor[s];
+      for (const auto& extra : st.kernel.extra_outputs)
+        e.extra_outputs.emplace_back(extra.arg, size_t(fn.value_type(st.args[size_t(extra.arg)]).nbytes()));
     } else if (is_linalg_step(st) && siblings.at(linalg_key(st))->members > 1) {
       std::shared_ptr<LinalgSiblings> group = siblings.at(linalg_key(st));
       ir::Type type = fn.value_type(st.args[0]);

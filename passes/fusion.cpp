@@ -11,6 +11,7 @@
 #include "ir/element.h"
 #include "ir/printer.h"
 #include "passes/lower.h"
+#include "passes/multi_output.h"
 
 namespace kiln::passes {
 
@@ -338,6 +339,7 @@ kernel::ScheduleOptions schedule_options(const runtime::Capabilities& caps) {
 Plan plan_fusion(const Function& f, const runtime::Capabilities& caps) {
   Plan plan = partition(f, caps);
   lower_kernels(f, plan);
+  merge_output_kernels(f, plan, caps);
   for (Step& s : plan.steps)
     if (s.kind == Step::Kernel)
       s.kernel.schedule = kernel::schedule_kernel(s.kernel, schedule_options(s.on_host ? kHostCapabilities : caps),
@@ -385,7 +387,8 @@ std::string plan_to_string(const Function& f, const Plan& p) {
       os << ")\n";
     } else {
       os << (s.on_host ? "host kernel(" : "kernel(");
-      for (size_t i = 0; i < s.args.size(); ++i) os << (i ? ", " : "") << "%" << s.args[i];
+      for (size_t i = 0; i < s.args.size(); ++i)
+        os << (i ? ", " : "") << (s.kernel.writes_arg(int(i)) ? "out %" : "%") << s.args[i];
       os << ")\n" << s.kernel.to_string();
     }
   }

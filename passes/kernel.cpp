@@ -59,6 +59,12 @@ bool Kernel::has_reduction() const {
   return false;
 }
 
+bool Kernel::writes_arg(int arg) const {
+  for (const ExtraOutput& e : extra_outputs)
+    if (e.arg == arg) return true;
+  return false;
+}
+
 int64_t Kernel::outer_extent(const std::vector<int>& shape) const {
   int64_t size = 1;
   for (int d : shape) size *= d;
@@ -81,7 +87,9 @@ std::string Kernel::key() const {
     print_node(os, n, false);
     os << ";";
   }
-  os << "root" << root << ";schedule";
+  os << "root" << root << ";";
+  for (const ExtraOutput& e : extra_outputs) os << "extra" << e.node << ">" << e.arg << ";";
+  os << "schedule";
   // One line: the disk cache's header holds the key.
   std::string sched = schedule.to_string();
   for (char c : sched) os << (c == '\n' ? ';' : c);
@@ -94,7 +102,10 @@ std::string Kernel::to_string() const {
   for (size_t i = 0; i < nodes.size(); ++i) {
     os << "    n" << i << " = ";
     print_node(os, nodes[i], true);
-    os << (int(i) == root ? "   <- root" : "") << "\n";
+    os << (int(i) == root ? "   <- root" : "");
+    for (const ExtraOutput& e : extra_outputs)
+      if (e.node == int(i)) os << "   -> arg" << e.arg;
+    os << "\n";
   }
   os << "    schedule:\n" << schedule.to_string("      ");
   return os.str();

@@ -64,9 +64,21 @@ struct Node {
   int extent_param = -1;  // Reduce: its trip count; Gather: the gathered axis's length
 };
 
+// A second output of a kernel without reductions: node `node` stored at
+// the output's own index into buffer argument `arg` (of dtype
+// inputs[arg], the same shape as the output), which the kernel writes and
+// never reads. Fusion makes one where a function output is read only by
+// another elementwise kernel at that index (passes/multi_output.h: an
+// optimizer's new moments and the parameter that reads them are one pass).
+struct ExtraOutput {
+  int node = -1;
+  int arg = -1;
+};
+
 struct Kernel {
   std::vector<Dtype> inputs;  // buffer arguments, in order
   Dtype output;
+  std::vector<ExtraOutput> extra_outputs;
   int rank = 0;               // of the output
   int num_vars = 0;           // rank + reduction variables
   std::vector<int> size_params;  // per output dimension
@@ -81,6 +93,8 @@ struct Kernel {
   // Whether any node is a reduction. A kernel without one computes each
   // output element on its own, so its range may be split anywhere (jit.h).
   bool has_reduction() const;
+  // Whether buffer argument `arg` is one of extra_outputs (written, not read).
+  bool writes_arg(int arg) const;
   // The range rule: how many independent units of work a launch over an
   // output of `shape` has, by the schedule's range kind. Elements
   // (row-major) for rank 1 and for kernels without reductions, so that a

@@ -288,6 +288,7 @@ class Scheduler {
   std::vector<char> element_loop_nodes() const {
     std::vector<char> in_loop(k_.nodes.size());
     std::vector<int> stack{k_.root};
+    for (const auto& e : k_.extra_outputs) stack.push_back(e.node);
     while (!stack.empty()) {
       int i = stack.back();
       stack.pop_back();

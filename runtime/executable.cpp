@@ -49,6 +49,7 @@ std::vector<BufferPtr> Executable::run(const std::vector<BufferPtr>& inputs) con
       } else {
         out = b->allocate(st.out_bytes);
       }
+      for (const auto& [arg, bytes] : st.extra_outputs) slots[size_t(st.args[size_t(arg)])] = b->allocate(bytes);
       l.kernel = st.kernel_desc;
       l.compiled = st.kernel.get();
       l.inputs.clear();

@@ -7,8 +7,9 @@
 //
 // Each step writes one slot: a kernel launch (its output is a fresh buffer
 // of the backend's, or the buffer of the input `donor` when no one else
-// holds it: codegen/donation.h), or a host call (BLAS, a native host
-// kernel). After a step, the slots it was the last to read are freed.
+// holds it: codegen/donation.h; a kernel may write more, extra_outputs),
+// or a host call (BLAS, a native host kernel). After a step, the slots it
+// was the last to read are freed.
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -30,6 +31,9 @@ struct ExecStep {
   int64_t outer = 0, work = 0;
   size_t out_bytes = 0;
   int donor = -1;  // index into args whose buffer the output may take
+  // Kernel outputs besides `out` (kernel::ExtraOutput): indices into args
+  // whose slots get fresh buffers of these sizes before the launch.
+  std::vector<std::pair<int, size_t>> extra_outputs;
   std::function<BufferPtr(const std::vector<BufferPtr>& args)> host;
   std::vector<int> frees;  // slots that die after this step
   std::string label;       // for KILN_PROFILE (runtime/profile.h)

@@ -323,8 +323,6 @@ TEST(JitDonation, ReusesDyingIntermediates) {
     EXPECT_TRUE(same(j, r, 1e-5)) << what;
     return jit_stats().buffers_donated;
   };
-  // The matmul's result (a BLAS call's fresh buffer) dies in the epilogue.
-  EXPECT_EQ(donated_by([&] { return maximum(matmul(a, b) + 1.0f, array(0.0f)); }, "relu(a b + 1)"), 1u);
   // A kernel's result (a shared reduction) dies in the second of its two readers.
   EXPECT_EQ(donated_by([&] {
               array h = a - max(a, -1, true);
@@ -333,14 +331,17 @@ TEST(JitDonation, ReusesDyingIntermediates) {
             }, "kernel to kernel"), 1u);
   // Chained: each step's output takes its input's buffer.
   auto compiled = compile([](const std::vector<array>& x) {
-    array m = matmul(x[0], x[1]);
+    array m = exp(x[0] - max(x[1], -1, true));
     array s = sum(m);  // m is shared: materialized
     return std::vector<array>{tanh(m * s)};
   });
   EXPECT_EQ(donated_by([&] { return compiled({a, b})[0]; }, "compiled"), 1u);
 
-  // Not donated: read transposed, read twice at different indices, read
-  // broadcast, still needed as an output, or a caller's input.
+  // Not donated: a BLAS call's result (its pieces were written by other
+  // threads than the kernel's, codegen/donation.h), read transposed, read
+  // twice at different indices, read broadcast, still needed as an output,
+  // or a caller's input.
+  EXPECT_EQ(donated_by([&] { return maximum(matmul(a, b) + 1.0f, array(0.0f)); }, "relu(a b + 1)"), 0u);
   // (transpose(matmul(a, b)) itself is now rewritten into matmul(bT, aT):
   // the transposed read is of an elementwise result of the product.)
   EXPECT_EQ(donated_by([&] { return transpose(matmul(a, b) * 2.0f) + 1.0f; }, "transposed"), 0u);
@@ -936,4 +937,116 @@ TEST(FusionCapabilities, ExecutesOnABackendWithFewerCapabilities) {
   const float* g = static_cast<const float*>(got.buffer->data());
   const float* w = static_cast<const float*>(want.buffer->data());
   for (int64_t i = 0; i < want.type.size(); ++i) ASSERT_NEAR(g[i], w[i], 1e-5 * (1 + std::fabs(w[i]))) << i;
+}
+
+// Multi-output kernels (passes/multi_output.h): a function output read by
+// one other elementwise kernel at its own index is stored by that kernel.
+namespace {
+
+// Adam's update: the new moments are outputs that the parameter's update reads.
+std::vector<array> adam_update(const std::vector<array>& x) {
+  const array &p = x[0], &m = x[1], &v = x[2], &g = x[3];
+  array m2 = 0.9f * m + 0.1f * g;
+  array v2 = 0.999f * v + 0.001f * square(g);
+  return {p - 0.01f * m2 / (sqrt(v2) + 1e-8f), m2, v2};
+}
+
+// Every output of `fn` on the JIT of g_jit_device against the interpreter.
+void outputs_match(const ArrayFunction& fn, const std::vector<array>& inputs, double tol, const std::string& what) {
+  unsetenv("KILN_EXECUTOR");
+  std::vector<array> jit = [&] {
+    StreamContext on(g_jit_device);
+    return compile(fn)(inputs);
+  }();
+  eval(jit);
+  setenv("KILN_EXECUTOR", "interp", 1);
+  std::vector<array> ref = fn(inputs);
+  eval(ref);
+  unsetenv("KILN_EXECUTOR");
+  ASSERT_EQ(jit.size(), ref.size()) << what;
+  for (size_t i = 0; i < jit.size(); ++i) EXPECT_TRUE(same(jit[i], ref[i], tol)) << what << ", output " << i;
+}
+
+void multi_output_workloads() {
+  std::mt19937 rng(7);
+  auto input = [&](const Shape& s, Dtype t) {
+    std::vector<float> v(size_t(ir::shape_size(s)));
+    std::uniform_real_distribution<float> ud(-2, 2);
+    for (auto& e : v) e = ud(rng);
+    return astype(array(v.data(), s, float32), t);
+  };
+  for (Dtype t : {float32, float64, float16, bfloat16}) {
+    for (const Shape& s : {Shape{37, 29}, Shape{1000}, Shape{}, Shape{3, 5, 7}}) {
+      std::vector<array> in;
+      for (int i = 0; i < 4; ++i) in.push_back(input(s, t));
+      in[2] = abs(in[2]);  // a second moment is not negative
+      double tol = t == float16 || t == bfloat16 ? 1e-2 : 1e-5;
+      outputs_match(adam_update, in, tol, "adam " + dtype_name(t) + " " + ir::shape_to_string(s));
+    }
+  }
+  array a = input({16, 9}, float32), b = input({16, 9}, float32);
+  // A bool mask output that the other output reads; its consumer's inputs
+  // read transposed (only the merged value must be read at the output's index).
+  outputs_match([](const std::vector<array>& x) {
+    array mask = x[0] > 0.0f;
+    return std::vector<array>{mask, where(mask, x[0], x[1] * 2.0f) + transpose(transpose(x[1]))};
+  }, {a, b}, 0, "bool mask");
+  // A chain: each output read by the next.
+  outputs_match([](const std::vector<array>& x) {
+    array u = exp(x[0] * 0.5f), w = u * x[1] + 1.0f;
+    return std::vector<array>{u, w, tanh(w) - u};
+  }, {a, b}, 1e-6, "chain");
+}
+}  // namespace
+
+TEST(JitMultiOutput, OutputsReadByOneKernelAreItsOutputs) {
+  ir::Type mat{float32, {64, 128}};
+  EXPECT_EQ(kernels_of(adam_update, {mat, mat, mat, mat}), 1);
+  EXPECT_EQ(kernels_of([](const std::vector<array>& x) {
+              array u = exp(x[0]), w = u * x[1];
+              return std::vector<array>{u, w, w + u};
+            }, {mat, mat}), 1);
+  // Not merged: read transposed, read by two kernels, reduced, another shape.
+  ir::Type sq{float32, {64, 64}};
+  EXPECT_EQ(kernels_of([](const std::vector<array>& x) {
+              array u = exp(x[0]);
+              return std::vector<array>{u, transpose(u) + x[0]};
+            }, {sq}), 2);
+  EXPECT_EQ(kernels_of([](const std::vector<array>& x) {
+              array u = exp(x[0]);
+              return std::vector<array>{u, u * x[1], u - x[1]};
+            }, {mat, mat}), 3);
+  EXPECT_EQ(kernels_of([](const std::vector<array>& x) {
+              array u = exp(x[0]);
+              return std::vector<array>{u, sum(u * x[1], -1)};
+            }, {mat, mat}), 2);
+  EXPECT_EQ(kernels_of([](const std::vector<array>& x) {
+              array u = exp(x[0]);
+              return std::vector<array>{u, broadcast_to(u, {4, 64, 128}) * 2.0f};
+            }, {mat}), 2);
+  multi_output_workloads();
+}
+
+TEST(JitMultiOutputGpu, OutputsReadByOneKernelAreItsOutputs) { on_gpu(multi_output_workloads); }
+
+// The merged kernel's extra stores keep its vector loop free of runtime
+// overlap checks (they are noalias like every kernel pointer).
+TEST(JitMultiOutput, NoRuntimeAliasChecks) {
+  std::vector<array> in;
+  for (int i = 0; i < 4; ++i) in.push_back(astype(reshape(arange(48.0f), {6, 8}), float32) * float(i + 1) * 0.125f);
+  eval(in);
+  std::vector<array> out;
+  // Constants no other test uses, so the kernel is built here.
+  std::string ir = optimized_llvm([&] {
+    out = compile([](const std::vector<array>& x) {
+      array m2 = 0.8125f * x[1] + 0.1875f * x[3];
+      return std::vector<array>{x[0] - 0.0625f * m2 * x[2], m2};
+    })(in);
+    eval(out);
+  });
+  EXPECT_NE(ir.find("vector.body"), std::string::npos) << ir;
+  EXPECT_EQ(ir.find("vector.memcheck"), std::string::npos) << ir;
+  float m2 = 0.8125f * in[1].data<float>()[13] + 0.1875f * in[3].data<float>()[13];
+  EXPECT_FLOAT_EQ(out[1].data<float>()[13], m2);
+  EXPECT_FLOAT_EQ(out[0].data<float>()[13], in[0].data<float>()[13] - 0.0625f * m2 * in[2].data<float>()[13]);
 }

@@ -40,7 +40,8 @@ class Emitter {
   // one of the input buffers (the executor allocates it, or reuses the
   // buffer of input k = in_place, which is then read through the output
   // pointer and never through its own), and inputs that share a buffer are
-  // only read, which noalias allows.
+  // only read, which noalias allows. Arguments that are extra outputs
+  // (kernel::ExtraOutput) are fresh buffers the kernel only writes.
   void emit_function(const std::string& name) {
     auto* ptr = b_.getPtrTy();
     auto* i64 = b_.getInt64Ty();
@@ -55,7 +56,7 @@ class Emitter {
     for (size_t i = 0; i < n_in + 2; ++i) {
       fn_->addParamAttr(unsigned(i), llvm::Attribute::NoAlias);
       fn_->addParamAttr(unsigned(i), llvm::Attribute::NoCapture);
-      if (i != n_in) fn_->addParamAttr(unsigned(i), llvm::Attribute::ReadOnly);
+      if (i != n_in && !k_.writes_arg(int(i))) fn_->addParamAttr(unsigned(i), llvm::Attribute::ReadOnly);
     }
     emit_wrapper(name);
 
@@ -79,6 +80,7 @@ class Emitter {
 
     if (k_.rank == 0) {
       store(b_.getInt64(0), emit(k_.root));
+      store_extra_outputs(b_.getInt64(0));
     } else if (k_.rank == 1) {
       emit_all(s_.hoisted);  // reductions to a scalar: once per call
       if (s_.column.reduce >= 0) {
@@ -87,6 +89,7 @@ class Emitter {
         loop(begin, end, [&](llvm::Value* i) {
           vars_[0] = i;
           store(i, emit(k_.root));
+          store_extra_outputs(i);
         }, 1, element_loop_hints());
       }
     } else {
@@ -266,6 +269,16 @@ class Emitter {
     b_.CreateStore(to_storage(k_.output, v), p);
   }
 
+  // The extra outputs' values at output index `index` (kernels with extra
+  // outputs have no reductions: only element loops store them).
+  void store_extra_outputs(llvm::Value* index) {
+    for (const kernel::ExtraOutput& e : k_.extra_outputs) {
+      Dtype t = k_.inputs[size_t(e.arg)];
+      llvm::Value* p = b_.CreateInBoundsGEP(storage_type(t), inputs_[size_t(e.arg)], index);
+      b_.CreateStore(to_storage(t, emit(e.node)), p);
+    }
+  }
+
   // The loop over columns [c_begin, c_end) of the row starting at output
   // index `base` (rank >= 2). With Schedule::stream_output the row is
   // computed in blocks into a small scratch buffer (in L1), and each block
@@ -284,6 +297,7 @@ class Emitter {
         memo_.back().values[cache_node] =
             from_storage(k_.output, b_.CreateLoad(st, b_.CreateInBoundsGEP(st, out_, b_.CreateAdd(base, c, "", true, true))));
       b_.CreateStore(to_storage(k_.output, emit(k_.root)), ptr);
+      if (!k_.extra_outputs.empty()) store_extra_outputs(b_.CreateAdd(base, c, "", true, true));
     };
     if (!s_.stream_output) {
       loop(c_begin, c_end, [&](llvm::Value* c) {

@@ -111,7 +111,9 @@ class Emitter {
     os << prelude(helpers_, o_.float64);
     os << "\n__kernel void " << name << "(";
     for (size_t i = 0; i < k_.inputs.size(); ++i)
-      if (int(i) != k_.schedule.in_place) os << "__global const " << storage_type(k_.inputs[i]) << "* in" << i << ", ";
+      if (int(i) != k_.schedule.in_place)
+        os << (k_.writes_arg(int(i)) ? "__global " : "__global const ") << storage_type(k_.inputs[i]) << "* in" << i
+           << ", ";
     os << "__global " << storage_type(k_.output) << "* out, __global const long* p, long outer) {\n";
     os << "  const long gid = get_global_id(0);\n";
     os << "  if (gid >= outer) return;\n";
@@ -140,19 +142,19 @@ class Emitter {
     int last = k_.rank - 1;
     if (k_.rank == 0) {
       bound_ = 0;
-      store("0", emit(k_.root));
+      store_outputs("0");
     } else if (one_item(k_)) {
       hoist_reductions(k_.root, 0);
       open_loop("i0", "outer", 1);
       vars_[0] = "i0";
       bound_ = 1;
-      store("i0", emit(k_.root));
+      store_outputs("i0");
       close_loop();
     } else if (!k_.range_is_rows()) {
       // One element per work-item: its indices from its row-major position.
       decompose_gid(k_.rank);
       bound_ = k_.rank >= 64 ? ~uint64_t(0) : (uint64_t(1) << k_.rank) - 1;
-      store("gid", emit(k_.root));
+      store_outputs("gid");
     } else {
       // One row per work-item: its reductions once, then its elements.
       decompose_gid(last);
@@ -306,12 +308,21 @@ class Emitter {
     return ptr + "[" + off + "]";
   }
 
-  void store(const std::string& index, const std::string& v) {
-    Dtype t = k_.output;
-    if (t == float16) line("vstore_half_rte(" + v + ", " + index + ", out);");
-    else if (t == bfloat16) line("out[" + index + "] = " + need("kl_float_to_bf16") + "(" + v + ");");
-    else if (t == bool_) line("out[" + index + "] = (uchar)" + v + ";");
-    else line("out[" + index + "] = " + v + ";");
+  void store(const std::string& index, const std::string& v) { store_to("out", k_.output, index, v); }
+
+  // The output and the extra outputs (kernel::ExtraOutput, only in kernels
+  // without reductions) at output index `index`.
+  void store_outputs(const std::string& index) {
+    store(index, emit(k_.root));
+    for (const kernel::ExtraOutput& e : k_.extra_outputs)
+      store_to("in" + std::to_string(e.arg), k_.inputs[size_t(e.arg)], index, emit(e.node));
+  }
+
+  void store_to(const std::string& ptr, Dtype t, const std::string& index, const std::string& v) {
+    if (t == float16) line("vstore_half_rte(" + v + ", " + index + ", " + ptr + ");");
+    else if (t == bfloat16) line(ptr + "[" + index + "] = " + need("kl_float_to_bf16") + "(" + v + ");");
+    else if (t == bool_) line(ptr + "[" + index + "] = (uchar)" + v + ";");
+    else line(ptr + "[" + index + "] = " + v + ";");
   }
 
   std::string float_literal(Dtype t, double v) {

@@ -112,7 +112,7 @@ class OpenclBackend final : public runtime::Backend {
     cl_uint arg = 0;
     for (size_t i = 0; i < l.inputs.size(); ++i) {
       if (int(i) == k.schedule.in_place) continue;  // read through the output
-      cl_mem m = wrap(l.inputs[i], CL_MEM_READ_ONLY, mems, wrapped);
+      cl_mem m = wrap(l.inputs[i], k.writes_arg(int(i)) ? CL_MEM_READ_WRITE : CL_MEM_READ_ONLY, mems, wrapped);
       check(clSetKernelArg(kern, arg++, sizeof m, &m), "cannot set a kernel argument");
     }
     cl_mem out = wrap(l.output, CL_MEM_READ_WRITE, mems, wrapped);
@@ -135,6 +135,8 @@ class OpenclBackend final : public runtime::Backend {
     check(clEnqueueNDRangeKernel(device_->queue(), kern, 1, nullptr, &global, &local, 0, nullptr, nullptr),
           "cannot launch a kernel");
     read_back(out, l.output->size());
+    for (const kernel::ExtraOutput& e : k.extra_outputs)
+      read_back(wrap(l.inputs[size_t(e.arg)], CL_MEM_READ_WRITE, mems, wrapped), l.inputs[size_t(e.arg)]->size());
   }
 
   bool matmul(bool f64, int64_t batch, int64_t m, int64_t n, int64_t k, const runtime::Buffer& a, bool trans_a,
