@@ -72,7 +72,9 @@ void ThreadPool::set_size(int threads) {
 void ThreadPool::start(int threads) {
   stopping_ = false;
   spin_ = unsigned(threads) <= std::max(1u, std::thread::hardware_concurrency());
-  for (int i = 1; i < std::max(1, threads); ++i) workers_.emplace_back([this] { worker_loop(); });
+  next_.assign(size_t(std::max(1, threads)), 0);
+  end_.assign(size_t(std::max(1, threads)), 0);
+  for (int i = 1; i < std::max(1, threads); ++i) workers_.emplace_back([this, i] { worker_loop(i); });
 }
 
 void ThreadPool::stop() {
@@ -85,21 +87,26 @@ void ThreadPool::stop() {
   workers_.clear();
 }
 
-// Takes chunks until none is left.
-void ThreadPool::run_chunks() {
+// Takes chunks until none is left: its own part's first, then the others'.
+void ThreadPool::run_chunks(int thread) {
+  const size_t parts = next_.size();
   for (;;) {
-    int64_t begin;
+    int64_t chunk = -1;
     {
       std::lock_guard<std::mutex> lock(mutex_);
-      if (next_ >= n_) return;
-      begin = next_;
-      next_ += chunk_;
+      if (left_ == 0) return;
+      for (size_t i = 0; i < parts && chunk < 0; ++i) {
+        size_t p = (size_t(thread) + i) % parts;
+        if (next_[p] < end_[p]) chunk = next_[p]++;
+      }
+      --left_;
     }
+    int64_t begin = chunk * chunk_;
     (*fn_)(begin, std::min(n_, begin + chunk_));
   }
 }
 
-void ThreadPool::worker_loop() {
+void ThreadPool::worker_loop(int thread) {
   uint64_t seen = 0;
   for (;;) {
     spin_while(spin_, [&] {
@@ -117,7 +124,7 @@ void ThreadPool::worker_loop() {
     inside_pool = true;
     {
       ScopedFloatControl mode(control);
-      run_chunks();
+      run_chunks(thread);
     }
     inside_pool = false;
     {
@@ -148,16 +155,21 @@ void ThreadPool::parallel_for(int64_t n, int64_t grain,
     n_ = n;
     // A few chunks per thread balance uneven progress; never below grain.
     chunk_ = std::max(grain, (n + 4 * size() - 1) / (4 * size()));
-    next_ = 0;
+    int64_t chunks = (n + chunk_ - 1) / chunk_, parts = size();
+    for (int64_t t = 0; t < parts; ++t) {
+      next_[size_t(t)] = t * chunks / parts;
+      end_[size_t(t)] = (t + 1) * chunks / parts;
+    }
+    left_ = chunks;
     float_control_ = float_control();
     ++generation_;
   }
   wake_.notify_all();
-  run_chunks();
+  run_chunks(0);
   // The workers' last chunks end within microseconds of ours.
   spin_while(spin_, [&] { return active_.load(std::memory_order_acquire) != 0; });
   std::unique_lock<std::mutex> lock(mutex_);
-  done_.wait(lock, [&] { return active_ == 0 && next_ >= n_; });
+  done_.wait(lock, [&] { return active_ == 0 && left_ == 0; });
   fn_ = nullptr;
 }
 

@@ -33,20 +33,29 @@ class ThreadPool {
   // `grain` long (but the last), on the pool's threads and the caller's.
   // Returns when all chunks are done. Calls from several threads serialize.
   // The chunks run under the caller's floating-point mode (float_control.h).
+  // Thread t (the caller is 0) first takes the chunks of the t-th of
+  // size() equal parts of the range, in order, then helps with the others':
+  // consecutive kernels over the same elements find them in the cache of
+  // the core that wrote them (with chunks taken first come, first served,
+  // half of every kernel's reads came from the other core's cache).
   void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn);
 
  private:
   void start(int threads);
   void stop();
-  void worker_loop();
-  void run_chunks();
+  void worker_loop(int thread);
+  void run_chunks(int thread);
 
   std::vector<std::thread> workers_;
   std::mutex call_mutex_;  // one parallel_for at a time
   std::mutex mutex_;
   std::condition_variable wake_, done_;
   const std::function<void(int64_t, int64_t)>* fn_ = nullptr;
-  int64_t n_ = 0, chunk_ = 0, next_ = 0;
+  int64_t n_ = 0, chunk_ = 0;
+  // Per thread: the next chunk of its part and the end of its part (chunk
+  // numbers); all taken when left_ is 0.
+  std::vector<int64_t> next_, end_;
+  int64_t left_ = 0;
   uint64_t float_control_ = 0;  // the caller's, for the workers
   std::atomic<int> active_{0};  // workers in a job (the caller spins on it)
   // Read without the mutex by workers spinning for the next job (atomic);

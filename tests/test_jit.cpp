@@ -4,13 +4,18 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
+#include <condition_variable>
 #include <cstdlib>
 #include <fstream>
 #include <filesystem>
 #include <functional>
 #include <limits>
+#include <map>
+#include <mutex>
 #include <random>
 #include <regex>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -1049,4 +1054,46 @@ TEST(JitMultiOutput, NoRuntimeAliasChecks) {
   float m2 = 0.8125f * in[1].data<float>()[13] + 0.1875f * in[3].data<float>()[13];
   EXPECT_FLOAT_EQ(out[1].data<float>()[13], m2);
   EXPECT_FLOAT_EQ(out[0].data<float>()[13], in[0].data<float>()[13] - 0.0625f * m2 * in[2].data<float>()[13]);
+}
+
+// The runtime's pool: every index once, and each thread starting with its
+// own part of the range (runtime/thread_pool.h).
+TEST(ThreadPool, CoversTheRangeOnce) {
+  for (int threads : {1, 2, 3, 5}) {
+    runtime::ThreadPool pool(threads);
+    for (int64_t n : {1, 7, 100, 1001})
+      for (int64_t grain : {1, 3, 64}) {
+        std::vector<std::atomic<int>> hits(static_cast<size_t>(n));
+        pool.parallel_for(n, grain, [&](int64_t b, int64_t e) {
+          EXPECT_TRUE(e - b >= grain || e == n) << b << ".." << e;
+          for (int64_t i = b; i < e; ++i) hits[size_t(i)]++;
+        });
+        for (int64_t i = 0; i < n; ++i) ASSERT_EQ(hits[size_t(i)].load(), 1) << threads << " threads, n " << n;
+      }
+  }
+}
+
+TEST(ThreadPool, EachThreadStartsWithItsOwnPart) {
+  runtime::ThreadPool pool(3);
+  for (int rep = 0; rep < 20; ++rep) {
+    // Six chunks, parts {0, 1}, {2, 3}, {4, 5}. A thread's first chunk
+    // waits until three threads have started one (unless one is 5 s late),
+    // so no thread runs through the chunks before the others arrive.
+    std::mutex mu;
+    std::condition_variable cv;
+    std::map<std::thread::id, int64_t> first;
+    bool all_started = true;
+    pool.parallel_for(6, 1, [&](int64_t b, int64_t) {
+      std::unique_lock<std::mutex> lock(mu);
+      if (first.count(std::this_thread::get_id())) return;
+      first[std::this_thread::get_id()] = b;
+      cv.notify_all();
+      if (!cv.wait_for(lock, std::chrono::seconds(5), [&] { return first.size() == 3; })) all_started = false;
+    });
+    if (!all_started) continue;
+    std::set<int64_t> firsts;
+    for (auto [thread, chunk] : first) firsts.insert(chunk);
+    EXPECT_EQ(first[std::this_thread::get_id()], 0) << "the caller starts with the first part";
+    EXPECT_EQ(firsts, (std::set<int64_t>{0, 2, 4}));
+  }
 }
