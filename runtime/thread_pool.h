@@ -37,7 +37,7 @@ class ThreadPool {
   // size() equal parts of the range, in order, then helps with the others':
   // consecutive kernels over the same elements find them in the cache of
   // the core that wrote them (with chunks taken first come, first served,
-  // half of every kernel's reads came from the other core's cache).
+  // which core ran which elements changed from one kernel to the next).
   void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn);
 
  private:
