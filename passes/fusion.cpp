@@ -10,6 +10,7 @@
 
 #include "ir/element.h"
 #include "ir/printer.h"
+#include "passes/loop_collapse.h"
 #include "passes/lower.h"
 #include "passes/multi_output.h"
 
@@ -340,6 +341,7 @@ Plan plan_fusion(const Function& f, const runtime::Capabilities& caps) {
   Plan plan = partition(f, caps);
   lower_kernels(f, plan);
   merge_output_kernels(f, plan, caps);
+  collapse_loops(plan);
   for (Step& s : plan.steps)
     if (s.kind == Step::Kernel)
       s.kernel.schedule = kernel::schedule_kernel(s.kernel, schedule_options(s.on_host ? kHostCapabilities : caps),

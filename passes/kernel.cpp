@@ -65,6 +65,30 @@ bool Kernel::writes_arg(int arg) const {
   return false;
 }
 
+void Kernel::drop_unreachable() {
+  std::vector<char> live(nodes.size());
+  std::vector<int> stack{root};
+  for (const auto& e : extra_outputs) stack.push_back(e.node);
+  while (!stack.empty()) {
+    int i = stack.back();
+    stack.pop_back();
+    if (live[size_t(i)]) continue;
+    live[size_t(i)] = 1;
+    for (int o : nodes[size_t(i)].operands) stack.push_back(o);
+  }
+  std::vector<int> id(nodes.size(), -1);
+  std::vector<Node> kept;
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    if (!live[i]) continue;
+    id[i] = int(kept.size());
+    kept.push_back(std::move(nodes[i]));
+    for (int& o : kept.back().operands) o = id[size_t(o)];
+  }
+  nodes = std::move(kept);
+  root = id[size_t(root)];
+  for (auto& e : extra_outputs) e.node = id[size_t(e.node)];
+}
+
 int64_t Kernel::outer_extent(const std::vector<int>& shape) const {
   int64_t size = 1;
   for (int d : shape) size *= d;
@@ -89,6 +113,18 @@ std::string Kernel::key() const {
   }
   os << "root" << root << ";";
   for (const ExtraOutput& e : extra_outputs) os << "extra" << e.node << ">" << e.arg << ";";
+  // Which parameter each node and each output size reads: lowering numbers
+  // them the same way for the same structure, but passes that rewrite a
+  // lowered kernel (loop_collapse.h, multi_output.h) append new ones, so
+  // kernels printed alike can read their parameter blocks differently.
+  os << "params";
+  for (int p : size_params) os << "," << p;
+  for (const Node& n : nodes) {
+    os << "|" << n.offset_param << "," << n.value_param << "," << n.extent_param << "," << n.gather_stride_param;
+    for (const Stride& st : n.strides)
+      if (st.kind == StrideKind::Param) os << "," << st.param;
+  }
+  os << ";";
   os << "schedule";
   // One line: the disk cache's header holds the key.
   std::string sched = schedule.to_string();

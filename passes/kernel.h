@@ -95,6 +95,9 @@ struct Kernel {
   bool has_reduction() const;
   // Whether buffer argument `arg` is one of extra_outputs (written, not read).
   bool writes_arg(int arg) const;
+  // Removes the nodes that neither the root nor an extra output reaches;
+  // the others keep their order (ids stay topological) and are renumbered.
+  void drop_unreachable();
   // The range rule: how many independent units of work a launch over an
   // output of `shape` has, by the schedule's range kind. Elements
   // (row-major) for rank 1 and for kernels without reductions, so that a

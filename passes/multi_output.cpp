@@ -15,32 +15,6 @@ using kernel::StrideKind;
 
 bool mergeable(const Step& s) { return s.kind == Step::Kernel && !s.on_host && !s.kernel.has_reduction(); }
 
-// Keeps the nodes that the root and the extra outputs reach, in order
-// (node ids stay topological), and renumbers them.
-void drop_unreachable(Kernel& k) {
-  std::vector<char> live(k.nodes.size());
-  std::vector<int> stack{k.root};
-  for (const auto& e : k.extra_outputs) stack.push_back(e.node);
-  while (!stack.empty()) {
-    int i = stack.back();
-    stack.pop_back();
-    if (live[size_t(i)]) continue;
-    live[size_t(i)] = 1;
-    for (int o : k.nodes[size_t(i)].operands) stack.push_back(o);
-  }
-  std::vector<int> id(k.nodes.size(), -1);
-  std::vector<Node> kept;
-  for (size_t i = 0; i < k.nodes.size(); ++i) {
-    if (!live[i]) continue;
-    id[i] = int(kept.size());
-    kept.push_back(std::move(k.nodes[i]));
-    for (int& o : kept.back().operands) o = id[size_t(o)];
-  }
-  k.nodes = std::move(kept);
-  k.root = id[size_t(k.root)];
-  for (auto& e : k.extra_outputs) e.node = id[size_t(e.node)];
-}
-
 // Moves the kernel of step `x` into the kernel of step `g`, which reads
 // x's value as its argument `jx`: x's nodes come first (their arguments
 // and parameters renumbered into g's), g's loads of that argument become
@@ -90,7 +64,7 @@ void merge_into(Step& g, const Step& x, int jx) {
   kg.root = moved_node(kg.root);
   kg.nodes = std::move(nodes);
   kg.extra_outputs = std::move(extras);
-  drop_unreachable(kg);
+  kg.drop_unreachable();
 }
 
 }  // namespace

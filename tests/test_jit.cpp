@@ -1097,3 +1097,54 @@ TEST(ThreadPool, EachThreadStartsWithItsOwnPart) {
     EXPECT_EQ(firsts, (std::set<int64_t>{0, 2, 4}));
   }
 }
+
+// Loop collapsing (passes/loop_collapse.h): output dimensions and nested
+// reductions that walk memory as one loop become one, with the values of
+// the interpreter.
+TEST(JitLoopCollapse, ContiguousLoopsBecomeOne) {
+  ir::Type t{float32, {6, 5, 4, 3}};
+  auto kernel_of = [&](const ArrayFunction& fn) { return only_kernel(plan_of(fn, {t})).kernel; };
+  auto reductions = [](const kernel::Kernel& k) {
+    int n = 0;
+    for (const auto& node : k.nodes) n += node.kind == kernel::NodeKind::Reduce;
+    return n;
+  };
+  // A sum over the batch: (5, 4, 3) outputs are one dimension of 60.
+  kernel::Kernel batch = kernel_of([](const std::vector<array>& x) { return std::vector<array>{sum(x[0], 0)}; });
+  EXPECT_EQ(batch.rank, 1);
+  // A sum over (0, 1, 2): one reduction of 120 rows.
+  kernel::Kernel rows = kernel_of([](const std::vector<array>& x) { return std::vector<array>{sum(x[0], {0, 1, 2})}; });
+  EXPECT_EQ(reductions(rows), 1);
+  // Not collapsed: a transposed read, axes that are not adjacent.
+  kernel::Kernel transposed = kernel_of([](const std::vector<array>& x) {
+    return std::vector<array>{sum(transpose(x[0], {0, 2, 1, 3}), 0)};
+  });
+  EXPECT_EQ(transposed.rank, 3);
+  kernel::Kernel apart = kernel_of([](const std::vector<array>& x) { return std::vector<array>{sum(x[0], {0, 2})}; });
+  EXPECT_EQ(reductions(apart), 2);
+
+  std::vector<float> v(6 * 5 * 4 * 3);
+  std::mt19937 rng(3);
+  std::uniform_real_distribution<float> ud(-1, 1);
+  for (auto& e : v) e = ud(rng);
+  array x(v.data(), {6, 5, 4, 3}, float32);
+  auto check = [&](const char* what, std::function<array()> make, double tol) {
+    auto [j, r] = both(make);
+    EXPECT_TRUE(same(j, r, tol)) << what;
+  };
+  check("sum over the batch", [&] { return sum(x, 0); }, 1e-5);
+  check("sum over three axes", [&] { return sum(x, {0, 1, 2}); }, 1e-5);
+  check("sum over the middle axes", [&] { return sum(x * 2.0f + 1.0f, {1, 2}); }, 1e-5);
+  check("max over three axes", [&] { return max(x, {0, 1, 2}); }, 0);
+  check("min over the batch", [&] { return min(x, 0); }, 0);
+  check("prod over two axes", [&] { return prod(x + 1.5f, {0, 1}); }, 1e-5);
+  check("any over three axes", [&] { return any(x > 0.9f, {0, 1, 2}); }, 0);
+  check("all over the batch", [&] { return all(x > -0.9f, 0); }, 0);
+  check("float16 sum over three axes", [&] { return sum(astype(x, float16), {0, 1, 2}); }, 1e-2);
+  check("transposed", [&] { return sum(transpose(x, {0, 2, 1, 3}), 0); }, 1e-5);
+  // After "sum over three axes": the same kernel structure with its output
+  // dimensions collapsed too, so with other parameter numbers (the kernel
+  // cache key tells them apart; with one key this read the other's).
+  check("size-1 axes", [&] { return sum(reshape(x, {6, 1, 20, 1, 3}), {0, 1, 2}); }, 1e-5);
+  check("broadcast input", [&] { return sum(broadcast_to(slice(x, {0, 0, 0, 0}, {1, 5, 4, 3}), {6, 5, 4, 3}), 0); }, 1e-5);
+}
