@@ -363,6 +363,15 @@ bool is_splitting_reshape(const Shape& in, const Shape& out) {
   return j == b.size();
 }
 
+int64_t stride_value(const Step& st, const kernel::Stride& s) {
+  switch (s.kind) {
+    case kernel::StrideKind::Zero: return 0;
+    case kernel::StrideKind::One: return 1;
+    case kernel::StrideKind::Param: return st.params[size_t(s.param)];
+  }
+  return 0;
+}
+
 bool is_splat(const Op& op) {
   if (op.kind != OpKind::Constant || op.type.size() == 0) return false;
   const char* p = static_cast<const char*>(op.data->data());

@@ -65,6 +65,8 @@ std::string plan_to_string(const ir::Function& f, const Plan& p);
 // Shared by fusion and lowering (views: ir::is_view).
 // A constant whose elements are all equal (a scalar in kernels, not a buffer).
 bool is_splat(const ir::Op& op);
+// The value of a kernel load's stride in step `st` (its param, or 0 or 1).
+int64_t stride_value(const Step& st, const kernel::Stride& s);
 // Whether a reshape from `in` to `out` only splits dimensions (and adds or
 // drops ones of size 1): an affine re-indexing that kernels read through. A
 // reshape that merges dimensions needs its operand in memory.

@@ -11,11 +11,6 @@ using kernel::Kernel;
 using kernel::Node;
 using kernel::NodeKind;
 using kernel::Stride;
-using kernel::StrideKind;
-
-int64_t stride_value(const Step& st, const Stride& s) {
-  return s.kind == StrideKind::Zero ? 0 : s.kind == StrideKind::One ? 1 : st.params[size_t(s.param)];
-}
 
 bool reads_memory(const Node& n) { return n.kind == NodeKind::Load || n.kind == NodeKind::Gather; }
 

@@ -11,7 +11,6 @@ namespace {
 using kernel::Kernel;
 using kernel::Node;
 using kernel::NodeKind;
-using kernel::StrideKind;
 
 bool mergeable(const Step& s) { return s.kind == Step::Kernel && !s.on_host && !s.kernel.has_reduction(); }
 
@@ -78,8 +77,7 @@ bool reads_at_output_index(const Step& st, const ir::Shape& out, int arg) {
     if (n.kind != NodeKind::Load) continue;
     if (st.params[size_t(n.offset_param)] != 0) return false;
     for (size_t v = 0; v < n.strides.size(); ++v) {
-      const auto& s = n.strides[v];
-      int64_t c = s.kind == StrideKind::Zero ? 0 : s.kind == StrideKind::One ? 1 : st.params[size_t(s.param)];
+      int64_t c = stride_value(st, n.strides[v]);
       if (int(v) >= k.rank) {
         if (c != 0) return false;
       } else if (c != rs[v] && out[v] != 1) {
