@@ -4,19 +4,16 @@
 
 #include <algorithm>
 #include <cstring>
+#include <type_traits>
 #include <vector>
 
+#include "runtime/narrow_gemm.h"
 #include "runtime/openblas.h"
 #include "runtime/thread_pool.h"
 
 namespace kiln::runtime {
 
 namespace {
-
-// Products smaller than this many multiply-adds run on the calling thread:
-// waking the pool (tens of microseconds on a busy machine) would cost more
-// than the share another thread takes off it.
-constexpr int64_t kParallelMultiplyAdds = int64_t(1) << 20;
 
 // One product C = op(A) op(B) (m x n, k deep) as gemm calls over the
 // runtime's threads: one piece of C per thread, cut along the longer of
@@ -35,6 +32,12 @@ void one_product(Gemm gemm, int64_t m, int64_t n, int64_t k, const T* a, bool ta
          int(depth), T(1), a0, int(ta ? m : k), b0, int(tb ? k : n), T(0), c0, int(n));
   };
   auto call = [&](int64_t rows, int64_t cols, const T* a0, const T* b0, T* c0) { call_deep(rows, cols, k, a0, b0, c0); };
+  if constexpr (std::is_same_v<T, float>) {
+    if (narrow_gemm_applies(m, n, k, ta)) {
+      narrow_gemm_f32(m, n, k, a, b, tb, c);
+      return;
+    }
+  }
   ThreadPool& pool = ThreadPool::global();
   int threads = pool.size();
   if (threads == 1 || m * n * k < kParallelMultiplyAdds) {

@@ -1,0 +1,27 @@
+#pragma once
+// kiln's own f32 product kernel for a narrow C: many rows, at most
+// kNarrowColumns columns, A not transposed. These are a convolution's
+// products (patch matrix times weight: 25,088 x 32 over 144 for the
+// Fashion-MNIST CNN's second layer), which OpenBLAS runs at a third to a
+// half of what its kernels reach on square products: its blocking is made
+// for wide C. Here a 6 x 16 tile of C stays in twelve AVX2 registers over
+// the whole depth (each step: two loads of B, six broadcasts of A, twelve
+// FMAs), B (a few KB) is packed once and read from cache, and A streams.
+#include <cstdint>
+
+namespace kiln::runtime {
+
+inline constexpr int64_t kNarrowColumns = 64;
+
+// Whether the CPU runs the kernel (AVX2 and FMA).
+bool narrow_gemm_available();
+
+// Whether narrow_gemm_f32 takes this product (and the CPU runs it).
+bool narrow_gemm_applies(int64_t m, int64_t n, int64_t k, bool trans_a);
+
+// C (m x n, row-major) = A (m x k) op(B), op(B) = B (k x n) or, with
+// trans_b, B stored n x k; over the runtime's thread pool, rows split
+// among the threads. Requires narrow_gemm_available().
+void narrow_gemm_f32(int64_t m, int64_t n, int64_t k, const float* a, const float* b, bool trans_b, float* c);
+
+}  // namespace kiln::runtime
