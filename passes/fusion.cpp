@@ -206,6 +206,12 @@ Plan partition(const Function& f, const runtime::Capabilities& caps) {
         across_rows = across_rows || d < lead || (s[d - lead] == 1 && t[d] != 1);
       }
       if (across_rows && has_reduction[o] && !reason.count(o)) reason.emplace(o, "reduction broadcast across rows");
+      // Likewise a costly elementwise value (a max pool's gradient divides
+      // by each window's tie count, 25 ops over four taps, and broadcasts
+      // it over the window's elements): computed once rather than once per
+      // element it reaches.
+      if (across_rows && !has_reduction[o] && cost[o] > kMaxDuplicatedCost && !reason.count(o))
+        reason.emplace(o, "costly value broadcast across rows");
     }
     // Each reduced axis is a loop variable of the kernel; keep well below
     // the emitter's 64 (an L2 penalty summing 70 parameters, say).
