@@ -29,7 +29,7 @@ std::vector<int> plan_donations(const ir::Function& f, const passes::Plan& plan,
       const ir::Type& in = f.value_type(v);
       if (!owned[v] || last_use[v] != int(s) || in.size() != out.size() || in.dtype.size() != out.dtype.size())
         continue;
-      if (passes::reads_at_output_index(st, out.shape, int(a))) donor[s] = int(a);
+      if (passes::reads_at_output_index(st, int(a))) donor[s] = int(a);
     }
   }
   return donor;

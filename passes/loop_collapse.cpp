@@ -114,7 +114,7 @@ bool merge_nested_reductions(Step& st) {
 void collapse_loops(Plan& plan) {
   for (Step& st : plan.steps) {
     Kernel& k = st.kernel;
-    if (st.kind != Step::Kernel || !k.has_reduction() || !k.extra_outputs.empty()) continue;
+    if (st.kind != Step::Kernel || !k.extra_outputs.empty()) continue;
     bool rebinds = false;
     for (const Node& n : k.nodes) rebinds |= n.kind == NodeKind::Reduce && n.var < k.rank;
     if (rebinds) continue;

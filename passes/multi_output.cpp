@@ -68,8 +68,10 @@ void merge_into(Step& g, const Step& x, int jx) {
 
 }  // namespace
 
-bool reads_at_output_index(const Step& st, const ir::Shape& out, int arg) {
+bool reads_at_output_index(const Step& st, int arg) {
   const Kernel& k = st.kernel;
+  ir::Shape out(size_t(k.rank));
+  for (int d = 0; d < k.rank; ++d) out[size_t(d)] = int(st.params[size_t(k.size_params[size_t(d)])]);
   auto rs = ir::row_major_strides(out);
   for (const auto& n : k.nodes) {
     if (n.arg != arg) continue;
@@ -109,7 +111,7 @@ void merge_output_kernels(const ir::Function& f, Plan& plan, const runtime::Capa
     const ir::Shape& shape = f.value_type(g.value).shape;
     if (!mergeable(g) || f.value_type(x.value).shape != shape) continue;
     int jx = int(std::find(g.args.begin(), g.args.end(), x.value) - g.args.begin());
-    if (g.kernel.writes_arg(jx) || !reads_at_output_index(g, shape, jx)) continue;
+    if (g.kernel.writes_arg(jx) || !reads_at_output_index(g, jx)) continue;
     size_t inputs = g.args.size();
     for (int v : x.args) inputs += std::find(g.args.begin(), g.args.end(), v) == g.args.end();
     if (int(inputs) > caps.max_kernel_inputs) continue;

@@ -23,8 +23,9 @@ void merge_output_kernels(const ir::Function& f, Plan& plan, const runtime::Capa
 
 // Whether every load of buffer argument `arg` of the kernel of `st` reads
 // the element the kernel writes: offset 0 and, along each output
-// dimension, the output's own row-major stride (any stride along a
+// dimension of the kernel (its own sizes: after loop collapsing, fewer
+// than the value's), the output's row-major stride (any stride along a
 // dimension of size 1, where the index is 0). A gather reads anywhere.
-bool reads_at_output_index(const Step& st, const ir::Shape& out, int arg);
+bool reads_at_output_index(const Step& st, int arg);
 
 }  // namespace kiln::passes

@@ -1147,4 +1147,23 @@ TEST(JitLoopCollapse, ContiguousLoopsBecomeOne) {
   // cache key tells them apart; with one key this read the other's).
   check("size-1 axes", [&] { return sum(reshape(x, {6, 1, 20, 1, 3}), {0, 1, 2}); }, 1e-5);
   check("broadcast input", [&] { return sum(broadcast_to(slice(x, {0, 0, 0, 0}, {1, 5, 4, 3}), {6, 5, 4, 3}), 0); }, 1e-5);
+
+  // Elementwise kernels too: the emitter vectorizes the innermost loop, so
+  // a short one (a one-channel convolution's patch gather, 9 taps per row)
+  // left a vector and a scalar remainder per row.
+  EXPECT_EQ(kernel_of([](const std::vector<array>& x) { return std::vector<array>{x[0] * 2.0f + 1.0f}; }).rank, 1);
+  auto plus_column = [](const array& in) { return in + slice(in, {0, 0, 0, 0}, {1, 1, 4, 1}); };
+  kernel::Kernel rows_apart =
+      kernel_of([&](const std::vector<array>& x) { return std::vector<array>{plus_column(x[0])}; });
+  EXPECT_EQ(rows_apart.rank, 3);  // (6 * 5, 4, 3): the column's value changes along 4, not along 3
+  std::vector<int32_t> taps(7 * 9);
+  for (size_t i = 0; i < taps.size(); ++i) taps[i] = int32_t(i * 7 % 3);
+  array at(taps.data(), {7, 9}, int32);
+  auto gather = [&](const array& in) { return take(in, at, 3); };
+  kernel::Kernel gathered = kernel_of([&](const std::vector<array>& x) { return std::vector<array>{gather(x[0])}; });
+  EXPECT_EQ(gathered.rank, 2);  // (6 * 5 * 4, 7 * 9)
+  check("elementwise", [&] { return x * 2.0f + 1.0f; }, 1e-6);
+  check("elementwise with a broadcast column", [&] { return plus_column(x); }, 1e-6);
+  check("gather of taps", [&] { return gather(x); }, 0);
+  check("masked gather of taps", [&] { return where(at > 0, gather(x), array(0.0f)); }, 0);
 }
