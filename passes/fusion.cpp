@@ -209,8 +209,10 @@ Plan partition(const Function& f, const runtime::Capabilities& caps) {
       // Likewise a costly elementwise value (a max pool's gradient divides
       // by each window's tie count, 25 ops over four taps, and broadcasts
       // it over the window's elements): computed once rather than once per
-      // element it reaches.
-      if (across_rows && !has_reduction[o] && cost[o] > kMaxDuplicatedCost && !reason.count(o))
+      // element it reaches. (A single element is computed once per kernel
+      // anyway: its value is hoisted out of every loop.)
+      if (across_rows && !has_reduction[o] && cost[o] > kMaxDuplicatedCost &&
+          f.value_type(o).size() > 1 && !reason.count(o))
         reason.emplace(o, "costly value broadcast across rows");
     }
     // Each reduced axis is a loop variable of the kernel; keep well below

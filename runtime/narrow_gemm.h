@@ -16,7 +16,9 @@ inline constexpr int64_t kNarrowColumns = 64;
 // Whether the CPU runs the kernel (AVX2 and FMA).
 bool narrow_gemm_available();
 
-// Whether narrow_gemm_f32 takes this product (and the CPU runs it).
+// Whether matmul_f32 (blas.h) gives this product to narrow_gemm_f32: a
+// narrow C with enough rows, A not transposed, on a CPU with AVX2 but not
+// AVX-512.
 bool narrow_gemm_applies(int64_t m, int64_t n, int64_t k, bool trans_a);
 
 // C (m x n, row-major) = A (m x k) op(B), op(B) = B (k x n) or, with

@@ -430,10 +430,12 @@ TEST(HostKernels, DeepMatmulSplitsItsDepth) {
   pool.set_size(threads);
 }
 
-// Products with a narrow C (a convolution's patches times its weight) run
-// on kiln's own kernel (runtime/narrow_gemm.h): against a double-precision
-// sum, with rows and columns that do not fill its 6 x 16 tiles, depths cut
-// into blocks (over 512), both layouts of B, on a pool of 3 threads.
+// Products with a narrow C (a convolution's patches times its weight):
+// kiln's own kernel (runtime/narrow_gemm.h), called directly and through
+// matmul_f32 (which takes it where narrow_gemm_applies), against a
+// double-precision sum, with rows and columns that do not fill its 6 x 16
+// tiles, depths cut into blocks (over 512), both layouts of B, on a pool
+// of 3 threads.
 TEST(HostKernels, NarrowMatmulMatchesADoubleSum) {
   if (!runtime::narrow_gemm_available()) GTEST_SKIP() << "no AVX2 and FMA on this CPU";
   runtime::ThreadPool& pool = runtime::ThreadPool::global();
@@ -441,21 +443,26 @@ TEST(HostKernels, NarrowMatmulMatchesADoubleSum) {
   pool.set_size(3);
   for (auto [m, n, k] : std::vector<std::tuple<int64_t, int64_t, int64_t>>{
            {256, 16, 9}, {257, 1, 1}, {263, 17, 288}, {1001, 33, 515}, {300, 64, 1100}, {2000, 48, 40}}) {
-    ASSERT_TRUE(runtime::narrow_gemm_applies(m, n, k, false)) << m << "x" << n << "x" << k;
     std::vector<float> a(size_t(m * k)), b(size_t(k * n));
     for (size_t i = 0; i < a.size(); ++i) a[i] = float(int64_t(i * 7919 % 1999) - 999) / 1000.0f;
     for (size_t i = 0; i < b.size(); ++i) b[i] = float(int64_t(i * 104729 % 2003) - 1001) / 1000.0f;
-    for (bool tb : {false, true}) {
-      std::vector<float> c(size_t(m * n), std::numeric_limits<float>::quiet_NaN());
-      runtime::matmul_f32(1, m, n, k, a.data(), false, b.data(), tb, c.data());
-      for (int64_t i = 0; i < m; ++i)
-        for (int64_t j = 0; j < n; ++j) {
-          double expected = 0;
-          for (int64_t p = 0; p < k; ++p) expected += double(a[size_t(i * k + p)]) * b[size_t(tb ? j * k + p : p * n + j)];
-          ASSERT_NEAR(c[size_t(i * n + j)], expected, 1e-4 + 1e-5 * std::fabs(expected))
-              << m << "x" << n << "x" << k << " trans_b " << tb << " at " << i << "," << j;
-        }
-    }
+    for (bool tb : {false, true})
+      for (bool direct : {true, false}) {
+        std::vector<float> c(size_t(m * n), std::numeric_limits<float>::quiet_NaN());
+        if (direct)
+          runtime::narrow_gemm_f32(m, n, k, a.data(), b.data(), tb, c.data());
+        else
+          runtime::matmul_f32(1, m, n, k, a.data(), false, b.data(), tb, c.data());
+        for (int64_t i = 0; i < m; ++i)
+          for (int64_t j = 0; j < n; ++j) {
+            double expected = 0;
+            for (int64_t p = 0; p < k; ++p)
+              expected += double(a[size_t(i * k + p)]) * b[size_t(tb ? j * k + p : p * n + j)];
+            ASSERT_NEAR(c[size_t(i * n + j)], expected, 1e-4 + 1e-5 * std::fabs(expected))
+                << m << "x" << n << "x" << k << " trans_b " << tb << (direct ? " direct" : " matmul_f32") << " at "
+                << i << "," << j;
+          }
+      }
   }
   // Not taken: A transposed, C wider than narrow or too short.
   EXPECT_FALSE(runtime::narrow_gemm_applies(1000, 16, 100, true));
