@@ -1,8 +1,11 @@
 #include "runtime/narrow_gemm.h"
 
+#if defined(__x86_64__)
 #include <immintrin.h>
+#endif
 
 #include <algorithm>
+#include <stdexcept>
 #include <vector>
 
 #include "runtime/blas.h"
@@ -10,6 +13,7 @@
 
 namespace kiln::runtime {
 
+#if defined(__x86_64__)
 namespace {
 
 constexpr int kRows = 6, kCols = 16;
@@ -129,5 +133,15 @@ void narrow_gemm_f32(int64_t m, int64_t n, int64_t k, const float* a, const floa
     rows_of_c(t0 * kRows, std::min(m, t1 * kRows), n, k, a, panels, c);
   });
 }
+
+#else  // not x86-64: OpenBLAS runs every product
+
+bool narrow_gemm_available() { return false; }
+bool narrow_gemm_applies(int64_t, int64_t, int64_t, bool) { return false; }
+void narrow_gemm_f32(int64_t, int64_t, int64_t, const float*, const float*, bool, float*) {
+  throw std::logic_error("narrow_gemm_f32 needs an x86-64 CPU with AVX2 and FMA");
+}
+
+#endif
 
 }  // namespace kiln::runtime

@@ -6,7 +6,8 @@
 // half of what its kernels reach on square products: its blocking is made
 // for wide C. Here a 6 x 16 tile of C stays in twelve AVX2 registers over
 // the whole depth (each step: two loads of B, six broadcasts of A, twelve
-// FMAs), B (a few KB) is packed once and read from cache, and A streams.
+// FMAs); B (a few KB) is read from cache, in place when stored k x n, else
+// packed once; A streams. x86-64 only (elsewhere nothing applies).
 #include <cstdint>
 
 namespace kiln::runtime {
