@@ -178,11 +178,7 @@ Executable::Executable(ir::Function f, runtime::Backend& backend, bool fuse)
       e.kernel = e.backend->compile(st.kernel);
       e.kernel_desc = &st.kernel;
       e.params = st.params;
-      // The kernel's own output shape: loop collapsing may have merged
-      // dimensions of the value's (passes/loop_collapse.h).
-      std::vector<int> shape;
-      for (int p : st.kernel.size_params) shape.push_back(int(st.params[size_t(p)]));
-      e.outer = st.kernel.outer_extent(shape);
+      e.outer = st.kernel.outer_extent(passes::kernel_shape(st));
       e.work = op.type.size();
       for (int v : st.args) e.work = std::max(e.work, fn.value_type(v).size());
       e.donor = donor[s];

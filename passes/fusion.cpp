@@ -380,6 +380,12 @@ int64_t stride_value(const Step& st, const kernel::Stride& s) {
   return 0;
 }
 
+std::vector<int> kernel_shape(const Step& st) {
+  std::vector<int> shape;
+  for (int p : st.kernel.size_params) shape.push_back(int(st.params[size_t(p)]));
+  return shape;
+}
+
 bool is_splat(const Op& op) {
   if (op.kind != OpKind::Constant || op.type.size() == 0) return false;
   const char* p = static_cast<const char*>(op.data->data());

@@ -67,6 +67,10 @@ std::string plan_to_string(const ir::Function& f, const Plan& p);
 bool is_splat(const ir::Op& op);
 // The value of a kernel load's stride in step `st` (its param, or 0 or 1).
 int64_t stride_value(const Step& st, const kernel::Stride& s);
+// The output shape the kernel of step `st` loops over: its own sizes,
+// which after loop collapsing (loop_collapse.h) has fewer dimensions than
+// the value it writes.
+std::vector<int> kernel_shape(const Step& st);
 // Whether a reshape from `in` to `out` only splits dimensions (and adds or
 // drops ones of size 1): an affine re-indexing that kernels read through. A
 // reshape that merges dimensions needs its operand in memory.

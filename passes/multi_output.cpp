@@ -70,8 +70,7 @@ void merge_into(Step& g, const Step& x, int jx) {
 
 bool reads_at_output_index(const Step& st, int arg) {
   const Kernel& k = st.kernel;
-  ir::Shape out(size_t(k.rank));
-  for (int d = 0; d < k.rank; ++d) out[size_t(d)] = int(st.params[size_t(k.size_params[size_t(d)])]);
+  ir::Shape out = kernel_shape(st);
   auto rs = ir::row_major_strides(out);
   for (const auto& n : k.nodes) {
     if (n.arg != arg) continue;

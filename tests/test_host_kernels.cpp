@@ -398,6 +398,25 @@ TEST(HostKernels, OpenBlasRunsTheWidestKernelsTheCpuHas) {
   EXPECT_NE(std::find(acceptable.begin(), acceptable.end(), core), acceptable.end()) << "OpenBLAS core " << core;
 }
 
+// Operands of an m x n product over depth k with values in [-1, 1] that
+// repeat with no period a tile size divides, and op(A) op(B) at (i, j) in
+// double precision, A stored m x k (k x m when ta) and B k x n (n x k when
+// tb).
+struct Product {
+  int64_t m, n, k;
+  std::vector<float> a, b;
+  Product(int64_t m_, int64_t n_, int64_t k_) : m(m_), n(n_), k(k_), a(size_t(m * k)), b(size_t(k * n)) {
+    for (size_t i = 0; i < a.size(); ++i) a[i] = float(int64_t(i * 7919 % 1999) - 999) / 1000.0f;
+    for (size_t i = 0; i < b.size(); ++i) b[i] = float(int64_t(i * 104729 % 2003) - 1001) / 1000.0f;
+  }
+  double at(bool ta, bool tb, int64_t i, int64_t j) const {
+    double sum = 0;
+    for (int64_t p = 0; p < k; ++p)
+      sum += double(a[size_t(ta ? p * m + i : i * k + p)]) * double(b[size_t(tb ? j * k + p : p * n + j)]);
+    return sum;
+  }
+};
+
 // A product whose result is too small to cut (16 x 9) but deep (a
 // weight's gradient over 70,001 positions) is cut along its depth, each
 // thread summing its share: against a double-precision sum, every
@@ -408,20 +427,14 @@ TEST(HostKernels, DeepMatmulSplitsItsDepth) {
   pool.set_size(3);
   // Narrow (16 x 9) and wide but deep (40 x 48 over 3000): both cut k.
   for (auto [m, n, k] : std::vector<std::tuple<int64_t, int64_t, int64_t>>{{16, 9, 70001}, {40, 48, 3001}}) {
-  std::vector<float> a(size_t(m * k)), b(size_t(k * n));
-  for (size_t i = 0; i < a.size(); ++i) a[i] = float(int64_t(i * 7919 % 1999) - 999) / 1000.0f;
-  for (size_t i = 0; i < b.size(); ++i) b[i] = float(int64_t(i * 104729 % 2003) - 1001) / 1000.0f;
+  Product x(m, n, k);
   for (bool ta : {false, true})
     for (bool tb : {false, true}) {
-      // Stored as op(A) = A or A^T, op(B) likewise.
-      auto at = [&](int64_t i, int64_t p) { return double(a[size_t(ta ? p * m + i : i * k + p)]); };
-      auto bt = [&](int64_t p, int64_t j) { return double(b[size_t(tb ? j * k + p : p * n + j)]); };
       std::vector<float> c(size_t(m * n), -1.0f);
-      runtime::matmul_f32(1, m, n, k, a.data(), ta, b.data(), tb, c.data());
+      runtime::matmul_f32(1, m, n, k, x.a.data(), ta, x.b.data(), tb, c.data());
       for (int64_t i = 0; i < m; ++i)
         for (int64_t j = 0; j < n; ++j) {
-          double expected = 0;
-          for (int64_t p = 0; p < k; ++p) expected += at(i, p) * bt(p, j);
+          double expected = x.at(ta, tb, i, j);
           EXPECT_NEAR(c[size_t(i * n + j)], expected, 1e-3 + 1e-5 * std::fabs(expected))
               << "trans " << ta << tb << " at " << i << "," << j;
         }
@@ -443,21 +456,17 @@ TEST(HostKernels, NarrowMatmulMatchesADoubleSum) {
   pool.set_size(3);
   for (auto [m, n, k] : std::vector<std::tuple<int64_t, int64_t, int64_t>>{
            {256, 16, 9}, {257, 1, 1}, {263, 17, 288}, {1001, 33, 515}, {300, 64, 1100}, {2000, 48, 40}}) {
-    std::vector<float> a(size_t(m * k)), b(size_t(k * n));
-    for (size_t i = 0; i < a.size(); ++i) a[i] = float(int64_t(i * 7919 % 1999) - 999) / 1000.0f;
-    for (size_t i = 0; i < b.size(); ++i) b[i] = float(int64_t(i * 104729 % 2003) - 1001) / 1000.0f;
+    Product x(m, n, k);
     for (bool tb : {false, true})
       for (bool direct : {true, false}) {
         std::vector<float> c(size_t(m * n), std::numeric_limits<float>::quiet_NaN());
         if (direct)
-          runtime::narrow_gemm_f32(m, n, k, a.data(), b.data(), tb, c.data());
+          runtime::narrow_gemm_f32(m, n, k, x.a.data(), x.b.data(), tb, c.data());
         else
-          runtime::matmul_f32(1, m, n, k, a.data(), false, b.data(), tb, c.data());
+          runtime::matmul_f32(1, m, n, k, x.a.data(), false, x.b.data(), tb, c.data());
         for (int64_t i = 0; i < m; ++i)
           for (int64_t j = 0; j < n; ++j) {
-            double expected = 0;
-            for (int64_t p = 0; p < k; ++p)
-              expected += double(a[size_t(i * k + p)]) * b[size_t(tb ? j * k + p : p * n + j)];
+            double expected = x.at(false, tb, i, j);
             ASSERT_NEAR(c[size_t(i * n + j)], expected, 1e-4 + 1e-5 * std::fabs(expected))
                 << m << "x" << n << "x" << k << " trans_b " << tb << (direct ? " direct" : " matmul_f32") << " at "
                 << i << "," << j;
