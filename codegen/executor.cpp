@@ -1,9 +1,11 @@
 #include "codegen/executor.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <iostream>
 #include <map>
 #include <memory>
@@ -20,6 +22,7 @@
 #include "passes/pass_manager.h"
 #include "runtime/blas.h"
 #include "runtime/dump.h"
+#include "runtime/narrow_gemm.h"
 #include "runtime/profile.h"
 
 namespace kiln::codegen {
@@ -102,6 +105,87 @@ ir::Function without_calls(ir::Function f) {
 
 
 namespace {
+
+// A float32 product whose A a kernel computes for it alone, and which
+// runtime/narrow_gemm.h runs (a narrow C: a convolution's patch matrix
+// times its weight), takes that kernel inside: each thread has the kernel
+// write a block of A's rows into a buffer that stays in its cache, then
+// multiplies it (narrow_gemm_f32_produced), so A (29 MB for the
+// Fashion-MNIST CNN's input gradient) never goes to memory and back. Per
+// step: the kernel step whose value the product reads so, or -1. That
+// kernel and the reshapes between (which only rename A's buffer) then run
+// inside the product. CPU backend only.
+struct BlockedOperand {
+  int kernel_step = -1;
+  std::vector<int> taken_in;  // the kernel's step and the reshapes' steps
+  int64_t m = 0, n = 0, k = 0;
+  int64_t unit = 1;  // A's elements per unit of the kernel's range
+};
+
+std::vector<BlockedOperand> blocked_operands(const ir::Function& f, const passes::Plan& plan,
+                                              const runtime::Backend& backend) {
+  std::vector<BlockedOperand> fed(plan.steps.size());
+  if (&backend != &cpu_backend()) return fed;
+  std::vector<int> readers(f.num_values(), 0), step_of(f.num_values(), -1);
+  for (size_t s = 0; s < plan.steps.size(); ++s) {
+    step_of[plan.steps[s].value] = int(s);
+    for (int v : plan.steps[s].args) ++readers[v];
+  }
+  for (int v : f.outputs) readers[v] += 2;  // never computed only in blocks
+  for (size_t s = 0; s < plan.steps.size(); ++s) {
+    const passes::Step& st = plan.steps[s];
+    const ir::Op& op = f.def(st.value);
+    if (st.kind != passes::Step::HostOp || !runs_on_blas(op) || op.type.dtype != float32 ||
+        op.type.shape.size() != 2 || st.transposed[0])
+      continue;
+    const ir::Shape& as = f.value_type(st.args[0]).shape;
+    int64_t m = op.type.shape[0], n = op.type.shape[1], k = as.back();
+    if (n == 0 || !runtime::narrow_gemm_applies(m, n, k, false)) continue;
+    // Back through the renaming reshapes to the kernel.
+    int v = st.args[0];
+    std::vector<int> taken_in;
+    while (readers[v] == 1 && step_of[v] >= 0 && plan.steps[size_t(step_of[v])].kind == passes::Step::HostOp &&
+           f.def(v).kind == ir::OpKind::Reshape) {
+      taken_in.push_back(step_of[v]);
+      v = plan.steps[size_t(step_of[v])].args[0];
+    }
+    if (readers[v] != 1 || step_of[v] < 0) continue;
+    taken_in.push_back(step_of[v]);
+    const passes::Step& producer = plan.steps[size_t(step_of[v])];
+    if (producer.kind != passes::Step::Kernel || !producer.kernel.extra_outputs.empty()) continue;
+    int64_t outer = producer.kernel.outer_extent(passes::kernel_shape(producer));
+    int64_t size = f.value_type(v).size();
+    if (outer <= 0 || size % outer != 0 || k % (size / outer) != 0) continue;
+    fed[s] = {step_of[v], std::move(taken_in), m, n, k, size / outer};
+  }
+  return fed;
+}
+
+// The host call of such a product: the kernel's inputs, then B.
+std::function<runtime::BufferPtr(const std::vector<runtime::BufferPtr>&)> blocked_product(
+    const BlockedOperand& fed, runtime::KernelHandle kernel, std::vector<int64_t> params, bool trans_b) {
+  return [fed, kernel, params, trans_b](const std::vector<runtime::BufferPtr>& args) {
+    std::vector<const void*> inputs;
+    for (size_t i = 0; i + 1 < args.size(); ++i) inputs.push_back(args[i]->data());
+    runtime::count_operand_computed_in_blocks();
+    runtime::BufferPtr out = cpu_backend().allocate(size_t(fed.m * fed.n) * sizeof(float));
+    const int64_t k = fed.k, unit = fed.unit;
+    runtime::narrow_gemm_f32_produced(
+        fed.m, fed.n, k,
+        [&](int64_t r0, int64_t r1, float* rows) {
+          // The kernel writes A's elements [r0 k, r1 k) at their own
+          // indices from `base`.
+          void* base = reinterpret_cast<void*>(reinterpret_cast<uintptr_t>(rows) - uintptr_t(r0 * k) * sizeof(float));
+          run_on_this_thread(*kernel, inputs, base, params.data(), r0 * k / unit, r1 * k / unit);
+        },
+        static_cast<const float*>(args.back()->data()), trans_b, static_cast<float*>(out->data()));
+    return out;
+  };
+}
+
+}  // namespace
+
+namespace {
 runtime::Capabilities fusing(runtime::Capabilities caps, bool fuse) {
   caps.fuse = fuse;
   return caps;
@@ -115,10 +199,20 @@ Executable::Executable(ir::Function f, runtime::Backend& backend, bool fuse)
   auto backend_of = [&](const passes::Step& st) -> runtime::Backend& { return st.on_host ? cpu_backend() : backend; };
   const ir::Function& fn = f_;
   int n_in = int(fn.inputs.size());
+  // Products that compute their A inside (blocked_operands); the steps
+  // they take in do not run on their own.
+  std::vector<BlockedOperand> fed = blocked_operands(fn, plan_, backend);
+  std::vector<char> taken_in(plan_.steps.size(), 0);
+  for (const BlockedOperand& b : fed)
+    for (int t : b.taken_in) taken_in[size_t(t)] = 1;
   // Free intermediates after their last reader.
   std::vector<int> last_use(fn.num_values(), -1);
-  for (size_t s = 0; s < plan_.steps.size(); ++s)
+  for (size_t s = 0; s < plan_.steps.size(); ++s) {
+    if (taken_in[s]) continue;
     for (int v : plan_.steps[s].args) last_use[v] = int(s);
+    if (fed[s].kernel_step >= 0)
+      for (int v : plan_.steps[size_t(fed[s].kernel_step)].args) last_use[v] = int(s);
+  }
   for (int v : fn.outputs) last_use[v] = int(plan_.steps.size());
   // Outputs that reuse the buffer of an input dying in the same step.
   std::vector<int> donor = plan_donations(fn, plan_, last_use);
@@ -130,7 +224,22 @@ Executable::Executable(ir::Function f, runtime::Backend& backend, bool fuse)
       st.kernel.schedule = kernel::schedule_kernel(st.kernel, passes::schedule_options(backend_of(st).capabilities()),
                                                    {donor[s], fn.value_type(st.value).nbytes()});
   }
-  if (runtime::dump_enabled("fusion")) runtime::dump("fusion", "", passes::plan_to_string(fn, plan_));
+  // A kernel that runs inside a product writes only blocks of its output,
+  // into the cache: scheduled for no particular output size (no streaming
+  // stores).
+  for (const BlockedOperand& b : fed)
+    if (b.kernel_step >= 0) {
+      passes::Step& st = plan_.steps[size_t(b.kernel_step)];
+      st.kernel.schedule = kernel::schedule_kernel(st.kernel, passes::schedule_options(backend.capabilities()));
+    }
+  if (runtime::dump_enabled("fusion")) {
+    std::string text = passes::plan_to_string(fn, plan_);
+    for (size_t s = 0; s < plan_.steps.size(); ++s)
+      if (fed[s].kernel_step >= 0)
+        text += "// %" + std::to_string(plan_.steps[s].value) + " computes %" +
+                std::to_string(plan_.steps[size_t(fed[s].kernel_step)].value) + " inside, in blocks of rows\n";
+    runtime::dump("fusion", "", text);
+  }
 
   // The executable's slots are the function's values.
   exe_.backend = &backend;
@@ -164,16 +273,23 @@ Executable::Executable(ir::Function f, runtime::Backend& backend, bool fuse)
     profile_id = id;
   }
   for (size_t s = 0; s < plan_.steps.size(); ++s) {
+    if (taken_in[s]) continue;
     const passes::Step& st = plan_.steps[s];
     const ir::Op& op = fn.def(st.value);
     runtime::ExecStep e;
+    const passes::Step* inside = fed[s].kernel_step >= 0 ? &plan_.steps[size_t(fed[s].kernel_step)] : nullptr;
     if (!profile_id.empty())
       e.label = profile_id + " %" + std::to_string(st.value) + " " + ir::type_to_string(op.type) + " " +
-                (st.kind == passes::Step::Kernel ? "kernel " : "host ") + ir::op_name(op.kind) + " [" + st.reason + "]";
+                (st.kind == passes::Step::Kernel ? "kernel " : "host ") + ir::op_name(op.kind) + " [" + st.reason +
+                (inside ? ", computing %" + std::to_string(inside->value) + " inside" : "") + "]";
     e.args = st.args;
     e.out = st.value;
     e.out_bytes = size_t(op.type.nbytes());
-    if (st.kind == passes::Step::Kernel) {
+    if (inside) {
+      e.args = inside->args;
+      e.args.push_back(st.args[1]);
+      e.host = blocked_product(fed[s], cpu_backend().compile(inside->kernel), inside->params, st.transposed[1]);
+    } else if (st.kind == passes::Step::Kernel) {
       e.backend = &backend_of(st);
       e.kernel = e.backend->compile(st.kernel);
       e.kernel_desc = &st.kernel;
@@ -202,7 +318,7 @@ Executable::Executable(ir::Function f, runtime::Backend& backend, bool fuse)
         return out.buffer;
       };
     }
-    for (int v : st.args)
+    for (int v : e.args)
       if (last_use[v] == int(s) && v >= n_in && std::find(e.frees.begin(), e.frees.end(), v) == e.frees.end())
         e.frees.push_back(v);
     exe_.steps.push_back(std::move(e));

@@ -364,6 +364,7 @@ JitStats jit_stats() {
   s.disk_cache_rejected = k.disk_rejected;
   s.disk_cache_writes = k.disk_writes;
   s.buffers_donated = codegen::buffers_donated();
+  s.operands_computed_in_blocks = runtime::operands_computed_in_blocks();
   s.trace_cache_evictions = g_trace_evictions.load();
   s.kernel_cache_evictions = k.evictions;
   s.kernels_in_memory = k.kernels_in_memory;
@@ -378,6 +379,7 @@ void reset_jit_stats() {
   g_trace_evictions = 0;
   codegen::reset_kernel_cache_stats();
   codegen::reset_buffers_donated();
+  runtime::reset_operands_computed_in_blocks();
 }
 
 }  // namespace kiln

@@ -107,6 +107,7 @@ struct JitStats {
   uint64_t disk_cache_rejected = 0;  // disk entries discarded (corrupt, foreign)
   uint64_t disk_cache_writes = 0;    // kernels stored in the disk cache
   uint64_t buffers_donated = 0;      // kernel outputs written into a dying intermediate's buffer
+  uint64_t operands_computed_in_blocks = 0;  // products that computed their A inside, in cached blocks
   uint64_t trace_cache_evictions = 0;   // traces dropped by compiled functions over their limit
   uint64_t kernel_cache_evictions = 0;  // kernels dropped from the kernel cache over its limit
   uint64_t kernels_in_memory = 0;       // native kernels loaded now (cached or in use); not reset

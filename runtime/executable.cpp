@@ -12,6 +12,7 @@ namespace kiln::runtime {
 
 namespace {
 std::atomic<uint64_t> g_buffers_donated{0};
+std::atomic<uint64_t> g_operands_computed_in_blocks{0};
 }  // namespace
 
 std::vector<BufferPtr> Executable::run(const std::vector<BufferPtr>& inputs) const {
@@ -71,5 +72,8 @@ std::vector<BufferPtr> Executable::run(const std::vector<BufferPtr>& inputs) con
 
 uint64_t buffers_donated() { return g_buffers_donated.load(std::memory_order_relaxed); }
 void reset_buffers_donated() { g_buffers_donated.store(0, std::memory_order_relaxed); }
+uint64_t operands_computed_in_blocks() { return g_operands_computed_in_blocks.load(std::memory_order_relaxed); }
+void count_operand_computed_in_blocks() { g_operands_computed_in_blocks.fetch_add(1, std::memory_order_relaxed); }
+void reset_operands_computed_in_blocks() { g_operands_computed_in_blocks.store(0, std::memory_order_relaxed); }
 
 }  // namespace kiln::runtime

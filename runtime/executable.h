@@ -55,5 +55,10 @@ struct Executable {
 // Kernel outputs that took over a dying input's buffer (process-wide count).
 uint64_t buffers_donated();
 void reset_buffers_donated();
+// Runs of products that computed their operand A inside, block by block
+// (codegen/executor.cpp; process-wide count).
+uint64_t operands_computed_in_blocks();
+void count_operand_computed_in_blocks();
+void reset_operands_computed_in_blocks();
 
 }  // namespace kiln::runtime

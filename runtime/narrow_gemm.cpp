@@ -93,20 +93,31 @@ class Panels {
   std::vector<float> packed_;
 };
 
-// Rows [r0, r1) of C, every column.
-void rows_of_c(int64_t r0, int64_t r1, int64_t n, int64_t k, const float* a, const Panels& panels, float* c) {
+// Rows [0, rows) of C (row i at c + i * n), every column; A's row i at
+// a + i * k.
+void rows_of_c(int64_t rows, int64_t n, int64_t k, const float* a, const Panels& panels, float* c) {
   int64_t blocks = (k + kDepthBlock - 1) / kDepthBlock, depth = (k + blocks - 1) / blocks;
   for (int64_t p0 = 0; p0 < k; p0 += depth) {
     int64_t kd = std::min(depth, k - p0);
-    for (int64_t i = r0; i < r1; i += kRows) {
-      int rows = int(std::min<int64_t>(kRows, r1 - i));
+    for (int64_t i = 0; i < rows; i += kRows) {
+      int tile_rows = int(std::min<int64_t>(kRows, rows - i));
       for (int64_t q = 0; q < panels.count(); ++q) {
         int cols = int(std::min<int64_t>(kCols, n - q * kCols));
-        kTiles[rows](kd, a + i * k + p0, k, panels.row(q, p0), panels.row_stride(q), c + i * n + q * kCols, n, cols,
-                     p0 > 0);
+        kTiles[tile_rows](kd, a + i * k + p0, k, panels.row(q, p0), panels.row_stride(q), c + i * n + q * kCols, n,
+                          cols, p0 > 0);
       }
     }
   }
+}
+
+// Calls fn(r0, r1) for the threads' shares of C's m rows: whole 6-row
+// tiles, one share per thread when the product is large enough.
+template <typename Fn>
+void split_rows(int64_t m, int64_t n, int64_t k, Fn fn) {
+  ThreadPool& pool = ThreadPool::global();
+  int64_t tiles = (m + kRows - 1) / kRows;
+  int64_t per_thread = m * n * k < kParallelMultiplyAdds ? tiles : (tiles + pool.size() - 1) / pool.size();
+  pool.parallel_for(tiles, per_thread, [&](int64_t t0, int64_t t1) { fn(t0 * kRows, std::min(m, t1 * kRows)); });
 }
 
 }  // namespace
@@ -126,11 +137,22 @@ bool narrow_gemm_applies(int64_t m, int64_t n, int64_t k, bool trans_a) {
 
 void narrow_gemm_f32(int64_t m, int64_t n, int64_t k, const float* a, const float* b, bool trans_b, float* c) {
   Panels panels(n, k, b, trans_b);
-  ThreadPool& pool = ThreadPool::global();
-  int64_t tiles = (m + kRows - 1) / kRows;
-  int64_t per_thread = m * n * k < kParallelMultiplyAdds ? tiles : (tiles + pool.size() - 1) / pool.size();
-  pool.parallel_for(tiles, per_thread, [&](int64_t t0, int64_t t1) {
-    rows_of_c(t0 * kRows, std::min(m, t1 * kRows), n, k, a, panels, c);
+  split_rows(m, n, k, [&](int64_t r0, int64_t r1) { rows_of_c(r1 - r0, n, k, a + r0 * k, panels, c + r0 * n); });
+}
+
+void narrow_gemm_f32_produced(int64_t m, int64_t n, int64_t k, const ProduceRows& produce_a, const float* b,
+                              bool trans_b, float* c) {
+  Panels panels(n, k, b, trans_b);
+  // A block of A's rows stays in the core's L2 cache from its production
+  // to its use: about 96 KB, whole tiles.
+  const int64_t block = std::max<int64_t>(kRows, (96 * 1024 / int64_t(sizeof(float)) / k) / kRows * kRows);
+  split_rows(m, n, k, [&](int64_t r0, int64_t r1) {
+    std::vector<float> rows(size_t(std::min(block, r1 - r0) * k));
+    for (int64_t i = r0; i < r1; i += block) {
+      int64_t i1 = std::min(r1, i + block);
+      produce_a(i, i1, rows.data());
+      rows_of_c(i1 - i, n, k, rows.data(), panels, c + i * n);
+    }
   });
 }
 
@@ -140,6 +162,9 @@ bool narrow_gemm_available() { return false; }
 bool narrow_gemm_applies(int64_t, int64_t, int64_t, bool) { return false; }
 void narrow_gemm_f32(int64_t, int64_t, int64_t, const float*, const float*, bool, float*) {
   throw std::logic_error("narrow_gemm_f32 needs an x86-64 CPU with AVX2 and FMA");
+}
+void narrow_gemm_f32_produced(int64_t, int64_t, int64_t, const ProduceRows&, const float*, bool, float*) {
+  throw std::logic_error("narrow_gemm_f32_produced needs an x86-64 CPU with AVX2 and FMA");
 }
 
 #endif

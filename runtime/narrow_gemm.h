@@ -9,6 +9,7 @@
 // FMAs); B (a few KB) is read from cache, in place when stored k x n, else
 // packed once; A streams. x86-64 only (elsewhere nothing applies).
 #include <cstdint>
+#include <functional>
 
 namespace kiln::runtime {
 
@@ -26,5 +27,17 @@ bool narrow_gemm_applies(int64_t m, int64_t n, int64_t k, bool trans_a);
 // trans_b, B stored n x k; over the runtime's thread pool, rows split
 // among the threads. Requires narrow_gemm_available().
 void narrow_gemm_f32(int64_t m, int64_t n, int64_t k, const float* a, const float* b, bool trans_b, float* c);
+
+// Writes rows [r0, r1) of A (each k floats) to `rows`, on the calling
+// thread.
+using ProduceRows = std::function<void(int64_t r0, int64_t r1, float* rows)>;
+
+// narrow_gemm_f32 with A never stored whole: each thread has produce_a
+// write a block of A's rows (a few hundred KB at most: it stays in the
+// core's cache) and multiplies it before producing the next. For an A that
+// a kernel computes only for this product (a convolution's patch matrix,
+// codegen/executor.cpp): the patches then never go to memory and back.
+void narrow_gemm_f32_produced(int64_t m, int64_t n, int64_t k, const ProduceRows& produce_a, const float* b,
+                              bool trans_b, float* c);
 
 }  // namespace kiln::runtime

@@ -13,6 +13,7 @@
 #include <limits>
 #include <map>
 #include <mutex>
+#include <numeric>
 #include <random>
 #include <regex>
 #include <set>
@@ -25,6 +26,7 @@
 #include "ir/interpreter.h"
 #include "passes/fusion.h"
 #include "passes/pass_manager.h"
+#include "runtime/narrow_gemm.h"
 #include "runtime/thread_pool.h"
 #include "opencl_test.h"
 #include "test_helpers.h"
@@ -1166,4 +1168,47 @@ TEST(JitLoopCollapse, ContiguousLoopsBecomeOne) {
   check("elementwise with a broadcast column", [&] { return plus_column(x); }, 1e-6);
   check("gather of taps", [&] { return gather(x); }, 0);
   check("masked gather of taps", [&] { return where(at > 0, gather(x), array(0.0f)); }, 0);
+}
+
+// A kernel whose value only a narrow product's A reads runs inside that
+// product, block of rows by block (codegen/executor.cpp, runtime/
+// narrow_gemm.h): on CPUs where that product kernel runs, each such product
+// counts in operands_computed_in_blocks, and its values stay the
+// interpreter's. Elsewhere nothing is counted.
+TEST(JitBlockedOperand, KernelRunsInsideTheProduct) {
+  std::mt19937 rng(11);
+  std::uniform_real_distribution<float> ud(-1, 1);
+  auto random = [&](Shape shape) {
+    std::vector<float> v(size_t(std::accumulate(shape.begin(), shape.end(), 1, std::multiplies<int>())));
+    for (auto& e : v) e = ud(rng);
+    return array(v.data(), shape, float32);
+  };
+  const bool applies = runtime::narrow_gemm_applies(1000, 20, 300, false);
+  auto blocked = [&](const char* what, const std::function<array()>& make, uint64_t expected) {
+    reset_jit_stats();
+    auto [j, r] = both(make);
+    EXPECT_TRUE(same(j, r, 2e-4)) << what;
+    EXPECT_EQ(jit_stats().operands_computed_in_blocks, applies ? expected : 0u) << what;
+  };
+  // Rows not a multiple of the tile or the block (300 deep: 78-row
+  // blocks), a partial panel of columns, B transposed and not.
+  array x = random({1000, 300}), w = random({20, 300}), wt = random({300, 20});
+  blocked("elementwise A, B transposed", [&] { return matmul(exp(x) * 0.5f - x, transpose(w)); }, 1);
+  blocked("elementwise A, B in place", [&] { return matmul(tanh(x), wt); }, 1);
+  // A kernel over rows (a reduction): 150 of its rows per row of A.
+  array y = random({2000, 150});
+  blocked("rows of a softmax", [&] { return matmul(reshape(softmax(y, -1), {1000, 300}), wt); }, 1);
+  // A convolution's patch gather (the input gradient's has no other reader).
+  array image = random({4, 12, 12, 8}), kernel = random({16, 3, 3, 8});
+  blocked("conv2d", [&] { return conv2d(image, kernel, {1, 1}, {1, 1}); }, 1);
+  // Not inside: A is also read by another kernel, or by another product.
+  blocked("A also summed", [&] {
+    array a = exp(x);
+    array p = matmul(a, wt);
+    return p + sum(a, -1, true) * 0.0f;
+  }, 0);
+  blocked("A read twice", [&] {
+    array a = exp(x);
+    return matmul(a, wt) + matmul(a, wt * 2.0f);
+  }, 0);
 }

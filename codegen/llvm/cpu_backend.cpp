@@ -55,4 +55,13 @@ runtime::Backend& cpu_backend() {
   return *backend;
 }
 
+void run_on_this_thread(const runtime::CompiledKernel& kernel, const std::vector<const void*>& inputs, void* output,
+                        const int64_t* params, int64_t begin, int64_t end) {
+  std::vector<void*> args;
+  for (const void* in : inputs) args.push_back(const_cast<void*>(in));
+  args.push_back(output);
+  args.push_back(const_cast<int64_t*>(params));
+  static_cast<const CompiledKernel&>(kernel).fn(args.data(), begin, end);
+}
+
 }  // namespace kiln::codegen
