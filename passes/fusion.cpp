@@ -137,8 +137,18 @@ int blas_transpose_source(const Function& f, const Op& op, int operand) {
 }  // namespace
 
 Plan partition(const Function& f, const runtime::Capabilities& caps) {
-  auto fusible = [&](const Op& op) { return is_fusible(f, op, caps); };
   int n_in = int(f.inputs.size());
+  // A returned reshape of a host op's result (a convolution's output, the
+  // product's rows split back into images) is that result's buffer under
+  // a new shape, as a merging reshape is: a kernel would copy it.
+  std::set<int> outputs(f.outputs.begin(), f.outputs.end());
+  auto renames_host_result = [&](const Op& op) {
+    if (op.kind != OpKind::Reshape || f.is_input(op.operands[0]) || !outputs.count(n_in + int(&op - f.ops.data())))
+      return false;
+    const Op& src = f.def(op.operands[0]);
+    return src.kind != OpKind::Constant && !is_fusible(f, src, caps) && !is_fusible(f, src, kHostCapabilities);
+  };
+  auto fusible = [&](const Op& op) { return is_fusible(f, op, caps) && !renames_host_result(op); };
   std::vector<std::set<int>> users(f.num_values());
   for (size_t i = 0; i < f.ops.size(); ++i)
     for (int o : f.ops[i].operands) users[o].insert(n_in + int(i));
@@ -309,7 +319,7 @@ Plan partition(const Function& f, const runtime::Capabilities& caps) {
     const Op& op = f.ops[i];
     int v = n_in + int(i);
     if (op.kind == OpKind::Constant) continue;
-    if (!fusible(op) && is_fusible(f, op, kHostCapabilities)) {
+    if (!fusible(op) && is_fusible(f, op, kHostCapabilities) && !renames_host_result(op)) {
       Step s;
       s.kind = Step::Kernel;
       s.on_host = true;
