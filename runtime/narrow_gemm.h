@@ -33,8 +33,8 @@ void narrow_gemm_f32(int64_t m, int64_t n, int64_t k, const float* a, const floa
 using ProduceRows = std::function<void(int64_t r0, int64_t r1, float* rows)>;
 
 // narrow_gemm_f32 with A never stored whole: each thread has produce_a
-// write a block of A's rows (a few hundred KB at most: it stays in the
-// core's cache) and multiplies it before producing the next. For an A that
+// write a block of A's rows (about 96 KB, at least one tile of 6 rows: it
+// stays in the core's cache) and multiplies it before producing the next. For an A that
 // a kernel computes only for this product (a convolution's patch matrix,
 // codegen/executor.cpp): the patches then never go to memory and back.
 void narrow_gemm_f32_produced(int64_t m, int64_t n, int64_t k, const ProduceRows& produce_a, const float* b,
