@@ -106,18 +106,23 @@ ir::Function without_calls(ir::Function f) {
 
 namespace {
 
-// A float32 product whose A a kernel computes for it alone, and which
-// runtime/narrow_gemm.h runs (a narrow C: a convolution's patch matrix
-// times its weight), takes that kernel inside: each thread has the kernel
-// write a block of A's rows into a buffer that stays in its cache, then
-// multiplies it (narrow_gemm_f32_produced), so A (29 MB for the
-// Fashion-MNIST CNN's input gradient) never goes to memory and back. Per
-// step: the kernel step whose value the product reads so, or -1. That
-// kernel and the reshapes between (which only rename A's buffer) then run
-// inside the product. CPU backend only.
+// A float32 product that runtime/narrow_gemm.h runs (a narrow C: a
+// convolution's patch matrix times its weight) and whose A is a kernel's
+// value takes that kernel inside: each thread has the kernel compute a
+// block of A's rows, then multiplies it while it is in its cache
+// (narrow_gemm_f32_produced). Where nothing else reads A (an input
+// gradient's patches: 29 MB for the Fashion-MNIST CNN), the block goes to
+// a buffer of the thread's and A never reaches memory; where later steps
+// read it too (the forward patches, which the weight's gradient reads),
+// A keeps its buffer, written block by block inside the product. Per step:
+// the kernel step whose value the product computes so, or -1. The
+// kernel's own step then does not run (its output's buffer is only
+// allocated, when kept), nor do the reshapes between that only rename
+// A's buffer, unless A is kept. CPU backend only.
 struct BlockedOperand {
   int kernel_step = -1;
-  std::vector<int> taken_in;  // the kernel's step and the reshapes' steps
+  bool keep = false;          // A has other readers, after the product
+  std::vector<int> taken_in;  // the steps that do not run on their own
   int64_t m = 0, n = 0, k = 0;
   int64_t unit = 1;  // A's elements per unit of the kernel's range
 };
@@ -126,57 +131,78 @@ std::vector<BlockedOperand> blocked_operands(const ir::Function& f, const passes
                                               const runtime::Backend& backend) {
   std::vector<BlockedOperand> fed(plan.steps.size());
   if (&backend != &cpu_backend()) return fed;
-  std::vector<int> readers(f.num_values(), 0), step_of(f.num_values(), -1);
+  // Per value: its step, and the steps that read it (an output is read
+  // after the last step).
+  std::vector<int> step_of(f.num_values(), -1);
+  std::vector<std::vector<int>> readers(f.num_values());
   for (size_t s = 0; s < plan.steps.size(); ++s) {
     step_of[plan.steps[s].value] = int(s);
-    for (int v : plan.steps[s].args) ++readers[v];
+    for (int v : plan.steps[s].args) readers[v].push_back(int(s));
   }
-  for (int v : f.outputs) readers[v] += 2;  // never computed only in blocks
+  for (int v : f.outputs) readers[v].push_back(int(plan.steps.size()));
   for (size_t s = 0; s < plan.steps.size(); ++s) {
     const passes::Step& st = plan.steps[s];
     const ir::Op& op = f.def(st.value);
     if (st.kind != passes::Step::HostOp || !runs_on_blas(op) || op.type.dtype != float32 ||
-        op.type.shape.size() != 2 || st.transposed[0])
+        op.type.shape.size() != 2 || st.transposed[0] || st.args[0] == st.args[1])
       continue;
     const ir::Shape& as = f.value_type(st.args[0]).shape;
     int64_t m = op.type.shape[0], n = op.type.shape[1], k = as.back();
     if (n == 0 || !runtime::narrow_gemm_applies(m, n, k, false)) continue;
-    // Back through the renaming reshapes to the kernel.
+    // Back through the renaming reshapes to the kernel. A value read by
+    // another step must be read only after this one (it is written here).
     int v = st.args[0];
-    std::vector<int> taken_in;
-    while (readers[v] == 1 && step_of[v] >= 0 && plan.steps[size_t(step_of[v])].kind == passes::Step::HostOp &&
+    bool keep = false, read_before = false;
+    std::vector<int> chain;
+    auto other_readers = [&](int x, int own_reader) {
+      for (int t : readers[x])
+        if (t != own_reader) {
+          keep = true;
+          read_before = read_before || t <= int(s);
+        }
+    };
+    other_readers(v, int(s));
+    while (step_of[v] >= 0 && plan.steps[size_t(step_of[v])].kind == passes::Step::HostOp &&
            f.def(v).kind == ir::OpKind::Reshape) {
-      taken_in.push_back(step_of[v]);
-      v = plan.steps[size_t(step_of[v])].args[0];
+      chain.push_back(step_of[v]);
+      int from = plan.steps[size_t(step_of[v])].args[0];
+      other_readers(from, step_of[v]);
+      v = from;
     }
-    if (readers[v] != 1 || step_of[v] < 0) continue;
-    taken_in.push_back(step_of[v]);
+    if (step_of[v] < 0 || read_before) continue;
     const passes::Step& producer = plan.steps[size_t(step_of[v])];
     if (producer.kind != passes::Step::Kernel || !producer.kernel.extra_outputs.empty()) continue;
     int64_t outer = producer.kernel.outer_extent(passes::kernel_shape(producer));
     int64_t size = f.value_type(v).size();
     if (outer <= 0 || size % outer != 0 || k % (size / outer) != 0) continue;
-    fed[s] = {step_of[v], std::move(taken_in), m, n, k, size / outer};
+    std::vector<int> taken_in{step_of[v]};
+    if (!keep) taken_in.insert(taken_in.end(), chain.begin(), chain.end());
+    fed[s] = {step_of[v], keep, std::move(taken_in), m, n, k, size / outer};
   }
   return fed;
 }
 
-// The host call of such a product: the kernel's inputs, then B.
+// The host call of such a product: the kernel's inputs, then A's buffer
+// when kept, then B.
 std::function<runtime::BufferPtr(const std::vector<runtime::BufferPtr>&)> blocked_product(
     const BlockedOperand& fed, runtime::KernelHandle kernel, std::vector<int64_t> params, bool trans_b) {
   return [fed, kernel, params, trans_b](const std::vector<runtime::BufferPtr>& args) {
+    size_t n_in = args.size() - (fed.keep ? 2 : 1);
     std::vector<const void*> inputs;
-    for (size_t i = 0; i + 1 < args.size(); ++i) inputs.push_back(args[i]->data());
+    for (size_t i = 0; i < n_in; ++i) inputs.push_back(args[i]->data());
+    float* kept = fed.keep ? static_cast<float*>(args[n_in]->data()) : nullptr;
     runtime::count_operand_computed_in_blocks();
     runtime::BufferPtr out = cpu_backend().allocate(size_t(fed.m * fed.n) * sizeof(float));
     const int64_t k = fed.k, unit = fed.unit;
     runtime::narrow_gemm_f32_produced(
         fed.m, fed.n, k,
-        [&](int64_t r0, int64_t r1, float* rows) {
+        [&](int64_t r0, int64_t r1, float* scratch) -> const float* {
           // The kernel writes A's elements [r0 k, r1 k) at their own
-          // indices from `base`.
+          // indices from `base`: into A's buffer, or into `scratch`.
+          float* rows = kept ? kept + r0 * k : scratch;
           void* base = reinterpret_cast<void*>(reinterpret_cast<uintptr_t>(rows) - uintptr_t(r0 * k) * sizeof(float));
           run_on_this_thread(*kernel, inputs, base, params.data(), r0 * k / unit, r1 * k / unit);
+          return rows;
         },
         static_cast<const float*>(args.back()->data()), trans_b, static_cast<float*>(out->data()));
     return out;
@@ -200,7 +226,8 @@ Executable::Executable(ir::Function f, runtime::Backend& backend, bool fuse)
   const ir::Function& fn = f_;
   int n_in = int(fn.inputs.size());
   // Products that compute their A inside (blocked_operands); the steps
-  // they take in do not run on their own.
+  // they take in do not run on their own (a kept A's kernel only
+  // allocates its buffer).
   std::vector<BlockedOperand> fed = blocked_operands(fn, plan_, backend);
   std::vector<char> taken_in(plan_.steps.size(), 0);
   for (const BlockedOperand& b : fed)
@@ -272,7 +299,22 @@ Executable::Executable(ir::Function f, runtime::Backend& backend, bool fuse)
     std::snprintf(id, sizeof id, "f%04zx", std::hash<std::string>{}(ir::print(fn)) & 0xffff);
     profile_id = id;
   }
+  std::vector<char> kept(plan_.steps.size(), 0);
+  for (const BlockedOperand& b : fed)
+    if (b.keep) kept[size_t(b.kernel_step)] = 1;
   for (size_t s = 0; s < plan_.steps.size(); ++s) {
+    if (kept[s]) {
+      // The buffer of a kept A, which its product writes.
+      runtime::ExecStep e;
+      e.out = plan_.steps[s].value;
+      e.out_bytes = size_t(fn.value_type(e.out).nbytes());
+      if (!profile_id.empty())
+        e.label = profile_id + " %" + std::to_string(e.out) + " " + ir::type_to_string(fn.value_type(e.out)) +
+                  " buffer [computed inside a product]";
+      e.host = [bytes = e.out_bytes](const std::vector<runtime::BufferPtr>&) { return cpu_backend().allocate(bytes); };
+      exe_.steps.push_back(std::move(e));
+      continue;
+    }
     if (taken_in[s]) continue;
     const passes::Step& st = plan_.steps[s];
     const ir::Op& op = fn.def(st.value);
@@ -287,6 +329,7 @@ Executable::Executable(ir::Function f, runtime::Backend& backend, bool fuse)
     e.out_bytes = size_t(op.type.nbytes());
     if (inside) {
       e.args = inside->args;
+      if (fed[s].keep) e.args.push_back(st.args[0]);
       e.args.push_back(st.args[1]);
       e.host = blocked_product(fed[s], cpu_backend().compile(inside->kernel), inside->params, st.transposed[1]);
     } else if (st.kind == passes::Step::Kernel) {

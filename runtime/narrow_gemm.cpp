@@ -150,8 +150,7 @@ void narrow_gemm_f32_produced(int64_t m, int64_t n, int64_t k, const ProduceRows
     std::vector<float> rows(size_t(std::min(block, r1 - r0) * k));
     for (int64_t i = r0; i < r1; i += block) {
       int64_t i1 = std::min(r1, i + block);
-      produce_a(i, i1, rows.data());
-      rows_of_c(i1 - i, n, k, rows.data(), panels, c + i * n);
+      rows_of_c(i1 - i, n, k, produce_a(i, i1, rows.data()), panels, c + i * n);
     }
   });
 }

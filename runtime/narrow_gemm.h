@@ -28,15 +28,16 @@ bool narrow_gemm_applies(int64_t m, int64_t n, int64_t k, bool trans_a);
 // among the threads. Requires narrow_gemm_available().
 void narrow_gemm_f32(int64_t m, int64_t n, int64_t k, const float* a, const float* b, bool trans_b, float* c);
 
-// Writes rows [r0, r1) of A (each k floats) to `rows`, on the calling
-// thread.
-using ProduceRows = std::function<void(int64_t r0, int64_t r1, float* rows)>;
+// Computes rows [r0, r1) of A (each k floats), on the calling thread, into
+// `scratch` (room for them) or wherever it keeps A; returns where they are.
+using ProduceRows = std::function<const float*(int64_t r0, int64_t r1, float* scratch)>;
 
-// narrow_gemm_f32 with A never stored whole: each thread has produce_a
-// write a block of A's rows (about 96 KB, at least one tile of 6 rows: it
-// stays in the core's cache) and multiplies it before producing the next. For an A that
-// a kernel computes only for this product (a convolution's patch matrix,
-// codegen/executor.cpp): the patches then never go to memory and back.
+// narrow_gemm_f32 with A computed as it goes: each thread has produce_a
+// compute a block of A's rows (about 96 KB, at least one tile of 6 rows: it
+// stays in the core's cache) and multiplies it before producing the next.
+// For an A that a kernel computes (a convolution's patch matrix,
+// codegen/executor.cpp): the product reads it from the cache, and where
+// nothing else needs it, it never goes to memory at all.
 void narrow_gemm_f32_produced(int64_t m, int64_t n, int64_t k, const ProduceRows& produce_a, const float* b,
                               bool trans_b, float* c);
 

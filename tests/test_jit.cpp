@@ -1170,11 +1170,12 @@ TEST(JitLoopCollapse, ContiguousLoopsBecomeOne) {
   check("masked gather of taps", [&] { return where(at > 0, gather(x), array(0.0f)); }, 0);
 }
 
-// A kernel whose value only a narrow product's A reads runs inside that
-// product, block of rows by block (codegen/executor.cpp, runtime/
-// narrow_gemm.h): on CPUs where that product kernel runs, each such product
-// counts in operands_computed_in_blocks, and its values stay the
-// interpreter's. Elsewhere nothing is counted.
+// A kernel whose value is a narrow product's A runs inside that product,
+// block of rows by block (codegen/executor.cpp, runtime/narrow_gemm.h),
+// unless something reads A before it: on CPUs where that product kernel
+// runs, each such product counts in operands_computed_in_blocks, and its
+// values (and those of A's later readers) stay the interpreter's.
+// Elsewhere nothing is counted.
 TEST(JitBlockedOperand, KernelRunsInsideTheProduct) {
   std::mt19937 rng(11);
   std::uniform_real_distribution<float> ud(-1, 1);
@@ -1201,14 +1202,21 @@ TEST(JitBlockedOperand, KernelRunsInsideTheProduct) {
   // A convolution's patch gather (the input gradient's has no other reader).
   array image = random({4, 12, 12, 8}), kernel = random({16, 3, 3, 8});
   blocked("conv2d", [&] { return conv2d(image, kernel, {1, 1}, {1, 1}); }, 1);
-  // Not inside: A is also read by another kernel, or by another product.
-  blocked("A also summed", [&] {
+  // Read again after the product (a weight gradient reading the forward
+  // patches): A is written into its own buffer inside the product, block
+  // by block, and the later readers find it there.
+  blocked("A summed after the product", [&] {
     array a = exp(x);
     array p = matmul(a, wt);
-    return p + sum(a, -1, true) * 0.0f;
-  }, 0);
-  blocked("A read twice", [&] {
+    return p + sum(a, -1, true);
+  }, 1);
+  blocked("A read by a second product", [&] {
     array a = exp(x);
     return matmul(a, wt) + matmul(a, wt * 2.0f);
+  }, 1);
+  // Not inside: A is read before the product (by the kernel of its B).
+  blocked("A summed before the product", [&] {
+    array a = exp(x);
+    return matmul(a, wt * mean(a));
   }, 0);
 }
