@@ -1199,6 +1199,15 @@ TEST(JitBlockedOperand, KernelRunsInsideTheProduct) {
   // A kernel over rows (a reduction): 150 of its rows per row of A.
   array y = random({2000, 150});
   blocked("rows of a softmax", [&] { return matmul(reshape(softmax(y, -1), {1000, 300}), wt); }, 1);
+  // Kernels whose rows are reductions with other schedules: a layer norm
+  // (the row written first, then read back), a sum over a leading axis
+  // (computed in blocks of columns).
+  blocked("rows of a layer norm", [&] {
+    array c = x - mean(x, -1, true);
+    return matmul(c * rsqrt(mean(c * c, -1, true) + 1e-5f), wt);
+  }, 1);
+  array z = random({3, 1000, 300});
+  blocked("sum over a leading axis", [&] { return matmul(sum(z, 0), wt); }, 1);
   // A convolution's patch gather (the input gradient's has no other reader).
   array image = random({4, 12, 12, 8}), kernel = random({16, 3, 3, 8});
   blocked("conv2d", [&] { return conv2d(image, kernel, {1, 1}, {1, 1}); }, 1);
